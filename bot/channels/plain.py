@@ -1,0 +1,13 @@
+"""Rendering for channels without buttons: the terminal now, WhatsApp text messages later."""
+
+from __future__ import annotations
+
+from bot.dialogs.core import Reply, numbered
+from bot.texts import t
+
+
+def render_plain(reply: Reply) -> str:
+    """The reply's text with its options numbered, and how to answer them."""
+    if not reply.choices:
+        return reply.text
+    return f"{reply.text}\n\n{numbered(reply.choices)}\n\n{t('hint.numbered')}"

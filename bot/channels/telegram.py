@@ -1,0 +1,177 @@
+"""Telegram through python-telegram-bot: an `Update` is translated once into `Incoming`; a `Reply` becomes
+inline buttons, or the share-contact keyboard. No dialog logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.conversation import Conversations
+from bot.dialogs.core import Choice, Incoming, Reply
+from bot.texts import t
+from storage.models import Channel
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_WEBHOOK_BODY = 256 * 1024
+_SHORT_LABEL = 18  # two buttons fit on one row of a small phone up to about this many characters
+
+
+def translate(update: Update) -> tuple[str, Incoming] | None:
+    """The chat and what its person said; None for updates the bot ignores (groups, edits, channel posts)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    if update.callback_query is not None:
+        return str(chat.id), Incoming.choice(update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    if message.contact is not None:
+        user = update.effective_user
+        # Only a contact the person shared for themselves is a verified number (not one forwarded from the phonebook).
+        is_sender = user is not None and message.contact.user_id == user.id
+        return str(chat.id), Incoming.contact(message.contact.phone_number, is_sender=is_sender)
+    if message.text is not None:
+        return str(chat.id), Incoming.from_text(message.text)
+    return str(chat.id), Incoming.unsupported()
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    if reply.request_contact:
+        button = KeyboardButton(t("button.share_contact"), request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if not reply.choices:
+        return ReplyKeyboardRemove()
+    return InlineKeyboardMarkup(_rows(reply.choices))
+
+
+def _rows(choices: tuple[Choice, ...]) -> list[list[InlineKeyboardButton]]:
+    options = [c for c in choices if not c.value.startswith("nav:")]
+    navigation = [InlineKeyboardButton(c.label, callback_data=c.value) for c in choices if c.value.startswith("nav:")]
+    per_row = 2 if all(len(c.label) <= _SHORT_LABEL for c in options) else 1
+    rows = [
+        [InlineKeyboardButton(c.label, callback_data=c.value) for c in options[i : i + per_row]]
+        for i in range(0, len(options), per_row)
+    ]
+    return [*rows, navigation] if navigation else rows
+
+
+class TelegramChannel:
+    """Feeds updates to the conversations and sends their replies back."""
+
+    def __init__(self, conversations: Conversations, clock: Callable[[], datetime]) -> None:
+        self.conversations = conversations
+        self.clock = clock
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer one update from a private chat."""
+        translated = translate(update)
+        if translated is None:
+            return
+        chat_id, incoming = translated
+        if update.callback_query is not None:
+            await _settle_button(update)
+        # The database work is synchronous; keep it off the event loop so other chats are not held up.
+        replies = await asyncio.to_thread(self.conversations.handle, Channel.TELEGRAM, chat_id, incoming, self.clock())
+        for reply in replies:
+            await send_reply(context.bot, int(chat_id), reply)
+
+
+async def _settle_button(update: Update) -> None:
+    """Stop the spinner and take the buttons off the pressed message, so an old question cannot be answered twice."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.answer()
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as error:
+        log.debug("could not settle a button press: %s", error)
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """Send one reply; a 429 is waited out once, other failures are logged (the person can simply write again)."""
+    for attempt in range(2):
+        try:
+            await bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup(reply))
+            return
+        except RetryAfter as error:
+            if attempt:
+                raise
+            delay = error.retry_after
+            await asyncio.sleep(delay if isinstance(delay, int) else delay.total_seconds())
+        except Forbidden:
+            log.info("chat %s blocked the bot", chat_id)
+            return
+        except BadRequest:
+            log.exception("Telegram refused a reply to chat %s", chat_id)
+            return
+        except TimedOut:
+            # It may have arrived; sending again could duplicate it.
+            log.warning("reply to chat %s timed out", chat_id)
+            return
+        except NetworkError:
+            log.warning("network error replying to chat %s", chat_id)
+            return
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every exception a handler raised, with its traceback."""
+    log.error("error while handling an update", exc_info=context.error)
+
+
+def build_application(*, token: str, base_url: str, channel: TelegramChannel, webhook: bool) -> Application:  # type: ignore[type-arg]
+    """The PTB application: one handler for every update, one error handler."""
+    builder = ApplicationBuilder().token(token).base_url(base_url)
+    builder = builder.base_file_url(base_url.replace("/bot", "/file/bot", 1))
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.add_handler(TypeHandler(Update, channel.on_update))
+    application.add_error_handler(on_error)
+    return application
+
+
+def webhook_app(application: Application, secret: str, path: str = "/telegram") -> Starlette:  # type: ignore[type-arg]
+    """Starlette routes for Telegram's webhook (secret header checked) and a health probe."""
+
+    async def receive(request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            return Response(status_code=403)
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BODY:
+            return Response(status_code=413)
+        try:
+            update = Update.de_json(json.loads(body), application.bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        await application.update_queue.put(update)
+        return Response()
+
+    async def health(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(path, receive, methods=["POST"]), Route("/healthz", health)])

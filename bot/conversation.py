@@ -1,0 +1,226 @@
+"""Runs one dialog step per incoming message: load state, step, apply effects, save, all in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from bot.dialogs import dialog
+from bot.dialogs.core import (
+    Context,
+    DeleteMember,
+    DialogConfig,
+    Effect,
+    Incoming,
+    MemberView,
+    RecordConsent,
+    Reply,
+    SaveMember,
+    UpdateMember,
+)
+from bot.dialogs.state import EditField, State, Step
+from bot.texts import t
+from storage import members as store
+from storage.crypto import Cipher
+from storage.models import ConsentDecision, Member
+from storage.regions import RegionIndex
+
+log = logging.getLogger(__name__)
+
+
+class _Lookups:
+    """The dialog's window on the database, scoped to one address."""
+
+    def __init__(self, session: Session, cipher: Cipher, address_id: int) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._address_id = address_id
+        self._members: list[MemberView] | None = None
+
+    def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
+        nik_hash = self._cipher.lookup_hash(nik)
+        return store.nik_registered(session=self._session, nik_hash=nik_hash, except_member=except_member)
+
+    def members_here(self) -> Sequence[MemberView]:
+        if self._members is None:
+            rows = store.members_of_address(session=self._session, address_id=self._address_id)
+            self._members = [member_view(row, self._cipher) for row in rows]
+        return self._members
+
+    def forget(self) -> None:
+        self._members = None
+
+
+def member_view(member: Member, cipher: Cipher) -> MemberView:
+    assert member.id is not None
+    return MemberView(
+        id=member.id,
+        full_name=member.full_name,
+        nik=cipher.decrypt(member.nik_encrypted),
+        birth_date=member.birth_date,
+        sex=member.sex,
+        phone=member.phone,
+        kecamatan_code=member.kecamatan_code,
+        desa_code=member.desa_code,
+        occupation=member.occupation,
+        bpjs_status=member.bpjs_status,
+        kpj=member.kpj,
+        covered_until=member.covered_until,
+        payer=member.payer,
+        sponsor_name=member.sponsor_name,
+        period_months=member.period_months,
+        opted_out=member.opted_out,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Conversations:
+    engine: Engine
+    cipher: Cipher
+    regions: RegionIndex
+    config: DialogConfig
+    zone: ZoneInfo
+
+    def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
+        """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
+        try:
+            return self._handle(channel, external_id, incoming, now)
+        except IntegrityError:
+            # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.
+            log.info("duplicate NIK at save on %s", channel)
+            return self._back_to_nik(channel, external_id, now)
+        except OperationalError:
+            log.exception("database unavailable while handling a %s message", channel)
+            return [Reply(t("error.temporary"))]
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
+    def _context(self, lookups: _Lookups, now: datetime) -> Context:
+        return Context(config=self.config, regions=self.regions, lookups=lookups, now=now, today=self.today(now))
+
+    def _load(self, session: Session, address_id: int) -> State:
+        row = store.lock_conversation(session=session, address_id=address_id)
+        if row is None:
+            return State()
+        try:
+            return State.model_validate_json(self.cipher.decrypt(row.state))
+        except (ValueError, ValidationError):
+            # A state written by an incompatible older version, or under a retired key: start over rather than fail.
+            log.warning("unreadable conversation state for address %s; starting fresh", address_id)
+            return State()
+
+    def _save(self, session: Session, address_id: int, state: State, now: datetime) -> None:
+        sealed = self.cipher.encrypt(state.model_dump_json(exclude_defaults=True))
+        store.save_conversation(session=session, address_id=address_id, state=sealed, now=now)
+
+    def _handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
+        with Session(self.engine) as session:
+            address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
+            assert address.id is not None
+            address.last_inbound_at = now
+            session.add(address)
+            state = self._load(session, address.id)
+            lookups = _Lookups(session, self.cipher, address.id)
+            new_state, outcome = dialog.step(state, incoming, self._context(lookups, now))
+            for effect in outcome.effects:
+                self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
+            self._save(session, address.id, new_state, now)
+            session.commit()
+        return outcome.replies
+
+    def _apply(
+        self,
+        session: Session,
+        effect: Effect,
+        *,
+        address_id: int,
+        channel: str,
+        now: datetime,
+        lookups: _Lookups,
+    ) -> None:
+        actor = f"{channel}:{address_id}"
+        owned = {m.id for m in lookups.members_here()}
+        match effect:
+            case RecordConsent(granted=granted):
+                decision = ConsentDecision.GRANTED if granted else ConsentDecision.REFUSED
+                store.record_consent(
+                    session=session,
+                    address_id=address_id,
+                    decision=decision,
+                    version=self.config.consent_version,
+                    now=now,
+                )
+            case SaveMember(fields=fields):
+                nik = str(fields["nik"])
+                member = store.create_member(
+                    session=session,
+                    cipher=self.cipher,
+                    nik=nik,
+                    fields=fields,
+                    address_id=address_id,
+                    now=now,
+                )
+                assert member.id is not None
+                store.link_consent(session=session, address_id=address_id, member_id=member.id)
+                store.audit(
+                    session=session,
+                    actor=actor,
+                    action="member.register",
+                    subject=f"member:{member.id}",
+                    now=now,
+                )
+            case UpdateMember(member_id=member_id, fields=fields) if member_id in owned:
+                row = session.get(Member, member_id)
+                assert row is not None
+                changed = store.update_member(session=session, cipher=self.cipher, member=row, fields=fields, now=now)
+                detail = ",".join(changed)
+                store.audit(
+                    session=session,
+                    actor=actor,
+                    action="member.update",
+                    subject=f"member:{member_id}",
+                    detail=detail,
+                    now=now,
+                )
+            case DeleteMember(member_id=member_id) if member_id in owned:
+                store.delete_member(session=session, member_id=member_id)
+                store.audit(
+                    session=session,
+                    actor=actor,
+                    action="member.delete",
+                    subject=f"member:{member_id}",
+                    now=now,
+                )
+            case UpdateMember(member_id=member_id) | DeleteMember(member_id=member_id):
+                # The dialog only offers this chat's members; anything else is tampering or a race. Refuse quietly.
+                store.audit(
+                    session=session,
+                    actor=actor,
+                    action="member.denied",
+                    subject=f"member:{member_id}",
+                    now=now,
+                )
+        lookups.forget()
+
+    def _back_to_nik(self, channel: str, external_id: str, now: datetime) -> list[Reply]:
+        with Session(self.engine) as session:
+            address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
+            assert address.id is not None
+            state = self._load(session, address.id)
+            draft = state.draft.model_copy(update={"nik": None})
+            # Back at the NIK question; once a free NIK is typed the flow returns to its summary or saves the edit.
+            state = state.at(Step.NIK, draft=draft, edit_field=EditField.NIK, updated_at=now)
+            lookups = _Lookups(session, self.cipher, address.id)
+            reply = dialog.question(state, self._context(lookups, now))
+            self._save(session, address.id, state, now)
+            session.commit()
+        return [Reply(f"{t('invalid.nik_taken')}\n\n{reply.text}", reply.choices)]

@@ -1,0 +1,169 @@
+"""What every channel hands the dialogs, and what the dialogs hand back.
+
+Channels translate their input into `Incoming` once and render `Reply` their own way (inline buttons on Telegram,
+numbered options on WhatsApp and in the terminal). Dialogs never see a channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from storage.regions import RegionIndex
+
+# Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
+MAX_TEXT = 500
+_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    CONTACT = "contact"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    contact_phone: str = ""
+    contact_is_sender: bool = False
+
+    @classmethod
+    def from_text(cls, text: str) -> Incoming:
+        """Typed text; `/cmd args` (also `/cmd@BotName`) becomes a command with its arguments in `text`."""
+        stripped = text.strip()
+        match = _COMMAND.match(stripped) if len(stripped) <= MAX_TEXT else None
+        if match:
+            return cls(Kind.COMMAND, text=(match.group(2) or "").strip(), command=match.group(1).lower())
+        return cls(Kind.TEXT, text=stripped)
+
+    @classmethod
+    def choice(cls, value: str) -> Incoming:
+        return cls(Kind.CHOICE, text=value)
+
+    @classmethod
+    def contact(cls, phone: str, *, is_sender: bool) -> Incoming:
+        return cls(Kind.CONTACT, contact_phone=phone, contact_is_sender=is_sender)
+
+    @classmethod
+    def unsupported(cls) -> Incoming:
+        return cls(Kind.UNSUPPORTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option. `key` is what selects it when typed (default: its position, 1-based)."""
+
+    label: str
+    value: str
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What the dialogs may know about a member already linked to the chat."""
+
+    id: int
+    full_name: str
+    nik: str
+    birth_date: date
+    sex: str
+    phone: str | None
+    kecamatan_code: str
+    desa_code: str
+    occupation: str
+    bpjs_status: str
+    kpj: str | None
+    covered_until: date | None
+    payer: str
+    sponsor_name: str | None
+    period_months: int
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DialogConfig:
+    service_area: tuple[str, ...]
+    data_holder: str
+    consent_version: str
+    due_day: int = 15
+    page_size: int = 8
+    resume_after_hours: int = 12
+
+
+class Lookups(Protocol):
+    """Reads the dialogs need from the database; writes go back as effects."""
+
+    def nik_registered(self, nik: str, *, except_member: int | None) -> bool: ...
+
+    def members_here(self) -> Sequence[MemberView]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    config: DialogConfig
+    regions: RegionIndex
+    lookups: Lookups
+    now: datetime
+    today: date
+
+
+# --- effects: what the caller must write, in the same transaction as the new state ---
+
+
+@dataclass(frozen=True, slots=True)
+class SaveMember:
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateMember:
+    member_id: int
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMember:
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    granted: bool
+
+
+Effect = SaveMember | UpdateMember | DeleteMember | RecordConsent
+
+
+@dataclass(slots=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    def say(self, reply: Reply) -> Outcome:
+        self.replies.append(reply)
+        return self
+
+
+def choice_keys(choices: Sequence[Choice]) -> list[str]:
+    return [choice.key or str(index) for index, choice in enumerate(choices, start=1)]
+
+
+def numbered(choices: Sequence[Choice]) -> str:
+    """Options as text lines, for channels without buttons."""
+    return "\n".join(f"{key}. {choice.label}" for key, choice in zip(choice_keys(choices), choices, strict=True))

@@ -1,0 +1,461 @@
+"""The member conversation as a pure state machine: `step(state, incoming, ctx) -> (state, outcome)`.
+
+Every input gets an answer: a valid one moves on, anything else is explained and the same question is asked again,
+so progress is never lost. Writes leave as effects for the caller to apply with the new state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.dialogs.core import (
+    MAX_TEXT,
+    Choice,
+    Context,
+    DeleteMember,
+    Incoming,
+    Kind,
+    MemberView,
+    Outcome,
+    RecordConsent,
+    Reply,
+    SaveMember,
+    UpdateMember,
+)
+from bot.dialogs.fields import FIELD_STEPS, Accept, Answer, Narrow, Reject, typed_choice
+from bot.dialogs.state import Draft, EditField, Flow, State, Step
+from bot.texts import long_date, month_year, short_date, t
+from scheduler.rules import ContributionMonth, Standing, coverage
+from storage.identity import Nik, format_phone, mask_nik, parse_nik
+from storage.models import BpjsStatus, Payer
+
+REGISTRATION_ORDER = (
+    Step.CONSENT,
+    Step.NAME,
+    Step.NIK,
+    Step.PHONE,
+    Step.KECAMATAN,
+    Step.DESA,
+    Step.OCCUPATION,
+    Step.BPJS_STATUS,
+    Step.KPJ,
+    Step.LAST_PAID,
+    Step.PAYER,
+    Step.SPONSOR,
+    Step.PERIOD,
+    Step.SUMMARY,
+)
+
+EDIT_STEPS: dict[EditField, tuple[Step, ...]] = {
+    EditField.NAME: (Step.NAME,),
+    EditField.NIK: (Step.NIK,),
+    EditField.PHONE: (Step.PHONE,),
+    EditField.AREA: (Step.KECAMATAN, Step.DESA),
+    EditField.OCCUPATION: (Step.OCCUPATION,),
+    EditField.BPJS: (Step.BPJS_STATUS, Step.KPJ, Step.LAST_PAID),
+    EditField.PAYER: (Step.PAYER, Step.SPONSOR),
+    EditField.PERIOD: (Step.PERIOD,),
+}
+
+EDIT_COLUMNS: dict[EditField, tuple[str, ...]] = {
+    EditField.NAME: ("full_name",),
+    EditField.NIK: ("nik", "birth_date", "sex"),
+    EditField.PHONE: ("phone",),
+    EditField.AREA: ("kecamatan_code", "desa_code"),
+    EditField.OCCUPATION: ("occupation",),
+    EditField.BPJS: ("bpjs_status", "kpj", "covered_until", "needs_enrolment"),
+    EditField.PAYER: ("payer", "sponsor_name"),
+    EditField.PERIOD: ("period_months",),
+}
+
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def step(state: State, incoming: Incoming, ctx: Context) -> tuple[State, Outcome]:
+    """Answer one input: the next state, the replies, and the writes to make."""
+    out = Outcome()
+    new_state = _route(state, incoming, ctx, out)
+    return new_state.model_copy(update={"updated_at": ctx.now}), out
+
+
+def question(state: State, ctx: Context) -> Reply:
+    """The question the conversation is waiting on."""
+    field_step = FIELD_STEPS.get(state.step)
+    if field_step is not None:
+        return field_step.question(state, ctx)
+    match state.step:
+        case Step.CONSENT:
+            text = t("ask.consent", holder=ctx.config.data_holder)
+            return Reply(text, _options("consent", ("yes", "no")))
+        case Step.SUMMARY:
+            return Reply(t("ask.summary", body=describe(state.draft, ctx)), _options("summary", ("ok", "change")))
+        case Step.EDIT_FIELD:
+            return Reply(t("ask.edit_field"), _options("field", [*EditField, "cancel"]))
+        case Step.AFTER_SAVE:
+            return Reply(t("ask.after_save"), _options("after", ("another", "done")))
+        case Step.PICK_MEMBER:
+            members = [Choice(m.full_name, f"m:{m.id}") for m in ctx.lookups.members_here()]
+            if state.flow is Flow.STATUS:
+                members.append(Choice(t("option.m.all"), "m:all"))
+            return Reply(t(f"ask.pick_member_{state.flow}"), tuple(members))
+        case Step.CONFIRM_DELETE:
+            member = _member(state.member_id, ctx)
+            name = member.full_name if member else ""
+            return Reply(t("ask.confirm_delete", name=name), _options("delete", ("yes", "no")))
+        case _:
+            known = bool(ctx.lookups.members_here())
+            actions = ("status", "edit", "register", "delete", "help") if known else ("register", "help")
+            return Reply(t("menu.known" if known else "menu.new"), _options("menu", actions))
+
+
+def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
+    return tuple(Choice(t(f"option.{group}.{name}"), f"{group}:{name}") for name in names)
+
+
+def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    if incoming.kind is Kind.COMMAND:
+        return _command(state, incoming, ctx, out)
+    if incoming.kind is Kind.UNSUPPORTED:
+        return _ask(state, ctx, out, t("invalid.unsupported"))
+    if incoming.kind is Kind.TEXT and len(incoming.text) > MAX_TEXT:
+        return _ask(state, ctx, out, t("invalid.too_long"))
+    if incoming.kind is Kind.TEXT and not incoming.text:
+        return _ask(state, ctx, out, t("invalid.empty"))
+    if state.flow is not Flow.NONE and incoming.kind is not Kind.CHOICE and _idle(state, ctx):
+        # After a long pause a typed word is more likely a greeting than an answer: re-orient first.
+        return _ask(state, ctx, out, t("resume.welcome_back"))
+    current = question(state, ctx)
+    if incoming.kind is Kind.CONTACT:
+        if state.step is not Step.PHONE:
+            return _ask(state, ctx, out, t("invalid.contact_here"))
+        answer = FIELD_STEPS[Step.PHONE].on_contact(state, incoming.contact_phone, incoming.contact_is_sender, ctx)
+        return _apply(state, answer, ctx, out)
+    if incoming.kind is Kind.CHOICE:
+        if incoming.text not in {choice.value for choice in current.choices}:
+            return _ask(state, ctx, out, t("invalid.stale_choice"))
+        return _on_choice(state, incoming.text, ctx, out)
+    chosen = typed_choice(incoming.text, current.choices)
+    if chosen is not None:
+        return _on_choice(state, chosen.value, ctx, out)
+    field_step = FIELD_STEPS.get(state.step)
+    if field_step is not None:
+        return _apply(state, field_step.on_text(state, incoming.text, ctx), ctx, out)
+    if state.step is Step.MENU:
+        return _ask(state, ctx, out)
+    return _ask(state, ctx, out, t("invalid.choose_option"))
+
+
+def _idle(state: State, ctx: Context) -> bool:
+    limit = timedelta(hours=ctx.config.resume_after_hours)
+    return state.updated_at is not None and ctx.now - state.updated_at > limit
+
+
+def _ask(state: State, ctx: Context, out: Outcome, prefix: str = "") -> State:
+    current = question(state, ctx)
+    text = f"{prefix}\n\n{current.text}" if prefix else current.text
+    out.say(Reply(text, current.choices, current.request_contact))
+    return state
+
+
+# --- commands ---
+
+
+def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    match incoming.command:
+        case "start":
+            payload = incoming.text if _PAYLOAD.match(incoming.text) else state.start_payload
+            state = state.model_copy(update={"start_payload": payload})
+            if state.flow is Flow.REGISTER:
+                return _ask(state, ctx, out, t("resume.continue"))
+            if ctx.lookups.members_here():
+                return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
+            return _begin_registration(state, ctx, out)
+        case "batal":
+            if state.flow is Flow.NONE:
+                return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
+            out.say(Reply(t("command.cancelled")))
+            return _reset(state)
+        case "ulang":
+            return _begin_registration(state, ctx, out, t("command.restarted"))
+        case "bantuan" | "help":
+            out.say(Reply(t("help.member")))
+            return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
+        case "status":
+            return _start_status(state, ctx, out)
+        case "ubah":
+            return _start_member_flow(state, Flow.EDIT, ctx, out)
+        case "hapus":
+            return _start_member_flow(state, Flow.DELETE, ctx, out)
+        case _:
+            return _ask(state, ctx, out, t("command.unknown"))
+
+
+def _reset(state: State) -> State:
+    return State(start_payload=state.start_payload, updated_at=state.updated_at)
+
+
+def _begin_registration(state: State, ctx: Context, out: Outcome, prefix: str = "") -> State:
+    fresh = State(flow=Flow.REGISTER, step=Step.CONSENT, start_payload=state.start_payload)
+    return _ask(fresh, ctx, out, prefix)
+
+
+def _start_status(state: State, ctx: Context, out: Outcome) -> State:
+    members = ctx.lookups.members_here()
+    if not members:
+        return _ask(state, ctx, out, t("status.none"))
+    if len(members) == 1 or state.flow is not Flow.NONE:
+        # Inside another flow show everyone rather than asking, so the flow's progress stays untouched.
+        out.say(Reply("\n\n".join(status_text(m, ctx) for m in members)))
+        return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
+    return _ask(state.at(Step.PICK_MEMBER, flow=Flow.STATUS), ctx, out)
+
+
+def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> State:
+    if state.flow is Flow.REGISTER:
+        return _ask(state, ctx, out, t("command.finish_first"))
+    members = ctx.lookups.members_here()
+    if not members:
+        return _ask(_reset(state), ctx, out, t("status.none"))
+    base = _reset(state).model_copy(update={"flow": flow})
+    if len(members) == 1:
+        return _ask(_open_member(base, members[0]), ctx, out)
+    return _ask(base.at(Step.PICK_MEMBER), ctx, out)
+
+
+def _open_member(state: State, member: MemberView) -> State:
+    if state.flow is Flow.DELETE:
+        return state.at(Step.CONFIRM_DELETE, member_id=member.id)
+    return state.at(Step.EDIT_FIELD, member_id=member.id, draft=draft_of(member))
+
+
+def _member(member_id: int | None, ctx: Context) -> MemberView | None:
+    return next((m for m in ctx.lookups.members_here() if m.id == member_id), None)
+
+
+# --- choices on the control steps ---
+
+
+def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
+    group, _, name = value.partition(":")
+    if group == "nav":
+        return _ask(state.model_copy(update={"page": state.page + (1 if name == "next" else -1)}), ctx, out)
+    field_step = FIELD_STEPS.get(state.step)
+    if field_step is not None:
+        return _apply(state, field_step.on_choice(state, value, ctx), ctx, out)
+    match group, name:
+        case "menu", "register":
+            return _begin_registration(state, ctx, out)
+        case "menu", "status":
+            return _start_status(state, ctx, out)
+        case "menu", "edit":
+            return _start_member_flow(state, Flow.EDIT, ctx, out)
+        case "menu", "delete":
+            return _start_member_flow(state, Flow.DELETE, ctx, out)
+        case "menu", "help":
+            out.say(Reply(t("help.member")))
+            return state
+        case "consent", "yes":
+            out.effects.append(RecordConsent(granted=True))
+            return _ask(state.at(Step.NAME), ctx, out, t("consent.thanks"))
+        case "consent", "no":
+            out.effects.append(RecordConsent(granted=False))
+            out.say(Reply(t("consent.refused")))
+            return _reset(state)
+        case "summary", "ok":
+            out.effects.append(SaveMember(member_fields(state.draft, ctx)))
+            return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft))
+        case "summary", "change":
+            return _ask(state.at(Step.EDIT_FIELD), ctx, out)
+        case "field", "cancel":
+            if state.flow is Flow.REGISTER:
+                return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
+            out.say(Reply(t("edit.cancelled")))
+            return _reset(state)
+        case "field", _:
+            field = EditField(name)
+            return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
+        case "after", "another":
+            return _begin_registration(state, ctx, out)
+        case "after", _:
+            out.say(Reply(t("after_save.done")))
+            return _reset(state)
+        case "m", "all":
+            out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.lookups.members_here())))
+            return _reset(state)
+        case "m", _:
+            member = _member(int(name), ctx)
+            if member is None:
+                return _ask(state, ctx, out, t("invalid.stale_choice"))
+            if state.flow is Flow.STATUS:
+                out.say(Reply(status_text(member, ctx)))
+                return _reset(state)
+            return _ask(_open_member(state, member), ctx, out)
+        case "delete", "yes" if state.member_id is not None:
+            out.effects.append(DeleteMember(state.member_id))
+            member = _member(state.member_id, ctx)
+            out.say(Reply(t("delete.done", name=member.full_name if member else "")))
+            return _reset(state)
+        case _:
+            out.say(Reply(t("delete.kept")))
+            return _reset(state)
+
+
+# --- field answers ---
+
+
+def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
+    if isinstance(answer, Reject):
+        return _ask(state, ctx, out, answer.message)
+    if isinstance(answer, Narrow):
+        narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0})
+        return _ask(narrowed, ctx, out)
+    assert isinstance(answer, Accept)
+    if state.step is Step.PHONE and answer.draft.phone:
+        out.say(Reply(t("phone_saved", phone=format_phone(answer.draft.phone))))
+    state = state.model_copy(update={"draft": answer.draft})
+    following = next_step(answer.skip_to or state.step, state.draft)
+    if state.edit_field is not None and following not in EDIT_STEPS[state.edit_field]:
+        return _finish_edit(state, ctx, out)
+    return _ask(state.at(following), ctx, out)
+
+
+def next_step(current: Step, draft: Draft) -> Step:
+    """The registration question after `current`, skipping those that do not apply."""
+    for candidate in REGISTRATION_ORDER[REGISTRATION_ORDER.index(current) + 1 :]:
+        if candidate in (Step.KPJ, Step.LAST_PAID) and draft.bpjs_status != BpjsStatus.MEMBER:
+            continue
+        if candidate is Step.SPONSOR and draft.payer != Payer.SPONSOR:
+            continue
+        return candidate
+    return Step.SUMMARY
+
+
+def _finish_edit(state: State, ctx: Context, out: Outcome) -> State:
+    assert state.edit_field is not None
+    if state.flow is Flow.REGISTER:
+        return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
+    fields = member_fields(state.draft, ctx)
+    changes = {column: fields[column] for column in EDIT_COLUMNS[state.edit_field]}
+    assert state.member_id is not None
+    out.effects.append(UpdateMember(state.member_id, changes))
+    out.say(Reply(t("edit.saved", name=state.draft.full_name or "")))
+    return _reset(state)
+
+
+# --- conversions and descriptions ---
+
+
+def member_fields(draft: Draft, ctx: Context) -> dict[str, object]:
+    """The member row a finished draft describes (birth date and sex come from the NIK)."""
+    nik = parse_nik(draft.nik or "", regions=ctx.regions, today=ctx.today)
+    assert isinstance(nik, Nik), "the NIK step only accepts valid NIKs"
+    covered_until = None
+    if draft.last_paid and draft.last_paid != "unknown":
+        year, month = draft.last_paid.split("-")
+        covered_until = ContributionMonth(int(year), int(month)).last_day
+    return {
+        "full_name": draft.full_name,
+        "nik": nik.value,
+        "birth_date": nik.birth_date,
+        "sex": str(nik.sex),
+        "phone": draft.phone,
+        "kecamatan_code": draft.kecamatan_code,
+        "desa_code": draft.desa_code,
+        "occupation": draft.occupation,
+        "bpjs_status": draft.bpjs_status,
+        "kpj": draft.kpj,
+        "covered_until": covered_until,
+        "needs_enrolment": draft.bpjs_status == BpjsStatus.NOT_REGISTERED,
+        "payer": draft.payer,
+        "sponsor_name": draft.sponsor_name,
+        "period_months": draft.period_months or 1,
+    }
+
+
+def draft_of(member: MemberView) -> Draft:
+    last_paid = None
+    if member.covered_until is not None:
+        last_paid = str(ContributionMonth.of(member.covered_until))
+    elif member.bpjs_status == BpjsStatus.MEMBER:
+        last_paid = "unknown"
+    return Draft(
+        full_name=member.full_name,
+        nik=member.nik,
+        phone=member.phone,
+        kecamatan_code=member.kecamatan_code,
+        desa_code=member.desa_code,
+        occupation=member.occupation,
+        bpjs_status=member.bpjs_status,
+        kpj=member.kpj,
+        last_paid=last_paid,
+        payer=member.payer,
+        sponsor_name=member.sponsor_name,
+        period_months=member.period_months,
+    )
+
+
+def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
+    """The member's data as lines a person can check."""
+    nik = parse_nik(draft.nik or "", regions=ctx.regions, today=ctx.today)
+    lines = [t("field.name", value=draft.full_name or "-")]
+    if isinstance(nik, Nik):
+        lines.append(t("field.nik", value=mask_nik(nik.value) if masked else nik.value))
+        lines.append(t("field.born", date=short_date(nik.birth_date), sex=t(f"option.sex.{nik.sex}")))
+    lines.append(t("field.phone", value=format_phone(draft.phone) if draft.phone else "-"))
+    lines.append(
+        t(
+            "field.area",
+            desa=ctx.regions.name(draft.desa_code or ""),
+            kecamatan=ctx.regions.name(draft.kecamatan_code or ""),
+        )
+    )
+    lines.append(t("field.occupation", value=t(f"option.occupation.{draft.occupation}")))
+    lines.append(t("field.bpjs", value=t(f"option.bpjs_status.{draft.bpjs_status}")))
+    if draft.bpjs_status == BpjsStatus.MEMBER:
+        lines.append(t("field.kpj", value=draft.kpj or "-"))
+        if draft.last_paid and draft.last_paid != "unknown":
+            year, month = draft.last_paid.split("-")
+            lines.append(t("field.last_paid", value=month_year(int(year), int(month))))
+        else:
+            lines.append(t("field.last_paid", value=t("option.last_paid_unknown")))
+    payer = t(f"option.payer.{draft.payer}")
+    if draft.sponsor_name:
+        payer = f"{payer} ({draft.sponsor_name})"
+    lines.append(t("field.payer", value=payer))
+    lines.append(t("field.period", value=t("option.period", months=draft.period_months or 1)))
+    return "\n".join(lines)
+
+
+def saved_text(draft: Draft) -> str:
+    key = "saved.member" if draft.bpjs_status == BpjsStatus.MEMBER else "saved.not_registered"
+    return t(key, name=draft.full_name or "")
+
+
+def status_text(member: MemberView, ctx: Context) -> str:
+    """`/status` for one member: the data (NIK masked), coverage and the next deadline."""
+    body = describe(draft_of(member), ctx, masked=True)
+    state = coverage(member.covered_until, ctx.today, due_day=ctx.config.due_day)
+    if member.bpjs_status == BpjsStatus.NOT_REGISTERED:
+        standing = t("status.not_registered")
+    elif state.standing is Standing.UNKNOWN or state.next_month is None or state.due is None:
+        standing = t("status.unknown")
+    elif state.standing is Standing.ACTIVE:
+        assert member.covered_until is not None
+        standing = t(
+            "status.active",
+            until=short_date(member.covered_until),
+            month=month_year(state.next_month.year, state.next_month.month),
+            due=long_date(state.due),
+        )
+    elif state.standing is Standing.ARREARS:
+        standing = t(
+            "status.arrears",
+            months=state.months_unpaid,
+            since=month_year(state.next_month.year, state.next_month.month),
+        )
+    else:
+        standing = t("status.lapsed", months=state.months_unpaid)
+    reminders = t("status.reminders_off") if member.opted_out else t("status.reminders_on")
+    return f"{body}\n\n{standing}\n{reminders}"

@@ -1,0 +1,369 @@
+"""One class per question of the member form: what to ask, which options to offer, how to read an answer.
+
+The same steps serve a new registration, the summary's "Ubah" and `/ubah` on a saved member.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.dialogs.core import Choice, Context, Reply, choice_keys
+from bot.dialogs.state import Draft, State, Step
+from bot.texts import month_year, t
+from scheduler.rules import ContributionMonth
+from storage.identity import Nik, parse_kpj, parse_nik, parse_phone
+from storage.models import BpjsStatus, Occupation, Payer
+from storage.names import match_names
+from storage.regions import Region
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    draft: Draft
+    skip_to: Step | None = None  # a typed village answered the kecamatan and the desa question at once
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Narrow:
+    """Typed text matched several regions: offer just those."""
+
+    codes: list[str]
+
+
+Answer = Accept | Reject | Narrow
+
+
+class FieldStep:
+    step: Step
+
+    def question(self, state: State, ctx: Context) -> Reply:
+        return Reply(t(f"ask.{self.step}"), tuple(self.choices(state, ctx)))
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        return []
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        raise NotImplementedError(self.step)
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        return Reject(t(f"invalid.{self.step}"))
+
+    def on_contact(self, state: State, phone: str, is_sender: bool, ctx: Context) -> Answer:
+        return Reject(t("invalid.contact_here"))
+
+
+def with_draft(state: State, **changes: object) -> Draft:
+    return state.draft.model_copy(update=changes)
+
+
+class EnumStep(FieldStep):
+    """A question answered by one of a fixed set of options."""
+
+    field: str
+    options: Sequence[str]
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        return [Choice(t(f"option.{self.field}.{option}"), f"{self.field}:{option}") for option in self.options]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, **{self.field: value.split(":", 1)[1]}))
+
+
+class NameStep(FieldStep):
+    step = Step.NAME
+    _allowed = re.compile(r"^[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?$")
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        name = " ".join(text.split())
+        if len(name) > 100:
+            return Reject(t("invalid.name_long"))
+        letters = sum(ch.isalpha() for ch in name)
+        if letters < 2 or not self._allowed.match(name):
+            return Reject(t("invalid.name"))
+        if name.isupper() or name.islower():
+            name = name.title()
+        return Accept(with_draft(state, full_name=name))
+
+
+class NikStep(FieldStep):
+    step = Step.NIK
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        parsed = parse_nik(text, regions=ctx.regions, today=ctx.today)
+        if not isinstance(parsed, Nik):
+            return Reject(t(f"invalid.nik_{parsed}"))
+        if ctx.lookups.nik_registered(parsed.value, except_member=state.member_id):
+            return Reject(t("invalid.nik_taken"))
+        return Accept(with_draft(state, nik=parsed.value))
+
+
+class PhoneStep(FieldStep):
+    step = Step.PHONE
+
+    def question(self, state: State, ctx: Context) -> Reply:
+        return Reply(t("ask.phone"), request_contact=True)
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        parsed = parse_phone(text)
+        if parsed.startswith("+"):
+            return Accept(with_draft(state, phone=parsed))
+        return Reject(t(f"invalid.phone_{parsed}"))
+
+    def on_contact(self, state: State, phone: str, is_sender: bool, ctx: Context) -> Answer:
+        # A contact card forwarded from the address book is someone else's number, not a verified one.
+        if not is_sender:
+            return Reject(t("invalid.contact_not_own"))
+        return self.on_text(state, phone, ctx)
+
+
+def paged(items: Sequence[Choice], page: int, size: int) -> list[Choice]:
+    """One page of options plus the navigation options that apply."""
+    last_page = max(0, (len(items) - 1) // size)
+    page = min(max(page, 0), last_page)
+    shown = list(items[page * size : (page + 1) * size])
+    if page > 0:
+        shown.append(Choice(t("option.nav.prev"), "nav:prev"))
+    if page < last_page:
+        shown.append(Choice(t("option.nav.next"), "nav:next"))
+    return shown
+
+
+class RegionStep(FieldStep):
+    """Kecamatan or desa: options from the service area, paged; typed names matched forgivingly."""
+
+    prefix: str
+
+    def regions(self, state: State, ctx: Context) -> list[Region]:
+        raise NotImplementedError
+
+    def label(self, region: Region, ctx: Context) -> str:
+        return region.name
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        regions = self.regions(state, ctx)
+        if state.candidates:
+            narrowed = [r for r in regions if r.code in state.candidates]
+            return [Choice(self.label(r, ctx), f"{self.prefix}:{r.code}") for r in narrowed]
+        options = [Choice(self.label(r, ctx), f"{self.prefix}:{r.code}") for r in regions]
+        return paged(options, state.page, ctx.config.page_size)
+
+    def question(self, state: State, ctx: Context) -> Reply:
+        key = f"ask.{self.step}_narrowed" if state.candidates else f"ask.{self.step}"
+        return Reply(
+            t(key, kecamatan=ctx.regions.name(state.draft.kecamatan_code or "")),
+            tuple(self.choices(state, ctx)),
+        )
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        hits = ctx.regions.match(text, self.regions(state, ctx))
+        if len(hits) == 1:
+            return self.on_choice(state, f"{self.prefix}:{hits[0].code}", ctx)
+        if hits:
+            return Narrow([r.code for r in hits])
+        return Reject(t(f"invalid.{self.step}"))
+
+
+class KecamatanStep(RegionStep):
+    step = Step.KECAMATAN
+    prefix = "kec"
+
+    def regions(self, state: State, ctx: Context) -> list[Region]:
+        return ctx.regions.kecamatan_in(ctx.config.service_area)
+
+    def label(self, region: Region, ctx: Context) -> str:
+        # Several kabupaten in one deployment: say which, so same-named kecamatan stay apart.
+        if len({code[:5] for code in ctx.config.service_area}) > 1:
+            kabupaten = ctx.regions.name(region.parent_code).removeprefix("Kabupaten ").removeprefix("Kota ")
+            return f"{region.name} ({kabupaten})"
+        return region.name
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        code = value.split(":", 1)[1]
+        keep_desa = state.draft.desa_code if (state.draft.desa_code or "").startswith(code + ".") else None
+        return Accept(with_draft(state, kecamatan_code=code, desa_code=keep_desa))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        answer = super().on_text(state, text, ctx)
+        if not isinstance(answer, Reject):
+            return answer
+        # People often name their village rather than the kecamatan: accept it when it is unambiguous.
+        villages = [d for k in self.regions(state, ctx) for d in ctx.regions.children(k.code)]
+        hits = ctx.regions.match(text, villages)
+        if len(hits) == 1:
+            desa = hits[0]
+            return Accept(with_draft(state, kecamatan_code=desa.parent_code, desa_code=desa.code), skip_to=Step.DESA)
+        return answer
+
+
+class DesaStep(RegionStep):
+    step = Step.DESA
+    prefix = "desa"
+
+    def regions(self, state: State, ctx: Context) -> list[Region]:
+        return list(ctx.regions.children(state.draft.kecamatan_code or ""))
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, desa_code=value.split(":", 1)[1]))
+
+
+class OccupationStep(EnumStep):
+    step = Step.OCCUPATION
+    field = "occupation"
+    options = tuple(Occupation)
+
+
+class BpjsStatusStep(EnumStep):
+    step = Step.BPJS_STATUS
+    field = "bpjs_status"
+    options = tuple(BpjsStatus)
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        status = value.split(":", 1)[1]
+        if status == BpjsStatus.NOT_REGISTERED:
+            return Accept(with_draft(state, bpjs_status=status, kpj=None, last_paid=None))
+        return Accept(with_draft(state, bpjs_status=status))
+
+
+class KpjStep(FieldStep):
+    step = Step.KPJ
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        return [Choice(t("option.skip"), "kpj:skip")]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, kpj=None))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        kpj = parse_kpj(text)
+        return Accept(with_draft(state, kpj=kpj)) if kpj else Reject(t("invalid.kpj"))
+
+
+_MONTH_WORDS = {
+    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7,
+    "agu": 8, "agt": 8, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11, "des": 12, "dec": 12,
+}  # fmt: skip
+
+
+def parse_month(text: str) -> ContributionMonth | None:
+    """`10/2026`, `10-26`, `2026-10`, `Oktober 2026`, `okt 26` → a month; None when it is not one."""
+    cleaned = text.strip().lower()
+    numeric = re.fullmatch(r"(\d{1,2})\s*[/\-. ]\s*(\d{2}|\d{4})", cleaned)
+    iso = re.fullmatch(r"(\d{4})\s*[/\-.]\s*(\d{1,2})", cleaned)
+    worded = re.fullmatch(r"([a-z]+)\s*(\d{2}|\d{4})", cleaned)
+    if numeric:
+        month, year = int(numeric.group(1)), int(numeric.group(2))
+    elif iso:
+        year, month = int(iso.group(1)), int(iso.group(2))
+    elif worded and worded.group(1)[:3] in _MONTH_WORDS:
+        month, year = _MONTH_WORDS[worded.group(1)[:3]], int(worded.group(2))
+    else:
+        return None
+    year = year + 2000 if year < 100 else year
+    return ContributionMonth(year, month) if 1 <= month <= 12 and 2000 <= year <= 2100 else None
+
+
+class LastPaidStep(FieldStep):
+    step = Step.LAST_PAID
+    recent = 6
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        this_month = ContributionMonth.of(ctx.today)
+        months = [this_month.plus(-offset) for offset in range(self.recent)]
+        options = [Choice(month_year(m.year, m.month), f"paid:{m}") for m in months]
+        return [*options, Choice(t("option.last_paid_unknown"), "paid:unknown")]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, last_paid=value.split(":", 1)[1]))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        month = parse_month(text)
+        if month is None:
+            return Reject(t("invalid.last_paid"))
+        if month > ContributionMonth.of(ctx.today).plus(12):
+            return Reject(t("invalid.last_paid_future"))
+        return Accept(with_draft(state, last_paid=str(month)))
+
+
+class PayerStep(EnumStep):
+    step = Step.PAYER
+    field = "payer"
+    options = tuple(Payer)
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        payer = value.split(":", 1)[1]
+        sponsor = state.draft.sponsor_name if payer == Payer.SPONSOR else None
+        return Accept(with_draft(state, payer=payer, sponsor_name=sponsor))
+
+
+class SponsorStep(FieldStep):
+    step = Step.SPONSOR
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        return [Choice(t("option.skip"), "sponsor:skip")]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, sponsor_name=None))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        name = " ".join(text.split())
+        if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]{2}", name) or re.search(r"[<>{}\[\]\\|`]", name):
+            return Reject(t("invalid.sponsor"))
+        return Accept(with_draft(state, sponsor_name=name))
+
+
+PERIODS = (1, 3, 6, 12)
+
+
+class PeriodStep(FieldStep):
+    step = Step.PERIOD
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        # Keyed by the number of months so that typing "3" means three months, not the third option.
+        return [Choice(t("option.period", months=m), f"period:{m}", key=str(m)) for m in PERIODS]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, period_months=int(value.split(":", 1)[1])))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        words = {"satu": 1, "tiga": 3, "enam": 6, "dua belas": 12, "setahun": 12, "satu tahun": 12}
+        cleaned = re.sub(r"\s*bulan$", "", text.strip().lower())
+        months = words.get(cleaned) or (int(cleaned) if cleaned.isdigit() else 0)
+        if months in PERIODS:
+            return Accept(with_draft(state, period_months=months))
+        return Reject(t("invalid.period"))
+
+
+FIELD_STEPS: dict[Step, FieldStep] = {
+    step.step: step
+    for step in (
+        NameStep(),
+        NikStep(),
+        PhoneStep(),
+        KecamatanStep(),
+        DesaStep(),
+        OccupationStep(),
+        BpjsStatusStep(),
+        KpjStep(),
+        LastPaidStep(),
+        PayerStep(),
+        SponsorStep(),
+        PeriodStep(),
+    )
+}
+
+
+def typed_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The option a typed answer names: its key ("2"), or its label spelled loosely ("setuju", "Donri donri")."""
+    cleaned = text.strip().rstrip(".").lower()
+    for key, choice in zip(choice_keys(choices), choices, strict=True):
+        if cleaned == key.lower():
+            return choice
+    hits = match_names(text, [choice.label for choice in choices])
+    return choices[hits[0]] if len(hits) == 1 else None

@@ -1,0 +1,88 @@
+"""Conversation state: one per address, persisted as JSON between messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Flow(StrEnum):
+    NONE = "none"
+    REGISTER = "register"
+    STATUS = "status"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+class Step(StrEnum):
+    MENU = "menu"
+    CONSENT = "consent"
+    NAME = "name"
+    NIK = "nik"
+    PHONE = "phone"
+    KECAMATAN = "kecamatan"
+    DESA = "desa"
+    OCCUPATION = "occupation"
+    BPJS_STATUS = "bpjs_status"
+    KPJ = "kpj"
+    LAST_PAID = "last_paid"
+    PAYER = "payer"
+    SPONSOR = "sponsor"
+    PERIOD = "period"
+    SUMMARY = "summary"
+    EDIT_FIELD = "edit_field"
+    AFTER_SAVE = "after_save"
+    PICK_MEMBER = "pick_member"
+    CONFIRM_DELETE = "confirm_delete"
+
+
+class EditField(StrEnum):
+    """Fields a person can change; some span several steps (kecamatan then desa)."""
+
+    NAME = "name"
+    NIK = "nik"
+    PHONE = "phone"
+    AREA = "area"
+    OCCUPATION = "occupation"
+    BPJS = "bpjs"
+    PAYER = "payer"
+    PERIOD = "period"
+
+
+class Draft(BaseModel):
+    """Answers collected so far; every field is optional until the summary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = None
+    nik: str | None = None
+    phone: str | None = None
+    kecamatan_code: str | None = None
+    desa_code: str | None = None
+    occupation: str | None = None
+    bpjs_status: str | None = None
+    kpj: str | None = None
+    last_paid: str | None = None  # "YYYY-MM", or "unknown"
+    payer: str | None = None
+    sponsor_name: str | None = None
+    period_months: int | None = None
+
+
+class State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flow: Flow = Flow.NONE
+    step: Step = Step.MENU
+    draft: Draft = Field(default_factory=Draft)
+    member_id: int | None = None
+    edit_field: EditField | None = None
+    page: int = 0
+    candidates: list[str] = Field(default_factory=list)
+    start_payload: str | None = None
+    updated_at: datetime | None = None
+
+    def at(self, step: Step, **changes: object) -> State:
+        """The same conversation moved to `step`, with paging and narrowed candidates reset."""
+        return self.model_copy(update={"step": step, "page": 0, "candidates": [], **changes})

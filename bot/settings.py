@@ -1,0 +1,68 @@
+"""Configuration from the environment (or `.env`); see `.env.example` for every setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
+
+
+def looks_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return not lowered or any(marker in lowered for marker in _PLACEHOLDERS)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    database_url: str = "sqlite:///data/sipakainge.db"
+
+    service_area: str = "73.12,73.14"
+    timezone: str = "Asia/Makassar"
+    data_holder: str = "BPJS Ketenagakerjaan bersama Pemerintah Kabupaten setempat"
+    consent_version: str = "2026-11"
+    due_day: int = 15
+    dialog_resume_after_hours: int = 12
+
+    nik_encryption_keys: str = ""
+    nik_lookup_key: str = ""
+    dev_secrets_file: Path = Path("data/dev-secrets.json")
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+
+    @property
+    def area_codes(self) -> tuple[str, ...]:
+        return tuple(code.strip() for code in self.service_area.split(",") if code.strip())
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        """Newest first: the first key encrypts, all of them decrypt (rotation)."""
+        return [key.strip() for key in self.nik_encryption_keys.split(",") if key.strip()]
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment == "development":
+            return self
+        problems = []
+        if not self.encryption_keys or any(looks_placeholder(key) for key in self.encryption_keys):
+            problems.append("NIK_ENCRYPTION_KEYS")
+        if looks_placeholder(self.nik_lookup_key):
+            problems.append("NIK_LOOKUP_KEY")
+        if self.telegram_bot_token and looks_placeholder(self.telegram_bot_token):
+            problems.append("TELEGRAM_BOT_TOKEN")
+        if self.telegram_webhook_url and looks_placeholder(self.telegram_webhook_secret):
+            problems.append("TELEGRAM_WEBHOOK_SECRET")
+        if problems:
+            raise ValueError(f"set real values outside development for: {', '.join(problems)}")
+        return self

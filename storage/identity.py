@@ -1,0 +1,127 @@
+"""Identifiers people type: NIK (Nomor Induk Kependudukan), KPJ and Indonesian mobile numbers.
+
+Parsing returns a value or a reason code; the reason codes map to messages in the text catalog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import phonenumbers
+
+from storage.regions import PROVINCE_TIMEZONES, RegionIndex
+
+_SEPARATORS = re.compile(r"[\s.\-_/]+")
+
+
+class NikProblem(StrEnum):
+    LENGTH = "length"
+    NOT_DIGITS = "not_digits"
+    REGION = "region"
+    DATE = "date"
+    SERIAL = "serial"
+
+
+class Sex(StrEnum):
+    MALE = "L"
+    FEMALE = "P"
+
+
+@dataclass(frozen=True, slots=True)
+class Nik:
+    value: str
+    birth_date: date
+    sex: Sex
+
+    @property
+    def masked(self) -> str:
+        return mask_nik(self.value)
+
+
+def mask_nik(nik: str) -> str:
+    """Show the kabupaten prefix and the last 4 digits only: 7312********0003."""
+    return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
+
+
+def parse_nik(text: str, *, regions: RegionIndex, today: date) -> Nik | NikProblem:
+    """Validate the shape `PPKKCC DDMMYY SSSS`: region prefix, birth date (day + 40 for women), serial.
+
+    Only the province and, inside the shipped province table, the kabupaten are checked: kecamatan codes are split
+    and renumbered over the years, so an old but valid card can carry a kecamatan code that no longer exists.
+    """
+    digits = _SEPARATORS.sub("", text.strip())
+    if not digits.isdigit() or not digits.isascii():
+        return NikProblem.NOT_DIGITS
+    if len(digits) != 16:
+        return NikProblem.LENGTH
+    province, kabupaten = digits[:2], f"{digits[:2]}.{digits[2:4]}"
+    if province not in PROVINCE_TIMEZONES or digits[2:4] == "00" or digits[4:6] == "00":
+        return NikProblem.REGION
+    if regions.covers_province(province) and not regions.knows_kabupaten(kabupaten):
+        return NikProblem.REGION
+    day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
+    sex = Sex.MALE
+    if day > 40:
+        day, sex = day - 40, Sex.FEMALE
+    birth = _birth_date(day, month, yy, today)
+    if birth is None:
+        return NikProblem.DATE
+    if digits[12:] == "0000":
+        return NikProblem.SERIAL
+    return Nik(value=digits, birth_date=birth, sex=sex)
+
+
+def _birth_date(day: int, month: int, yy: int, today: date) -> date | None:
+    """The two-digit year is read as the latest century that does not put the birth in the future."""
+    for century in (2000, 1900):
+        try:
+            candidate = date(century + yy, month, day)
+        except ValueError:
+            return None
+        if candidate <= today:
+            return candidate
+    return None
+
+
+class PhoneProblem(StrEnum):
+    INVALID = "invalid"
+    NOT_INDONESIAN = "not_indonesian"
+    NOT_MOBILE = "not_mobile"
+
+
+def parse_phone(text: str) -> str | PhoneProblem:
+    """An Indonesian mobile number in E.164 (+628…), from `08…`, `628…`, `+62 8…` with spaces or dashes."""
+    cleaned = re.sub(r"[\s\-().]", "", text.strip())
+    if not re.fullmatch(r"\+?\d{8,16}", cleaned):
+        return PhoneProblem.INVALID
+    if cleaned.startswith("62"):
+        cleaned = "+" + cleaned
+    try:
+        number = phonenumbers.parse(cleaned, "ID")
+    except phonenumbers.NumberParseException:
+        return PhoneProblem.INVALID
+    if number.country_code != 62:
+        return PhoneProblem.NOT_INDONESIAN
+    if not str(number.national_number).startswith("8"):
+        return PhoneProblem.NOT_MOBILE
+    if not phonenumbers.is_valid_number(number):
+        return PhoneProblem.INVALID
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_kpj(text: str) -> str | None:
+    """A KPJ membership number: 8 to 16 digits once spaces and dashes are gone (it is usually 11)."""
+    digits = _SEPARATORS.sub("", text.strip())
+    return digits if digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 16 else None
+
+
+def format_phone(e164: str) -> str:
+    """`+62 812-3456-7890`, as people read numbers."""
+    try:
+        number = phonenumbers.parse(e164, "ID")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,160 @@
+"""Data functions for addresses, members, consent and audit. The caller owns the transaction: none commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from storage.crypto import Cipher
+from storage.models import (
+    Address,
+    AuditEntry,
+    ConsentDecision,
+    ConsentRecord,
+    Conversation,
+    Member,
+    MemberAddress,
+)
+
+MEMBER_COLUMNS = frozenset(
+    {
+        "full_name",
+        "birth_date",
+        "sex",
+        "phone",
+        "kecamatan_code",
+        "desa_code",
+        "occupation",
+        "bpjs_status",
+        "kpj",
+        "covered_until",
+        "needs_enrolment",
+        "payer",
+        "sponsor_name",
+        "period_months",
+        "opted_out",
+    }
+)
+
+
+def get_or_create_address(*, session: Session, channel: str, external_id: str, now: datetime) -> Address:
+    address = session.exec(
+        select(Address).where(Address.channel == channel, Address.external_id == external_id)
+    ).first()
+    if address is None:
+        address = Address(channel=channel, external_id=external_id, created_at=now)
+        session.add(address)
+        session.flush()
+    return address
+
+
+def lock_conversation(*, session: Session, address_id: int) -> Conversation | None:
+    """The address's conversation row, locked until commit so two processes never interleave one chat."""
+    return session.exec(select(Conversation).where(Conversation.address_id == address_id).with_for_update()).first()
+
+
+def save_conversation(*, session: Session, address_id: int, state: str, now: datetime) -> None:
+    conversation = session.get(Conversation, address_id)
+    if conversation is None:
+        session.add(Conversation(address_id=address_id, state=state, updated_at=now))
+    else:
+        conversation.state = state
+        conversation.updated_at = now
+        session.add(conversation)
+
+
+def members_of_address(*, session: Session, address_id: int) -> Sequence[Member]:
+    return session.exec(
+        select(Member)
+        .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
+        .where(MemberAddress.address_id == address_id)
+        .order_by(col(Member.id))
+    ).all()
+
+
+def nik_registered(*, session: Session, nik_hash: str, except_member: int | None = None) -> bool:
+    query = select(Member.id).where(Member.nik_hash == nik_hash)
+    if except_member is not None:
+        query = query.where(Member.id != except_member)
+    return session.exec(query).first() is not None
+
+
+def create_member(
+    *,
+    session: Session,
+    cipher: Cipher,
+    nik: str,
+    fields: Mapping[str, object],
+    address_id: int,
+    now: datetime,
+) -> Member:
+    values = {key: value for key, value in fields.items() if key in MEMBER_COLUMNS}
+    member = Member.model_validate(
+        {**values, "nik_encrypted": cipher.encrypt(nik), "nik_hash": cipher.lookup_hash(nik)}
+        | {"created_at": now, "updated_at": now}
+    )
+    session.add(member)
+    session.flush()
+    assert member.id is not None
+    session.add(MemberAddress(member_id=member.id, address_id=address_id, created_at=now))
+    return member
+
+
+def update_member(
+    *, session: Session, cipher: Cipher, member: Member, fields: Mapping[str, object], now: datetime
+) -> list[str]:
+    """Apply changes; returns the names of the columns that changed (for the audit log, without values)."""
+    changed: list[str] = []
+    for key, value in fields.items():
+        if key == "nik":
+            assert isinstance(value, str)
+            if cipher.lookup_hash(value) != member.nik_hash:
+                member.nik_encrypted = cipher.encrypt(value)
+                member.nik_hash = cipher.lookup_hash(value)
+                changed.append("nik")
+        elif key in MEMBER_COLUMNS and getattr(member, key) != value:
+            setattr(member, key, value)
+            changed.append(key)
+    if changed:
+        member.updated_at = now
+        session.add(member)
+    return changed
+
+
+def delete_member(*, session: Session, member_id: int) -> None:
+    """Remove a member and their links; consent records keep only that a decision was made."""
+    session.exec(delete(MemberAddress).where(col(MemberAddress.member_id) == member_id))
+    member = session.get(Member, member_id)
+    if member is not None:
+        session.delete(member)
+
+
+def record_consent(
+    *, session: Session, address_id: int, decision: ConsentDecision, version: str, now: datetime
+) -> ConsentRecord:
+    record = ConsentRecord(address_id=address_id, consent_version=version, decision=decision, at=now)
+    session.add(record)
+    return record
+
+
+def link_consent(*, session: Session, address_id: int, member_id: int) -> None:
+    """Attach the address's latest unlinked 'granted' record to the member it was given for."""
+    record = session.exec(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.address_id == address_id,
+            ConsentRecord.decision == ConsentDecision.GRANTED,
+            col(ConsentRecord.member_id).is_(None),
+        )
+        .order_by(col(ConsentRecord.id).desc())
+    ).first()
+    if record is not None:
+        record.member_id = member_id
+        session.add(record)
+
+
+def audit(*, session: Session, actor: str, action: str, now: datetime, subject: str = "", detail: str = "") -> None:
+    session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500]))

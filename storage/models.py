@@ -1,0 +1,155 @@
+"""Tables. Timestamps are stored in UTC and always come back timezone-aware, on SQLite too."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Refuses naive datetimes on the way in; attaches UTC on the way out (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_field(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    CONSOLE = "console"
+
+
+class AddressStatus(StrEnum):
+    ACTIVE = "active"
+    UNREACHABLE = "unreachable"
+
+
+class Occupation(StrEnum):
+    PETANI = "petani"
+    PEKEBUN = "pekebun"
+    PETERNAK = "peternak"
+    NELAYAN = "nelayan"
+    BURUH_TANI = "buruh_tani"
+    PEGAWAI_SYARA = "pegawai_syara"
+    PEDAGANG = "pedagang"
+    PENGEMUDI = "pengemudi"
+    LAINNYA = "lainnya"
+
+
+class BpjsStatus(StrEnum):
+    MEMBER = "member"
+    NOT_REGISTERED = "not_registered"
+
+
+class Payer(StrEnum):
+    SELF = "self"
+    FAMILY = "family"
+    REGIONAL_GOVERNMENT = "regional_government"
+    SPONSOR = "sponsor"
+
+
+class ConsentDecision(StrEnum):
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class Address(SQLModel, table=True):
+    """A place the bot can talk to: a Telegram chat, a WhatsApp number, a terminal session."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    status: str = Field(default=AddressStatus.ACTIVE, max_length=16)
+    verified_phone: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _utc_field()
+    last_inbound_at: datetime | None = _utc_field(nullable=True)
+
+
+class Conversation(SQLModel, table=True):
+    """The dialog state of one address, so any process continues any conversation."""
+
+    address_id: int = Field(primary_key=True, foreign_key="address.id", ondelete="CASCADE")
+    state: str
+    updated_at: datetime = _utc_field()
+
+
+class Member(SQLModel, table=True):
+    """A BPU participant (or someone waiting to be enrolled)."""
+
+    __table_args__ = (Index("ix_member_desa", "desa_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nik_encrypted: str = Field(max_length=255)
+    nik_hash: str = Field(max_length=64, unique=True)
+    full_name: str = Field(max_length=100)
+    birth_date: date
+    sex: str = Field(max_length=1)
+    phone: str | None = Field(default=None, max_length=20)
+    kecamatan_code: str = Field(max_length=8, index=True)
+    desa_code: str = Field(max_length=13)
+    occupation: str = Field(max_length=20)
+    bpjs_status: str = Field(max_length=20)
+    kpj: str | None = Field(default=None, max_length=16)
+    covered_until: date | None = None
+    needs_enrolment: bool = False
+    payer: str = Field(max_length=24)
+    sponsor_name: str | None = Field(default=None, max_length=100)
+    period_months: int = 1
+    opted_out: bool = False
+    created_at: datetime = _utc_field()
+    updated_at: datetime = _utc_field()
+
+
+class MemberAddress(SQLModel, table=True):
+    """Which chats reach which members: one family phone may serve several people."""
+
+    member_id: int = Field(primary_key=True, foreign_key="member.id", ondelete="CASCADE")
+    address_id: int = Field(primary_key=True, foreign_key="address.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _utc_field()
+
+
+class ConsentRecord(SQLModel, table=True):
+    """Evidence of consent (UU 27/2022): who decided, on which text version, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    address_id: int = Field(foreign_key="address.id", index=True, ondelete="CASCADE")
+    member_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    consent_version: str = Field(max_length=16)
+    decision: str = Field(max_length=16)
+    at: datetime = _utc_field()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which record. Never holds a NIK or a phone number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc_field(index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=48)
+    subject: str = Field(default="", max_length=64)
+    detail: str = Field(default="", max_length=500)
