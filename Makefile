@@ -1,0 +1,37 @@
+# Builds everything from nothing: a pinned uv in .tools/, then the locked environment in .venv/.
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint bench chat run clean
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3
+	touch $@
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+demo: .venv/.synced  ## simulated demo on SQLite, no accounts needed
+	.venv/bin/sipakainge demo
+
+chat: .venv/.synced  ## talk to the bot in this terminal
+	.venv/bin/sipakainge chat
+
+run: .venv/.synced  ## the real bot (needs TELEGRAM_BOT_TOKEN)
+	.venv/bin/sipakainge run
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+test: lint  ## lint, types, and the whole suite on SQLite and PostgreSQL
+	.venv/bin/pytest
+
+bench: .venv/.synced
+	.venv/bin/python -m bench.dialog_latency
+
+clean:
+	rm -rf .venv .tools data/demo.db*

@@ -1,0 +1,135 @@
+"""Drives the pure dialog like a person would, with a hand-written fake for its two database reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.dialogs import dialog
+from bot.dialogs.core import (
+    Context,
+    DeleteMember,
+    DialogConfig,
+    Effect,
+    Incoming,
+    MemberView,
+    Reply,
+    SaveMember,
+    UpdateMember,
+)
+from bot.dialogs.state import State
+from storage.regions import RegionIndex
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA
+WITA = ZoneInfo("Asia/Makassar")
+
+# The answers of one complete registration, in order (fake NIK: serial 9xxx; fake phone 0812-0000-xxxx).
+HAPPY_PATH: tuple[tuple[str, str], ...] = (
+    ("consent", "Setuju"),
+    ("name", "La Baco"),
+    ("nik", "7312061506809001"),
+    ("phone", "081200001234"),
+    ("kecamatan", "Donri-Donri"),
+    ("desa", "Pesse"),
+    ("occupation", "Petani"),
+    ("bpjs_status", "Sudah jadi peserta"),
+    ("kpj", "12345678901"),
+    ("last_paid", "10/2026"),
+    ("payer", "Sendiri"),
+    ("period", "3"),
+)
+
+
+class FakeLookups:
+    def __init__(self) -> None:
+        self.members: list[MemberView] = []
+        self.taken_elsewhere: set[str] = set()
+
+    def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
+        mine = any(m.nik == nik and m.id != except_member for m in self.members)
+        return mine or nik in self.taken_elsewhere
+
+    def members_here(self) -> Sequence[MemberView]:
+        return list(self.members)
+
+
+class Chat:
+    """One chat with the bot; applies the dialog's effects to the fake as the real service would."""
+
+    def __init__(self, config: DialogConfig, regions: RegionIndex, now: datetime = NOW) -> None:
+        self.config = config
+        self.regions = regions
+        self.state = State()
+        self.lookups = FakeLookups()
+        self.now = now
+        self.effects: list[Effect] = []
+        self.replies: list[Reply] = []
+        self._next_id = 1
+
+    def context(self) -> Context:
+        today: date = self.now.astimezone(WITA).date()
+        return Context(config=self.config, regions=self.regions, lookups=self.lookups, now=self.now, today=today)
+
+    def send(self, said: str | Incoming) -> list[Reply]:
+        incoming = Incoming.from_text(said) if isinstance(said, str) else said
+        self.state, outcome = dialog.step(self.state, incoming, self.context())
+        # Every state must survive the trip through the database as JSON.
+        assert State.model_validate_json(self.state.model_dump_json()) == self.state
+        for effect in outcome.effects:
+            self._apply(effect)
+        self.effects.extend(outcome.effects)
+        self.replies = outcome.replies
+        self.now += timedelta(seconds=30)
+        return outcome.replies
+
+    def press(self, label: str) -> list[Reply]:
+        """Tap the button with this label on the last message."""
+        for choice in self.last.choices:
+            if choice.label == label:
+                return self.send(Incoming.choice(choice.value))
+        raise AssertionError(f"no button {label!r} in {[c.label for c in self.last.choices]}")
+
+    @property
+    def last(self) -> Reply:
+        return self.replies[-1]
+
+    @property
+    def labels(self) -> list[str]:
+        return [choice.label for choice in self.last.choices]
+
+    def register(self, **overrides: str) -> None:
+        """Walk the whole registration (answers from HAPPY_PATH unless overridden) and save it."""
+        self.send("/start")
+        if self.state.step != "consent":
+            self.press("Daftar")
+        for step, answer in HAPPY_PATH:
+            assert self.state.step == step, (self.state.step, step, self.last.text)
+            self.send(overrides.get(step, answer))
+        assert self.state.step == "summary", self.last.text
+        self.press("Benar, simpan")
+
+    def _apply(self, effect: Effect) -> None:
+        if isinstance(effect, SaveMember):
+            self.lookups.members.append(_view(self._next_id, effect.fields))
+            self._next_id += 1
+        elif isinstance(effect, UpdateMember):
+            self.lookups.members = [
+                _updated(m, effect.fields) if m.id == effect.member_id else m for m in self.lookups.members
+            ]
+        elif isinstance(effect, DeleteMember):
+            self.lookups.members = [m for m in self.lookups.members if m.id != effect.member_id]
+
+
+_VIEW_FIELDS = set(MemberView.__dataclass_fields__)
+
+
+def _view(member_id: int, fields: dict[str, Any]) -> MemberView:
+    known = {key: value for key, value in fields.items() if key in _VIEW_FIELDS}
+    return MemberView(id=member_id, opted_out=False, **known)
+
+
+def _updated(member: MemberView, fields: dict[str, Any]) -> MemberView:
+    return replace(member, **{key: value for key, value in fields.items() if key in _VIEW_FIELDS})
