@@ -20,7 +20,7 @@ from bot.dialogs.core import (
     SaveMember,
     UpdateMember,
 )
-from bot.dialogs.state import State
+from bot.dialogs.state import State, Step
 from storage.regions import RegionIndex
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA
@@ -91,6 +91,10 @@ class Chat:
             if choice.label == label:
                 return self.send(Incoming.choice(choice.value))
         raise AssertionError(f"no button {label!r} in {[c.label for c in self.last.choices]}")
+
+    @property
+    def step(self) -> Step:
+        return self.state.step
 
     @property
     def last(self) -> Reply:

@@ -48,16 +48,16 @@ def test_registration_saves_exactly_what_was_answered(chat: Chat) -> None:
     assert fields["covered_until"] == date(2026, 10, 31)
     assert (fields["payer"], fields["period_months"], fields["needs_enrolment"]) == ("self", 3, False)
     assert RecordConsent(granted=True) in chat.effects
-    assert chat.state.step == Step.AFTER_SAVE
+    assert chat.step == Step.AFTER_SAVE
     assert "La Baco sudah tersimpan" in chat.last.text
 
 
 def test_not_registered_skips_kpj_and_last_paid_and_flags_enrolment(chat: Chat) -> None:
     walk_to(chat, "bpjs_status")
     chat.press("Belum terdaftar")
-    assert chat.state.step == Step.PAYER
+    assert chat.step == Step.PAYER
     chat.press("Pemberi bantuan (Kejaksaan, perusahaan, dll.)")
-    assert chat.state.step == Step.SPONSOR
+    assert chat.step == Step.SPONSOR
     chat.send("Kejaksaan Negeri Soppeng")
     chat.press("6 bulan")
     chat.press("Benar, simpan")
@@ -72,7 +72,7 @@ def test_consent_refused_stores_nothing(chat: Chat) -> None:
     chat.send("/start")
     chat.press("Tidak setuju")
     assert chat.effects == [RecordConsent(granted=False)]
-    assert chat.state.step == Step.MENU
+    assert chat.step == Step.MENU
     assert chat.state.draft.full_name is None
     assert chat.last.text == t("consent.refused")
 
@@ -122,9 +122,9 @@ def test_consent_names_the_data_holder(chat: Chat) -> None:
 )
 def test_good_answers(chat: Chat, step: str, typed: str, field: str | None, value: object) -> None:
     walk_to(chat, step)
-    assert chat.state.step == step
+    assert chat.step == step
     chat.send(typed)
-    assert chat.state.step != step, chat.last.text
+    assert chat.step != step, chat.last.text
     if field is not None:
         assert getattr(chat.state.draft, field) == value
 
@@ -135,13 +135,13 @@ def test_shared_contact_of_the_sender_is_accepted(chat: Chat) -> None:
     chat.send(Incoming.contact("6281200001234", is_sender=True))
     assert chat.state.draft.phone == "+6281200001234"
     assert chat.replies[0].text == t("phone_saved", phone="+62 812-0000-1234")
-    assert chat.state.step == Step.KECAMATAN
+    assert chat.step == Step.KECAMATAN
 
 
 def test_typed_village_answers_kecamatan_and_desa(chat: Chat) -> None:
     walk_to(chat, "kecamatan")
     chat.send("pesse")
-    assert chat.state.step == Step.OCCUPATION
+    assert chat.step == Step.OCCUPATION
     assert chat.regions.name(chat.state.draft.desa_code or "") == "Pesse"
     assert chat.state.draft.kecamatan_code == "73.12.06"
 
@@ -149,28 +149,31 @@ def test_typed_village_answers_kecamatan_and_desa(chat: Chat) -> None:
 def test_ambiguous_kecamatan_offers_only_the_candidates(chat: Chat) -> None:
     walk_to(chat, "kecamatan")
     chat.send("mario")
-    assert chat.state.step == Step.KECAMATAN
+    assert chat.step == Step.KECAMATAN
     assert chat.labels == ["Marioriawa (Soppeng)", "Marioriwawo (Soppeng)"]
     chat.send("2")
     assert chat.state.draft.kecamatan_code == "73.12.01"
-    assert chat.state.step == Step.DESA
+    assert chat.step == Step.DESA
 
 
 def test_kecamatan_list_is_paged(chat: Chat) -> None:
     walk_to(chat, "kecamatan")
     size = chat.config.page_size
     seen: list[str] = []
-    assert chat.labels[-1] == "Berikutnya »" and len(chat.labels) == size + 1
+    assert chat.labels[-1] == "Berikutnya »"
+    assert len(chat.labels) == size + 1
     seen += chat.labels[:-1]
     chat.press("Berikutnya »")
     assert chat.labels[-2:] == ["« Sebelumnya", "Berikutnya »"]
     seen += chat.labels[:-2]
     chat.send(str(size + 2))  # typed number of "Berikutnya »" on a numbered channel
-    assert chat.labels[-1] == "« Sebelumnya" and "Berikutnya »" not in chat.labels
+    assert chat.labels[-1] == "« Sebelumnya"
+    assert "Berikutnya »" not in chat.labels
     seen += chat.labels[:-1]
     assert len(set(seen)) == len(seen) == len(chat.regions.kecamatan_in(chat.config.service_area))
     chat.press("« Sebelumnya")
-    assert chat.state.page == 1 and chat.state.step == Step.KECAMATAN
+    assert chat.state.page == 1
+    assert chat.step == Step.KECAMATAN
 
 
 # --- every step: bad input is explained, the question repeated, nothing lost ---
@@ -215,7 +218,7 @@ def test_bad_answers_repeat_the_question(chat: Chat, step: str, typed: str, erro
     before = chat.state.model_copy()
     question = dialog.question(chat.state, chat.context())
     chat.send(typed)
-    assert chat.state.step == step
+    assert chat.step == step
     assert chat.state.draft == before.draft
     assert chat.last.text.startswith(t(error_key))
     assert chat.last.text.endswith(question.text)
@@ -240,7 +243,7 @@ def test_unexpected_input_at_every_step(chat: Chat, step: str, incoming: Incomin
     before = chat.state.model_copy()
     question = dialog.question(chat.state, chat.context())
     chat.send(incoming)
-    assert (chat.state.step, chat.state.draft, chat.state.page) == (before.step, before.draft, before.page)
+    assert (chat.step, chat.state.draft, chat.state.page) == (before.step, before.draft, before.page)
     assert chat.last.text.startswith(t(error_key))
     assert chat.last.text.endswith(question.text)
     assert chat.effects == ([RecordConsent(granted=True)] if step != "consent" else [])
@@ -249,14 +252,14 @@ def test_unexpected_input_at_every_step(chat: Chat, step: str, incoming: Incomin
 def test_contact_outside_phone_step_is_explained(chat: Chat) -> None:
     walk_to(chat, "name")
     chat.send(Incoming.contact("+6281200001234", is_sender=True))
-    assert chat.state.step == Step.NAME
+    assert chat.step == Step.NAME
     assert chat.last.text.startswith(t("invalid.contact_here"))
 
 
 def test_contact_of_someone_else_is_refused(chat: Chat) -> None:
     walk_to(chat, "phone")
     chat.send(Incoming.contact("+6281200009999", is_sender=False))
-    assert chat.state.step == Step.PHONE
+    assert chat.step == Step.PHONE
     assert chat.state.draft.phone is None
     assert chat.last.text.startswith(t("invalid.contact_not_own"))
 
@@ -265,7 +268,7 @@ def test_nik_registered_elsewhere_is_refused_without_saying_whose(chat: Chat) ->
     chat.lookups.taken_elsewhere.add("7312061506809001")
     walk_to(chat, "nik")
     chat.send("7312061506809001")
-    assert chat.state.step == Step.NIK
+    assert chat.step == Step.NIK
     assert chat.last.text.startswith(t("invalid.nik_taken"))
     assert "La Baco" not in chat.last.text
 
@@ -276,21 +279,24 @@ def test_nik_registered_elsewhere_is_refused_without_saying_whose(chat: Chat) ->
 def test_batal_discards_the_draft(chat: Chat) -> None:
     walk_to(chat, "phone")
     chat.send("/batal")
-    assert chat.state.step == Step.MENU and chat.state.draft.full_name is None
+    assert chat.step == Step.MENU
+    assert chat.state.draft.full_name is None
     assert chat.last.text == t("command.cancelled")
 
 
 def test_ulang_restarts_from_consent(chat: Chat) -> None:
     walk_to(chat, "desa")
     chat.send("/ulang")
-    assert chat.state.step == Step.CONSENT and chat.state.draft.nik is None
+    assert chat.step == Step.CONSENT
+    assert chat.state.draft.nik is None
 
 
 def test_start_mid_registration_resumes_without_losing_answers(chat: Chat) -> None:
     walk_to(chat, "occupation")
     draft = chat.state.draft
     chat.send("/start")
-    assert chat.state.step == Step.OCCUPATION and chat.state.draft == draft
+    assert chat.step == Step.OCCUPATION
+    assert chat.state.draft == draft
     assert chat.last.text.startswith(t("resume.continue"))
 
 
@@ -310,23 +316,24 @@ def test_bantuan_mid_registration_helps_then_asks_again(chat: Chat) -> None:
     replies = chat.send("/bantuan")
     assert replies[0].text == t("help.member")
     assert replies[-1].text == question
-    assert chat.state.step == Step.NIK
+    assert chat.step == Step.NIK
 
 
 def test_status_mid_registration_keeps_progress(chat: Chat) -> None:
     chat.register()
     chat.press("Daftarkan orang lain")
-    walk_to_second = chat.state.step
+    walk_to_second = chat.step
     assert walk_to_second == Step.CONSENT
     chat.press("Setuju")
     chat.send("Becce")
     replies = chat.send("/status")
-    assert "La Baco" in replies[0].text and "7312********9001" in replies[0].text
-    assert chat.state.step == Step.NIK
+    assert "La Baco" in replies[0].text
+    assert "7312********9001" in replies[0].text
+    assert chat.step == Step.NIK
     assert chat.state.draft.full_name == "Becce"
     chat.send("/ubah")
     assert chat.last.text.startswith(t("command.finish_first"))
-    assert chat.state.step == Step.NIK
+    assert chat.step == Step.NIK
 
 
 def test_status_without_members(chat: Chat) -> None:
@@ -339,7 +346,8 @@ def test_status_shows_masked_nik_coverage_and_deadline(chat: Chat) -> None:
     chat.press("Selesai")
     chat.send("/status")
     text = chat.last.text
-    assert "7312********9001" in text and "7312061506809001" not in text
+    assert "7312********9001" in text
+    assert "7312061506809001" not in text
     assert "Terlindungi sampai 30 November 2026" in text
     assert "paling lambat Selasa, 15 Desember 2026" in text
 
@@ -362,7 +370,8 @@ def test_family_phone_registers_several_and_asks_whom(chat: Chat) -> None:
     chat.send("/status")
     assert chat.labels == ["La Baco", "Hasnah", "Semua peserta"]
     chat.press("Hasnah")
-    assert "perempuan" in chat.last.text and "La Baco" not in chat.last.text
+    assert "perempuan" in chat.last.text
+    assert "La Baco" not in chat.last.text
 
     chat.send("/ubah")
     chat.press("Hasnah")
@@ -395,11 +404,11 @@ def test_summary_change_area_walks_kecamatan_then_desa_then_back(chat: Chat) -> 
     walk_to(chat, "summary")
     chat.press("Ubah")
     chat.press("Desa")
-    assert chat.state.step == Step.KECAMATAN
+    assert chat.step == Step.KECAMATAN
     chat.send("lilirilau")
-    assert chat.state.step == Step.DESA
+    assert chat.step == Step.DESA
     chat.send("1")
-    assert chat.state.step == Step.SUMMARY
+    assert chat.step == Step.SUMMARY
     assert chat.state.draft.kecamatan_code == "73.12.03"
     assert "Kec. Lilirilau" in chat.last.text
 
@@ -408,7 +417,7 @@ def test_summary_change_can_be_abandoned(chat: Chat) -> None:
     walk_to(chat, "summary")
     chat.press("Ubah")
     chat.press("Tidak jadi")
-    assert chat.state.step == Step.SUMMARY
+    assert chat.step == Step.SUMMARY
 
 
 def test_ubah_nik_allows_own_nik_and_records_birth_data(chat: Chat) -> None:
@@ -442,7 +451,8 @@ def test_idle_for_a_day_resumes_where_it_stopped(chat: Chat) -> None:
     draft = chat.state.draft
     chat.now += timedelta(days=1)
     chat.send("halo")  # after a day, a greeting — not an occupation
-    assert chat.state.step == Step.OCCUPATION and chat.state.draft == draft
+    assert chat.step == Step.OCCUPATION
+    assert chat.state.draft == draft
     assert chat.last.text.startswith(t("resume.welcome_back"))
     chat.send("petani")
     assert chat.state.draft.occupation == "petani"
@@ -458,7 +468,7 @@ def test_button_after_a_pause_is_taken_at_once(chat: Chat) -> None:
 def test_old_button_from_an_earlier_question_is_refused(chat: Chat) -> None:
     walk_to(chat, "nik")
     chat.send(Incoming.choice("consent:yes"))
-    assert chat.state.step == Step.NIK
+    assert chat.step == Step.NIK
     assert chat.last.text.startswith(t("invalid.stale_choice"))
 
 
