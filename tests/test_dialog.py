@@ -134,7 +134,7 @@ def test_shared_contact_of_the_sender_is_accepted(chat: Chat) -> None:
     assert chat.last.request_contact
     chat.send(Incoming.contact("6281200001234", is_sender=True))
     assert chat.state.draft.phone == "+6281200001234"
-    assert chat.replies[0].text == t("phone_saved", phone="+62 812-0000-1234")
+    assert chat.replies[0].text == t("saved.phone", phone="+62 812-0000-1234")
     assert chat.step == Step.KECAMATAN
 
 

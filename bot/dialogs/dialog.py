@@ -313,7 +313,7 @@ def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
         return _ask(narrowed, ctx, out)
     assert isinstance(answer, Accept)
     if state.step is Step.PHONE and answer.draft.phone:
-        out.say(Reply(t("phone_saved", phone=format_phone(answer.draft.phone))))
+        out.say(Reply(t("saved.phone", phone=format_phone(answer.draft.phone))))
     state = state.model_copy(update={"draft": answer.draft})
     following = next_step(answer.skip_to or state.step, state.draft)
     if state.edit_field is not None and following not in EDIT_STEPS[state.edit_field]:

@@ -1,0 +1,218 @@
+"""A local stand-in for the Telegram Bot API on 127.0.0.1, spoken to by the real python-telegram-bot client.
+
+It keeps a queue of updates for getUpdates (long polling), records every method the bot calls, and answers the
+way Telegram does. Tests push updates as a person would produce them and read what the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token-for-the-local-stand-in"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Sipakainge", "username": "sipakainge_test_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    """State of the stand-in: pending updates and the calls received."""
+
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    next_update_id: int = 1
+    next_message_id: int = 1000
+    # One event per kind of waiter, each cleared only by its own waiter: a shared one loses wake-ups.
+    pushed: asyncio.Event = field(default_factory=asyncio.Event)
+    called: asyncio.Event = field(default_factory=asyncio.Event)
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- what people do ---
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "Peserta", "language_code": "id"}
+
+    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        self.next_message_id += 1
+        return {
+            "message_id": self.next_message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Peserta"},
+            "from": self._user(chat_id),
+            **content,
+        }
+
+    def _push(self, update: dict[str, Any]) -> None:
+        update["update_id"] = self.next_update_id
+        self.next_update_id += 1
+        self.updates.append(update)
+        self.pushed.set()
+
+    def text(self, chat_id: int, text: str) -> None:
+        self._push({"message": self._message(chat_id, text=text)})
+
+    def contact(self, chat_id: int, phone: str, *, user_id: int) -> None:
+        contact = {"phone_number": phone, "first_name": "Peserta", "user_id": user_id}
+        self._push({"message": self._message(chat_id, contact=contact)})
+
+    def sticker(self, chat_id: int) -> None:
+        sticker = {
+            "file_id": "sticker-file",
+            "file_unique_id": "sticker-unique",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        self._push({"message": self._message(chat_id, sticker=sticker)})
+
+    def press(self, chat_id: int, label: str) -> None:
+        """Tap the inline button with this label on the newest message that has buttons."""
+        sent = next(call for call in reversed(self.messages(chat_id)) if "reply_markup" in call.params)
+        markup = json.loads(sent.params["reply_markup"])
+        buttons = [button for row in markup.get("inline_keyboard", []) for button in row]
+        data = next(button["callback_data"] for button in buttons if button["text"] == label)
+        self.press_data(chat_id, data, message_id=int(sent.params.get("_message_id", 1)))
+
+    def press_data(self, chat_id: int, data: str, message_id: int = 1) -> None:
+        """A callback query with any data at all, as a tampered client could send."""
+        message = self._message(chat_id, text="…")
+        message["message_id"] = message_id
+        message["from"] = BOT_USER
+        query = {
+            "id": f"cb{self.next_update_id}",
+            "from": self._user(chat_id),
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        }
+        self._push({"callback_query": query})
+
+    # --- what the bot did ---
+
+    def messages(self, chat_id: int) -> list[Call]:
+        return [c for c in self.calls if c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [str(c.params["text"]) for c in self.messages(chat_id)]
+
+    def buttons(self, chat_id: int) -> list[str]:
+        markup = json.loads(self.messages(chat_id)[-1].params.get("reply_markup", "{}"))
+        return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+    def keyboard(self, chat_id: int) -> list[dict[str, Any]]:
+        markup = json.loads(self.messages(chat_id)[-1].params.get("reply_markup", "{}"))
+        return [button for row in markup.get("keyboard", []) for button in row]
+
+    async def wait_for(self, chat_id: int, count: int, seconds: float = 10.0) -> list[str]:
+        """Wait until the bot has sent `count` messages to the chat in all."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while len(self.messages(chat_id)) < count:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"bot sent {self.texts(chat_id)} — expected {count} messages")
+            self.called.clear()
+            try:
+                await asyncio.wait_for(self.called.wait(), remaining)
+            except TimeoutError:
+                continue
+        return self.texts(chat_id)
+
+    # --- the HTTP side ---
+
+    async def handle(self, request: Request) -> JSONResponse:
+        token, method = request.path_params["token"], request.path_params["method"]
+        if token != TOKEN:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+        params = await _params(request)
+        if method == "getUpdates":
+            return JSONResponse({"ok": True, "result": await self._get_updates(params)})
+        self.calls.append(Call(method, params))
+        self.called.set()
+        return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 2.0)
+        while not self.updates and time.monotonic() < deadline:
+            self.pushed.clear()
+            try:
+                await asyncio.wait_for(self.pushed.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+        return list(self.updates)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "sendMessage":
+            self.next_message_id += 1
+            params["_message_id"] = self.next_message_id
+            return {
+                "message_id": self.next_message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        loaded: dict[str, Any] = json.loads(body) if body else {}
+        return loaded
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Served:
+    """Runs an ASGI app with uvicorn on 127.0.0.1 inside the test's event loop."""
+
+    def __init__(self, app: Starlette, port: int) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Served:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:  # noqa: ASYNC110 (uvicorn offers only this flag)
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+def fake_app(fake: FakeTelegram) -> Starlette:
+    return Starlette(routes=[Route("/bot{token}/{method}", fake.handle, methods=["GET", "POST"])])

@@ -1,0 +1,65 @@
+"""The command line: the demo on a fresh SQLite file, the terminal chat, migrate, and settings safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.__main__ import main
+from bot.channels.console import chat_loop
+from bot.conversation import Conversations
+from bot.settings import Settings
+from tests.dialog_driver import HAPPY_PATH, NOW
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run the CLI as on a fresh machine: no .env, keys and databases under a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
+
+
+def test_demo_registers_a_farmer_on_a_fresh_database(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--members", "40", "--database", str(isolated / "demo.db")]) == 0
+    out = capsys.readouterr().out
+    assert "La Baco sudah tersimpan" in out
+    assert "7312********9001" in out
+    assert "Peserta: 41" in out
+    assert (isolated / "data" / "dev-secrets.json").exists()
+    # Run twice: the demo rebuilds its database instead of tripping over the first run's members.
+    assert main(["demo", "--members", "40", "--database", str(isolated / "demo.db")]) == 0
+    assert "Peserta: 41" in capsys.readouterr().out
+
+
+def test_migrate(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["migrate"]) == 0  # idempotent
+    assert (isolated / "cli.db").exists()
+
+
+def test_console_chat_runs_the_same_dialog(conversations: Conversations) -> None:
+    typed = iter([answer for _, answer in HAPPY_PATH] + ["1", "2", "/status", "/keluar"])
+    written: list[str] = []
+    chat_loop(conversations, address="tty1", clock=lambda: NOW, read=lambda _: next(typed), write=written.append)
+    transcript = "\n".join(written)
+    assert "1. Setuju\n2. Tidak setuju" in transcript
+    assert "La Baco sudah tersimpan" in transcript
+    assert "7312********9001" in transcript
+
+
+def test_production_refuses_placeholder_secrets() -> None:
+    with pytest.raises(ValidationError, match="NIK_ENCRYPTION_KEYS"):
+        Settings(_env_file=None, environment="production", nik_encryption_keys="change-me", nik_lookup_key="x" * 40)
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            nik_encryption_keys="a-real-looking-key",
+            nik_lookup_key="y" * 40,
+            telegram_webhook_url="https://bot.example.org/telegram",
+        )
+    ok = Settings(_env_file=None, environment="production", nik_encryption_keys="k1,k2", nik_lookup_key="z" * 40)
+    assert ok.encryption_keys == ["k1", "k2"]

@@ -1,0 +1,186 @@
+"""The conversation service on real databases (SQLite and PostgreSQL): persistence, encryption, restarts, races."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel, select
+
+from bot.conversation import Conversations
+from bot.dialogs.core import DialogConfig, Incoming, Reply
+from bot.texts import t
+from storage.crypto import Cipher
+from storage.db import make_engine
+from storage.models import Address, AuditEntry, ConsentRecord, Conversation, Member, MemberAddress
+from storage.regions import RegionIndex
+from tests.dialog_driver import HAPPY_PATH
+
+NIK = "7312061506809001"
+
+
+class Person:
+    """Someone typing into one chat, through the real service and database."""
+
+    def __init__(self, conversations: Conversations, address: str) -> None:
+        self.conversations = conversations
+        self.address = address
+        self.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+        self.replies: list[Reply] = []
+
+    def say(self, said: str | Incoming) -> list[Reply]:
+        incoming = Incoming.from_text(said) if isinstance(said, str) else incoming_choice(self.replies, said)
+        self.replies = self.conversations.handle("telegram", self.address, incoming, self.now)
+        self.now += timedelta(seconds=20)
+        return self.replies
+
+    def tap(self, label: str) -> list[Reply]:
+        choice = next(c for c in self.replies[-1].choices if c.label == label)
+        return self.say(Incoming.choice(choice.value))
+
+    def register_until_summary(self, **overrides: str) -> None:
+        self.say("/start")
+        for step, answer in HAPPY_PATH:
+            self.say(overrides.get(step, answer))
+
+
+def incoming_choice(_: list[Reply], incoming: Incoming) -> Incoming:
+    return incoming
+
+
+def test_registration_is_stored_encrypted_with_consent_and_audit(conversations: Conversations, cipher: Cipher) -> None:
+    farmer = Person(conversations, "1001")
+    farmer.register_until_summary()
+    farmer.tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        member = session.exec(select(Member)).one()
+        assert member.full_name == "La Baco"
+        assert member.nik_encrypted != NIK
+        assert NIK not in member.nik_encrypted
+        assert cipher.decrypt(member.nik_encrypted) == NIK
+        assert member.nik_hash == cipher.lookup_hash(NIK)
+        assert member.phone == "+6281200001234"
+        assert member.created_at.tzinfo is not None
+        link = session.exec(select(MemberAddress)).one()
+        address = session.get(Address, link.address_id)
+        assert address is not None
+        assert (address.channel, address.external_id) == ("telegram", "1001")
+        consent = session.exec(select(ConsentRecord)).one()
+        assert (consent.decision, consent.member_id, consent.consent_version) == ("granted", member.id, "test")
+        audit = session.exec(select(AuditEntry)).one()
+        assert (audit.action, audit.subject) == ("member.register", f"member:{member.id}")
+
+
+def test_conversation_state_holds_no_readable_personal_data(conversations: Conversations, cipher: Cipher) -> None:
+    farmer = Person(conversations, "1002")
+    farmer.register_until_summary()
+    with Session(conversations.engine) as session:
+        stored = session.exec(select(Conversation)).one().state
+    assert NIK not in stored
+    assert "La Baco" not in stored
+    assert NIK in cipher.decrypt(stored)
+
+
+def test_restart_mid_dialog_continues_where_it_stopped(
+    db_url: str, cipher: Cipher, regions: RegionIndex, dialog_config: DialogConfig
+) -> None:
+    def boot() -> tuple[Engine, Conversations]:
+        engine = make_engine(db_url)
+        zone = ZoneInfo("Asia/Makassar")
+        return engine, Conversations(engine=engine, cipher=cipher, regions=regions, config=dialog_config, zone=zone)
+
+    engine, first = boot()
+    farmer = Person(first, "1003")
+    farmer.say("/start")
+    for _, answer in HAPPY_PATH[:6]:
+        farmer.say(answer)
+    engine.dispose()  # the process dies here
+
+    engine, second = boot()
+    farmer.conversations = second
+    replies = farmer.say("Petani")
+    assert replies[-1].text == t("ask.bpjs_status")
+    for _, answer in HAPPY_PATH[7:]:
+        farmer.say(answer)
+    farmer.tap("Benar, simpan")
+    with Session(engine) as session:
+        assert session.exec(select(Member.full_name, Member.occupation)).one() == ("La Baco", "petani")
+    engine.dispose()
+
+
+def test_registered_nik_is_refused_in_another_chat(conversations: Conversations) -> None:
+    first = Person(conversations, "2001")
+    first.register_until_summary()
+    first.tap("Benar, simpan")
+    second = Person(conversations, "2002")
+    second.say("/start")
+    second.say("Setuju")
+    second.say("Orang Lain")
+    replies = second.say(NIK)
+    assert replies[-1].text.startswith(t("invalid.nik_taken"))
+    assert "La Baco" not in replies[-1].text
+
+
+def test_two_chats_saving_the_same_nik_at_once(conversations: Conversations) -> None:
+    first, second = Person(conversations, "3001"), Person(conversations, "3002")
+    first.register_until_summary()
+    second.register_until_summary()  # both passed the NIK check before either saved
+    first.tap("Benar, simpan")
+    replies = second.tap("Benar, simpan")
+    assert replies[-1].text.startswith(t("invalid.nik_taken"))
+    second.say("7312065506809002")
+    assert second.replies[-1].text.startswith("Mohon periksa data berikut")  # straight back to the summary
+    second.tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        assert len(session.exec(select(Member)).all()) == 2
+
+
+def test_ubah_and_hapus_change_the_database(conversations: Conversations, cipher: Cipher) -> None:
+    farmer = Person(conversations, "4001")
+    farmer.register_until_summary()
+    farmer.tap("Benar, simpan")
+    farmer.tap("Selesai")
+    farmer.say("/ubah")
+    farmer.tap("NIK")
+    farmer.say("7312065506809002")
+    with Session(conversations.engine) as session:
+        member = session.exec(select(Member)).one()
+        assert cipher.decrypt(member.nik_encrypted) == "7312065506809002"
+        assert member.sex == "P"
+        update = session.exec(select(AuditEntry).where(AuditEntry.action == "member.update")).one()
+        assert update.detail == "nik,sex"
+        assert "7312" not in update.detail
+        member_id = member.id
+
+    farmer.say("/hapus")
+    farmer.tap("Ya, hapus")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Member)).all() == []
+        assert session.exec(select(MemberAddress)).all() == []
+        consent = session.exec(select(ConsentRecord)).one()
+        assert consent.member_id is None
+        deleted = session.exec(select(AuditEntry).where(AuditEntry.action == "member.delete")).one()
+        assert deleted.subject == f"member:{member_id}"
+    assert farmer.replies[-1].text == t("delete.done", name="La Baco")
+
+
+def test_database_outage_gets_a_polite_answer(
+    cipher: Cipher, regions: RegionIndex, dialog_config: DialogConfig
+) -> None:
+    unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1")
+    conversations = Conversations(
+        engine=unreachable, cipher=cipher, regions=regions, config=dialog_config, zone=ZoneInfo("Asia/Makassar")
+    )
+    replies = conversations.handle("telegram", "5001", Incoming.from_text("/start"), datetime.now(UTC))
+    assert [r.text for r in replies] == [t("error.temporary")]
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert diff == []
+    assert version == "0001"
