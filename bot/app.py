@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_application, webhook_app
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
-from bot.settings import Settings
+from bot.settings import Settings, looks_placeholder
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.regions import sulawesi_selatan
@@ -37,8 +37,9 @@ def configure_logging(settings: Settings) -> None:
 
 def build_cipher(settings: Settings) -> Cipher:
     """The configured keys; in development, keys generated once and kept in a local file outside git."""
-    if settings.encryption_keys and settings.nik_lookup_key:
-        return Cipher(encryption_keys=settings.encryption_keys, lookup_key=settings.nik_lookup_key)
+    keys = [key for key in settings.encryption_keys if not looks_placeholder(key)]
+    if keys and not looks_placeholder(settings.nik_lookup_key):
+        return Cipher(encryption_keys=keys, lookup_key=settings.nik_lookup_key)
     if settings.environment != "development":
         raise RuntimeError("NIK_ENCRYPTION_KEYS and NIK_LOOKUP_KEY are required outside development")
     secrets = _dev_secrets(settings.dev_secrets_file)
@@ -78,7 +79,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
 
 async def serve(settings: Settings) -> None:
     """Run the Telegram bot until SIGINT/SIGTERM: long polling, or a webhook server when a public URL is set."""
-    if not settings.telegram_bot_token:
+    if looks_placeholder(settings.telegram_bot_token):
         raise SystemExit("TELEGRAM_BOT_TOKEN is not set. Try `sipakainge demo` or `sipakainge chat` without one.")
     engine = build_engine(settings)
     conversations = build_conversations(settings, engine, build_cipher(settings))

@@ -63,3 +63,15 @@ def test_production_refuses_placeholder_secrets() -> None:
         )
     ok = Settings(_env_file=None, environment="production", nik_encryption_keys="k1,k2", nik_lookup_key="z" * 40)
     assert ok.encryption_keys == ["k1", "k2"]
+
+
+def test_demo_works_with_the_example_env_copied(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    (isolated / ".env").write_text(example.read_text())
+    assert main(["demo", "--members", "5", "--database", str(isolated / "demo.db")]) == 0
+    assert "La Baco sudah tersimpan" in capsys.readouterr().out
+
+
+def test_run_without_a_token_explains_what_to_do(isolated: Path) -> None:
+    with pytest.raises(SystemExit, match="TELEGRAM_BOT_TOKEN"):
+        main(["run"])
