@@ -92,11 +92,13 @@ class FakeTelegram:
         markup = json.loads(sent.params["reply_markup"])
         buttons = [button for row in markup.get("inline_keyboard", []) for button in row]
         data = next(button["callback_data"] for button in buttons if button["text"] == label)
-        self.press_data(chat_id, data, message_id=int(sent.params.get("_message_id", 1)))
+        original = {"text": sent.params["text"], "reply_markup": markup}
+        self.press_data(chat_id, data, message_id=int(sent.params.get("_message_id", 1)), original=original)
 
-    def press_data(self, chat_id: int, data: str, message_id: int = 1) -> None:
-        """A callback query with any data at all, as a tampered client could send."""
-        message = self._message(chat_id, text="…")
+    def press_data(self, chat_id: int, data: str, message_id: int = 1, original: dict[str, Any] | None = None) -> None:
+        """A callback query on a message (by default one without buttons), with any data, as a tampered client could
+        send."""
+        message = self._message(chat_id, **(original or {"text": "…"}))
         message["message_id"] = message_id
         message["from"] = BOT_USER
         query = {

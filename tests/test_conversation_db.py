@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
 from bot.conversation import Conversations
+from bot.dialogs import dialog
 from bot.dialogs.core import DialogConfig, Incoming, Reply
+from bot.dialogs.state import State, Step
 from bot.texts import t
 from storage.crypto import Cipher
 from storage.db import make_engine
@@ -184,3 +191,58 @@ def test_migrations_match_the_models(engine: Engine) -> None:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
     assert version == "0001"
+
+
+def test_many_chats_at_once_from_several_threads(conversations: Conversations) -> None:
+    """Webhook workers answer different chats in parallel: nobody gets 'try again', every registration lands."""
+    niks = [f"73120615068090{i:02d}" for i in range(1, 9)]
+
+    def register(index: int) -> list[str]:
+        person = Person(conversations, f"thread-{index}")
+        person.register_until_summary(nik=niks[index])
+        person.tap("Benar, simpan")
+        return [reply.text for reply in person.replies]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        transcripts = list(pool.map(register, range(8)))
+    assert all("sudah tersimpan" in transcript[0] for transcript in transcripts)
+    with Session(conversations.engine) as session:
+        assert len(session.exec(select(Member)).all()) == 8
+
+
+def test_two_messages_to_one_chat_at_once_are_serialised(
+    conversations: Conversations, cipher: Cipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both answers are applied one after the other (the state row is locked), never both to the same old state."""
+    slow_step = dialog.step
+
+    def step(*args: Any) -> Any:
+        time.sleep(0.05)  # widen the window between reading and writing the state, where a race would hit
+        return slow_step(*args)
+
+    monkeypatch.setattr(dialog, "step", step)
+    outcomes = set()
+    for attempt in range(6):
+        person = Person(conversations, f"race-{attempt}")
+        person.say("/start")
+        person.say("Setuju")  # now at the name question
+        barrier = threading.Barrier(2)
+
+        def send(said: str, who: Person = person, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            who.conversations.handle("telegram", who.address, Incoming.from_text(said), who.now)
+
+        threads = [threading.Thread(target=send, args=(said,)) for said in ("La Baco", NIK)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with Session(conversations.engine) as session:
+            address = session.exec(select(Address).where(Address.external_id == person.address)).one()
+            stored = session.get(Conversation, address.id)
+            assert stored is not None
+            state = State.model_validate_json(cipher.decrypt(stored.state))
+        # Serial orders: name then NIK → at the phone question; NIK first (refused as a name) then name → at NIK.
+        outcome = (state.step, state.draft.full_name, state.draft.nik)
+        assert outcome in {(Step.PHONE, "La Baco", NIK), (Step.NIK, "La Baco", None)}, outcome
+        outcomes.add(outcome[0])

@@ -60,7 +60,9 @@ async def test_registration_with_buttons_and_shared_contact(
     telegram.press(CHAT, "Setuju")
     assert (await expect())[0].endswith(t("ask.name"))
     assert any(c.method == "answerCallbackQuery" for c in telegram.calls)
-    assert any(c.method == "editMessageReplyMarkup" for c in telegram.calls)
+    echoed = [c.params["text"] for c in telegram.calls if c.method == "editMessageText"]
+    assert echoed[-1].startswith("Selamat datang di Sipakainge")
+    assert echoed[-1].endswith("✅ Setuju")
 
     telegram.sticker(CHAT)
     assert (await expect())[0].startswith(t("invalid.unsupported"))
@@ -122,6 +124,7 @@ async def test_forged_callback_data_changes_nothing(
     telegram.press_data(CHAT, "delete:yes")
     replies = await telegram.wait_for(CHAT, 2)
     assert replies[-1].startswith(t("invalid.stale_choice"))
+    assert any(c.method == "editMessageReplyMarkup" for c in telegram.calls)
     assert telegram.buttons(CHAT) == ["Setuju", "Tidak setuju"]
 
 

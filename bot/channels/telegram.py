@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -101,14 +102,31 @@ class TelegramChannel:
 
 
 async def _settle_button(update: Update) -> None:
-    """Stop the spinner and take the buttons off the pressed message, so an old question cannot be answered twice."""
+    """Stop the spinner and replace the buttons with the answer chosen: the history shows what was answered, and an
+    old question cannot be answered twice."""
     query = update.callback_query
     assert query is not None
+    message = query.message
     try:
         await query.answer()
-        await query.edit_message_reply_markup(reply_markup=None)
+        label = _pressed_label(update)
+        if label and isinstance(message, Message) and message.text:
+            await query.edit_message_text(f"{message.text}\n\n✅ {label}")
+        else:
+            await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as error:
         log.debug("could not settle a button press: %s", error)
+
+
+def _pressed_label(update: Update) -> str | None:
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message) or query.message.reply_markup is None:
+        return None
+    for row in query.message.reply_markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
