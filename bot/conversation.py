@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,26 +60,12 @@ class _Lookups:
         self._members = None
 
 
+_VIEW_COLUMNS = [field.name for field in dataclasses.fields(MemberView) if field.name != "nik"]
+
+
 def member_view(member: Member, cipher: Cipher) -> MemberView:
-    assert member.id is not None
-    return MemberView(
-        id=member.id,
-        full_name=member.full_name,
-        nik=cipher.decrypt(member.nik_encrypted),
-        birth_date=member.birth_date,
-        sex=member.sex,
-        phone=member.phone,
-        kecamatan_code=member.kecamatan_code,
-        desa_code=member.desa_code,
-        occupation=member.occupation,
-        bpjs_status=member.bpjs_status,
-        kpj=member.kpj,
-        covered_until=member.covered_until,
-        payer=member.payer,
-        sponsor_name=member.sponsor_name,
-        period_months=member.period_months,
-        opted_out=member.opted_out,
-    )
+    """The member as the dialogs see it, NIK decrypted."""
+    return MemberView(nik=cipher.decrypt(member.nik_encrypted), **{c: getattr(member, c) for c in _VIEW_COLUMNS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +134,8 @@ class Conversations:
         now: datetime,
         lookups: _Lookups,
     ) -> None:
-        actor = f"{channel}:{address_id}"
         owned = {m.id for m in lookups.members_here()}
+        action, subject, detail = "", 0, ""
         match effect:
             case RecordConsent(granted=granted):
                 decision = ConsentDecision.GRANTED if granted else ConsentDecision.REFUSED
@@ -160,55 +147,38 @@ class Conversations:
                     now=now,
                 )
             case SaveMember(fields=fields):
-                nik = str(fields["nik"])
                 member = store.create_member(
                     session=session,
                     cipher=self.cipher,
-                    nik=nik,
+                    nik=str(fields["nik"]),
                     fields=fields,
                     address_id=address_id,
                     now=now,
                 )
                 assert member.id is not None
                 store.link_consent(session=session, address_id=address_id, member_id=member.id)
-                store.audit(
-                    session=session,
-                    actor=actor,
-                    action="member.register",
-                    subject=f"member:{member.id}",
-                    now=now,
-                )
+                action, subject = "member.register", member.id
             case UpdateMember(member_id=member_id, fields=fields) if member_id in owned:
                 row = session.get(Member, member_id)
                 assert row is not None
                 changed = store.update_member(session=session, cipher=self.cipher, member=row, fields=fields, now=now)
-                detail = ",".join(changed)
-                store.audit(
-                    session=session,
-                    actor=actor,
-                    action="member.update",
-                    subject=f"member:{member_id}",
-                    detail=detail,
-                    now=now,
-                )
+                action, subject, detail = "member.update", member_id, ",".join(changed)
             case DeleteMember(member_id=member_id) if member_id in owned:
                 store.delete_member(session=session, member_id=member_id)
-                store.audit(
-                    session=session,
-                    actor=actor,
-                    action="member.delete",
-                    subject=f"member:{member_id}",
-                    now=now,
-                )
+                action, subject = "member.delete", member_id
             case UpdateMember(member_id=member_id) | DeleteMember(member_id=member_id):
                 # The dialog only offers this chat's members; anything else is tampering or a race. Refuse quietly.
-                store.audit(
-                    session=session,
-                    actor=actor,
-                    action="member.denied",
-                    subject=f"member:{member_id}",
-                    now=now,
-                )
+                action, subject = "member.denied", member_id
+        if action:
+            # Column names only, never values: the audit log holds no personal data.
+            store.audit(
+                session=session,
+                actor=f"{channel}:{address_id}",
+                action=action,
+                subject=f"member:{subject}",
+                detail=detail,
+                now=now,
+            )
         lookups.forget()
 
     def _back_to_nik(self, channel: str, external_id: str, now: datetime) -> list[Reply]:

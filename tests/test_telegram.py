@@ -79,20 +79,17 @@ async def test_registration_with_buttons_and_shared_contact(
     assert saved == t("saved.phone", phone="+62 812-0000-1234")
     assert kecamatan.startswith(t("ask.kecamatan"))
 
-    telegram.press(CHAT, "Donri-Donri (Soppeng)")
-    await expect()
-    telegram.press(CHAT, "Pesse")
-    await expect()
-    telegram.press(CHAT, "Petani")
-    await expect()
-    telegram.press(CHAT, "Sudah jadi peserta")
-    await expect()
-    telegram.press(CHAT, "Lewati")
-    await expect()
-    telegram.press(CHAT, "Oktober 2026")
-    await expect()
-    telegram.press(CHAT, "Sendiri")
-    await expect()
+    for label in (
+        "Donri-Donri (Soppeng)",
+        "Pesse",
+        "Petani",
+        "Sudah jadi peserta",
+        "Lewati",
+        "Oktober 2026",
+        "Sendiri",
+    ):
+        telegram.press(CHAT, label)
+        await expect()
     telegram.press(CHAT, "3 bulan")
     summary = (await expect())[0]
     assert "NIK: 7312061506809001" in summary

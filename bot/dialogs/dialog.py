@@ -380,20 +380,8 @@ def draft_of(member: MemberView) -> Draft:
         last_paid = str(ContributionMonth.of(member.covered_until))
     elif member.bpjs_status == BpjsStatus.MEMBER:
         last_paid = "unknown"
-    return Draft(
-        full_name=member.full_name,
-        nik=member.nik,
-        phone=member.phone,
-        kecamatan_code=member.kecamatan_code,
-        desa_code=member.desa_code,
-        occupation=member.occupation,
-        bpjs_status=member.bpjs_status,
-        kpj=member.kpj,
-        last_paid=last_paid,
-        payer=member.payer,
-        sponsor_name=member.sponsor_name,
-        period_months=member.period_months,
-    )
+    copied = {name: getattr(member, name) for name in Draft.model_fields if name != "last_paid"}
+    return Draft(last_paid=last_paid, **copied)
 
 
 def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
