@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -77,3 +78,57 @@ def coverage(covered_until: date | None, today: date, *, due_day: int = 15, laps
     else:
         standing = Standing.ACTIVE
     return Coverage(standing, next_month, next_month.due_date(due_day), unpaid)
+
+
+# --- reminder stages ---
+
+DEFAULT_STAGES = "H-7,H-3,H-1,H0,H+7,H+30,L-14,L0"
+_STAGE = re.compile(r"^([HL])(0|[+-]\d{1,3})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A reminder moment: `H-7` is seven days before the due date, `L-14` fourteen days before the lapse date."""
+
+    code: str
+    anchor: str  # "H" due date, "L" lapse date
+    offset: int
+
+    def day(self, month: ContributionMonth, *, due_day: int = 15, lapse_after: int = 3) -> date:
+        anchor = month.due_date(due_day) if self.anchor == "H" else lapse_date(month, due_day, lapse_after)
+        return anchor + timedelta(days=self.offset)
+
+
+def parse_stages(text: str) -> tuple[Stage, ...]:
+    """`H-7,H-3,H0,H+7,L-14,L0` → stages; refuses anything else so a typo cannot silence reminders."""
+    stages = []
+    for raw in text.split(","):
+        code = raw.strip().upper()
+        match = _STAGE.match(code)
+        if not match:
+            raise ValueError(f"unknown reminder stage {raw!r} (use H-7, H0, H+7, L-14, L0 ...)")
+        stages.append(Stage(code, match.group(1), int(match.group(2) or 0)))
+    if len({s.code for s in stages}) != len(stages):
+        raise ValueError("a reminder stage is listed twice")
+    return tuple(stages)
+
+
+def lapse_date(month: ContributionMonth, due_day: int = 15, lapse_after: int = 3) -> date:
+    """The first day the membership is non-active when `month` and the next ones stay unpaid: the day after the
+    due date of the `lapse_after`-th unpaid month."""
+    return month.plus(lapse_after - 1).due_date(due_day) + timedelta(days=1)
+
+
+def ordered_stages(
+    stages: tuple[Stage, ...], month: ContributionMonth, *, due_day: int = 15, lapse_after: int = 3
+) -> list[tuple[date, Stage]]:
+    """The cycle's stages in calendar order."""
+    return sorted(((s.day(month, due_day=due_day, lapse_after=lapse_after), s) for s in stages), key=lambda p: p[0])
+
+
+def current_stage(
+    stages: tuple[Stage, ...], month: ContributionMonth, today: date, *, due_day: int = 15, lapse_after: int = 3
+) -> tuple[date, Stage] | None:
+    """The latest stage of the cycle that has come by `today` (after downtime, the only one still worth sending)."""
+    reached = [p for p in ordered_stages(stages, month, due_day=due_day, lapse_after=lapse_after) if p[0] <= today]
+    return reached[-1] if reached else None

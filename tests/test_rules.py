@@ -6,7 +6,16 @@ from datetime import date
 
 import pytest
 
-from scheduler.rules import ContributionMonth, Standing, coverage
+from scheduler.rules import (
+    DEFAULT_STAGES,
+    ContributionMonth,
+    Standing,
+    coverage,
+    current_stage,
+    lapse_date,
+    parse_stages,
+)
+from scheduler.tariffs import default_tariffs
 
 
 @pytest.mark.parametrize(
@@ -49,3 +58,83 @@ def test_coverage(
 
 def test_unknown_coverage() -> None:
     assert coverage(None, date(2026, 11, 23)).standing is Standing.UNKNOWN
+
+
+# --- tariffs (data, with validity periods) ---
+
+M = ContributionMonth
+
+
+@pytest.mark.parametrize(
+    ("month", "occupation", "payer", "amount"),
+    [
+        (M(2026, 3), "petani", "self", 16_800),  # before the relief
+        (M(2026, 4), "petani", "self", 8_400),  # PP 50/2025 halves JKK + JKM
+        (M(2026, 12), "petani", "self", 8_400),
+        (M(2027, 1), "petani", "self", 16_800),  # relief over for farmers
+        (M(2026, 1), "pengemudi", "self", 8_400),  # transport workers from January 2026 …
+        (M(2027, 3), "pengemudi", "self", 8_400),  # … to March 2027
+        (M(2027, 4), "pengemudi", "self", 16_800),
+        (M(2026, 12), "petani", "regional_government", 16_800),  # paid from APBD: no relief
+        (M(2026, 12), "nelayan", "sponsor", 8_400),
+        (M(2026, 12), "pegawai_syara", "family", 8_400),
+    ],
+)
+def test_monthly_tariff(month: ContributionMonth, occupation: str, payer: str, amount: int) -> None:
+    assert default_tariffs().monthly(month, occupation=occupation, payer=payer) == amount
+
+
+def test_jht_is_optional_and_never_halved() -> None:
+    tariffs = default_tariffs()
+    assert tariffs.monthly(M(2027, 1), occupation="petani", payer="self", with_jht=True) == 16_800 + 20_000
+    assert tariffs.monthly(M(2026, 12), occupation="petani", payer="self", with_jht=True) == 8_400 + 20_000
+    # A higher declared income raises JKK and JHT, not JKM.
+    assert tariffs.monthly(M(2027, 1), occupation="petani", payer="self", declared_income=2_000_000) == 26_800
+
+
+@pytest.mark.parametrize(
+    ("first", "months", "amount"),
+    [
+        (M(2026, 12), 1, 8_400),
+        (M(2026, 12), 3, 8_400 + 16_800 + 16_800),  # December 2026 + January and February 2027 differ
+        (M(2026, 10), 3, 3 * 8_400),
+        (M(2026, 7), 12, 6 * 8_400 + 6 * 16_800),
+        (M(2026, 1), 6, 3 * 16_800 + 3 * 8_400),
+    ],
+)
+def test_amount_for_a_period_sums_each_months_tariff(first: ContributionMonth, months: int, amount: int) -> None:
+    assert default_tariffs().for_months(first, months, occupation="petani", payer="self") == amount
+
+
+# --- stages ---
+
+
+def test_stage_days_across_month_and_year_ends() -> None:
+    stages = {s.code: s for s in parse_stages(DEFAULT_STAGES)}
+    december = M(2026, 12)
+    assert stages["H-7"].day(december) == date(2026, 12, 8)
+    assert stages["H0"].day(december) == date(2026, 12, 15)
+    assert stages["H+30"].day(december) == date(2027, 1, 14)
+    # Unpaid December, January, February: non-active from 16 February 2027.
+    assert lapse_date(december) == date(2027, 2, 16)
+    assert stages["L-14"].day(december) == date(2027, 2, 2)
+    assert stages["L0"].day(december) == date(2027, 2, 16)
+    assert stages["H-1"].day(M(2027, 1), due_day=1) == date(2026, 12, 31)
+
+
+def test_current_stage_is_the_latest_reached() -> None:
+    stages = parse_stages(DEFAULT_STAGES)
+    december = M(2026, 12)
+    assert current_stage(stages, december, date(2026, 12, 7)) is None
+    reached = current_stage(stages, december, date(2026, 12, 8))
+    assert reached is not None
+    assert reached[1].code == "H-7"
+    after_outage = current_stage(stages, december, date(2026, 12, 18))  # H-3, H-1 and H0 all passed
+    assert after_outage is not None
+    assert after_outage[1].code == "H0"
+
+
+@pytest.mark.parametrize("text", ["H-7,X3", "H-7,H-7", "", "H7d"])
+def test_bad_stage_lists_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="stage"):
+        parse_stages(text)

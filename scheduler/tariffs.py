@@ -1,0 +1,139 @@
+"""Contribution amounts from the tariff data (`scheduler/data/tariffs.toml`): never constants in code.
+
+The amount for paying N months is the sum of each month's own tariff, so a payment that spans the end of a relief
+period (December 2026 + January 2027) is priced correctly.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from scheduler.rules import ContributionMonth
+
+MIN_DECLARED_INCOME = 1_000_000
+
+
+def _month(text: str) -> ContributionMonth | None:
+    if not text:
+        return None
+    year, month = text.split("-")
+    return ContributionMonth(int(year), int(month))
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    program: str
+    percent_of_income: float
+    flat: int
+    optional: bool
+    start: ContributionMonth
+    end: ContributionMonth | None
+
+    def applies(self, month: ContributionMonth) -> bool:
+        return self.start <= month and (self.end is None or month <= self.end)
+
+    def amount(self, declared_income: int) -> int:
+        return self.flat + round(declared_income * self.percent_of_income / 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Relief:
+    name: str
+    programs: frozenset[str]
+    share_paid: float
+    start: ContributionMonth
+    end: ContributionMonth
+    occupations: frozenset[str]
+    excluded_payers: frozenset[str]
+
+    def applies(self, month: ContributionMonth, *, occupation: str, payer: str) -> bool:
+        return self.start <= month <= self.end and occupation in self.occupations and payer not in self.excluded_payers
+
+
+@dataclass(frozen=True, slots=True)
+class Tariffs:
+    components: tuple[Component, ...]
+    reliefs: tuple[Relief, ...]
+
+    def monthly(
+        self,
+        month: ContributionMonth,
+        *,
+        occupation: str,
+        payer: str,
+        declared_income: int = MIN_DECLARED_INCOME,
+        with_jht: bool = False,
+    ) -> int:
+        """What one contribution month costs this member."""
+        income = max(declared_income, MIN_DECLARED_INCOME)
+        reliefs = [r for r in self.reliefs if r.applies(month, occupation=occupation, payer=payer)]
+        total = 0
+        for component in self.components:
+            if not component.applies(month) or (component.optional and not with_jht):
+                continue
+            amount = component.amount(income)
+            for relief in reliefs:
+                if component.program in relief.programs:
+                    amount = round(amount * relief.share_paid)
+            total += amount
+        return total
+
+    def for_months(
+        self,
+        first: ContributionMonth,
+        months: int,
+        *,
+        occupation: str,
+        payer: str,
+        declared_income: int = MIN_DECLARED_INCOME,
+        with_jht: bool = False,
+    ) -> int:
+        """Paying `months` months from `first`: the sum of each month's own tariff."""
+        return sum(
+            self.monthly(
+                first.plus(offset),
+                occupation=occupation,
+                payer=payer,
+                declared_income=declared_income,
+                with_jht=with_jht,
+            )
+            for offset in range(months)
+        )
+
+
+def load_tariffs(path: Path | None = None) -> Tariffs:
+    source = path.read_bytes() if path else (resources.files("scheduler") / "data" / "tariffs.toml").read_bytes()
+    raw = tomllib.loads(source.decode())
+    components = tuple(
+        Component(
+            program=c["program"],
+            percent_of_income=float(c.get("percent_of_income", 0)),
+            flat=int(c.get("flat", 0)),
+            optional=bool(c.get("optional", False)),
+            start=_month(c["from"]) or ContributionMonth(1970, 1),
+            end=_month(c.get("until", "")),
+        )
+        for c in raw["component"]
+    )
+    reliefs = tuple(
+        Relief(
+            name=r["name"],
+            programs=frozenset(r["programs"]),
+            share_paid=float(r["share_paid"]),
+            start=_month(r["from"]) or ContributionMonth(1970, 1),
+            end=_month(r["until"]) or ContributionMonth(9999, 12),
+            occupations=frozenset(r["occupations"]),
+            excluded_payers=frozenset(r.get("excluded_payers", [])),
+        )
+        for r in raw.get("relief", [])
+    )
+    return Tariffs(components, reliefs)
+
+
+@cache
+def default_tariffs() -> Tariffs:
+    return load_tariffs()
