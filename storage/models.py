@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -32,7 +33,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _utc_field(*, nullable: bool = False, index: bool = False) -> Any:
-    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(sa_type=UTCDateTime, nullable=False, index=index)
 
 
 class Channel(StrEnum):
@@ -101,7 +104,7 @@ class Conversation(SQLModel, table=True):
 class Member(SQLModel, table=True):
     """A BPU participant (or someone waiting to be enrolled)."""
 
-    __table_args__ = (Index("ix_member_desa", "desa_code"),)
+    __table_args__ = (Index("ix_member_desa", "desa_code"), Index("ix_member_covered_until", "covered_until"))
 
     id: int | None = Field(default=None, primary_key=True)
     nik_encrypted: str = Field(max_length=255)
@@ -120,7 +123,10 @@ class Member(SQLModel, table=True):
     payer: str = Field(max_length=24)
     sponsor_name: str | None = Field(default=None, max_length=100)
     period_months: int = 1
+    declared_income: int = Field(default=1_000_000, sa_column_kwargs={"server_default": "1000000"})
+    with_jht: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     opted_out: bool = False
+    help_requested_at: datetime | None = _utc_field(nullable=True)
     created_at: datetime = _utc_field()
     updated_at: datetime = _utc_field()
 
@@ -153,3 +159,82 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=48)
     subject: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=500)
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    """The outbox: one row per (member, contribution month, stage), so no scan can create a reminder twice."""
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "cycle", "stage"),
+        Index("ix_reminder_due", "status", "send_after"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    cycle: int  # the contribution month as YYYYMM
+    stage: str = Field(max_length=8)
+    stage_rank: int  # the stage's place in the cycle's calendar; a later stage supersedes an earlier one
+    status: str = Field(default=ReminderStatus.PENDING, max_length=12)
+    send_after: datetime = _utc_field()
+    expires_at: datetime = _utc_field()
+    zone: str = Field(max_length=32)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _utc_field(nullable=True)
+    address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
+    provider_message_id: str | None = Field(default=None, max_length=64, index=True)
+    reason: str = Field(default="", max_length=120)
+    created_at: datetime = _utc_field()
+    sent_at: datetime | None = _utc_field(nullable=True)
+    delivered_at: datetime | None = _utc_field(nullable=True)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try at sending a reminder, whatever happened."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id", ondelete="CASCADE", index=True)
+    at: datetime = _utc_field()
+    channel: str = Field(max_length=16)
+    outcome: str = Field(max_length=16)
+    error: str = Field(default="", max_length=200)
+
+
+class PaymentSource(StrEnum):
+    SELF_REPORT = "self_report"
+    OFFICER = "officer"
+    ADMIN = "admin"
+    IMPORT = "import"
+
+
+class Payment(SQLModel, table=True):
+    """A payment: self-reported ones advance coverage provisionally until the branch's data confirms them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    first_cycle: int
+    months: int
+    amount: int
+    source: str = Field(max_length=16)
+    verified: bool = False
+    reported_at: datetime = _utc_field()
+
+
+class ScanRun(SQLModel, table=True):
+    """Days the scan has covered, so the next one knows which stages an outage skipped."""
+
+    day: date = Field(primary_key=True)
+    ran_at: datetime = _utc_field()
+    created: int = 0
+    skipped: int = 0

@@ -1,0 +1,192 @@
+"""The scan: rules + today → reminder rows, set-based and idempotent.
+
+A stage's day depends only on the contribution month (the cycle), so for each cycle the members who owe it are
+exactly those covered until the end of the month before. One `INSERT … SELECT … ON CONFLICT DO NOTHING` per
+(cycle, stage, time zone) creates every row at once; the unique key (member, cycle, stage) makes a second run, or a
+second machine, create nothing.
+
+Only the latest stage a cycle has reached is ever created as pending: after an outage the stages it jumped over are
+recorded as skipped, never sent late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Insert, and_, exists, false, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from scheduler.rules import ContributionMonth, Stage, ordered_stages
+from storage.models import BpjsStatus, Member, Reminder, ReminderStatus, ScanRun
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    stages: tuple[Stage, ...]
+    due_day: int = 15
+    lapse_after: int = 3
+    window_start: time = time(8, 0)
+    window_end: time = time(20, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    day: date
+    created: int
+    skipped: int
+
+
+def cycle_key(month: ContributionMonth) -> int:
+    return month.year * 100 + month.month
+
+
+def month_of(cycle: int) -> ContributionMonth:
+    return ContributionMonth(cycle // 100, cycle % 100)
+
+
+def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def _insert(session: Session) -> type[Insert]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert  # type: ignore[return-value]
+
+
+def scan(
+    *,
+    session: Session,
+    today: date,
+    policy: ReminderPolicy,
+    zones: dict[str, ZoneInfo],
+    now: datetime,
+) -> ScanResult:
+    """Create today's reminders. `zones` maps province codes of the service area to their time zone."""
+    last_day: date | None = session.execute(select(func.max(ScanRun.day)).where(col(ScanRun.day) < today)).scalar()
+    last_run_at: datetime | None = None
+    if last_day is not None:
+        last_run_at = session.execute(select(func.max(ScanRun.ran_at))).scalar()
+    this_month = ContributionMonth.of(today)
+    created = skipped = 0
+    for offset in range(-(policy.lapse_after + 2), 2):
+        month = this_month.plus(offset)
+        ordered = ordered_stages(policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after)
+        reached = [(rank, day, stage) for rank, (day, stage) in enumerate(ordered) if day <= today]
+        if not reached:
+            continue
+        rank, day, stage = reached[-1]
+        expires_day = ordered[rank + 1][0] if rank + 1 < len(ordered) else day + timedelta(days=7)
+        newly_reached = last_day is None or day > last_day
+        for province, zone in zones.items():
+            owing = _owing(month, province)
+            if newly_reached:
+                who = owing
+            elif last_run_at is not None:
+                # The stage was reached earlier: only members who registered or changed since the last scan lack it.
+                who = and_(owing, col(Member.updated_at) >= last_run_at)
+            else:
+                continue
+            created += _create(
+                session,
+                who=who,
+                cycle=cycle_key(month),
+                stage=stage,
+                rank=rank,
+                status=ReminderStatus.PENDING,
+                send_after=local_moment(day, policy.window_start, zone),
+                expires_at=local_moment(expires_day, policy.window_start, zone),
+                zone=zone,
+                reason="",
+                now=now,
+            )
+            if last_day is None:
+                continue
+            for earlier_rank, earlier_day, earlier in reached[:-1]:
+                if earlier_day > last_day:
+                    skipped += _create(
+                        session,
+                        who=owing,
+                        cycle=cycle_key(month),
+                        stage=earlier,
+                        rank=earlier_rank,
+                        status=ReminderStatus.SKIPPED,
+                        send_after=local_moment(earlier_day, policy.window_start, zone),
+                        expires_at=local_moment(earlier_day, policy.window_start, zone),
+                        zone=zone,
+                        reason=f"superseded:{stage.code}",
+                        now=now,
+                    )
+    run = session.get(ScanRun, today)
+    if run is None:
+        session.add(ScanRun(day=today, ran_at=now, created=created, skipped=skipped))
+    else:
+        run.ran_at, run.created, run.skipped = now, run.created + created, run.skipped + skipped
+        session.add(run)
+    return ScanResult(today, created, skipped)
+
+
+def _owing(month: ContributionMonth, province: str) -> ColumnElement[bool]:
+    """Members whose first unpaid month is `month`, in one province, who want reminders."""
+    return and_(
+        col(Member.covered_until) == month.plus(-1).last_day,
+        col(Member.opted_out) == false(),
+        col(Member.bpjs_status) == BpjsStatus.MEMBER,
+        col(Member.kecamatan_code).startswith(province),
+    )
+
+
+def _create(
+    session: Session,
+    *,
+    who: ColumnElement[bool],
+    cycle: int,
+    stage: Stage,
+    rank: int,
+    status: ReminderStatus,
+    send_after: datetime,
+    expires_at: datetime,
+    zone: ZoneInfo,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Insert one stage for the members `who` selects. A pending stage is not created for a member who already has
+    this or a later stage of the cycle; a skipped one only needs the unique key."""
+    if status is ReminderStatus.PENDING:
+        later = exists().where(
+            col(Reminder.member_id) == col(Member.id),
+            col(Reminder.cycle) == cycle,
+            col(Reminder.stage_rank) >= rank,
+        )
+        who = and_(who, ~later)
+    rows = select(
+        col(Member.id),
+        literal(cycle),
+        literal(stage.code),
+        literal(rank),
+        literal(str(status)),
+        literal(send_after, type_=Reminder.__table__.c.send_after.type),  # type: ignore[attr-defined]
+        literal(expires_at, type_=Reminder.__table__.c.expires_at.type),  # type: ignore[attr-defined]
+        literal(str(zone)),
+        literal(0),
+        literal(reason),
+        literal(now, type_=Reminder.__table__.c.created_at.type),  # type: ignore[attr-defined]
+    ).where(who)
+    columns = [
+        "member_id",
+        "cycle",
+        "stage",
+        "stage_rank",
+        "status",
+        "send_after",
+        "expires_at",
+        "zone",
+        "attempts",
+        "reason",
+        "created_at",
+    ]
+    statement = _insert(session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    # SQLAlchemy only keeps the driver's row count for an INSERT when asked to.
+    result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
+    return max(result.rowcount or 0, 0)
