@@ -31,6 +31,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.conversation import Conversations
 from bot.dialogs.core import Choice, Incoming, Reply
 from bot.texts import t
+from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
 from storage.models import Channel
 
 log = logging.getLogger(__name__)
@@ -193,3 +194,35 @@ def webhook_app(application: Application, secret: str, path: str = "/telegram") 
         return PlainTextResponse("ok")
 
     return Starlette(routes=[Route(path, receive, methods=["POST"]), Route("/healthz", health)])
+
+
+class TelegramSender:
+    """Sends reminders through the Bot API; maps Telegram's answers onto what the dispatcher should do next."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: Bot, *, per_second: float = 29.0, per_chat_seconds: float = 1.0) -> None:
+        # Telegram allows about 30 messages a second overall and one a second per chat; stay just under.
+        self.bot = bot
+        self.per_second = per_second
+        self.per_chat_seconds = per_chat_seconds
+
+    async def send(self, external_id: str, message: Reply) -> SendResult:
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(external_id), text=message.text, reply_markup=markup(message)
+            )
+        except RetryAfter as error:
+            delay = error.retry_after
+            return RetryLater("429 Too Many Requests", after=delay if isinstance(delay, int) else delay.total_seconds())
+        except Forbidden as error:
+            return Unreachable(f"forbidden: {error.message}")
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                return Unreachable("chat not found")
+            return Failed(f"bad request: {error.message}")
+        except TimedOut:
+            return Sent(uncertain=True)
+        except NetworkError as error:
+            return RetryLater(f"network: {error.message}")
+        return Sent(provider_id=str(sent.message_id))

@@ -1,0 +1,98 @@
+"""Reminder messages: what a member (or the person holding the family phone) reads, rendered from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.dialogs.core import Choice, Reply
+from bot.texts import long_date, month_year, t
+from scheduler.dispatch import Batch
+from scheduler.rules import ContributionMonth, lapse_date
+from scheduler.scan import ReminderPolicy, month_of
+from scheduler.tariffs import Tariffs
+from storage.crypto import Cipher
+from storage.identity import mask_nik
+from storage.models import Member, Reminder
+
+
+def rupiah(amount: int) -> str:
+    """`Rp16.800`: Indonesian thousands separators."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRenderer:
+    cipher: Cipher
+    tariffs: Tariffs
+    policy: ReminderPolicy
+    payment_channels: str
+    contact: str
+
+    def __call__(self, batch: Batch) -> Reply:
+        """One message for one chat, with a paragraph per person and the reply buttons."""
+        single = len(batch.items) == 1
+        header = t("reminder.header") if single else t("reminder.header_family", count=len(batch.items))
+        paragraphs = [self._paragraph(reminder, member, batch) for reminder, member in batch.items]
+        footer = t("reminder.footer", channels=self.payment_channels, contact=self.contact)
+        choices = [
+            Choice(
+                t("reminder.button_paid") if single else t("reminder.button_paid_for", name=member.full_name),
+                f"rem:{reminder.id}:paid",
+            )
+            for reminder, member in batch.items
+        ]
+        first = batch.items[0][0].id
+        choices.append(Choice(t("reminder.button_help"), f"rem:{first}:help"))
+        choices.append(Choice(t("reminder.button_stop"), f"rem:{first}:stop"))
+        return Reply("\n\n".join([header, *paragraphs, footer]), tuple(choices))
+
+    def cost(self, member: Member, first: ContributionMonth, months: int) -> int:
+        """What `months` months from `first` cost this member: each month at its own tariff."""
+        return self.tariffs.for_months(
+            first,
+            months,
+            occupation=member.occupation,
+            payer=member.payer,
+            declared_income=member.declared_income,
+            with_jht=member.with_jht,
+        )
+
+    def _paragraph(self, reminder: Reminder, member: Member, batch: Batch) -> str:
+        month = month_of(reminder.cycle)
+        today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
+        due = month.due_date(self.policy.due_day)
+        lapses = lapse_date(month, self.policy.due_day, self.policy.lapse_after)
+        names = {
+            "name": member.full_name,
+            "nik": mask_nik(self.cipher.decrypt(member.nik_encrypted)),
+            "month": month_year(month.year, month.month),
+            "amount": rupiah(self.cost(member, month, 1)),
+            "due": long_date(due),
+            "lapse": long_date(lapses),
+        }
+        if today <= due:
+            text = t("reminder.today" if today == due else "reminder.before", **names)
+            if member.period_months > 1:
+                last = month.plus(member.period_months - 1)
+                text += "\n" + t(
+                    "reminder.period",
+                    months=member.period_months,
+                    amount=rupiah(self.cost(member, month, member.period_months)),
+                    until=month_year(last.year, last.month),
+                )
+            return text
+        if today >= lapses:
+            return t("reminder.lapsed", **names)
+        owed = months_due(month, today, self.policy.due_day)
+        key = "reminder.lapse_soon" if lapses - today <= timedelta(days=14) else "reminder.overdue"
+        return t(key, months=owed, owed=rupiah(self.cost(member, month, owed)), **names)
+
+
+def months_due(first: ContributionMonth, today: date, due_day: int) -> int:
+    """Unpaid months whose due date has passed, from `first` on (at least the first one)."""
+    count, month = 0, first
+    while month.due_date(due_day) < today:
+        count, month = count + 1, month.plus(1)
+    return max(count, 1)

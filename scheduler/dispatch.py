@@ -1,0 +1,303 @@
+"""The dispatcher: due outbox rows → one message per chat → the channel's Sender, under its rate limits.
+
+It knows nothing of texts or channels: the bot gives it a `render` function and one `Sender` per channel. Every
+attempt and its result is recorded; a row claimed by a dispatcher that dies is claimed again after a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from scheduler.scan import ReminderPolicy, local_moment
+from storage import reminders as outbox
+from storage.models import Member, Reminder, ReminderStatus
+from storage.reminders import Outcome, Target
+
+M = TypeVar("M")
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    provider_id: str | None = None
+    uncertain: bool = False  # timed out: it may have arrived, so it is not sent again
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    error: str
+    after: float | None = None  # seconds the channel asked us to wait (429 retry_after)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    error: str  # blocked, deleted, no such chat: no point trying this address again
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: str  # the channel refused this message for good
+
+
+SendResult = Sent | RetryLater | Unreachable | Failed
+
+
+class Sender(Protocol[M_contra]):
+    channel: str
+    per_second: float
+    per_chat_seconds: float
+
+    async def send(self, external_id: str, message: M_contra) -> SendResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Everything due for one chat in this pass: a family phone gets one message listing each person."""
+
+    target: Target
+    items: tuple[tuple[Reminder, Member], ...]
+    now: datetime
+
+
+class RateLimiter:
+    """Spaces sends evenly at `per_second` overall and `per_key_seconds` apart per chat; a 429 pauses everything."""
+
+    def __init__(self, per_second: float, per_key_seconds: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.per_key = per_key_seconds
+        self._next = 0.0
+        self._next_by_key: dict[str, float] = {}
+
+    async def wait(self, key: str) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next, self._next_by_key.get(key, 0.0))
+        self._next = slot + self.interval
+        self._next_by_key[key] = slot + self.per_key
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        self._next = max(self._next, time.monotonic() + seconds)
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    deferred: int = 0
+    expired: int = 0
+    messages: int = 0
+    throttled: int = 0
+
+    def add(self, other: DispatchStats) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Dispatcher(Generic[M]):
+    engine: Engine
+    senders: Mapping[str, Sender[M]]
+    render: Callable[[Batch], M]
+    policy: ReminderPolicy
+    worker: str
+    batch_size: int = 500
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 6
+    busy_for: timedelta = timedelta(minutes=10)
+    in_flight: int = 64
+    limiters: dict[str, RateLimiter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for channel, sender in self.senders.items():
+            self.limiters.setdefault(channel, RateLimiter(sender.per_second, sender.per_chat_seconds))
+
+    async def run_once(self, now: datetime) -> DispatchStats:
+        """Claim one batch of due reminders and deal with each of them."""
+        claimed, members, targets = await asyncio.to_thread(self._claim, now)
+        stats = DispatchStats(claimed=len(claimed))
+        outcomes: list[Outcome] = []
+        grouped: dict[int, list[tuple[Reminder, Member]]] = {}
+        chosen: dict[int, Target] = {}
+        for reminder in claimed:
+            member = members.get(reminder.member_id)
+            target = self._target(targets.get(reminder.member_id, []))
+            held = self._hold(reminder, target, now)
+            if member is None or held is not None:
+                outcomes.append(held or self._outcome(reminder, now, ReminderStatus.CANCELLED, reason="deleted"))
+                stats.expired += held is not None and held.status is ReminderStatus.SKIPPED
+                stats.deferred += held is not None and held.status is ReminderStatus.PENDING
+                stats.failed += held is not None and held.status is ReminderStatus.FAILED
+                continue
+            assert target is not None
+            chosen[target.address_id] = target
+            grouped.setdefault(target.address_id, []).append((reminder, member))
+        gate = asyncio.Semaphore(self.in_flight)
+        unreachable: set[int] = set()
+
+        async def deliver(batch: Batch) -> None:
+            async with gate:
+                results = await self._send(batch, now, stats, unreachable)
+                outcomes.extend(results)
+
+        await asyncio.gather(*(deliver(Batch(chosen[a], tuple(items), now)) for a, items in grouped.items()))
+        await asyncio.to_thread(self._record, outcomes, unreachable)
+        return stats
+
+    async def drain(self, now: datetime, *, max_passes: int = 10_000) -> DispatchStats:
+        """Run passes until nothing due is left (the CLI's `dispatch --once`, tests, benchmarks)."""
+        total = DispatchStats()
+        for _ in range(max_passes):
+            stats = await self.run_once(now)
+            total.add(stats)
+            if stats.claimed == 0:
+                break
+        return total
+
+    # --- steps ---
+
+    def _claim(self, now: datetime) -> tuple[list[Reminder], dict[int, Member], dict[int, list[Target]]]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            claimed = outbox.claim_due(
+                session=session, now=now, worker=self.worker, limit=self.batch_size, lease=self.lease
+            )
+            member_ids = {r.member_id for r in claimed}
+            members = outbox.members_by_id(session=session, member_ids=member_ids) if claimed else {}
+            targets = outbox.targets(session=session, member_ids=member_ids, busy_for=self.busy_for) if claimed else {}
+            session.commit()
+        return claimed, members, targets
+
+    def _target(self, options: list[Target]) -> Target | None:
+        usable = [t for t in options if t.channel in self.senders]
+        return usable[0] if usable else None
+
+    def _hold(self, reminder: Reminder, target: Target | None, now: datetime) -> Outcome | None:
+        """Why this reminder is not sent in this pass, if it is not."""
+        if reminder.expires_at <= now:
+            return self._outcome(reminder, now, ReminderStatus.SKIPPED, reason="expired")
+        zone = ZoneInfo(reminder.zone)
+        local = now.astimezone(zone)
+        if not self.policy.window_start <= local.time() < self.policy.window_end:
+            day = local.date() if local.time() < self.policy.window_start else local.date() + timedelta(days=1)
+            opens = local_moment(day, self.policy.window_start, zone)
+            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=opens, reason="outside_window")
+        if target is None:
+            return self._outcome(reminder, now, ReminderStatus.FAILED, reason="no_channel")
+        if target.busy_until is not None and target.busy_until > now:
+            # The person is in the middle of a conversation: do not interrupt, try again when it has gone quiet.
+            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason="busy")
+        return None
+
+    async def _send(self, batch: Batch, now: datetime, stats: DispatchStats, unreachable: set[int]) -> list[Outcome]:
+        target = batch.target
+        sender = self.senders[target.channel]
+        message = self.render(batch)
+        await self.limiters[target.channel].wait(target.external_id)
+        try:
+            result: SendResult = await sender.send(target.external_id, message)
+        except Exception as bug:  # a sender bug must not lose the batch: retry it later
+            result = RetryLater(error=f"{type(bug).__name__}: {bug}")
+        stats.messages += 1
+        outcomes = []
+        for reminder, _ in batch.items:
+            match result:
+                case Sent(provider_id=provider_id, uncertain=uncertain):
+                    stats.sent += 1
+                    outcome = self._outcome(
+                        reminder,
+                        now,
+                        ReminderStatus.SENT,
+                        attempt="uncertain" if uncertain else "sent",
+                        provider_message_id=provider_id,
+                        target=target,
+                    )
+                case RetryLater(error=error, after=after):
+                    if after is not None:
+                        self.limiters[target.channel].pause(after)
+                        stats.throttled += 1
+                    outcome = self._retry(reminder, now, error, after, target)
+                    stats.retried += outcome.status is ReminderStatus.PENDING
+                    stats.failed += outcome.status is ReminderStatus.FAILED
+                case Unreachable(error=error):
+                    stats.unreachable += 1
+                    unreachable.add(target.address_id)
+                    outcome = self._outcome(
+                        reminder,
+                        now,
+                        ReminderStatus.FAILED,
+                        attempt="unreachable",
+                        error=error,
+                        reason="unreachable",
+                        target=target,
+                    )
+                case Failed(error=error):
+                    stats.failed += 1
+                    outcome = self._outcome(
+                        reminder,
+                        now,
+                        ReminderStatus.FAILED,
+                        attempt="failed",
+                        error=error,
+                        reason="refused",
+                        target=target,
+                    )
+            outcomes.append(outcome)
+        return outcomes
+
+    def _retry(self, reminder: Reminder, now: datetime, error: str, after: float | None, target: Target) -> Outcome:
+        attempts = reminder.attempts + 1
+        delay = after if after is not None else min(30 * 2**reminder.attempts, 3600)
+        retry_at = now + timedelta(seconds=delay)
+        if attempts >= self.max_attempts or retry_at >= reminder.expires_at:
+            return self._outcome(
+                reminder, now, ReminderStatus.FAILED, attempt="error", error=error, reason="gave_up", target=target
+            )
+        return self._outcome(
+            reminder, now, ReminderStatus.PENDING, send_after=retry_at, attempt="retry", error=error, target=target
+        )
+
+    @staticmethod
+    def _outcome(
+        reminder: Reminder,
+        now: datetime,
+        status: ReminderStatus,
+        *,
+        send_after: datetime | None = None,
+        attempt: str = "",
+        error: str = "",
+        reason: str = "",
+        target: Target | None = None,
+        provider_message_id: str | None = None,
+    ) -> Outcome:
+        assert reminder.id is not None
+        return Outcome(
+            reminder_id=reminder.id,
+            status=status,
+            at=now,
+            send_after=send_after or reminder.send_after,
+            attempts=reminder.attempts + (1 if attempt else 0),
+            channel=target.channel if target else "",
+            attempt=attempt,
+            error=error,
+            address_id=target.address_id if target else reminder.address_id,
+            provider_message_id=provider_message_id,
+            reason=reason,
+        )
+
+    def _record(self, outcomes: list[Outcome], unreachable: set[int]) -> None:
+        with Session(self.engine) as session:
+            outbox.record_outcomes(session=session, outcomes=outcomes)
+            outbox.mark_unreachable(session=session, address_ids=unreachable)
+            session.commit()

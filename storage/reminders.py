@@ -1,0 +1,141 @@
+"""Data functions for the reminder outbox: claim, look up targets, record outcomes. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Address,
+    AddressStatus,
+    Conversation,
+    DeliveryAttempt,
+    Member,
+    MemberAddress,
+    Reminder,
+    ReminderStatus,
+)
+
+
+def claim_due(*, session: Session, now: datetime, worker: str, limit: int, lease: timedelta) -> list[Reminder]:
+    """Take up to `limit` due reminders for this worker. Rows claimed by a worker that died (lease expired) are due
+    again. On PostgreSQL, SKIP LOCKED lets any number of dispatchers claim side by side without waiting."""
+    due = or_(
+        (col(Reminder.status) == ReminderStatus.PENDING) & (col(Reminder.send_after) <= now),
+        (col(Reminder.status) == ReminderStatus.CLAIMED) & (col(Reminder.claimed_at) < now - lease),
+    )
+    query = select(Reminder).where(due).order_by(col(Reminder.send_after), col(Reminder.id)).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    if rows:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_([r.id for r in rows]))
+            .values(status=ReminderStatus.CLAIMED, claimed_by=worker, claimed_at=now)
+        )
+        for row in rows:
+            row.status, row.claimed_by, row.claimed_at = ReminderStatus.CLAIMED, worker, now
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    address_id: int
+    channel: str
+    external_id: str
+    busy_until: datetime | None  # the person is chatting with the bot right now
+
+
+def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta) -> dict[int, list[Target]]:
+    """Each member's reachable addresses, oldest link first."""
+    rows = session.exec(
+        select(MemberAddress.member_id, Address, Conversation.updated_at)
+        .join(Address, col(Address.id) == col(MemberAddress.address_id))
+        .join(Conversation, col(Conversation.address_id) == col(Address.id), isouter=True)
+        .where(col(MemberAddress.member_id).in_(list(member_ids)), col(Address.status) == AddressStatus.ACTIVE)
+        .order_by(col(MemberAddress.created_at), col(Address.id))
+    ).all()
+    found: dict[int, list[Target]] = {}
+    for member_id, address, chatted_at in rows:
+        assert address.id is not None
+        busy = chatted_at + busy_for if chatted_at is not None else None
+        found.setdefault(member_id, []).append(Target(address.id, address.channel, address.external_id, busy))
+    return found
+
+
+def members_by_id(*, session: Session, member_ids: Iterable[int]) -> dict[int, Member]:
+    rows = session.exec(select(Member).where(col(Member.id).in_(list(member_ids)))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A reminder's new state after a dispatch pass, with every column it sets, so all go out as one executemany."""
+
+    reminder_id: int
+    status: ReminderStatus
+    at: datetime
+    send_after: datetime
+    attempts: int
+    channel: str = ""
+    attempt: str = ""  # what happened on the wire; empty when nothing was sent (released, expired, no channel)
+    error: str = ""
+    address_id: int | None = None
+    provider_message_id: str | None = None
+    reason: str = ""
+
+
+def record_outcomes(*, session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Write many outcomes at once: each reminder's new state, and an attempt row for each try on the wire."""
+    if not outcomes:
+        return
+    session.execute(
+        update(Reminder),
+        [
+            {
+                "id": o.reminder_id,
+                "status": o.status,
+                "send_after": o.send_after,
+                "attempts": o.attempts,
+                "address_id": o.address_id,
+                "provider_message_id": o.provider_message_id,
+                "reason": o.reason[:120],
+                "claimed_by": None,
+                "sent_at": o.at if o.status is ReminderStatus.SENT else None,
+            }
+            for o in outcomes
+        ],
+    )
+    attempts = [
+        {"reminder_id": o.reminder_id, "at": o.at, "channel": o.channel, "outcome": o.attempt, "error": o.error[:200]}
+        for o in outcomes
+        if o.attempt
+    ]
+    if attempts:
+        session.execute(insert(DeliveryAttempt), attempts)
+
+
+def mark_unreachable(*, session: Session, address_ids: Iterable[int]) -> None:
+    ids = list(address_ids)
+    if ids:
+        session.execute(update(Address).where(col(Address.id).in_(ids)).values(status=AddressStatus.UNREACHABLE))
+
+
+def cancel_pending(*, session: Session, member_id: int, before_cycle: int, reason: str) -> int:
+    """Cancel a member's unsent reminders for cycles that are now paid."""
+    result = session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.member_id) == member_id,
+            col(Reminder.cycle) < before_cycle,
+            col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.CLAIMED]),
+        )
+        .values(status=ReminderStatus.CANCELLED, reason=reason)
+        .execution_options(preserve_rowcount=True)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
