@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,15 +23,23 @@ from bot.dialogs.core import (
     Incoming,
     MemberView,
     RecordConsent,
+    RecordPayment,
+    ReminderView,
     Reply,
+    RequestHelp,
     SaveMember,
+    SetOptOut,
     UpdateMember,
 )
 from bot.dialogs.state import EditField, State, Step
 from bot.texts import t
+from scheduler.payments import record_payment
+from scheduler.scan import month_of
+from scheduler.tariffs import Tariffs, default_tariffs
 from storage import members as store
+from storage import reminders as outbox
 from storage.crypto import Cipher
-from storage.models import ConsentDecision, Member
+from storage.models import ConsentDecision, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
@@ -56,8 +64,23 @@ class _Lookups:
             self._members = [member_view(row, self._cipher) for row in rows]
         return self._members
 
+    def reminder(self, reminder_id: int) -> ReminderView | None:
+        found = outbox.reminder_of_address(session=self._session, address_id=self._address_id, reminder_id=reminder_id)
+        return _reminder_view(found)
+
+    def latest_reminder(self) -> ReminderView | None:
+        return _reminder_view(outbox.reminder_of_address(session=self._session, address_id=self._address_id))
+
     def forget(self) -> None:
         self._members = None
+
+
+def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None:
+    if found is None:
+        return None
+    reminder, member = found
+    assert reminder.id is not None
+    return ReminderView(reminder.id, reminder.member_id, member.full_name, reminder.cycle, member.covered_until)
 
 
 _VIEW_COLUMNS = [field.name for field in dataclasses.fields(MemberView) if field.name != "nik"]
@@ -75,6 +98,7 @@ class Conversations:
     regions: RegionIndex
     config: DialogConfig
     zone: ZoneInfo
+    tariffs: Tariffs = field(default_factory=default_tariffs)
 
     def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
@@ -166,7 +190,48 @@ class Conversations:
             case DeleteMember(member_id=member_id) if member_id in owned:
                 store.delete_member(session=session, member_id=member_id)
                 action, subject = "member.delete", member_id
-            case UpdateMember(member_id=member_id) | DeleteMember(member_id=member_id):
+            case RecordPayment(member_id=member_id, cycle=cycle, months=months) if member_id in owned:
+                row = session.get(Member, member_id)
+                assert row is not None
+                record_payment(
+                    session=session,
+                    tariffs=self.tariffs,
+                    member=row,
+                    first=month_of(cycle),
+                    months=months,
+                    source=PaymentSource.SELF_REPORT,
+                    now=now,
+                )
+                action, subject, detail = "payment.self_report", member_id, f"{cycle}+{months}"
+            case RequestHelp(member_id=member_id) if member_id in owned:
+                row = session.get(Member, member_id)
+                assert row is not None
+                row.help_requested_at = now
+                session.add(row)
+                action, subject = "member.help_requested", member_id
+            case SetOptOut(member_ids=member_ids, opted_out=opted_out):
+                for member_id in set(member_ids) & owned:
+                    row = session.get(Member, member_id)
+                    assert row is not None
+                    row.opted_out, row.updated_at = opted_out, now
+                    session.add(row)
+                    if opted_out:  # processing stops at once: nothing already queued goes out
+                        outbox.cancel_pending(
+                            session=session, member_id=member_id, before_cycle=999999, reason="opted_out"
+                        )
+                    store.audit(
+                        session=session,
+                        actor=f"{channel}:{address_id}",
+                        action="member.opt_out" if opted_out else "member.opt_in",
+                        subject=f"member:{member_id}",
+                        now=now,
+                    )
+            case (
+                UpdateMember(member_id=member_id)
+                | DeleteMember(member_id=member_id)
+                | RecordPayment(member_id=member_id)
+                | RequestHelp(member_id=member_id)
+            ):
                 # The dialog only offers this chat's members; anything else is tampering or a race. Refuse quietly.
                 action, subject = "member.denied", member_id
         if action:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.dialogs.core import Choice, Reply
 from bot.texts import long_date, month_year, t
 from scheduler.dispatch import Batch
+from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date
 from scheduler.scan import ReminderPolicy, month_of
 from scheduler.tariffs import Tariffs
@@ -49,15 +50,7 @@ class ReminderRenderer:
         return Reply("\n\n".join([header, *paragraphs, footer]), tuple(choices))
 
     def cost(self, member: Member, first: ContributionMonth, months: int) -> int:
-        """What `months` months from `first` cost this member: each month at its own tariff."""
-        return self.tariffs.for_months(
-            first,
-            months,
-            occupation=member.occupation,
-            payer=member.payer,
-            declared_income=member.declared_income,
-            with_jht=member.with_jht,
-        )
+        return member_cost(self.tariffs, member, first, months)
 
     def _paragraph(self, reminder: Reminder, member: Member, batch: Batch) -> str:
         month = month_of(reminder.cycle)

@@ -135,13 +135,17 @@ class Dispatcher(Generic[M]):
             member = members.get(reminder.member_id)
             target = self._target(targets.get(reminder.member_id, []))
             held = self._hold(reminder, target, now)
-            if member is None or held is not None:
-                outcomes.append(held or self._outcome(reminder, now, ReminderStatus.CANCELLED, reason="deleted"))
-                stats.expired += held is not None and held.status is ReminderStatus.SKIPPED
-                stats.deferred += held is not None and held.status is ReminderStatus.PENDING
-                stats.failed += held is not None and held.status is ReminderStatus.FAILED
+            if member is None or member.opted_out:
+                reason = "deleted" if member is None else "opted_out"
+                outcomes.append(self._outcome(reminder, now, ReminderStatus.CANCELLED, reason=reason))
                 continue
-            assert target is not None
+            if held is not None:
+                outcomes.append(held)
+                stats.expired += held.status is ReminderStatus.SKIPPED
+                stats.deferred += held.status is ReminderStatus.PENDING
+                stats.failed += held.status is ReminderStatus.FAILED
+                continue
+            assert target is not None  # _hold returns FAILED when there is none
             chosen[target.address_id] = target
             grouped.setdefault(target.address_id, []).append((reminder, member))
         gate = asyncio.Semaphore(self.in_flight)

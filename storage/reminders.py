@@ -139,3 +139,24 @@ def cancel_pending(*, session: Session, member_id: int, before_cycle: int, reaso
         .execution_options(preserve_rowcount=True)
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+def reminder_of_address(
+    *, session: Session, address_id: int, reminder_id: int | None = None
+) -> tuple[Reminder, Member] | None:
+    """A reminder of one of the address's members: the given one, or the newest one sent."""
+    query = (
+        select(Reminder, Member)
+        .join(Member, col(Member.id) == col(Reminder.member_id))
+        .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
+        .where(col(MemberAddress.address_id) == address_id)
+    )
+    if reminder_id is not None:
+        query = query.where(col(Reminder.id) == reminder_id)
+    else:
+        sent = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ]
+        query = query.where(col(Reminder.status).in_(sent)).order_by(
+            col(Reminder.sent_at).desc(), col(Reminder.id).desc()
+        )
+    row = session.exec(query.limit(1)).first()
+    return (row[0], row[1]) if row else None

@@ -16,6 +16,7 @@ from bot.dialogs.core import (
     Effect,
     Incoming,
     MemberView,
+    ReminderView,
     Reply,
     SaveMember,
     UpdateMember,
@@ -47,6 +48,7 @@ class FakeLookups:
     def __init__(self) -> None:
         self.members: list[MemberView] = []
         self.taken_elsewhere: set[str] = set()
+        self.reminders: list[ReminderView] = []
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -54,6 +56,12 @@ class FakeLookups:
 
     def members_here(self) -> Sequence[MemberView]:
         return list(self.members)
+
+    def reminder(self, reminder_id: int) -> ReminderView | None:
+        return next((r for r in self.reminders if r.id == reminder_id), None)
+
+    def latest_reminder(self) -> ReminderView | None:
+        return self.reminders[-1] if self.reminders else None
 
 
 class Chat:

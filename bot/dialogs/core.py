@@ -97,6 +97,17 @@ class MemberView:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderView:
+    """A reminder sent to this chat, which its buttons answer."""
+
+    id: int
+    member_id: int
+    member_name: str
+    cycle: int  # YYYYMM
+    covered_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class DialogConfig:
     service_area: tuple[str, ...]
     data_holder: str
@@ -112,6 +123,12 @@ class Lookups(Protocol):
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool: ...
 
     def members_here(self) -> Sequence[MemberView]: ...
+
+    def reminder(self, reminder_id: int) -> ReminderView | None:
+        """A reminder of one of this chat's members; None for anyone else's (or a forged id)."""
+        ...
+
+    def latest_reminder(self) -> ReminderView | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +164,25 @@ class RecordConsent:
     granted: bool
 
 
-Effect = SaveMember | UpdateMember | DeleteMember | RecordConsent
+@dataclass(frozen=True, slots=True)
+class RecordPayment:
+    member_id: int
+    cycle: int
+    months: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHelp:
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetOptOut:
+    member_ids: tuple[int, ...]
+    opted_out: bool
+
+
+Effect = SaveMember | UpdateMember | DeleteMember | RecordConsent | RecordPayment | RequestHelp | SetOptOut
 
 
 @dataclass(slots=True)

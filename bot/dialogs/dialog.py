@@ -20,11 +20,15 @@ from bot.dialogs.core import (
     MemberView,
     Outcome,
     RecordConsent,
+    RecordPayment,
+    ReminderView,
     Reply,
+    RequestHelp,
     SaveMember,
+    SetOptOut,
     UpdateMember,
 )
-from bot.dialogs.fields import FIELD_STEPS, Accept, Answer, Narrow, Reject, typed_choice
+from bot.dialogs.fields import FIELD_STEPS, PERIODS, Accept, Answer, Narrow, Reject, typed_choice
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
 from bot.texts import long_date, month_year, short_date, t
 from scheduler.rules import ContributionMonth, Standing, coverage
@@ -115,6 +119,17 @@ def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
 
 
 def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    # Answers to a reminder are bound to that reminder, not to the conversation: they work in the middle of anything.
+    asking, state = state.asking_months_for, state.model_copy(update={"asking_months_for": None})
+    if incoming.kind is Kind.CHOICE and incoming.text.startswith("rem:"):
+        return _after_reminder(state, ctx, out, answer_reminder(incoming.text, ctx, out))
+    if incoming.kind is Kind.TEXT and incoming.text.strip().upper() in KEYWORDS:
+        return _after_reminder(state, ctx, out, keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out))
+    if asking is not None and incoming.kind is Kind.TEXT:
+        reminder = ctx.lookups.reminder(asking)
+        chosen = typed_choice(incoming.text, _ask_months(reminder).choices) if reminder else None
+        if chosen is not None:
+            return _after_reminder(state, ctx, out, answer_reminder(chosen.value, ctx, out))
     if incoming.kind is Kind.COMMAND:
         return _command(state, incoming, ctx, out)
     if incoming.kind is Kind.UNSUPPORTED:
@@ -157,6 +172,79 @@ def _ask(state: State, ctx: Context, out: Outcome, prefix: str = "") -> State:
     text = f"{prefix}\n\n{current.text}" if prefix else current.text
     out.say(Reply(text, current.choices, current.request_contact))
     return state
+
+
+# --- answers to reminders ---
+
+KEYWORDS = {"BERHENTI": "stop", "STOP": "stop", "MULAI": "start", "SUDAH BAYAR": "paid"}
+_REMINDER_ANSWER = re.compile(r"^rem:(\d{1,12}):(paid|help|stop)(?::(\d{1,2}))?$")
+
+
+def answer_reminder(value: str, ctx: Context, out: Outcome) -> int | None:
+    """Handle a reminder button; returns the reminder whose month count is now asked, if any."""
+    match = _REMINDER_ANSWER.match(value)
+    reminder = ctx.lookups.reminder(int(match.group(1))) if match else None
+    if match is None or reminder is None:
+        out.say(Reply(t("invalid.stale_choice")))
+        return None
+    action, months = match.group(2), match.group(3)
+    if action == "help":
+        out.effects.append(RequestHelp(reminder.member_id))
+        out.say(Reply(t("reminder_reply.help", name=reminder.member_name)))
+    elif action == "stop":
+        return keyword("stop", ctx, out)
+    elif months is None:
+        question = _ask_months(reminder)
+        out.say(question)
+        return reminder.id if question.choices else None
+    elif int(months) in PERIODS:
+        _paid(reminder, int(months), out)
+    else:
+        out.say(Reply(t("invalid.stale_choice")))
+    return None
+
+
+def keyword(word: str, ctx: Context, out: Outcome) -> int | None:
+    """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
+    members = tuple(m.id for m in ctx.lookups.members_here())
+    if not members:
+        out.say(Reply(t("status.none")))
+        return None
+    if word == "paid":
+        reminder = ctx.lookups.latest_reminder()
+        if reminder is None:
+            out.say(Reply(t("reminder_reply.no_reminder")))
+            return None
+        return answer_reminder(f"rem:{reminder.id}:paid", ctx, out)
+    stopping = word == "stop"
+    out.effects.append(SetOptOut(members, opted_out=stopping))
+    out.say(Reply(t("reminder_reply.stopped" if stopping else "reminder_reply.resumed")))
+    return None
+
+
+def _ask_months(reminder: ReminderView) -> Reply:
+    month = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
+    if reminder.covered_until is not None and reminder.covered_until >= month.last_day:
+        return Reply(t("reminder_reply.already", name=reminder.member_name, until=short_date(reminder.covered_until)))
+    choices = tuple(Choice(t("option.period", months=m), f"rem:{reminder.id}:paid:{m}", key=str(m)) for m in PERIODS)
+    return Reply(
+        t("reminder_reply.how_many", name=reminder.member_name, month=month_year(month.year, month.month)), choices
+    )
+
+
+def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
+    first = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
+    last = first.plus(months - 1)
+    out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
+    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=short_date(last.last_day))))
+
+
+def _after_reminder(state: State, ctx: Context, out: Outcome, asking: int | None) -> State:
+    """Back to whatever the person was doing (with its question again), remembering a pending month count."""
+    state = state.model_copy(update={"asking_months_for": asking})
+    if state.flow is Flow.NONE or asking is not None:
+        return state
+    return _ask(state, ctx, out)
 
 
 # --- commands ---

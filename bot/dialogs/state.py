@@ -81,6 +81,7 @@ class State(BaseModel):
     page: int = 0
     candidates: list[str] = Field(default_factory=list)
     start_payload: str | None = None
+    asking_months_for: int | None = None  # a reminder whose "how many months?" awaits a typed answer
     updated_at: datetime | None = None
 
     def at(self, step: Step, **changes: object) -> State:

@@ -1,0 +1,59 @@
+"""Recording a payment: coverage moves forward and the paid cycles' unsent reminders are cancelled at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from scheduler.rules import ContributionMonth
+from scheduler.scan import cycle_key
+from scheduler.tariffs import Tariffs
+from storage import reminders as outbox
+from storage.models import Member, Payment, PaymentSource
+
+
+def member_cost(tariffs: Tariffs, member: Member, first: ContributionMonth, months: int) -> int:
+    """What `months` months from `first` cost this member: each month at its own tariff."""
+    return tariffs.for_months(
+        first,
+        months,
+        occupation=member.occupation,
+        payer=member.payer,
+        declared_income=member.declared_income,
+        with_jht=member.with_jht,
+    )
+
+
+def record_payment(
+    *,
+    session: Session,
+    tariffs: Tariffs,
+    member: Member,
+    first: ContributionMonth,
+    months: int,
+    source: PaymentSource,
+    now: datetime,
+) -> Payment:
+    """Record `months` months paid from `first`. A self-report is provisional (unverified) until the branch's data
+    confirms it, but it already stops the reminders: nobody should be chased for a payment they say they made."""
+    assert member.id is not None
+    paid_through = first.plus(months - 1).last_day
+    if member.covered_until is None or paid_through > member.covered_until:
+        member.covered_until = paid_through
+        member.updated_at = now
+        session.add(member)
+    payment = Payment(
+        member_id=member.id,
+        first_cycle=cycle_key(first),
+        months=months,
+        amount=member_cost(tariffs, member, first, months),
+        source=source,
+        verified=source is not PaymentSource.SELF_REPORT,
+        reported_at=now,
+    )
+    session.add(payment)
+    outbox.cancel_pending(
+        session=session, member_id=member.id, before_cycle=cycle_key(first.plus(months)), reason="paid"
+    )
+    return payment
