@@ -35,6 +35,12 @@ class FakeTelegram:
 
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)  # chats that blocked the bot: 403
+    missing: set[int] = field(default_factory=set)  # chats that do not exist: 400 chat not found
+    throttle_next: int = 0  # answer this many sendMessage calls with 429 first
+    per_second: float = 0.0  # enforce Telegram's overall limit (0: none) over any one-second window
+    accepted_at: list[float] = field(default_factory=list)
+    refused_429: int = 0
     next_update_id: int = 1
     next_message_id: int = 1000
     # One event per kind of waiter, each cleared only by its own waiter: a shared one loses wake-ups.
@@ -149,9 +155,28 @@ class FakeTelegram:
         params = await _params(request)
         if method == "getUpdates":
             return JSONResponse({"ok": True, "result": await self._get_updates(params)})
+        if method == "sendMessage":
+            refusal = self._refuse(int(params["chat_id"]))
+            if refusal is not None:
+                return refusal
         self.calls.append(Call(method, params))
         self.called.set()
         return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _refuse(self, chat_id: int) -> JSONResponse | None:
+        """Telegram's answers when a message cannot go: blocked, no such chat, too many requests."""
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.missing:
+            return _error(400, "Bad Request: chat not found")
+        now = time.monotonic()
+        recent = [at for at in self.accepted_at if at > now - 1.0]
+        if self.throttle_next > 0 or (self.per_second and len(recent) >= self.per_second):
+            self.throttle_next = max(0, self.throttle_next - 1)
+            self.refused_429 += 1
+            return _error(429, "Too Many Requests: retry after 1", retry_after=1)
+        self.accepted_at.append(now)
+        return None
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -179,6 +204,13 @@ class FakeTelegram:
                 "text": params.get("text", ""),
             }
         return True
+
+
+def _error(code: int, description: str, retry_after: int | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return JSONResponse(body, status_code=code)
 
 
 async def _params(request: Request) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,6 +28,7 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Conversations
 from bot.dialogs.core import Choice, Incoming, Reply
@@ -139,8 +141,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
         except RetryAfter as error:
             if attempt:
                 raise
-            delay = error.retry_after
-            await asyncio.sleep(delay if isinstance(delay, int) else delay.total_seconds())
+            await asyncio.sleep(retry_seconds(error))
         except Forbidden:
             log.info("chat %s blocked the bot", chat_id)
             return
@@ -154,6 +155,14 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
         except NetworkError:
             log.warning("network error replying to chat %s", chat_id)
             return
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Seconds to wait; PTB 22 gives an int (deprecated) or a timedelta (PTB_TIMEDELTA), both are handled here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        delay = error.retry_after
+    return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,7 +208,7 @@ def webhook_app(application: Application, secret: str, path: str = "/telegram") 
 class TelegramSender:
     """Sends reminders through the Bot API; maps Telegram's answers onto what the dispatcher should do next."""
 
-    channel = Channel.TELEGRAM
+    channel: str = Channel.TELEGRAM
 
     def __init__(self, bot: Bot, *, per_second: float = 29.0, per_chat_seconds: float = 1.0) -> None:
         # Telegram allows about 30 messages a second overall and one a second per chat; stay just under.
@@ -213,8 +222,7 @@ class TelegramSender:
                 chat_id=int(external_id), text=message.text, reply_markup=markup(message)
             )
         except RetryAfter as error:
-            delay = error.retry_after
-            return RetryLater("429 Too Many Requests", after=delay if isinstance(delay, int) else delay.total_seconds())
+            return RetryLater("429 Too Many Requests", after=retry_seconds(error))
         except Forbidden as error:
             return Unreachable(f"forbidden: {error.message}")
         except BadRequest as error:
