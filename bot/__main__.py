@@ -1,18 +1,27 @@
-"""`sipakainge` command line: run, demo, chat, migrate."""
+"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from datetime import date
 from pathlib import Path
 
+from sqlmodel import Session
+from telegram import Bot
+
 from bot import app
-from bot.channels.console import chat_loop
+from bot.channels.console import ConsoleSender, chat_loop
+from bot.channels.telegram import TelegramSender
 from bot.conversation import Conversations
 from bot.demo import run_demo
-from bot.settings import Settings
+from bot.settings import Settings, looks_placeholder
+from bot.texts import t
+from bot.why import find_members, timeline
+from scheduler.jobs import scan_once
 from storage.db import make_engine, migrate
+from storage.regions import sulawesi_selatan
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--channel", choices=["console"], default="console")
     chat.add_argument("--as", dest="address", default="terminal", help="the chat address to continue")
+    scan = commands.add_parser("scan", help="create the reminders due on a day (default: today, local time)")
+    scan.add_argument("--date", type=date.fromisoformat, default=None)
+    dispatch = commands.add_parser("dispatch", help="send the reminders that are due")
+    dispatch.add_argument("--once", action="store_true", required=True, help="send what is due now, then stop")
+    dispatch.add_argument("--print", action="store_true", help="development: print instead of sending")
+    why = commands.add_parser("why", help="a member's reminder timeline")
+    why.add_argument("who", help="NIK, KPJ or phone number")
     demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
@@ -37,6 +53,22 @@ def main(argv: list[str] | None = None) -> int:
             engine = make_engine(settings.database_url)
             migrate(engine)
             print("schema is up to date")
+        case "scan":
+            engine = app.build_engine(settings)
+            today = args.date or app.local_today(settings)
+            moment = app.utc_now()
+            result = scan_once(
+                engine=engine,
+                policy=app.build_policy(settings),
+                zones=app.area_zones(settings),
+                today=today,
+                now=moment,
+            )
+            print(f"{today}: {result.created} created, {result.skipped} skipped" if result else "another process leads")
+        case "dispatch":
+            return asyncio.run(_dispatch(settings, printing=args.print))
+        case "why":
+            return _why(settings, args.who)
         case "chat":
             engine = app.build_engine(settings)
             conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
@@ -49,6 +81,41 @@ def main(argv: list[str] | None = None) -> int:
                 return app.build_conversations(demo_settings, app.build_engine(demo_settings), cipher)
 
             run_demo(database=args.database, make_conversations=make, members=args.members)
+    return 0
+
+
+async def _dispatch(settings: Settings, *, printing: bool) -> int:
+    engine = app.build_engine(settings)
+    cipher = app.build_cipher(settings)
+    if printing:
+        if settings.environment != "development":
+            raise SystemExit("--print marks reminders as sent without sending them: development only")
+        console = ConsoleSender()
+        stats = await app.build_dispatcher(settings, engine, cipher, {console.channel: console}).drain(app.utc_now())
+    else:
+        if looks_placeholder(settings.telegram_bot_token):
+            raise SystemExit("TELEGRAM_BOT_TOKEN is not set (or use --print in development).")
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+            sender = TelegramSender(bot, per_second=settings.telegram_per_second)
+            stats = await app.build_dispatcher(settings, engine, cipher, {sender.channel: sender}).drain(app.utc_now())
+    print(
+        f"claimed {stats.claimed}, sent {stats.sent} in {stats.messages} messages, retried {stats.retried}, "
+        f"failed {stats.failed}, unreachable {stats.unreachable}, deferred {stats.deferred}, expired {stats.expired}"
+    )
+    return 0
+
+
+def _why(settings: Settings, who: str) -> int:
+    engine = app.build_engine(settings)
+    cipher = app.build_cipher(settings)
+    today = app.local_today(settings)
+    with Session(engine) as session:
+        members = find_members(session, cipher, sulawesi_selatan(), who, today)
+        if not members:
+            print(t("why.not_found"))
+            return 1
+        for member in members:
+            print("\n".join(timeline(session, cipher, member, app.build_policy(settings), today)) + "\n")
     return 0
 
 

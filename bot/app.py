@@ -5,21 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
-from datetime import UTC, datetime
+import socket
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, build_application, webhook_app
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_app
 from bot.conversation import Conversations
-from bot.dialogs.core import DialogConfig
+from bot.dialogs.core import DialogConfig, Reply
+from bot.reminders import ReminderRenderer
 from bot.settings import Settings, looks_placeholder
+from scheduler.dispatch import Dispatcher, Sender
+from scheduler.jobs import build_scheduler, mark_lapses, scan_once
+from scheduler.rules import parse_stages
+from scheduler.scan import ReminderPolicy
+from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
-from storage.regions import sulawesi_selatan
+from storage.regions import sulawesi_selatan, timezone_for
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +87,62 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
     )
 
 
+def build_policy(settings: Settings) -> ReminderPolicy:
+    start, end = settings.window
+    return ReminderPolicy(
+        stages=parse_stages(settings.reminder_stages),
+        due_day=settings.due_day,
+        lapse_after=settings.lapse_after_months,
+        window_start=start,
+        window_end=end,
+    )
+
+
+def area_zones(settings: Settings) -> dict[str, ZoneInfo]:
+    """The time zone of each province in the service area (WIB, WITA or WIT by province code)."""
+    return {code[:2]: timezone_for(code, settings.timezone) for code in settings.area_codes}
+
+
+def build_dispatcher(
+    settings: Settings, engine: Engine, cipher: Cipher, senders: Mapping[str, Sender[Reply]]
+) -> Dispatcher[Reply]:
+    policy = build_policy(settings)
+    renderer = ReminderRenderer(cipher, default_tariffs(), policy, settings.payment_channels, settings.help_contact)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker)
+
+
+def local_today(settings: Settings) -> date:
+    return utc_now().astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def start_jobs(settings: Settings, engine: Engine, dispatcher: Dispatcher[Reply]) -> AsyncIOScheduler:
+    """The scheduler on the running event loop: scan, dispatch, lapses."""
+    policy, zones = build_policy(settings), area_zones(settings)
+
+    async def on_scan() -> None:
+        today, now = local_today(settings), utc_now()
+        await asyncio.to_thread(scan_once, engine=engine, policy=policy, zones=zones, today=today, now=now)
+
+    async def on_dispatch() -> None:
+        await dispatcher.run_once(utc_now())
+
+    async def on_lapses() -> None:
+        await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=local_today(settings))
+
+    scheduler = build_scheduler(
+        zone=ZoneInfo(settings.timezone),
+        scan_at=time.fromisoformat(settings.scan_at),
+        dispatch_every=settings.dispatch_every_seconds,
+        on_scan=on_scan,
+        on_dispatch=on_dispatch,
+        on_lapses=on_lapses,
+        now=utc_now(),
+    )
+    scheduler.start()
+    return scheduler
+
+
 async def serve(settings: Settings) -> None:
     """Run the Telegram bot until SIGINT/SIGTERM: long polling, or a webhook server when a public URL is set."""
     if looks_placeholder(settings.telegram_bot_token):
@@ -96,6 +162,9 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with application:
         await application.start()
+        cipher = conversations.cipher
+        sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
+        scheduler = start_jobs(settings, engine, build_dispatcher(settings, engine, cipher, {sender.channel: sender}))
         if webhook:
             await application.bot.set_webhook(
                 url=settings.telegram_webhook_url,
@@ -121,5 +190,6 @@ async def serve(settings: Settings) -> None:
             log.info("polling Telegram for updates")
             await stop.wait()
             await application.updater.stop()
+        scheduler.shutdown(wait=False)
         await application.stop()
     engine.dispose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scheduler.rules import DEFAULT_STAGES, parse_stages
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 
@@ -30,6 +33,15 @@ class Settings(BaseSettings):
     due_day: int = 15
     dialog_resume_after_hours: int = 12
 
+    reminder_stages: str = DEFAULT_STAGES
+    lapse_after_months: int = 3
+    send_window: str = "08:00-20:00"
+    scan_at: str = "06:00"
+    dispatch_every_seconds: float = 5.0
+    telegram_per_second: float = 29.0
+    payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
+    help_contact: str = "hubungi penyuluh desa, atau BPJS Ketenagakerjaan di 175"
+
     nik_encryption_keys: str = ""
     nik_lookup_key: str = ""
     dev_secrets_file: Path = Path("data/dev-secrets.json")
@@ -46,12 +58,22 @@ class Settings(BaseSettings):
         return tuple(code.strip() for code in self.service_area.split(",") if code.strip())
 
     @property
+    def window(self) -> tuple[time, time]:
+        start, end = (time.fromisoformat(part.strip()) for part in self.send_window.split("-"))
+        return start, end
+
+    @property
     def encryption_keys(self) -> list[str]:
         """Newest first: the first key encrypts, all of them decrypt (rotation)."""
         return [key.strip() for key in self.nik_encryption_keys.split(",") if key.strip()]
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        parse_stages(self.reminder_stages)  # a typo here would silently stop reminders: fail at start instead
+        start, end = self.window
+        if not start < end:
+            raise ValueError("SEND_WINDOW must look like 08:00-20:00")
+        time.fromisoformat(self.scan_at)
         if self.environment == "development":
             return self
         problems = []

@@ -78,6 +78,8 @@ def scan(
             continue
         rank, day, stage = reached[-1]
         expires_day = ordered[rank + 1][0] if rank + 1 < len(ordered) else day + timedelta(days=7)
+        if expires_day <= today:
+            continue  # the cycle's last stage has run its course: nothing current to send
         newly_reached = last_day is None or day > last_day
         for province, zone in zones.items():
             owing = _owing(month, province)

@@ -127,6 +127,7 @@ class Member(SQLModel, table=True):
     with_jht: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     opted_out: bool = False
     help_requested_at: datetime | None = _utc_field(nullable=True)
+    lapsed_on: date | None = None  # the day the daily lapse job found the membership non-active
     created_at: datetime = _utc_field()
     updated_at: datetime = _utc_field()
 

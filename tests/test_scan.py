@@ -139,3 +139,10 @@ def test_cycles_across_the_year_end(engine: Engine, cipher: Cipher) -> None:
     assert [row[1:] for row in reminders(engine)] == [(202701, "H-7", "pending"), (202611, "L-14", "pending")]
     last = run_scan(engine, date(2027, 1, 16))  # member 2: L0, the lapse day; member 1: H0 (H-3, H-1 skipped)
     assert (last.created, last.skipped) == (2, 2)
+
+
+def test_a_cycle_long_past_its_last_stage_creates_nothing(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        add_member(session, cipher, 1, date(2026, 7, 31))  # August unpaid: lapsed 16 October, L0 + 7 days long gone
+        session.commit()
+    assert run_scan(engine, date(2026, 12, 8)).created == 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.channels.plain import render_plain
 from bot.conversation import Conversations
-from bot.dialogs.core import Incoming
+from bot.dialogs.core import Incoming, Reply
 from bot.texts import t
+from scheduler.dispatch import SendResult, Sent
 from storage.models import Channel
 
 
@@ -33,3 +35,19 @@ def chat_loop(
             return
         for reply in conversations.handle(Channel.CONSOLE, address, Incoming.from_text(line), clock()):
             write(render_plain(reply) + "\n")
+
+
+@dataclass
+class ConsoleSender:
+    """Prints reminders instead of sending them (development and the demo); reports them as sent."""
+
+    channel: str = Channel.TELEGRAM
+    per_second: float = 0.0
+    per_chat_seconds: float = 0.0
+    write: Callable[[str], None] = print
+    count: int = 0
+
+    async def send(self, external_id: str, message: Reply) -> SendResult:
+        self.count += 1
+        self.write(f"[{self.channel} {external_id}]\n{render_plain(message)}\n")
+        return Sent(provider_id=f"console-{self.count}")

@@ -1,0 +1,96 @@
+"""APScheduler wiring: a few fixed jobs, never one per member (the database is the schedule).
+
+- scan: daily at a configurable local time, and once at start-up so a restart after downtime catches up at once;
+- dispatch: every few seconds, in every process (PostgreSQL's SKIP LOCKED shares the work);
+- lapses: daily, marks memberships that became non-active.
+On PostgreSQL the scan and the lapse job take a transaction-scoped advisory lock: with several processes, one leads
+and the others skip (both jobs are idempotent anyway; the lock only saves duplicated work).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, text, update
+from sqlmodel import Session, col
+
+from scheduler.rules import ContributionMonth, lapse_date
+from scheduler.scan import ReminderPolicy, ScanResult, scan
+from storage.models import Member
+
+log = logging.getLogger(__name__)
+
+SCAN_LOCK = 73_120_001
+LAPSE_LOCK = 73_120_002
+
+
+def _lead(session: Session, key: int) -> bool:
+    """Whether this process may run a leader-only job now (always, on SQLite's single process)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
+
+
+def scan_once(
+    *, engine: Engine, policy: ReminderPolicy, zones: dict[str, ZoneInfo], today: date, now: datetime
+) -> ScanResult | None:
+    """One scan in one transaction; None when another process holds the lead."""
+    with Session(engine) as session:
+        if not _lead(session, SCAN_LOCK):
+            return None
+        result = scan(session=session, today=today, policy=policy, zones=zones, now=now)
+        session.commit()
+    log.info("scan %s: %s created, %s skipped", result.day, result.created, result.skipped)
+    return result
+
+
+def mark_lapses(*, engine: Engine, policy: ReminderPolicy, today: date) -> int | None:
+    """Mark members non-active once their first unpaid month's lapse date has come; clear it when they pay."""
+    month = ContributionMonth.of(today).plus(1)
+    while lapse_date(month, policy.due_day, policy.lapse_after) > today:
+        month = month.plus(-1)
+    # Members whose first unpaid month is `month` or earlier have lapsed: covered until before `month` began.
+    cutoff = month.plus(-1).last_day
+    with Session(engine) as session:
+        if not _lead(session, LAPSE_LOCK):
+            return None
+        lapsed = session.execute(
+            update(Member)
+            .where(col(Member.covered_until) <= cutoff, col(Member.lapsed_on).is_(None))
+            .values(lapsed_on=today)
+            .execution_options(preserve_rowcount=True)
+        )
+        session.execute(
+            update(Member)
+            .where(col(Member.covered_until) > cutoff, col(Member.lapsed_on).is_not(None))
+            .values(lapsed_on=None)
+        )
+        session.commit()
+    return max(lapsed.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+def build_scheduler(
+    *,
+    zone: ZoneInfo,
+    scan_at: time,
+    dispatch_every: float,
+    on_scan: Callable[[], Awaitable[None]],
+    on_dispatch: Callable[[], Awaitable[None]],
+    on_lapses: Callable[[], Awaitable[None]],
+    now: datetime,
+) -> AsyncIOScheduler:
+    """The fixed jobs; misfires (the machine was asleep) coalesce into one run, never a burst."""
+    scheduler = AsyncIOScheduler(
+        timezone=zone, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
+    )
+    daily = CronTrigger(hour=scan_at.hour, minute=scan_at.minute, timezone=zone)
+    scheduler.add_job(on_scan, daily, id="scan", next_run_time=now)
+    scheduler.add_job(on_lapses, daily, id="lapses", next_run_time=now)
+    scheduler.add_job(on_dispatch, IntervalTrigger(seconds=dispatch_every), id="dispatch")
+    return scheduler
