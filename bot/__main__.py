@@ -15,10 +15,12 @@ from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
 from bot.channels.telegram import TelegramSender
 from bot.conversation import Conversations
-from bot.demo import run_demo
+from bot.demo import SimulatedPhones, run_demo
+from bot.dialogs.core import Reply
 from bot.settings import Settings, looks_placeholder
 from bot.texts import t
 from bot.why import find_members, timeline
+from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
 from storage.db import make_engine, migrate
 from storage.regions import sulawesi_selatan
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
+    demo.add_argument("--days", type=int, default=60, help="days of reminders to simulate")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -80,7 +83,18 @@ def main(argv: list[str] | None = None) -> int:
                 demo_settings = settings.model_copy(update={"database_url": url})
                 return app.build_conversations(demo_settings, app.build_engine(demo_settings), cipher)
 
-            run_demo(database=args.database, make_conversations=make, members=args.members)
+            def dispatcher_for(conversations: Conversations, phones: SimulatedPhones) -> Dispatcher[Reply]:
+                return app.build_dispatcher(settings, conversations.engine, cipher, {phones.channel: phones})
+
+            run_demo(
+                database=args.database,
+                make_conversations=make,
+                members=args.members,
+                days=args.days,
+                dispatcher_for=dispatcher_for,
+                policy=app.build_policy(settings),
+                zones=app.area_zones(settings),
+            )
     return 0
 
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.channels.plain import render_plain
 from bot.conversation import Conversations
-from bot.dialogs.core import Incoming
+from bot.dialogs.core import Incoming, Reply
+from scheduler.dispatch import Dispatcher, SendResult, Sent, Unreachable
+from scheduler.jobs import mark_lapses, scan_once
 from scheduler.rules import ContributionMonth
+from scheduler.scan import ReminderPolicy
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import BpjsStatus, Channel, Member, Occupation, Payer
+from storage.models import Address, BpjsStatus, Channel, Member, Occupation, Payer, Payment, Reminder
 from storage.regions import RegionIndex
 
 # Synthetic people only: NIK serials start with 9 and phones are +62 812-0000-xxxx, so nothing here is anyone's.
@@ -81,11 +86,112 @@ def seed_members(
             "payer": rng.choice((Payer.SELF, Payer.SELF, Payer.FAMILY, Payer.REGIONAL_GOVERNMENT, Payer.SPONSOR)),
             "period_months": rng.choice((1, 1, 3, 6, 12)),
         }
+        # About one in ten shares a family phone with the person before.
+        phone_of = index - 1 if index % 10 == 1 else index
         address = store.get_or_create_address(
-            session=session, channel=Channel.TELEGRAM, external_id=f"demo-{index}", now=now
+            session=session, channel=Channel.TELEGRAM, external_id=f"demo-{phone_of}", now=now
         )
         assert address.id is not None
         store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=now)
+
+
+@dataclass
+class SimulatedPhones:
+    """The demo's Telegram: most chats receive, a few have blocked the bot; keeps what each chat received today."""
+
+    blocked: set[str]
+    channel: str = Channel.TELEGRAM
+    per_second: float = 0.0
+    per_chat_seconds: float = 0.0
+    inbox: list[tuple[str, Reply]] = field(default_factory=list)
+    example: str = ""
+
+    async def send(self, external_id: str, message: Reply) -> SendResult:
+        if external_id in self.blocked:
+            return Unreachable("forbidden: bot was blocked by the user")
+        self.inbox.append((external_id, message))
+        if not self.example and len(message.choices) > 3:
+            self.example = render_plain(message)  # a family phone's combined reminder, to show once
+        return Sent(provider_id=str(len(self.inbox)))
+
+
+def simulate(
+    *,
+    conversations: Conversations,
+    dispatcher_for: Callable[[SimulatedPhones], Dispatcher[Reply]],
+    policy: ReminderPolicy,
+    zones: dict[str, ZoneInfo],
+    days: int,
+    write: Callable[[str], None],
+) -> None:
+    """Days of reminders: each day the real scan, dispatcher and lapse job run, and people answer some reminders."""
+    rng = random.Random(2026)  # noqa: S311 (simulation, not security)
+    with Session(conversations.engine) as session:
+        chats = session.exec(select(Address.external_id).where(col(Address.external_id).startswith("demo-"))).all()
+    phones = SimulatedPhones(blocked={chat for chat in chats if rng.random() < 0.05})
+    dispatcher = dispatcher_for(phones)
+    answers: Counter[str] = Counter()
+    for offset in range(days):
+        morning = DEMO_NOW + timedelta(days=offset)  # 09:00 WITA
+        today = morning.astimezone(conversations.zone).date()
+        scan_once(engine=conversations.engine, policy=policy, zones=zones, today=today, now=morning)
+        phones.inbox.clear()
+        asyncio.run(dispatcher.drain(morning))
+        for chat, message in phones.inbox:
+            answers[_answer(conversations, rng, chat, message, morning + timedelta(hours=2))] += 1
+        mark_lapses(engine=conversations.engine, policy=policy, today=today)
+    _summary(conversations, phones, answers, days, write)
+
+
+def _answer(conversations: Conversations, rng: random.Random, chat: str, message: Reply, at: datetime) -> str:
+    """What a person does with a reminder: usually nothing yet, sometimes pays, asks for help or stops them."""
+    roll = rng.random()
+    paid = [c.value for c in message.choices if c.value.endswith(":paid")]
+    if roll < 0.40 and paid:
+        for button in paid:  # on a family phone, one payment per person
+            replies = conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(button), at)
+            months = rng.choice([c.value for c in replies[-1].choices]) if replies[-1].choices else None
+            if months:
+                conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(months), at)
+        return "paid"
+    if roll < 0.43:
+        help_button = next(c.value for c in message.choices if c.value.endswith(":help"))
+        conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(help_button), at)
+        return "help"
+    if roll < 0.45:
+        conversations.handle(Channel.TELEGRAM, chat, Incoming.from_text("BERHENTI"), at)
+        return "stopped"
+    return "no answer yet"
+
+
+def _summary(
+    conversations: Conversations,
+    phones: SimulatedPhones,
+    answers: Counter[str],
+    days: int,
+    write: Callable[[str], None],
+) -> None:
+    with Session(conversations.engine) as session:
+        rows = session.exec(select(Reminder.stage, Reminder.status)).all()
+        payments = session.exec(select(func.count()).select_from(Payment)).one()
+        lapsed = session.exec(select(func.count()).select_from(Member).where(col(Member.lapsed_on).is_not(None))).one()
+        opted_out = session.exec(select(func.count()).select_from(Member).where(col(Member.opted_out))).one()
+        helped = session.exec(
+            select(func.count()).select_from(Member).where(col(Member.help_requested_at).is_not(None))
+        ).one()
+    write(f"\n== {days} hari pengingat (simulasi) ==")
+    if phones.example:
+        write("Contoh pengingat untuk satu HP keluarga:\n  " + phones.example.replace("\n", "\n  "))
+    by_stage: dict[str, Counter[str]] = {}
+    for stage, status in rows:
+        by_stage.setdefault(stage, Counter())[status] += 1
+    statuses = ["sent", "skipped", "cancelled", "failed", "pending"]
+    write(f"{'tahap':<6}" + "".join(f"{s:>11}" for s in statuses))
+    for stage in sorted(by_stage, key=lambda code: (code[0] == "L", int(code[1:] or 0))):
+        write(f"{stage:<6}" + "".join(f"{by_stage[stage][s]:>11}" for s in statuses))
+    write(f"Pengingat dibuat: {len(rows)}; HP yang memblokir bot: {len(phones.blocked)}")
+    write(f"Jawaban: {dict(answers)}")
+    write(f"Pembayaran dilaporkan: {payments} · minta bantuan: {helped} · berhenti: {opted_out} · nonaktif: {lapsed}")
 
 
 def run_demo(
@@ -94,6 +200,10 @@ def run_demo(
     make_conversations: Callable[[str], Conversations],
     members: int,
     write: Callable[[str], None] = print,
+    days: int = 0,
+    dispatcher_for: Callable[[Conversations, SimulatedPhones], Dispatcher[Reply]] | None = None,
+    policy: ReminderPolicy | None = None,
+    zones: dict[str, ZoneInfo] | None = None,
 ) -> None:
     """Build a fresh demo database and play a registration as a farmer on a cheap phone would type it."""
     for suffix in ("", "-wal", "-shm"):
@@ -128,3 +238,12 @@ def run_demo(
     for code, count in sorted(per_kabupaten.items()):
         write(f"  {conversations.regions.name(code)}: {count}")
     write(f"NIK tersimpan terenkripsi, contoh: {sample[:24]}…")
+    if days and dispatcher_for is not None and policy is not None and zones is not None:
+        simulate(
+            conversations=conversations,
+            dispatcher_for=lambda phones: dispatcher_for(conversations, phones),
+            policy=policy,
+            zones=zones,
+            days=days,
+            write=write,
+        )

@@ -25,12 +25,14 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_demo_registers_a_farmer_on_a_fresh_database(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--members", "40", "--database", str(isolated / "demo.db")]) == 0
     out = capsys.readouterr().out
+    assert "== 60 hari pengingat (simulasi) ==" in out
+    assert "H-7" in out
     assert "La Baco sudah tersimpan" in out
     assert "7312********9001" in out
     assert "Peserta: 41" in out
     assert (isolated / "data" / "dev-secrets.json").exists()
     # Run twice: the demo rebuilds its database instead of tripping over the first run's members.
-    assert main(["demo", "--members", "40", "--database", str(isolated / "demo.db")]) == 0
+    assert main(["demo", "--members", "40", "--days", "3", "--database", str(isolated / "demo.db")]) == 0
     assert "Peserta: 41" in capsys.readouterr().out
 
 
@@ -68,7 +70,7 @@ def test_production_refuses_placeholder_secrets() -> None:
 def test_demo_works_with_the_example_env_copied(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     example = Path(__file__).resolve().parents[1] / ".env.example"
     (isolated / ".env").write_text(example.read_text())
-    assert main(["demo", "--members", "5", "--database", str(isolated / "demo.db")]) == 0
+    assert main(["demo", "--members", "5", "--days", "0", "--database", str(isolated / "demo.db")]) == 0
     assert "La Baco sudah tersimpan" in capsys.readouterr().out
 
 
