@@ -90,7 +90,7 @@ def test_operations_commands(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ops.db'}")
-    assert main(["demo", "--members", "0", "--database", str(tmp_path / "ops.db")]) == 0
+    assert main(["demo", "--members", "0", "--days", "0", "--database", str(tmp_path / "ops.db")]) == 0
     capsys.readouterr()
     assert main(["scan", "--date", "2026-11-23"]) == 0
     assert capsys.readouterr().out.strip() == "2026-11-23: 1 created, 0 skipped"  # the demo's La Baco, November H+7
