@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -54,7 +54,7 @@ class Relief:
         return self.start <= month <= self.end and occupation in self.occupations and payer not in self.excluded_payers
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: it is the key of the amounts cache
 class Tariffs:
     components: tuple[Component, ...]
     reliefs: tuple[Relief, ...]
@@ -69,6 +69,11 @@ class Tariffs:
         with_jht: bool = False,
     ) -> int:
         """What one contribution month costs this member."""
+        return _monthly(self, month, occupation, payer, declared_income, with_jht)
+
+    def _compute(
+        self, month: ContributionMonth, occupation: str, payer: str, declared_income: int, with_jht: bool
+    ) -> int:
         income = max(declared_income, MIN_DECLARED_INCOME)
         reliefs = [r for r in self.reliefs if r.applies(month, occupation=occupation, payer=payer)]
         total = 0
@@ -103,6 +108,14 @@ class Tariffs:
             )
             for offset in range(months)
         )
+
+
+@lru_cache(maxsize=8192)
+def _monthly(  # noqa: PLR0917 (the cache key is positional)
+    tariffs: Tariffs, month: ContributionMonth, occupation: str, payer: str, declared_income: int, with_jht: bool
+) -> int:
+    """Tariffs are immutable data, so a month's amount for a kind of member is computed once."""
+    return tariffs._compute(month, occupation, payer, declared_income, with_jht)
 
 
 def load_tariffs(path: Path | None = None) -> Tariffs:
