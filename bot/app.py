@@ -24,7 +24,7 @@ from bot.reminders import ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
 from scheduler.jobs import build_scheduler, mark_lapses, scan_once
-from scheduler.rules import parse_stages
+from scheduler.rules import parse_quiet_periods, parse_stages
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
@@ -95,6 +95,7 @@ def build_policy(settings: Settings) -> ReminderPolicy:
         lapse_after=settings.lapse_after_months,
         window_start=start,
         window_end=end,
+        quiet=parse_quiet_periods(settings.quiet_periods),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scheduler.rules import DEFAULT_STAGES, parse_stages
+from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     reminder_stages: str = DEFAULT_STAGES
     lapse_after_months: int = 3
     send_window: str = "08:00-20:00"
+    quiet_periods: str = "Jum 11:30-13:30"
     scan_at: str = "06:00"
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
         if not start < end:
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
+        parse_quiet_periods(self.quiet_periods)
         if self.environment == "development":
             return self
         problems = []

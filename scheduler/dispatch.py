@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from scheduler.rules import quiet_until
 from scheduler.scan import ReminderPolicy, local_moment
 from storage import reminders as outbox
 from storage.models import Member, Reminder, ReminderStatus
@@ -197,6 +198,9 @@ class Dispatcher(Generic[M]):
             day = local.date() if local.time() < self.policy.window_start else local.date() + timedelta(days=1)
             opens = local_moment(day, self.policy.window_start, zone)
             return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=opens, reason="outside_window")
+        quiet_end = quiet_until(self.policy.quiet, local)
+        if quiet_end is not None:
+            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=quiet_end, reason="quiet_period")
         if target is None:
             return self._outcome(reminder, now, ReminderStatus.FAILED, reason="no_channel")
         if target.busy_until is not None and target.busy_until > now:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -132,3 +132,67 @@ def current_stage(
     """The latest stage of the cycle that has come by `today` (after downtime, the only one still worth sending)."""
     reached = [p for p in ordered_stages(stages, month, due_day=due_day, lapse_after=lapse_after) if p[0] <= today]
     return reached[-1] if reached else None
+
+
+# --- quiet periods: no reminders then ---
+
+_WEEKDAYS = {"sen": 0, "mon": 0, "sel": 1, "tue": 1, "rab": 2, "wed": 2, "kam": 3, "thu": 3,
+             "jum": 4, "fri": 4, "sab": 5, "sat": 5, "min": 6, "sun": 6}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class QuietPeriod:
+    """Either every week on `weekday` from `start` to `end` (local time), or whole days `first`..`last`."""
+
+    weekday: int | None = None
+    start: time | None = None
+    end: time | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def ends_after(self, local: datetime) -> datetime | None:
+        """When the quiet period that contains `local` ends; None if `local` is not quiet."""
+        if self.first is not None and self.last is not None:
+            if self.first <= local.date() <= self.last:
+                return datetime.combine(self.last + timedelta(days=1), time(0, 0), tzinfo=local.tzinfo)
+            return None
+        assert self.start is not None
+        assert self.end is not None
+        if local.weekday() == self.weekday and self.start <= local.time() < self.end:
+            return datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
+        return None
+
+
+def parse_quiet_periods(text: str) -> tuple[QuietPeriod, ...]:
+    """`Jum 11:30-13:00; 2027-03-09..2027-03-11` → quiet periods (weekday names in Indonesian or English)."""
+    periods = []
+    for raw in (part.strip() for part in text.split(";")):
+        if not raw:
+            continue
+        days = re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", raw)
+        weekly = re.fullmatch(r"([A-Za-z]{3})[a-z]*\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})", raw)
+        if days:
+            first, last = date.fromisoformat(days.group(1)), date.fromisoformat(days.group(2))
+            if last < first:
+                raise ValueError(f"quiet period {raw!r} ends before it starts")
+            periods.append(QuietPeriod(first=first, last=last))
+        elif weekly and weekly.group(1).lower() in _WEEKDAYS:
+            start, end = time.fromisoformat(weekly.group(2).zfill(5)), time.fromisoformat(weekly.group(3).zfill(5))
+            if not start < end:
+                raise ValueError(f"quiet period {raw!r} ends before it starts")
+            periods.append(QuietPeriod(weekday=_WEEKDAYS[weekly.group(1).lower()], start=start, end=end))
+        else:
+            raise ValueError(f"unknown quiet period {raw!r} (use 'Jum 11:30-13:00' or '2027-03-09..2027-03-11')")
+    return tuple(periods)
+
+
+def quiet_until(periods: tuple[QuietPeriod, ...], local: datetime) -> datetime | None:
+    """The end of the quiet time `local` falls in (following back-to-back periods), or None."""
+    ends = None
+    moment = local
+    for _ in range(len(periods) + 1):
+        found = [end for period in periods if (end := period.ends_after(moment)) is not None]
+        if not found:
+            break
+        ends = moment = max(found)
+    return ends

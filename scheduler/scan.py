@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Insert, and_, exists, false, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from scheduler.rules import ContributionMonth, Stage, ordered_stages
+from scheduler.rules import ContributionMonth, QuietPeriod, Stage, ordered_stages
 from storage.models import BpjsStatus, Member, Reminder, ReminderStatus, ScanRun
 
 
@@ -30,6 +30,7 @@ class ReminderPolicy:
     lapse_after: int = 3
     window_start: time = time(8, 0)
     window_end: time = time(20, 0)
+    quiet: tuple[QuietPeriod, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from scheduler.dispatch import Batch, Dispatcher, Failed, RetryLater, SendResult, Sent, Unreachable
-from scheduler.rules import DEFAULT_STAGES, parse_stages
+from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 from scheduler.scan import ReminderPolicy, scan
 from storage import reminders as outbox
 from storage.crypto import Cipher
@@ -216,3 +216,14 @@ def test_two_dispatcher_processes_send_each_reminder_exactly_once(
     with Session(engine) as session:
         workers_seen = {r.claimed_by for r in session.exec(select(Reminder).where(col(Reminder.status) == "sent"))}
     assert workers_seen == {None}
+
+
+async def test_quiet_periods_hold_reminders_until_they_end(engine: Engine, cipher: Cipher) -> None:
+    prepare(engine, cipher, 1)
+    quiet = ReminderPolicy(stages=POLICY.stages, quiet=parse_quiet_periods("Sel 09:00-10:00"))  # 8 Dec is a Tuesday
+    sender = FakeSender()
+    held = Dispatcher(engine=engine, senders={"telegram": sender}, render=render, policy=quiet, worker="q")
+    assert (await held.run_once(MORNING)).deferred == 1
+    with Session(engine) as session:
+        assert session.exec(select(Reminder.send_after)).one() == datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+    assert (await held.drain(datetime(2026, 12, 8, 2, 0, tzinfo=UTC))).sent == 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +14,9 @@ from scheduler.rules import (
     coverage,
     current_stage,
     lapse_date,
+    parse_quiet_periods,
     parse_stages,
+    quiet_until,
 )
 from scheduler.tariffs import default_tariffs
 
@@ -138,3 +141,23 @@ def test_current_stage_is_the_latest_reached() -> None:
 def test_bad_stage_lists_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="stage"):
         parse_stages(text)
+
+
+# --- quiet periods ---
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+def test_quiet_periods_weekly_and_whole_days() -> None:
+    periods = parse_quiet_periods("Jum 11:30-13:30; 2027-03-09..2027-03-11")
+    friday_noon = datetime(2026, 12, 11, 12, 0, tzinfo=WITA)
+    assert quiet_until(periods, friday_noon) == datetime(2026, 12, 11, 13, 30, tzinfo=WITA)
+    assert quiet_until(periods, datetime(2026, 12, 11, 13, 30, tzinfo=WITA)) is None
+    assert quiet_until(periods, datetime(2026, 12, 10, 12, 0, tzinfo=WITA)) is None  # Thursday
+    assert quiet_until(periods, datetime(2027, 3, 10, 9, 0, tzinfo=WITA)) == datetime(2027, 3, 12, 0, 0, tzinfo=WITA)
+
+
+@pytest.mark.parametrize("text", ["Jumat 13:00-11:00", "Xyz 10:00-11:00", "2027-03-11..2027-03-09", "kapan-kapan"])
+def test_bad_quiet_periods_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="quiet period"):
+        parse_quiet_periods(text)
