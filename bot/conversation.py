@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.dialogs import dialog
 from bot.dialogs.core import (
+    BindSponsor,
     Context,
     DeleteMember,
     DialogConfig,
@@ -29,6 +30,7 @@ from bot.dialogs.core import (
     RequestHelp,
     SaveMember,
     SetOptOut,
+    UnbindSponsor,
     UpdateMember,
 )
 from bot.dialogs.state import EditField, State, Step
@@ -38,6 +40,7 @@ from scheduler.scan import month_of
 from scheduler.tariffs import Tariffs, default_tariffs
 from storage import members as store
 from storage import reminders as outbox
+from storage import sponsors
 from storage.crypto import Cipher
 from storage.models import ConsentDecision, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
@@ -70,6 +73,13 @@ class _Lookups:
 
     def latest_reminder(self) -> ReminderView | None:
         return _reminder_view(outbox.reminder_of_address(session=self._session, address_id=self._address_id))
+
+    def sponsor_invitation(self, code: str) -> str | None:
+        sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
+        return sponsor.name if sponsor else None
+
+    def is_sponsor(self) -> bool:
+        return sponsors.sponsor_of_address(session=self._session, address_id=self._address_id) is not None
 
     def forget(self) -> None:
         self._members = None
@@ -159,6 +169,8 @@ class Conversations:
         lookups: _Lookups,
     ) -> None:
         owned = {m.id for m in lookups.members_here()}
+        # Reminders can be answered by the members' own chats and by the chat of whoever pays for them.
+        answerable = owned | sponsors.sponsored_member_ids(session=session, address_id=address_id)
         action, subject, detail = "", 0, ""
         match effect:
             case RecordConsent(granted=granted):
@@ -190,7 +202,7 @@ class Conversations:
             case DeleteMember(member_id=member_id) if member_id in owned:
                 store.delete_member(session=session, member_id=member_id)
                 action, subject = "member.delete", member_id
-            case RecordPayment(member_id=member_id, cycle=cycle, months=months) if member_id in owned:
+            case RecordPayment(member_id=member_id, cycle=cycle, months=months) if member_id in answerable:
                 row = session.get(Member, member_id)
                 assert row is not None
                 record_payment(
@@ -203,7 +215,7 @@ class Conversations:
                     now=now,
                 )
                 action, subject, detail = "payment.self_report", member_id, f"{cycle}+{months}"
-            case RequestHelp(member_id=member_id) if member_id in owned:
+            case RequestHelp(member_id=member_id) if member_id in answerable:
                 row = session.get(Member, member_id)
                 assert row is not None
                 row.help_requested_at = now
@@ -226,6 +238,18 @@ class Conversations:
                         subject=f"member:{member_id}",
                         now=now,
                     )
+            case BindSponsor(code=code):
+                sponsor = sponsors.sponsor_by_code(session=session, code=code)
+                if sponsor is not None:  # a new phone of the same sponsor takes over from the old one
+                    sponsor.address_id = address_id
+                    session.add(sponsor)
+                    action, subject = "sponsor.bind", sponsor.id or 0
+            case UnbindSponsor():
+                sponsor = sponsors.sponsor_of_address(session=session, address_id=address_id)
+                if sponsor is not None:
+                    sponsor.address_id = None
+                    session.add(sponsor)
+                    action, subject = "sponsor.unbind", sponsor.id or 0
             case (
                 UpdateMember(member_id=member_id)
                 | DeleteMember(member_id=member_id)
@@ -240,7 +264,7 @@ class Conversations:
                 session=session,
                 actor=f"{channel}:{address_id}",
                 action=action,
-                subject=f"member:{subject}",
+                subject=f"{'sponsor' if action.startswith('sponsor') else 'member'}:{subject}",
                 detail=detail,
                 now=now,
             )

@@ -33,8 +33,16 @@ class ReminderRenderer:
 
     def __call__(self, batch: Batch) -> Reply:
         """One message for one chat, with a paragraph per person and the reply buttons."""
-        single = len(batch.items) == 1
-        header = t("reminder.header") if single else t("reminder.header_family", count=len(batch.items))
+        if batch.note_for is not None:
+            reminder, member = batch.items[0]
+            month = month_of(reminder.cycle)
+            month_name = month_year(month.year, month.month)
+            return Reply(t("reminder.note_sponsored", name=member.full_name, month=month_name, sponsor=batch.note_for))
+        single = len(batch.items) == 1 and batch.target.sponsor is None
+        if batch.target.sponsor is not None:
+            header = t("reminder.header_sponsor", count=len(batch.items))
+        else:
+            header = t("reminder.header") if single else t("reminder.header_family", count=len(batch.items))
         paragraphs = [self._paragraph(reminder, member, batch) for reminder, member in batch.items]
         footer = t("reminder.footer", channels=self.payment_channels, contact=self.contact)
         choices = [

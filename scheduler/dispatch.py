@@ -67,6 +67,7 @@ class Batch:
     target: Target
     items: tuple[tuple[Reminder, Member], ...]
     now: datetime
+    note_for: str | None = None  # a note to a member that their sponsor was reminded (not the reminder itself)
 
 
 class RateLimiter:
@@ -151,15 +152,39 @@ class Dispatcher(Generic[M]):
             grouped.setdefault(target.address_id, []).append((reminder, member))
         gate = asyncio.Semaphore(self.in_flight)
         unreachable: set[int] = set()
+        notes: list[Outcome] = []
 
         async def deliver(batch: Batch) -> None:
             async with gate:
                 results = await self._send(batch, now, stats, unreachable)
                 outcomes.extend(results)
+            if batch.target.sponsor is not None:
+                await self._notify_members(batch, results, targets, notes)
 
         await asyncio.gather(*(deliver(Batch(chosen[a], tuple(items), now)) for a, items in grouped.items()))
-        await asyncio.to_thread(self._record, outcomes, unreachable)
+        await asyncio.to_thread(self._record, outcomes, unreachable, notes)
         return stats
+
+    async def _notify_members(
+        self, batch: Batch, results: list[Outcome], targets: dict[int, list[Target]], notes: list[Outcome]
+    ) -> None:
+        """Tell each sponsored member, on their own chat, that whoever pays for them was reminded."""
+        sent = {o.reminder_id for o in results if o.status is ReminderStatus.SENT}
+        for reminder, member in batch.items:
+            own = self._target([t for t in targets.get(member.id or 0, []) if t.sponsor is None])
+            if reminder.id not in sent or own is None:
+                continue
+            note = Batch(own, ((reminder, member),), batch.now, note_for=batch.target.sponsor)
+            await self.limiters[own.channel].wait(own.external_id)
+            try:
+                result = await self.senders[own.channel].send(own.external_id, self.render(note))
+            except Exception as bug:  # a note is best effort: record and move on
+                result = Failed(f"{type(bug).__name__}: {bug}")
+            attempt = "sent" if isinstance(result, Sent) else "failed"
+            error = "" if isinstance(result, Sent) else getattr(result, "error", "")
+            notes.append(
+                self._outcome(reminder, batch.now, ReminderStatus.SENT, attempt=attempt, error=error, target=own)
+            )
 
     async def drain(self, now: datetime, *, max_passes: int = 10_000) -> DispatchStats:
         """Run passes until nothing due is left (the CLI's `dispatch --once`, tests, benchmarks)."""
@@ -304,8 +329,8 @@ class Dispatcher(Generic[M]):
             reason=reason,
         )
 
-    def _record(self, outcomes: list[Outcome], unreachable: set[int]) -> None:
+    def _record(self, outcomes: list[Outcome], unreachable: set[int], notes: list[Outcome]) -> None:
         with Session(self.engine) as session:
-            outbox.record_outcomes(session=session, outcomes=outcomes)
+            outbox.record_outcomes(session=session, outcomes=outcomes, notes=notes)
             outbox.mark_unreachable(session=session, address_ids=unreachable)
             session.commit()

@@ -101,6 +101,16 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = _utc_field()
 
 
+class Sponsor(SQLModel, table=True):
+    """Someone who pays members' contributions (regency office, Kejaksaan, a company, a relative)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    invite_code: str = Field(max_length=64, unique=True)  # the deep-link payload that binds their chat
+    address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
+    created_at: datetime = _utc_field()
+
+
 class Member(SQLModel, table=True):
     """A BPU participant (or someone waiting to be enrolled)."""
 
@@ -122,6 +132,7 @@ class Member(SQLModel, table=True):
     needs_enrolment: bool = False
     payer: str = Field(max_length=24)
     sponsor_name: str | None = Field(default=None, max_length=100)
+    sponsor_id: int | None = Field(default=None, foreign_key="sponsor.id", ondelete="SET NULL", index=True)
     period_months: int = 1
     declared_income: int = Field(default=1_000_000, sa_column_kwargs={"server_default": "1000000"})
     with_jht: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})

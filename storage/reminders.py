@@ -18,6 +18,7 @@ from storage.models import (
     MemberAddress,
     Reminder,
     ReminderStatus,
+    Sponsor,
 )
 
 
@@ -49,6 +50,7 @@ class Target:
     channel: str
     external_id: str
     busy_until: datetime | None  # the person is chatting with the bot right now
+    sponsor: str | None = None  # the sponsor's name when this is the chat of whoever pays for the member
 
 
 def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta) -> dict[int, list[Target]]:
@@ -61,6 +63,22 @@ def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta)
         .order_by(col(MemberAddress.created_at), col(Address.id))
     ).all()
     found: dict[int, list[Target]] = {}
+    # Whoever pays gets the reminder first; the member's own chats stay as the fallback.
+    sponsored = session.exec(
+        select(Member.id, Sponsor.name, Address)
+        .join(Sponsor, col(Sponsor.id) == col(Member.sponsor_id))
+        .join(Address, col(Address.id) == col(Sponsor.address_id))
+        .where(
+            col(Member.id).in_(list(member_ids)),
+            col(Member.payer) == "sponsor",
+            col(Address.status) == AddressStatus.ACTIVE,
+        )
+    ).all()
+    for member_id, name, address in sponsored:
+        assert member_id is not None
+        assert address.id is not None
+        target = Target(address.id, address.channel, address.external_id, None, sponsor=name)
+        found.setdefault(member_id, []).append(target)
     for member_id, address, chatted_at in rows:
         assert address.id is not None
         busy = chatted_at + busy_for if chatted_at is not None else None
@@ -90,8 +108,21 @@ class Outcome:
     reason: str = ""
 
 
-def record_outcomes(*, session: Session, outcomes: Sequence[Outcome]) -> None:
-    """Write many outcomes at once: each reminder's new state, and an attempt row for each try on the wire."""
+def record_outcomes(*, session: Session, outcomes: Sequence[Outcome], notes: Sequence[Outcome] = ()) -> None:
+    """Write many outcomes at once: each reminder's new state, and an attempt row for each try on the wire.
+    `notes` are messages sent about a reminder (to a sponsored member): attempts only, the state is unchanged."""
+    note_rows = [
+        {
+            "reminder_id": o.reminder_id,
+            "at": o.at,
+            "channel": o.channel,
+            "outcome": f"note_{o.attempt}",
+            "error": o.error[:200],
+        }
+        for o in notes
+    ]
+    if note_rows:
+        session.execute(insert(DeliveryAttempt), note_rows)
     if not outcomes:
         return
     session.execute(
@@ -148,8 +179,9 @@ def reminder_of_address(
     query = (
         select(Reminder, Member)
         .join(Member, col(Member.id) == col(Reminder.member_id))
-        .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
-        .where(col(MemberAddress.address_id) == address_id)
+        .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id), isouter=True)
+        .join(Sponsor, col(Sponsor.id) == col(Member.sponsor_id), isouter=True)
+        .where(or_(col(MemberAddress.address_id) == address_id, col(Sponsor.address_id) == address_id))
     )
     if reminder_id is not None:
         query = query.where(col(Reminder.id) == reminder_id)

@@ -49,6 +49,8 @@ class FakeLookups:
         self.members: list[MemberView] = []
         self.taken_elsewhere: set[str] = set()
         self.reminders: list[ReminderView] = []
+        self.invitations: dict[str, str] = {}
+        self.sponsor_here = False
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -62,6 +64,12 @@ class FakeLookups:
 
     def latest_reminder(self) -> ReminderView | None:
         return self.reminders[-1] if self.reminders else None
+
+    def sponsor_invitation(self, code: str) -> str | None:
+        return self.invitations.get(code)
+
+    def is_sponsor(self) -> bool:
+        return self.sponsor_here
 
 
 class Chat:

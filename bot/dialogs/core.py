@@ -130,6 +130,14 @@ class Lookups(Protocol):
 
     def latest_reminder(self) -> ReminderView | None: ...
 
+    def sponsor_invitation(self, code: str) -> str | None:
+        """The name of the sponsor this invitation code belongs to."""
+        ...
+
+    def is_sponsor(self) -> bool:
+        """Whether this chat receives reminders for members someone here pays for."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -182,7 +190,27 @@ class SetOptOut:
     opted_out: bool
 
 
-Effect = SaveMember | UpdateMember | DeleteMember | RecordConsent | RecordPayment | RequestHelp | SetOptOut
+@dataclass(frozen=True, slots=True)
+class BindSponsor:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnbindSponsor:
+    pass
+
+
+Effect = (
+    SaveMember
+    | UpdateMember
+    | DeleteMember
+    | RecordConsent
+    | RecordPayment
+    | RequestHelp
+    | SetOptOut
+    | BindSponsor
+    | UnbindSponsor
+)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.dialogs.core import (
     MAX_TEXT,
+    BindSponsor,
     Choice,
     Context,
     DeleteMember,
@@ -26,6 +27,7 @@ from bot.dialogs.core import (
     RequestHelp,
     SaveMember,
     SetOptOut,
+    UnbindSponsor,
     UpdateMember,
 )
 from bot.dialogs.fields import FIELD_STEPS, PERIODS, Accept, Answer, Narrow, Reject, typed_choice
@@ -207,7 +209,11 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> int | None:
 def keyword(word: str, ctx: Context, out: Outcome) -> int | None:
     """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
     members = tuple(m.id for m in ctx.lookups.members_here())
-    if not members:
+    if not members and word == "stop" and ctx.lookups.is_sponsor():
+        out.effects.append(UnbindSponsor())
+        out.say(Reply(t("sponsor.unbound")))
+        return None
+    if not members and (word != "paid" or ctx.lookups.latest_reminder() is None):
         out.say(Reply(t("status.none")))
         return None
     if word == "paid":
@@ -254,6 +260,8 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
     match incoming.command:
         case "start":
             payload = incoming.text if _PAYLOAD.match(incoming.text) else state.start_payload
+            if incoming.text.startswith("sp_") and _PAYLOAD.match(incoming.text):
+                return _bind_sponsor(state, incoming.text, ctx, out)
             state = state.model_copy(update={"start_payload": payload})
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
@@ -278,6 +286,17 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return _start_member_flow(state, Flow.DELETE, ctx, out)
         case _:
             return _ask(state, ctx, out, t("command.unknown"))
+
+
+def _bind_sponsor(state: State, code: str, ctx: Context, out: Outcome) -> State:
+    """A sponsor's invitation link: from now on this chat receives the reminders of the members they pay for."""
+    name = ctx.lookups.sponsor_invitation(code)
+    if name is None:
+        out.say(Reply(t("sponsor.unknown")))
+        return state
+    out.effects.append(BindSponsor(code))
+    out.say(Reply(t("sponsor.bound", name=name)))
+    return state
 
 
 def _reset(state: State) -> State:

@@ -1,0 +1,94 @@
+"""Sponsored members: the reminder goes to whoever pays, a note to the member, and either can answer it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.conversation import Conversations
+from bot.dialogs.core import DialogConfig, Incoming
+from bot.reminders import ReminderRenderer
+from bot.texts import t
+from scheduler.dispatch import Dispatcher
+from scheduler.rules import DEFAULT_STAGES, parse_stages
+from scheduler.scan import ReminderPolicy, scan
+from scheduler.tariffs import default_tariffs
+from storage.crypto import Cipher
+from storage.models import DeliveryAttempt, Member
+from storage.regions import RegionIndex
+from storage.sponsors import create_sponsor
+from tests.dialog_driver import Chat
+from tests.test_conversation_db import Person
+from tests.test_reminder_replies import Inbox
+
+POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
+ZONES = {"73": ZoneInfo("Asia/Makassar")}
+MORNING = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+
+
+def test_unknown_invitation_is_refused(dialog_config: DialogConfig, regions: RegionIndex) -> None:
+    chat = Chat(dialog_config, regions)
+    chat.lookups.invitations["sp_good"] = "Kejaksaan Negeri Soppeng"
+    chat.send("/start sp_wrong")
+    assert chat.last.text == t("sponsor.unknown")
+    chat.send("/start sp_good")
+    assert chat.last.text == t("sponsor.bound", name="Kejaksaan Negeri Soppeng")
+
+
+async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: Conversations, cipher: Cipher) -> None:
+    engine = conversations.engine
+    with Session(engine) as session:
+        sponsor = create_sponsor(session=session, name="Kejaksaan Negeri Soppeng", now=MORNING)
+        code, sponsor_id = sponsor.invite_code, sponsor.id
+        session.commit()
+    for chat, nik in (("7001", "7312061506809001"), ("7002", "7312061506809002")):
+        farmer = Person(conversations, chat)
+        farmer.register_until_summary(
+            last_paid="11/2026", nik=nik, payer="Pemberi bantuan (Kejaksaan, perusahaan, dll.)"
+        )
+        farmer.say("Lewati")
+        farmer.say("3")
+        farmer.tap("Benar, simpan")
+    with Session(engine) as session:
+        session.execute(update(Member).values(sponsor_id=sponsor_id))
+        session.commit()
+    prosecutor = Person(conversations, "7100")
+    assert prosecutor.say(f"/start {code}")[0].text == t("sponsor.bound", name="Kejaksaan Negeri Soppeng")
+
+    with Session(engine) as session:
+        scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=MORNING)
+        session.commit()
+    inbox = Inbox()
+    renderer = ReminderRenderer(cipher, default_tariffs(), POLICY, "BRILink", "penyuluh desa")
+    dispatcher = Dispatcher(engine=engine, senders={"telegram": inbox}, render=renderer, policy=POLICY, worker="s")
+    stats = await dispatcher.drain(MORNING)
+    assert (stats.sent, stats.messages) == (2, 1)  # one combined message to the sponsor
+    received = dict(inbox.received)
+    assert set(received) == {"7100", "7001", "7002"}
+    assert received["7100"].text.startswith(t("reminder.header_sponsor", count=2))
+    assert [c.label for c in received["7100"].choices][:2] == ["Sudah bayar: La Baco", "Sudah bayar: La Baco"]
+    assert "dibayarkan oleh Kejaksaan Negeri Soppeng" in received["7001"].text
+    with Session(engine) as session:
+        notes = session.exec(select(DeliveryAttempt.outcome).where(col(DeliveryAttempt.outcome) == "note_sent")).all()
+    assert len(notes) == 2
+
+    # The sponsor reports the payment of the first member from its own chat.
+    prosecutor.replies = [received["7100"]]
+    prosecutor.say(Incoming.choice(received["7100"].choices[0].value))
+    prosecutor.tap("12 bulan")
+    assert "terlindungi sampai 30 November 2027" in prosecutor.replies[0].text
+    with Session(engine) as session:
+        covered = session.exec(select(col(Member.covered_until)).order_by(col(Member.id))).all()
+    assert covered == [date(2027, 11, 30), date(2026, 11, 30)]
+
+    # BERHENTI from the sponsor: reminders go to the members themselves again.
+    assert prosecutor.say("BERHENTI")[0].text == t("sponsor.unbound")
+    with Session(engine) as session:
+        scan(session=session, today=date(2026, 12, 12), policy=POLICY, zones=ZONES, now=MORNING + timedelta(days=4))
+        session.commit()
+    inbox.received.clear()
+    assert (await dispatcher.drain(MORNING + timedelta(days=4))).sent == 1
+    assert [chat for chat, _ in inbox.received] == ["7002"], [(c, m.text[:80]) for c, m in inbox.received]
