@@ -15,8 +15,10 @@ from storage.models import (
     ConsentDecision,
     ConsentRecord,
     Conversation,
+    DeliveryAttempt,
     Member,
     MemberAddress,
+    Reminder,
 )
 
 MEMBER_COLUMNS = frozenset(
@@ -125,7 +127,11 @@ def update_member(
 
 
 def delete_member(*, session: Session, member_id: int) -> None:
-    """Remove a member and their links; consent records keep only that a decision was made."""
+    """Remove a member, their links, reminders and delivery attempts; consent records keep only that a decision
+    was made."""
+    reminder_ids = select(Reminder.id).where(col(Reminder.member_id) == member_id)
+    session.exec(delete(DeliveryAttempt).where(col(DeliveryAttempt.reminder_id).in_(reminder_ids)))
+    session.exec(delete(Reminder).where(col(Reminder.member_id) == member_id))
     session.exec(delete(MemberAddress).where(col(MemberAddress.member_id) == member_id))
     member = session.get(Member, member_id)
     if member is not None:

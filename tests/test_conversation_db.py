@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -246,3 +246,25 @@ def test_two_messages_to_one_chat_at_once_are_serialised(
         outcome = (state.step, state.draft.full_name, state.draft.nik)
         assert outcome in {(Step.PHONE, "La Baco", NIK), (Step.NIK, "La Baco", None)}, outcome
         outcomes.add(outcome[0])
+
+
+def test_deleting_a_member_removes_their_reminders_and_attempts(conversations: Conversations) -> None:
+    from scheduler.rules import DEFAULT_STAGES, parse_stages
+    from scheduler.scan import ReminderPolicy, scan
+    from storage.models import DeliveryAttempt, Reminder
+
+    farmer = Person(conversations, "4100")
+    farmer.register_until_summary(last_paid="11/2026")
+    farmer.tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        policy = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
+        zones = {"73": ZoneInfo("Asia/Makassar")}
+        scan(session=session, today=date(2026, 12, 8), policy=policy, zones=zones, now=farmer.now)
+        reminder = session.exec(select(Reminder)).one()
+        session.add(DeliveryAttempt(reminder_id=reminder.id or 0, at=farmer.now, channel="telegram", outcome="sent"))
+        session.commit()
+    farmer.say("/hapus")
+    farmer.tap("Ya, hapus")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Reminder)).all() == []
+        assert session.exec(select(DeliveryAttempt)).all() == []

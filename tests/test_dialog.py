@@ -479,3 +479,9 @@ def test_menu_for_strangers_and_known_members(chat: Chat) -> None:
     chat.press("Selesai")
     chat.send("assalamualaikum")
     assert chat.labels == ["Lihat data", "Ubah data", "Daftar", "Hapus data", "Bantuan"]
+
+
+def test_right_after_saving_other_commands_work(chat: Chat) -> None:
+    chat.register()
+    chat.send("/hapus")
+    assert "Hapus semua data La Baco" in chat.last.text

@@ -320,7 +320,7 @@ def _start_status(state: State, ctx: Context, out: Outcome) -> State:
 
 
 def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> State:
-    if state.flow is Flow.REGISTER:
+    if state.flow is Flow.REGISTER and state.step is not Step.AFTER_SAVE:  # after saving, the registration is done
         return _ask(state, ctx, out, t("command.finish_first"))
     members = ctx.lookups.members_here()
     if not members:

@@ -63,7 +63,6 @@ def upgrade() -> None:
     sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['address_id'], ['address.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('member_id', 'cycle', 'stage')
     )
