@@ -140,6 +140,11 @@ def _owing(month: ContributionMonth, province: str) -> ColumnElement[bool]:
     )
 
 
+def _later_stage_exists(session: Session, cycle: int, rank: int) -> bool:
+    query = select(col(Reminder.id)).where(col(Reminder.cycle) == cycle, col(Reminder.stage_rank) > rank).limit(1)
+    return session.execute(query).first() is not None
+
+
 def _create(
     session: Session,
     *,
@@ -154,13 +159,15 @@ def _create(
     reason: str,
     now: datetime,
 ) -> int:
-    """Insert one stage for the members `who` selects. A pending stage is not created for a member who already has
-    this or a later stage of the cycle; a skipped one only needs the unique key."""
-    if status is ReminderStatus.PENDING:
+    """Insert one stage for the members `who` selects; the unique key skips members who already have it. A pending
+    stage is also not created for a member who already has a later stage of the cycle (a rerun of a past day)."""
+    if status is ReminderStatus.PENDING and _later_stage_exists(session, cycle, rank):
+        # Only then the anti-join: on a normal day no later stage exists, and leaving it out keeps the plan a plain
+        # index scan (with stale statistics PostgreSQL may run it as a nested loop over the table being filled).
         later = exists().where(
             col(Reminder.member_id) == col(Member.id),
             col(Reminder.cycle) == cycle,
-            col(Reminder.stage_rank) >= rank,
+            col(Reminder.stage_rank) > rank,
         )
         who = and_(who, ~later)
     rows = select(

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy import DateTime, Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -190,6 +190,14 @@ class Reminder(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("member_id", "cycle", "stage"),
         Index("ix_reminder_due", "status", "send_after"),
+        Index("ix_reminder_cycle", "cycle", "stage_rank"),
+        # Partial: rows are inserted without one (a million at a time), and only sent rows are looked up by it.
+        Index(
+            "ix_reminder_provider_message_id",
+            "provider_message_id",
+            postgresql_where=text("provider_message_id IS NOT NULL"),
+            sqlite_where=text("provider_message_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -207,7 +215,7 @@ class Reminder(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = _utc_field(nullable=True)
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
-    provider_message_id: str | None = Field(default=None, max_length=64, index=True)
+    provider_message_id: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=120)
     created_at: datetime = _utc_field()
     sent_at: datetime | None = _utc_field(nullable=True)

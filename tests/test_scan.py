@@ -146,3 +146,12 @@ def test_a_cycle_long_past_its_last_stage_creates_nothing(engine: Engine, cipher
         add_member(session, cipher, 1, date(2026, 7, 31))  # August unpaid: lapsed 16 October, L0 + 7 days long gone
         session.commit()
     assert run_scan(engine, date(2026, 12, 8)).created == 0
+
+
+def test_rerunning_a_past_day_never_adds_an_earlier_stage(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        add_member(session, cipher, 1, date(2026, 11, 30))
+        session.commit()
+    assert run_scan(engine, date(2026, 12, 15)).created == 1  # H0
+    assert run_scan(engine, date(2026, 12, 12)).created == 0  # `scan --date` for a day gone by: H-3 is stale
+    assert [row[2:] for row in reminders(engine)] == [("H0", "pending")]

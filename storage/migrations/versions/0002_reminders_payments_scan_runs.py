@@ -68,7 +68,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reminder', schema=None) as batch_op:
         batch_op.create_index('ix_reminder_due', ['status', 'send_after'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reminder_provider_message_id'), ['provider_message_id'], unique=False)
+        batch_op.create_index('ix_reminder_cycle', ['cycle', 'stage_rank'], unique=False)
+        batch_op.create_index(
+            'ix_reminder_provider_message_id',
+            ['provider_message_id'],
+            unique=False,
+            postgresql_where=sa.text('provider_message_id IS NOT NULL'),
+            sqlite_where=sa.text('provider_message_id IS NOT NULL'),
+        )
 
     op.create_table('deliveryattempt',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,8 +112,9 @@ def downgrade() -> None:
 
     op.drop_table('deliveryattempt')
     with op.batch_alter_table('reminder', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reminder_provider_message_id'))
+        batch_op.drop_index('ix_reminder_provider_message_id')
         batch_op.drop_index('ix_reminder_due')
+        batch_op.drop_index('ix_reminder_cycle')
 
     op.drop_table('reminder')
     with op.batch_alter_table('payment', schema=None) as batch_op:
