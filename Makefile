@@ -2,6 +2,8 @@
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
+# An empty PostgreSQL database for the benchmarks (they fill it with a million synthetic members).
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sipakainge_bench
 
 .PHONY: demo test lint bench chat run clean
 
@@ -30,8 +32,11 @@ lint: .venv/.synced
 test: lint  ## lint, types, and the whole suite on SQLite and PostgreSQL
 	.venv/bin/pytest
 
-bench: .venv/.synced
+bench: .venv/.synced  ## every benchmark (several minutes: a million members on SQLite and PostgreSQL)
 	.venv/bin/python -m bench.dialog_latency
+	.venv/bin/python -m bench.reminders scan --members 1000000
+	.venv/bin/python -m bench.reminders scan --members 1000000 --database-url $(BENCH_PG_URL)
+	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 30
 
 clean:
 	rm -rf .venv .tools data/demo.db*

@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, text
-from sqlmodel import Session
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
 
 from bot.dialogs.core import Reply
 from bot.reminders import ReminderRenderer
@@ -106,9 +107,29 @@ class NullSender:
         return Sent(provider_id=external_id)
 
 
-def bench_scan(members: int, url: str) -> None:
+def fresh_database(url: str) -> Engine:
+    """The benchmark's own database, created if missing and emptied if not."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        admin.dispose()
     engine = make_engine(url)
     migrate(engine)
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+def bench_scan(members: int, url: str) -> None:
+    engine = fresh_database(url)
     cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
     seconds = seed(engine, cipher, members)
     print(f"database                {engine.dialect.name}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,13 +72,19 @@ class Batch:
 
 
 class RateLimiter:
-    """Spaces sends evenly at `per_second` overall and `per_key_seconds` apart per chat; a 429 pauses everything."""
+    """Spaces sends evenly at `per_second` overall and `per_key_seconds` apart per chat; a 429 pauses everything.
+
+    Even spacing alone is not enough: if the event loop stalls, sends whose slots passed start together and crowd the
+    next second. So starts are also counted over a sliding second, and a send waits while that second is full.
+    """
 
     def __init__(self, per_second: float, per_key_seconds: float) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.per_second = per_second
         self.per_key = per_key_seconds
         self._next = 0.0
         self._next_by_key: dict[str, float] = {}
+        self._starts: deque[float] = deque()
 
     async def wait(self, key: str) -> None:
         now = time.monotonic()
@@ -86,6 +93,16 @@ class RateLimiter:
         self._next_by_key[key] = slot + self.per_key
         if slot > now:
             await asyncio.sleep(slot - now)
+        if self.per_second <= 0:
+            return
+        while True:
+            now = time.monotonic()
+            while self._starts and self._starts[0] <= now - 1.0:
+                self._starts.popleft()
+            if len(self._starts) < self.per_second:
+                self._starts.append(now)
+                return
+            await asyncio.sleep(self._starts[0] + 1.0 - now)
 
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, time.monotonic() + seconds)

@@ -227,3 +227,25 @@ async def test_quiet_periods_hold_reminders_until_they_end(engine: Engine, ciphe
     with Session(engine) as session:
         assert session.exec(select(Reminder.send_after)).one() == datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
     assert (await held.drain(datetime(2026, 12, 8, 2, 0, tzinfo=UTC))).sent == 1
+
+
+async def test_rate_limiter_never_starts_more_than_the_limit_in_any_second() -> None:
+    import asyncio
+    import time
+
+    from scheduler.dispatch import RateLimiter
+
+    limiter = RateLimiter(per_second=20, per_key_seconds=0)
+    starts: list[float] = []
+
+    async def send(index: int) -> None:
+        await limiter.wait(str(index))
+        starts.append(time.monotonic())
+        if index == 5:
+            time.sleep(0.2)  # noqa: ASYNC251 — the event loop stalls: sends whose slots passed start together
+
+    await asyncio.gather(*(send(i) for i in range(45)))
+    starts.sort()
+    busiest = max(sum(1 for s in starts if first <= s < first + 1.0) for first in starts)
+    assert busiest <= 20
+    assert len(starts) == 45
