@@ -36,6 +36,7 @@ from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.models import Address, Member, MemberAddress, ScanRun
+from tests.outbox_fixtures import synthetic_fields
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}
@@ -80,13 +81,9 @@ def seed(engine: Engine, cipher: Cipher, members: int) -> float:
 
 
 def _member(i: int, covered_until: date, nik: str) -> dict[str, object]:
-    return {
-        "id": i, "nik_encrypted": nik, "nik_hash": f"{i:064d}", "full_name": f"Peserta {i}",
-        "birth_date": date(1980, 1, 1), "sex": "L", "kecamatan_code": "73.12.06", "desa_code": "73.12.06.2001",
-        "occupation": "petani", "bpjs_status": "member", "covered_until": covered_until, "needs_enrolment": False,
-        "payer": "self", "period_months": 3, "declared_income": 1_000_000, "with_jht": False, "opted_out": False,
-        "created_at": T0, "updated_at": T0,
-    }  # fmt: skip
+    return synthetic_fields(
+        i, covered_until, id=i, nik_encrypted=nik, nik_hash=f"{i:064d}", period_months=3, created_at=T0, updated_at=T0
+    )
 
 
 def timed_scan(engine: Engine, day: date) -> tuple[float, int]:

@@ -77,7 +77,7 @@ def scan(
         reached = [(rank, day, stage) for rank, (day, stage) in enumerate(ordered) if day <= today]
         if not reached:
             continue
-        rank, day, stage = reached[-1]
+        rank, day, current = reached[-1]
         expires_day = ordered[rank + 1][0] if rank + 1 < len(ordered) else day + timedelta(days=7)
         if expires_day <= today:
             continue  # the cycle's last stage has run its course: nothing current to send
@@ -91,35 +91,21 @@ def scan(
                 who = and_(owing, col(Member.updated_at) >= last_run_at)
             else:
                 continue
-            created += _create(
-                session,
-                who=who,
-                cycle=cycle_key(month),
-                stage=stage,
-                rank=rank,
-                status=ReminderStatus.PENDING,
-                send_after=local_moment(day, policy.window_start, zone),
-                expires_at=local_moment(expires_day, policy.window_start, zone),
-                zone=zone,
-                reason="",
-                now=now,
-            )
+
+            inserts = _CycleInserts(session, cycle_key(month), zone, policy.window_start, now)
+            created += inserts.add(who, current, rank=rank, day=day, expires=expires_day, status=ReminderStatus.PENDING)
             if last_day is None:
                 continue
             for earlier_rank, earlier_day, earlier in reached[:-1]:
                 if earlier_day > last_day:
-                    skipped += _create(
-                        session,
-                        who=owing,
-                        cycle=cycle_key(month),
-                        stage=earlier,
+                    skipped += inserts.add(
+                        owing,
+                        earlier,
                         rank=earlier_rank,
+                        day=earlier_day,
+                        expires=earlier_day,
                         status=ReminderStatus.SKIPPED,
-                        send_after=local_moment(earlier_day, policy.window_start, zone),
-                        expires_at=local_moment(earlier_day, policy.window_start, zone),
-                        zone=zone,
-                        reason=f"superseded:{stage.code}",
-                        now=now,
+                        reason=f"superseded:{current.code}",
                     )
     run = session.get(ScanRun, today)
     if run is None:
@@ -145,58 +131,67 @@ def _later_stage_exists(session: Session, cycle: int, rank: int) -> bool:
     return session.execute(query).first() is not None
 
 
-def _create(
-    session: Session,
-    *,
-    who: ColumnElement[bool],
-    cycle: int,
-    stage: Stage,
-    rank: int,
-    status: ReminderStatus,
-    send_after: datetime,
-    expires_at: datetime,
-    zone: ZoneInfo,
-    reason: str,
-    now: datetime,
-) -> int:
-    """Insert one stage for the members `who` selects; the unique key skips members who already have it. A pending
-    stage is also not created for a member who already has a later stage of the cycle (a rerun of a past day)."""
-    if status is ReminderStatus.PENDING and _later_stage_exists(session, cycle, rank):
-        # Only then the anti-join: on a normal day no later stage exists, and leaving it out keeps the plan a plain
-        # index scan (with stale statistics PostgreSQL may run it as a nested loop over the table being filled).
-        later = exists().where(
-            col(Reminder.member_id) == col(Member.id),
-            col(Reminder.cycle) == cycle,
-            col(Reminder.stage_rank) > rank,
-        )
-        who = and_(who, ~later)
-    rows = select(
-        col(Member.id),
-        literal(cycle),
-        literal(stage.code),
-        literal(rank),
-        literal(str(status)),
-        literal(send_after, type_=Reminder.__table__.c.send_after.type),  # type: ignore[attr-defined]
-        literal(expires_at, type_=Reminder.__table__.c.expires_at.type),  # type: ignore[attr-defined]
-        literal(str(zone)),
-        literal(0),
-        literal(reason),
-        literal(now, type_=Reminder.__table__.c.created_at.type),  # type: ignore[attr-defined]
-    ).where(who)
-    columns = [
-        "member_id",
-        "cycle",
-        "stage",
-        "stage_rank",
-        "status",
-        "send_after",
-        "expires_at",
-        "zone",
-        "attempts",
-        "reason",
-        "created_at",
-    ]
-    statement = _insert(session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    # SQLAlchemy only keeps the driver's row count for an INSERT when asked to.
-    result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
-    return max(result.rowcount or 0, 0)
+@dataclass(frozen=True, slots=True)
+class _CycleInserts:
+    """Inserts of one cycle's stages in one time zone."""
+
+    session: Session
+    cycle: int
+    zone: ZoneInfo
+    window_start: time
+    now: datetime
+
+    def add(
+        self,
+        who: ColumnElement[bool],
+        stage: Stage,
+        *,
+        rank: int,
+        day: date,
+        expires: date,
+        status: ReminderStatus,
+        reason: str = "",
+    ) -> int:
+        """Insert one stage for the members `who` selects; the unique key skips members who already have it. A
+        pending stage is also not created for a member who already has a later stage (a rerun of a past day)."""
+        if status is ReminderStatus.PENDING and _later_stage_exists(self.session, self.cycle, rank):
+            # Only then the anti-join: on a normal day no later stage exists, and leaving it out keeps the plan a
+            # plain index scan (with stale statistics PostgreSQL may run it as a nested loop over the table being
+            # filled).
+            later = exists().where(
+                col(Reminder.member_id) == col(Member.id),
+                col(Reminder.cycle) == self.cycle,
+                col(Reminder.stage_rank) > rank,
+            )
+            who = and_(who, ~later)
+        moment = Reminder.__table__.c.send_after.type  # type: ignore[attr-defined]
+        rows = select(
+            col(Member.id),
+            literal(self.cycle),
+            literal(stage.code),
+            literal(rank),
+            literal(str(status)),
+            literal(local_moment(day, self.window_start, self.zone), type_=moment),
+            literal(local_moment(expires, self.window_start, self.zone), type_=moment),
+            literal(str(self.zone)),
+            literal(0),
+            literal(reason),
+            literal(self.now, type_=moment),
+        ).where(who)
+        columns = [
+            "member_id",
+            "cycle",
+            "stage",
+            "stage_rank",
+            "status",
+            "send_after",
+            "expires_at",
+            "zone",
+            "attempts",
+            "reason",
+            "created_at",
+        ]
+        statement = _insert(self.session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
+        # SQLAlchemy only keeps the driver's row count for an INSERT when asked to.
+        result = self.session.connection().execute(statement.execution_options(preserve_rowcount=True))
+        return max(result.rowcount or 0, 0)

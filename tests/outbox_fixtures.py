@@ -13,6 +13,27 @@ from storage.models import Address, Member, MemberAddress
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def synthetic_fields(index: int, covered_until: date | None, **extra: object) -> dict[str, object]:
+    """A member's columns (all but the NIK), for a farmer in Donri-Donri who pays for themselves."""
+    return {
+        "full_name": f"Peserta {index}",
+        "birth_date": date(1980, 1, 1),
+        "sex": "L",
+        "kecamatan_code": "73.12.06",
+        "desa_code": "73.12.06.2001",
+        "occupation": "petani",
+        "bpjs_status": "member",
+        "covered_until": covered_until,
+        "needs_enrolment": False,
+        "payer": "self",
+        "period_months": 1,
+        "declared_income": 1_000_000,
+        "with_jht": False,
+        "opted_out": False,
+        **extra,
+    }
+
+
 def bulk_members(
     session: Session,
     cipher: Cipher,
@@ -39,26 +60,14 @@ def bulk_members(
     for i in range(count):
         nik = f"7312060101{80 + (start + i) // 10_000 % 20:02d}{9000 + (start + i) % 1000:04d}{start + i}"
         members.append(
-            {
-                "nik_encrypted": cipher.encrypt(nik[:16]) if encrypt else sample,
-                "nik_hash": f"{start + i:064d}",
-                "full_name": f"Peserta {start + i}",
-                "birth_date": date(1980, 1, 1),
-                "sex": "L",
-                "kecamatan_code": "73.12.06",
-                "desa_code": "73.12.06.2001",
-                "occupation": "petani",
-                "bpjs_status": "member",
-                "covered_until": covered_until,
-                "needs_enrolment": False,
-                "payer": "self",
-                "period_months": 1,
-                "declared_income": 1_000_000,
-                "with_jht": False,
-                "opted_out": False,
-                "created_at": T0,
-                "updated_at": T0,
-            }
+            synthetic_fields(
+                start + i,
+                covered_until,
+                nik_encrypted=cipher.encrypt(nik[:16]) if encrypt else sample,
+                nik_hash=f"{start + i:064d}",
+                created_at=T0,
+                updated_at=T0,
+            )
         )
     session.execute(insert(Member), members)
     member_ids = list(

@@ -13,6 +13,7 @@ from scheduler.scan import ReminderPolicy, ScanResult, scan
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Member, Reminder
+from tests.outbox_fixtures import synthetic_fields
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}
@@ -24,18 +25,7 @@ def add_member(
 ) -> Member:
     address = store.get_or_create_address(session=session, channel="telegram", external_id=f"s{index}", now=now)
     assert address.id is not None
-    fields = {
-        "full_name": f"Peserta {index}",
-        "birth_date": date(1980, 1, 1),
-        "sex": "L",
-        "kecamatan_code": "73.12.06",
-        "desa_code": "73.12.06.2001",
-        "occupation": "petani",
-        "bpjs_status": "member",
-        "covered_until": covered_until,
-        "payer": "self",
-        **extra,
-    }
+    fields = synthetic_fields(index, covered_until, **extra)
     nik = f"731206010180{9000 + index:04d}"
     return store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=now)
 
