@@ -36,6 +36,7 @@ from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.models import Address, Member, MemberAddress, ScanRun
+from storage.reminders import Target
 from tests.outbox_fixtures import synthetic_fields
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
@@ -100,8 +101,8 @@ class NullSender:
     per_second = 0.0
     per_chat_seconds = 0.0
 
-    async def send(self, external_id: str, message: Reply) -> SendResult:
-        return Sent(provider_id=external_id)
+    async def send(self, target: Target, message: Reply) -> SendResult:
+        return Sent(provider_id=target.external_id)
 
 
 def fresh_database(url: str) -> Engine:

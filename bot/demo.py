@@ -24,6 +24,7 @@ from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, BpjsStatus, Channel, Member, Occupation, Payer, Payment, Reminder
 from storage.regions import RegionIndex
+from storage.reminders import Target
 
 # Synthetic people only: NIK serials start with 9 and phones are +62 812-0000-xxxx, so nothing here is anyone's.
 FIRST_NAMES = ("Baco", "Becce", "Hasnah", "Muhammad Arif", "Hadijah", "Sitti", "Andi Tenri", "Kamaruddin", "Nurhayati")
@@ -106,10 +107,10 @@ class SimulatedPhones:
     inbox: list[tuple[str, Reply]] = field(default_factory=list)
     example: str = ""
 
-    async def send(self, external_id: str, message: Reply) -> SendResult:
-        if external_id in self.blocked:
+    async def send(self, target: Target, message: Reply) -> SendResult:
+        if target.external_id in self.blocked:
             return Unreachable("forbidden: bot was blocked by the user")
-        self.inbox.append((external_id, message))
+        self.inbox.append((target.external_id, message))
         if not self.example and len(message.choices) > 3:
             self.example = render_plain(message)  # a family phone's combined reminder, to show once
         return Sent(provider_id=str(len(self.inbox)))

@@ -58,7 +58,9 @@ class Sender(Protocol[M_contra]):
     per_second: float
     per_chat_seconds: float
 
-    async def send(self, external_id: str, message: M_contra) -> SendResult: ...
+    async def send(self, target: Target, message: M_contra) -> SendResult:
+        """Send to `target` (its address, and what the channel needs to know of it, such as the last inbound)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ class Dispatcher(Generic[M]):
             note = Batch(own, ((reminder, member),), batch.now, note_for=batch.target.sponsor)
             await self.limiters[own.channel].wait(own.external_id)
             try:
-                result = await self.senders[own.channel].send(own.external_id, self.render(note))
+                result = await self.senders[own.channel].send(own, self.render(note))
             except Exception as bug:  # a note is best effort: record and move on
                 result = Failed(f"{type(bug).__name__}: {bug}")
             attempt = "sent" if isinstance(result, Sent) else "failed"
@@ -256,7 +258,7 @@ class Dispatcher(Generic[M]):
         message = self.render(batch)
         await self.limiters[target.channel].wait(target.external_id)
         try:
-            result: SendResult = await sender.send(target.external_id, message)
+            result: SendResult = await sender.send(target, message)
         except Exception as bug:  # a sender bug must not lose the batch: retry it later
             result = RetryLater(error=f"{type(bug).__name__}: {bug}")
         stats.messages += 1

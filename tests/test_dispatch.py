@@ -19,6 +19,7 @@ from storage import reminders as outbox
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Address, Conversation, DeliveryAttempt, Reminder
+from storage.reminders import Target
 from tests.outbox_fixtures import bulk_members
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
@@ -41,8 +42,8 @@ class FakeSender:
     script: list[SendResult] = field(default_factory=list)
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, external_id: str, message: str) -> SendResult:
-        self.sent.append((external_id, message))
+    async def send(self, target: Target, message: str) -> SendResult:
+        self.sent.append((target.external_id, message))
         return self.script.pop(0) if self.script else Sent(provider_id=f"m{len(self.sent)}")
 
 

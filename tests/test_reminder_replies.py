@@ -21,6 +21,7 @@ from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher
 from storage.models import Member, Payment, Reminder
 from storage.regions import RegionIndex
+from storage.reminders import Target
 from tests.dialog_driver import Chat
 from tests.test_conversation_db import Person
 
@@ -94,8 +95,8 @@ class Inbox:
     per_chat_seconds: float = 0.0
     received: list[tuple[str, Reply]] = field(default_factory=list)
 
-    async def send(self, external_id: str, message: Reply) -> SendResult:
-        self.received.append((external_id, message))
+    async def send(self, target: Target, message: Reply) -> SendResult:
+        self.received.append((target.external_id, message))
         return Sent(provider_id=str(len(self.received)))
 
 

@@ -12,6 +12,7 @@ from bot.dialogs.core import Incoming, Reply
 from bot.texts import t
 from scheduler.dispatch import SendResult, Sent
 from storage.models import Channel
+from storage.reminders import Target
 
 
 def chat_loop(
@@ -47,7 +48,7 @@ class ConsoleSender:
     write: Callable[[str], None] = print
     count: int = 0
 
-    async def send(self, external_id: str, message: Reply) -> SendResult:
+    async def send(self, target: Target, message: Reply) -> SendResult:
         self.count += 1
-        self.write(f"[{self.channel} {external_id}]\n{render_plain(message)}\n")
+        self.write(f"[{self.channel} {target.external_id}]\n{render_plain(message)}\n")
         return Sent(provider_id=f"console-{self.count}")

@@ -35,6 +35,7 @@ from bot.dialogs.core import Choice, Incoming, Reply
 from bot.texts import t
 from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
 from storage.models import Channel
+from storage.reminders import Target
 
 log = logging.getLogger(__name__)
 
@@ -216,10 +217,10 @@ class TelegramSender:
         self.per_second = per_second
         self.per_chat_seconds = per_chat_seconds
 
-    async def send(self, external_id: str, message: Reply) -> SendResult:
+    async def send(self, target: Target, message: Reply) -> SendResult:
         try:
             sent = await self.bot.send_message(
-                chat_id=int(external_id), text=message.text, reply_markup=markup(message)
+                chat_id=int(target.external_id), text=message.text, reply_markup=markup(message)
             )
         except RetryAfter as error:
             return RetryLater("429 Too Many Requests", after=retry_seconds(error))
