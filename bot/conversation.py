@@ -42,7 +42,7 @@ from storage import members as store
 from storage import reminders as outbox
 from storage import sponsors
 from storage.crypto import Cipher
-from storage.models import ConsentDecision, Member, PaymentSource, Reminder
+from storage.models import Channel, ConsentDecision, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,8 @@ class Conversations:
             assert address.id is not None
             address.last_inbound_at = now
             session.add(address)
+            if channel == Channel.WHATSAPP:
+                store.link_members_by_phone(session=session, address=address, now=now)
             state = self._load(session, address.id)
             lookups = _Lookups(session, self.cipher, address.id)
             new_state, outcome = dialog.step(state, incoming, self._context(lookups, now))
@@ -193,6 +195,8 @@ class Conversations:
                 )
                 assert member.id is not None
                 store.link_consent(session=session, address_id=address_id, member_id=member.id)
+                if member.phone:
+                    store.link_phone_address(session=session, member_id=member.id, phone=member.phone, now=now)
                 action, subject = "member.register", member.id
             case UpdateMember(member_id=member_id, fields=fields) if member_id in owned:
                 row = session.get(Member, member_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dialogs.core import Choice, Reply
+from bot.dialogs.core import Choice, Reply, Template
 from bot.texts import long_date, month_year, t
 from scheduler.dispatch import Batch
 from scheduler.payments import member_cost
@@ -37,7 +37,8 @@ class ReminderRenderer:
             reminder, member = batch.items[0]
             month = month_of(reminder.cycle)
             month_name = month_year(month.year, month.month)
-            return Reply(t("reminder.note_sponsored", name=member.full_name, month=month_name, sponsor=batch.note_for))
+            text = t("reminder.note_sponsored", name=member.full_name, month=month_name, sponsor=batch.note_for)
+            return Reply(text, template=Template("reminder_note", (member.full_name, month_name, batch.note_for)))
         single = len(batch.items) == 1 and batch.target.sponsor is None
         if batch.target.sponsor is not None:
             header = t("reminder.header_sponsor", count=len(batch.items))
@@ -55,10 +56,26 @@ class ReminderRenderer:
         first = batch.items[0][0].id
         choices.append(Choice(t("reminder.button_help"), f"rem:{first}:help"))
         choices.append(Choice(t("reminder.button_stop"), f"rem:{first}:stop"))
-        return Reply("\n\n".join([header, *paragraphs, footer]), tuple(choices))
+        return Reply("\n\n".join([header, *paragraphs, footer]), tuple(choices), template=self._template(batch))
+
+    def _template(self, batch: Batch) -> Template:
+        """The approved short form: who, which month, how much in all, by when. A reply opens the full dialog."""
+        names = ", ".join(member.full_name for _, member in batch.items)
+        month = month_of(batch.items[0][0].cycle)
+        total = sum(self.owed(reminder, member, batch) for reminder, member in batch.items)
+        return Template(
+            "reminder",
+            (names, month_year(month.year, month.month), rupiah(total), long_date(month.due_date(self.policy.due_day))),
+        )
 
     def cost(self, member: Member, first: ContributionMonth, months: int) -> int:
         return member_cost(self.tariffs, member, first, months)
+
+    def owed(self, reminder: Reminder, member: Member, batch: Batch) -> int:
+        """What is due now: the cycle's month before its deadline, every month already due after it."""
+        month = month_of(reminder.cycle)
+        today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
+        return self.cost(member, month, months_due(month, today, self.policy.due_day))
 
     def _paragraph(self, reminder: Reminder, member: Member, batch: Batch) -> str:
         month = month_of(reminder.cycle)
@@ -86,9 +103,9 @@ class ReminderRenderer:
             return text
         if today >= lapses:
             return t("reminder.lapsed", **names)
-        owed = months_due(month, today, self.policy.due_day)
         key = "reminder.lapse_soon" if lapses - today <= timedelta(days=14) else "reminder.overdue"
-        return t(key, months=owed, owed=rupiah(self.cost(member, month, owed)), **names)
+        months = months_due(month, today, self.policy.due_day)
+        return t(key, months=months, owed=rupiah(self.owed(reminder, member, batch)), **names)
 
 
 def months_due(first: ContributionMonth, today: date, due_day: int) -> int:

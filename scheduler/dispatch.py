@@ -175,7 +175,7 @@ class Dispatcher(Generic[M]):
 
         async def deliver(batch: Batch) -> None:
             async with gate:
-                results = await self._send(batch, now, stats, unreachable)
+                results = await self._send(batch, now, stats, unreachable, targets)
                 outcomes.extend(results)
             if batch.target.sponsor is not None:
                 await self._notify_members(batch, results, targets, notes)
@@ -252,7 +252,14 @@ class Dispatcher(Generic[M]):
             return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason="busy")
         return None
 
-    async def _send(self, batch: Batch, now: datetime, stats: DispatchStats, unreachable: set[int]) -> list[Outcome]:
+    async def _send(
+        self,
+        batch: Batch,
+        now: datetime,
+        stats: DispatchStats,
+        unreachable: set[int],
+        targets: dict[int, list[Target]],
+    ) -> list[Outcome]:
         target = batch.target
         sender = self.senders[target.channel]
         message = self.render(batch)
@@ -285,13 +292,20 @@ class Dispatcher(Generic[M]):
                 case Unreachable(error=error):
                     stats.unreachable += 1
                     unreachable.add(target.address_id)
+                    # Another channel of the member (Telegram blocked → WhatsApp) takes over at once; with none left
+                    # the reminder fails, and the member goes on the officer's list.
+                    others = [
+                        t
+                        for t in targets.get(reminder.member_id, [])
+                        if t.channel in self.senders and t.address_id != target.address_id
+                    ]
                     outcome = self._outcome(
                         reminder,
                         now,
-                        ReminderStatus.FAILED,
+                        ReminderStatus.PENDING if others else ReminderStatus.FAILED,
                         attempt="unreachable",
                         error=error,
-                        reason="unreachable",
+                        reason=f"fallback:{others[0].channel}" if others else "unreachable",
                         target=target,
                     )
                 case Failed(error=error):

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.crypto import Cipher
@@ -43,13 +44,15 @@ MEMBER_COLUMNS = frozenset(
 
 
 def get_or_create_address(*, session: Session, channel: str, external_id: str, now: datetime) -> Address:
-    address = session.exec(
-        select(Address).where(Address.channel == channel, Address.external_id == external_id)
-    ).first()
+    """The address, created if new. Race-safe: two transactions creating the same one both end up with it."""
+    query = select(Address).where(Address.channel == channel, Address.external_id == external_id)
+    address = session.exec(query).first()
     if address is None:
-        address = Address(channel=channel, external_id=external_id, created_at=now)
-        session.add(address)
-        session.flush()
+        dialect = session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"channel": channel, "external_id": external_id, "status": "active", "created_at": now}
+        session.execute(insert_(Address).values(**values).on_conflict_do_nothing())
+        address = session.exec(query).one()
     return address
 
 
@@ -164,3 +167,22 @@ def link_consent(*, session: Session, address_id: int, member_id: int) -> None:
 
 def audit(*, session: Session, actor: str, action: str, now: datetime, subject: str = "", detail: str = "") -> None:
     session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500]))
+
+
+def link_phone_address(*, session: Session, member_id: int, phone: str, now: datetime) -> None:
+    """Make the member reachable on WhatsApp at their phone number (templates need no earlier message)."""
+    address = get_or_create_address(session=session, channel="whatsapp", external_id=phone, now=now)
+    assert address.id is not None
+    if session.get(MemberAddress, (member_id, address.id)) is None:
+        session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))
+
+
+def link_members_by_phone(*, session: Session, address: Address, now: datetime) -> None:
+    """A WhatsApp message proves its sender holds the number: link members registered with it."""
+    assert address.id is not None
+    linked = select(MemberAddress.member_id).where(col(MemberAddress.address_id) == address.id)
+    for member_id in session.exec(
+        select(Member.id).where(col(Member.phone) == address.external_id, col(Member.id).not_in(linked))
+    ).all():
+        if member_id is not None:
+            session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))

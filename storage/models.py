@@ -260,3 +260,10 @@ class ScanRun(SQLModel, table=True):
     ran_at: datetime = _utc_field()
     created: int = 0
     skipped: int = 0
+
+
+class InboundMessage(SQLModel, table=True):
+    """Message ids already received (Twilio retries webhooks): a second delivery is acknowledged, not processed."""
+
+    sid: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _utc_field(index=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -14,6 +15,7 @@ from storage.models import (
     AddressStatus,
     Conversation,
     DeliveryAttempt,
+    InboundMessage,
     Member,
     MemberAddress,
     Reminder,
@@ -51,6 +53,7 @@ class Target:
     external_id: str
     busy_until: datetime | None  # the person is chatting with the bot right now
     sponsor: str | None = None  # the sponsor's name when this is the chat of whoever pays for the member
+    last_inbound_at: datetime | None = None  # WhatsApp allows free text only within 24 hours of this
 
 
 def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta) -> dict[int, list[Target]]:
@@ -77,12 +80,20 @@ def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta)
     for member_id, name, address in sponsored:
         assert member_id is not None
         assert address.id is not None
-        target = Target(address.id, address.channel, address.external_id, None, sponsor=name)
+        target = Target(
+            address.id,
+            address.channel,
+            address.external_id,
+            None,
+            sponsor=name,
+            last_inbound_at=address.last_inbound_at,
+        )
         found.setdefault(member_id, []).append(target)
     for member_id, address, chatted_at in rows:
         assert address.id is not None
         busy = chatted_at + busy_for if chatted_at is not None else None
-        found.setdefault(member_id, []).append(Target(address.id, address.channel, address.external_id, busy))
+        target = Target(address.id, address.channel, address.external_id, busy, last_inbound_at=address.last_inbound_at)
+        found.setdefault(member_id, []).append(target)
     return found
 
 
@@ -192,3 +203,47 @@ def reminder_of_address(
         )
     row = session.exec(query.limit(1)).first()
     return (row[0], row[1]) if row else None
+
+
+def first_delivery(*, session: Session, sid: str, now: datetime) -> bool:
+    """Record an inbound message id; False when it was seen before (a retry or a replay)."""
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_(InboundMessage).values(sid=sid, received_at=now).on_conflict_do_nothing()
+    result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
+    return bool(result.rowcount)
+
+
+_PROGRESS = {
+    ReminderStatus.SENT: 1,
+    ReminderStatus.DELIVERED: 2,
+    ReminderStatus.READ: 3,
+}
+
+
+def record_delivery(*, session: Session, provider_message_id: str, status: str, error: str, now: datetime) -> bool:
+    """A channel's delivery report for a sent reminder. States only move forward (reports may arrive out of order);
+    a failure after sending is recorded with its error code. False when no reminder carries that id."""
+    reminder = session.exec(select(Reminder).where(col(Reminder.provider_message_id) == provider_message_id)).first()
+    if reminder is None:
+        return False
+    mapped = {"delivered": ReminderStatus.DELIVERED, "read": ReminderStatus.READ}.get(status)
+    if status in {"undelivered", "failed"} and error == "63016" and reminder.address_id is not None:
+        # Free text outside the 24-hour window: the window is closed, so the next try goes as a template.
+        address = session.get(Address, reminder.address_id)
+        if address is not None:
+            address.last_inbound_at = None
+            session.add(address)
+        reminder.status, reminder.send_after, reminder.reason = ReminderStatus.PENDING, now, "63016:template"
+    elif status in {"undelivered", "failed"}:
+        reminder.status, reminder.reason = ReminderStatus.FAILED, f"{status}:{error}"[:120]
+    elif mapped is not None and _PROGRESS.get(ReminderStatus(reminder.status), 0) < _PROGRESS[mapped]:
+        reminder.status = mapped
+        if mapped is ReminderStatus.DELIVERED:
+            reminder.delivered_at = now
+    session.add(reminder)
+    assert reminder.id is not None
+    session.add(
+        DeliveryAttempt(reminder_id=reminder.id, at=now, channel="whatsapp", outcome=f"status_{status}", error=error)
+    )
+    return True

@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.conversation import Conversations
 from bot.dialogs import dialog
@@ -71,10 +71,13 @@ def test_registration_is_stored_encrypted_with_consent_and_audit(conversations: 
         assert member.nik_hash == cipher.lookup_hash(NIK)
         assert member.phone == "+6281200001234"
         assert member.created_at.tzinfo is not None
-        link = session.exec(select(MemberAddress)).one()
-        address = session.get(Address, link.address_id)
-        assert address is not None
-        assert (address.channel, address.external_id) == ("telegram", "1001")
+        links = session.exec(select(MemberAddress).order_by(col(MemberAddress.address_id))).all()
+        reachable = [session.get(Address, link.address_id) for link in links]
+        # The chat it registered from, and WhatsApp at the member's number (a template can reach it from day one).
+        assert [(a.channel, a.external_id) for a in reachable if a] == [
+            ("telegram", "1001"),
+            ("whatsapp", "+6281200001234"),
+        ]
         consent = session.exec(select(ConsentRecord)).one()
         assert (consent.decision, consent.member_id, consent.consent_version) == ("granted", member.id, "test")
         audit = session.exec(select(AuditEntry)).one()
@@ -190,7 +193,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_many_chats_at_once_from_several_threads(conversations: Conversations) -> None:

@@ -68,10 +68,20 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Template:
+    """A pre-approved message form and its values, for channels that only allow those at times (WhatsApp outside
+    the 24 hours after the person's last message)."""
+
+    kind: str
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     request_contact: bool = False
+    template: Template | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,239 @@
+"""WhatsApp through Twilio: the signed webhook turns messages into `Incoming` for the same dialogs and answers with
+TwiML; status callbacks update reminders; the sender uses free text inside the 24-hour window and an approved
+template outside it. No dialog logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
+
+import aiohttp
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels.plain import render_plain
+from bot.conversation import Conversations
+from bot.dialogs.core import Incoming, Kind, Reply
+from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
+from storage import reminders as outbox
+from storage.models import Channel
+from storage.reminders import Target
+
+log = logging.getLogger(__name__)
+
+PREFIX = "whatsapp:"
+MAX_BODY = 64 * 1024
+# Twilio's own error codes (https://www.twilio.com/docs/api/errors).
+OUTSIDE_WINDOW = 63016  # free text more than 24 hours after the person's last message: a template is required
+RATE_LIMITED = {20429, 63018}
+NOT_REACHABLE = {21211, 21408, 21610, 21614, 63003, 63024}
+# WhatsApp has no slash commands: these words, sent alone, act as the Telegram commands do.
+COMMAND_WORDS = {"daftar": "start", "menu": "start", "status": "status", "ubah": "ubah", "hapus": "hapus",
+                 "batal": "batal", "ulang": "ulang", "bantuan": "bantuan", "tolong": "bantuan"}  # fmt: skip
+
+
+def incoming_from_text(body: str) -> Incoming:
+    word = body.strip().lower().rstrip(".!")
+    if word in COMMAND_WORDS:
+        return Incoming(Kind.COMMAND, command=COMMAND_WORDS[word])
+    return Incoming.from_text(body)
+
+
+def translate(form: Mapping[str, str]) -> tuple[str, Incoming] | None:
+    """The sender's number (E.164) and what they said; None when the request is not a WhatsApp message."""
+    sender = form.get("From", "")
+    if not sender.startswith(PREFIX + "+"):
+        return None
+    number = sender.removeprefix(PREFIX)
+    if form.get("ButtonPayload"):  # a quick-reply button of a template
+        return number, Incoming.choice(form["ButtonPayload"])
+    body = form.get("Body", "")
+    if not body.strip() and int(form.get("NumMedia", "0") or 0) > 0:
+        return number, Incoming.unsupported()
+    return number, incoming_from_text(body)
+
+
+def twiml(replies: list[Reply]) -> Response:
+    response = MessagingResponse()
+    for reply in replies:
+        response.message(render_plain(reply))
+    return Response(str(response), media_type="application/xml")
+
+
+@dataclass
+class SenderLimit:
+    """At most `count` requests per sender number per `seconds`: one phone cannot flood the bot."""
+
+    count: int = 20
+    seconds: float = 60.0
+    seen: dict[str, deque[float]] = field(default_factory=dict)
+
+    def allow(self, sender: str) -> bool:
+        now = time.monotonic()
+        recent = self.seen.setdefault(sender, deque())
+        while recent and recent[0] <= now - self.seconds:
+            recent.popleft()
+        if len(recent) >= self.count:
+            return False
+        recent.append(now)
+        return True
+
+
+@dataclass
+class WhatsAppWebhook:
+    conversations: Conversations
+    validator: RequestValidator
+    public_url: str  # as Twilio calls it, before any TLS proxy: signatures are computed over this
+    clock: Callable[[], datetime]
+    limit: SenderLimit = field(default_factory=SenderLimit)
+
+    @property
+    def engine(self) -> Engine:
+        return self.conversations.engine
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/twilio/whatsapp", self.inbound, methods=["POST"]),
+            Route("/twilio/status", self.status, methods=["POST"]),
+        ]
+
+    async def _verified_form(self, request: Request) -> dict[str, str] | Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        url = self.public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(url, form, signature):
+            log.warning("refused an unsigned or forged Twilio request")
+            return Response(status_code=403)
+        return form
+
+    async def inbound(self, request: Request) -> Response:
+        """A WhatsApp message: verified, de-duplicated, answered by the dialogs in TwiML."""
+        form = await self._verified_form(request)
+        if isinstance(form, Response):
+            return form
+        translated = translate(form)
+        sid = form.get("MessageSid", "")
+        if translated is None or not sid:
+            return Response(status_code=400)
+        number, incoming = translated
+        if not self.limit.allow(number):
+            return Response(status_code=429)
+        now = self.clock()
+        if not await asyncio.to_thread(self._first_delivery, sid, now):
+            return twiml([])  # Twilio retried (or someone replayed it): already answered once
+        replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
+        return twiml(replies)
+
+    async def status(self, request: Request) -> Response:
+        """A delivery report for a message we sent."""
+        form = await self._verified_form(request)
+        if isinstance(form, Response):
+            return form
+        sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not state:
+            return Response(status_code=400)
+        await asyncio.to_thread(self._record_status, sid, state, form.get("ErrorCode", "") or "")
+        return Response(status_code=204)
+
+    def _first_delivery(self, sid: str, now: datetime) -> bool:
+        with Session(self.engine) as session:
+            first = outbox.first_delivery(session=session, sid=sid, now=now)
+            session.commit()
+        return first
+
+    def _record_status(self, sid: str, state: str, error: str) -> None:
+        with Session(self.engine) as session:
+            outbox.record_delivery(
+                session=session, provider_message_id=sid, status=state, error=error, now=self.clock()
+            )
+            session.commit()
+
+
+class WhatsAppSender:
+    """Sends through Twilio's REST API with the async client; maps Twilio's errors onto the dispatcher's outcomes."""
+
+    channel: str = Channel.WHATSAPP
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        from_number: str,
+        templates: Mapping[str, str],
+        status_callback: str,
+        clock: Callable[[], datetime],
+        per_second: float = 80.0,
+        per_chat_seconds: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.from_ = from_number if from_number.startswith(PREFIX) else PREFIX + from_number
+        self.templates = templates
+        self.status_callback = status_callback
+        self.clock = clock
+        self.per_second = per_second
+        self.per_chat_seconds = per_chat_seconds
+
+    def within_window(self, target: Target) -> bool:
+        # A few minutes' margin: the message must arrive, not just leave, inside the 24 hours.
+        last = target.last_inbound_at
+        return last is not None and self.clock() - last < timedelta(hours=24) - timedelta(minutes=5)
+
+    async def send(self, target: Target, message: Reply) -> SendResult:
+        free_text = self.within_window(target)
+        result = await self._create(target, message, free_text=free_text)
+        if isinstance(result, _OutsideWindow):
+            result = await self._create(target, message, free_text=False)
+        return result if not isinstance(result, _OutsideWindow) else Failed("63016 outside the 24-hour window")
+
+    async def _create(self, target: Target, message: Reply, *, free_text: bool) -> SendResult | _OutsideWindow:
+        if free_text:
+            content: dict[str, str] = {"body": render_plain(message)}
+        else:
+            template = message.template
+            if template is None or template.kind not in self.templates:
+                return Failed(f"no approved template for {template.kind if template else 'this message'}")
+            variables = {str(index): value for index, value in enumerate(template.variables, start=1)}
+            content = {"content_sid": self.templates[template.kind], "content_variables": json.dumps(variables)}
+        try:
+            created = await self.client.messages.create_async(
+                from_=self.from_, to=PREFIX + target.external_id, status_callback=self.status_callback, **content
+            )
+        except TwilioRestException as error:
+            return self._failure(error, free_text=free_text)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return RetryLater(f"network: {error}")
+        return Sent(provider_id=created.sid)
+
+    @staticmethod
+    def _failure(error: TwilioRestException, *, free_text: bool) -> SendResult | _OutsideWindow:
+        code = int(error.code or 0)
+        if code == OUTSIDE_WINDOW and free_text:
+            return _OutsideWindow()
+        if code in RATE_LIMITED or error.status == 429:
+            return RetryLater(f"{code}: rate limited", after=1.0 if code == 20429 else 30.0)
+        if code in NOT_REACHABLE:
+            return Unreachable(f"{code}: {error.msg}")
+        if error.status >= 500:
+            return RetryLater(f"{error.status}: {error.msg}")
+        return Failed(f"{code}: {error.msg}")
+
+
+class _OutsideWindow:
+    """Twilio refused free text (63016): try again as a template."""
