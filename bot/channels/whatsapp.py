@@ -237,3 +237,13 @@ class WhatsAppSender:
 
 class _OutsideWindow:
     """Twilio refused free text (63016): try again as a template."""
+
+
+def twilio_client(account_sid: str, auth_token: str, api_base_url: str = "") -> Client:
+    """Twilio's client on its async HTTP client; `api_base_url` points it at another endpoint (a local stand-in)."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+
+    client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient())
+    if api_base_url:
+        client.api.base_url = api_base_url.rstrip("/")
+    return client
