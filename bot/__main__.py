@@ -14,9 +14,10 @@ from telegram import Bot
 from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
 from bot.channels.telegram import TelegramSender
+from bot.channels.whatsapp import incoming_from_text
 from bot.conversation import Conversations
 from bot.demo import SimulatedPhones, run_demo
-from bot.dialogs.core import Reply
+from bot.dialogs.core import Incoming, Reply
 from bot.settings import Settings, looks_placeholder
 from bot.texts import t
 from bot.why import find_members, timeline
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
-    chat.add_argument("--channel", choices=["console"], default="console")
+    chat.add_argument(
+        "--channel",
+        choices=["console", "whatsapp"],
+        default="console",
+        help="whatsapp: the dialog as WhatsApp shows it, typed words such as 'status' work as commands",
+    )
     chat.add_argument("--as", dest="address", default="terminal", help="the chat address to continue")
     scan = commands.add_parser("scan", help="create the reminders due on a day (default: today, local time)")
     scan.add_argument("--date", type=date.fromisoformat, default=None)
@@ -75,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         case "chat":
             engine = app.build_engine(settings)
             conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
-            chat_loop(conversations, address=args.address, clock=app.utc_now)
+            translate = incoming_from_text if args.channel == "whatsapp" else Incoming.from_text
+            chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate)
         case "demo":
             cipher = app.build_cipher(settings)
 

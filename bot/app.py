@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -16,8 +17,14 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_app
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
+from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.reminders import ReminderRenderer
@@ -145,52 +152,84 @@ def start_jobs(settings: Settings, engine: Engine, dispatcher: Dispatcher[Reply]
 
 
 async def serve(settings: Settings) -> None:
-    """Run the Telegram bot until SIGINT/SIGTERM: long polling, or a webhook server when a public URL is set."""
-    if looks_placeholder(settings.telegram_bot_token):
+    """Run the bot until SIGINT/SIGTERM: Telegram (long polling, or its webhook), WhatsApp through Twilio's webhook,
+    and the reminder jobs, all on one event loop; one Starlette app serves every webhook."""
+    telegram = not looks_placeholder(settings.telegram_bot_token)
+    if not telegram and not settings.twilio_enabled:
         raise SystemExit("TELEGRAM_BOT_TOKEN is not set. Try `sipakainge demo` or `sipakainge chat` without one.")
     engine = build_engine(settings)
     conversations = build_conversations(settings, engine, build_cipher(settings))
-    webhook = bool(settings.telegram_webhook_url)
-    application = build_application(
-        token=settings.telegram_bot_token,
-        base_url=settings.telegram_api_base_url,
-        channel=TelegramChannel(conversations, utc_now),
-        webhook=webhook,
-    )
+    senders: dict[str, Sender[Reply]] = {}
+    routes: list[BaseRoute] = [Route("/healthz", _health)]
+    application = None
+    if telegram:
+        application = build_application(
+            token=settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            channel=TelegramChannel(conversations, utc_now),
+            webhook=bool(settings.telegram_webhook_url),
+        )
+    if settings.twilio_enabled:
+        hook = WhatsAppWebhook(
+            conversations,
+            RequestValidator(settings.twilio_auth_token),
+            settings.twilio_public_url,
+            utc_now,
+            SenderLimit(count=settings.whatsapp_sender_limit_per_minute, seconds=60.0),
+        )
+        routes += hook.routes()
+        client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
+        whatsapp = WhatsAppSender(
+            client,
+            from_number=settings.twilio_whatsapp_from,
+            templates=settings.templates,
+            status_callback=settings.twilio_public_url.rstrip("/") + "/twilio/status",
+            clock=utc_now,
+            per_second=settings.whatsapp_per_second,
+        )
+        senders[whatsapp.channel] = whatsapp
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with application:
-        await application.start()
-        cipher = conversations.cipher
-        sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
-        scheduler = start_jobs(settings, engine, build_dispatcher(settings, engine, cipher, {sender.channel: sender}))
-        if webhook:
-            await application.bot.set_webhook(
-                url=settings.telegram_webhook_url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+    async with contextlib.AsyncExitStack() as stack:
+        if application is not None:
+            await stack.enter_async_context(application)
+            await application.start()
+            sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
+            senders[sender.channel] = sender
+            if settings.telegram_webhook_url:
+                await application.bot.set_webhook(
+                    url=settings.telegram_webhook_url,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                routes += webhook_routes(application, settings.telegram_webhook_secret)
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                log.info("polling Telegram for updates")
+        scheduler = start_jobs(settings, engine, build_dispatcher(settings, engine, conversations.cipher, senders))
+        server_task = None
+        if len(routes) > 1:
             server = uvicorn.Server(
                 uvicorn.Config(
-                    webhook_app(application, settings.telegram_webhook_secret),
-                    host=settings.listen_host,
-                    port=settings.listen_port,
-                    log_level="warning",
+                    Starlette(routes=routes), host=settings.listen_host, port=settings.listen_port, log_level="warning"
                 )
             )
             server_task = asyncio.create_task(server.serve())
-            log.info("webhook server on %s:%s", settings.listen_host, settings.listen_port)
-            await stop.wait()
+            log.info("webhooks on %s:%s", settings.listen_host, settings.listen_port)
+        await stop.wait()
+        if server_task is not None:
             server.should_exit = True
             await server_task
-        else:
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            log.info("polling Telegram for updates")
-            await stop.wait()
-            await application.updater.stop()
         scheduler.shutdown(wait=False)
-        await application.stop()
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
     engine.dispose()
+
+
+async def _health(_: Request) -> Response:
+    return PlainTextResponse("ok")

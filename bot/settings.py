@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -51,12 +52,33 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_public_url: str = ""
+    twilio_api_base_url: str = ""
+    twilio_templates: str = "{}"
+    whatsapp_per_second: float = 80.0
+    whatsapp_sender_limit_per_minute: int = 20
+
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
 
     @property
     def area_codes(self) -> tuple[str, ...]:
         return tuple(code.strip() for code in self.service_area.split(",") if code.strip())
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from)
+
+    @property
+    def templates(self) -> dict[str, str]:
+        """Approved Content Template SIDs per message kind: {"reminder": "HX…", "reminder_note": "HX…"}."""
+        loaded = json.loads(self.twilio_templates or "{}")
+        if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+            raise ValueError("TWILIO_TEMPLATES must be a JSON object of message kind → content SID")
+        return {str(k): v for k, v in loaded.items()}
 
     @property
     def window(self) -> tuple[time, time]:
@@ -76,6 +98,9 @@ class Settings(BaseSettings):
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
         parse_quiet_periods(self.quiet_periods)
+        _ = self.templates
+        if self.twilio_enabled and not self.twilio_public_url:
+            raise ValueError("TWILIO_PUBLIC_URL is required with Twilio: signatures are checked against it")
         if self.environment == "development":
             return self
         problems = []
@@ -87,6 +112,8 @@ class Settings(BaseSettings):
             problems.append("TELEGRAM_BOT_TOKEN")
         if self.telegram_webhook_url and looks_placeholder(self.telegram_webhook_secret):
             problems.append("TELEGRAM_WEBHOOK_SECRET")
+        if self.twilio_account_sid and looks_placeholder(self.twilio_auth_token):
+            problems.append("TWILIO_AUTH_TOKEN")
         if problems:
             raise ValueError(f"set real values outside development for: {', '.join(problems)}")
         return self

@@ -77,3 +77,15 @@ def test_demo_works_with_the_example_env_copied(isolated: Path, capsys: pytest.C
 def test_run_without_a_token_explains_what_to_do(isolated: Path) -> None:
     with pytest.raises(SystemExit, match="TELEGRAM_BOT_TOKEN"):
         main(["run"])
+
+
+def test_chat_as_whatsapp_takes_typed_command_words(conversations: Conversations) -> None:
+    from bot.channels.whatsapp import incoming_from_text
+
+    typed = iter([answer for _, answer in HAPPY_PATH] + ["1", "2", "status", "/keluar"])
+    written: list[str] = []
+    chat_loop(
+        conversations, address="wa1", clock=lambda: NOW, read=lambda _: next(typed), write=written.append,
+        translate=incoming_from_text,
+    )  # fmt: skip
+    assert "7312********9001" in written[-1]

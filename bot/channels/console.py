@@ -22,6 +22,7 @@ def chat_loop(
     clock: Callable[[], datetime],
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
+    translate: Callable[[str], Incoming] = Incoming.from_text,
 ) -> None:
     """Talk to the bot in a terminal until end of input (Ctrl-D) or `/keluar`."""
     write(t("console.intro") + "\n")
@@ -34,7 +35,7 @@ def chat_loop(
             return
         if line.strip().lower() in {"/keluar", "/exit"}:
             return
-        for reply in conversations.handle(Channel.CONSOLE, address, Incoming.from_text(line), clock()):
+        for reply in conversations.handle(Channel.CONSOLE, address, translate(line), clock()):
             write(render_plain(reply) + "\n")
 
 

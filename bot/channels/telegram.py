@@ -11,9 +11,8 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime
 
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     Bot,
@@ -183,8 +182,8 @@ def build_application(*, token: str, base_url: str, channel: TelegramChannel, we
     return application
 
 
-def webhook_app(application: Application, secret: str, path: str = "/telegram") -> Starlette:  # type: ignore[type-arg]
-    """Starlette routes for Telegram's webhook (secret header checked) and a health probe."""
+def webhook_routes(application: Application, secret: str, path: str = "/telegram") -> list[Route]:  # type: ignore[type-arg]
+    """The route for Telegram's webhook: the secret header is checked before anything is read."""
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -200,10 +199,7 @@ def webhook_app(application: Application, secret: str, path: str = "/telegram") 
         await application.update_queue.put(update)
         return Response()
 
-    async def health(_: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    return Starlette(routes=[Route(path, receive, methods=["POST"]), Route("/healthz", health)])
+    return [Route(path, receive, methods=["POST"])]
 
 
 class TelegramSender:
