@@ -71,8 +71,9 @@ class _Lookups:
         found = outbox.reminder_of_address(session=self._session, address_id=self._address_id, reminder_id=reminder_id)
         return _reminder_view(found)
 
-    def latest_reminder(self) -> ReminderView | None:
-        return _reminder_view(outbox.reminder_of_address(session=self._session, address_id=self._address_id))
+    def latest_reminders(self) -> Sequence[ReminderView]:
+        rows = outbox.latest_sent_to_address(session=self._session, address_id=self._address_id)
+        return [view for view in (_reminder_view(row) for row in rows) if view is not None]
 
     def sponsor_invitation(self, code: str) -> str | None:
         sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
@@ -90,7 +91,9 @@ def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None
         return None
     reminder, member = found
     assert reminder.id is not None
-    return ReminderView(reminder.id, reminder.member_id, member.full_name, reminder.cycle, member.covered_until)
+    return ReminderView(
+        reminder.id, reminder.member_id, member.full_name, reminder.cycle, member.covered_until, reminder.sent_at
+    )
 
 
 _VIEW_COLUMNS = [field.name for field in dataclasses.fields(MemberView) if field.name != "nik"]

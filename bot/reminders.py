@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dialogs.core import Choice, Reply, Template
+from bot.dialogs.core import Choice, ReminderView, Reply, Template
+from bot.dialogs.dialog import reminder_choices
 from bot.texts import long_date, month_year, t
 from scheduler.dispatch import Batch
 from scheduler.payments import member_cost
@@ -46,17 +47,11 @@ class ReminderRenderer:
             header = t("reminder.header") if single else t("reminder.header_family", count=len(batch.items))
         paragraphs = [self._paragraph(reminder, member, batch) for reminder, member in batch.items]
         footer = t("reminder.footer", channels=self.payment_channels, contact=self.contact)
-        choices = [
-            Choice(
-                t("reminder.button_paid") if single else t("reminder.button_paid_for", name=member.full_name),
-                f"rem:{reminder.id}:paid",
-            )
-            for reminder, member in batch.items
-        ]
-        first = batch.items[0][0].id
-        choices.append(Choice(t("reminder.button_help"), f"rem:{first}:help"))
-        choices.append(Choice(t("reminder.button_stop"), f"rem:{first}:stop"))
-        return Reply("\n\n".join([header, *paragraphs, footer]), tuple(choices), template=self._template(batch))
+        views = [ReminderView(r.id or 0, m.id or 0, m.full_name, r.cycle, m.covered_until) for r, m in batch.items]
+        choices = reminder_choices(views)
+        if batch.target.sponsor is not None and len(views) == 1:  # a sponsor always sees whose payment it is
+            choices = (Choice(t("reminder.button_paid_for", name=views[0].member_name), choices[0].value), *choices[1:])
+        return Reply("\n\n".join([header, *paragraphs, footer]), choices, template=self._template(batch))
 
     def _template(self, batch: Batch) -> Template:
         """The approved short form: who, which month, how much in all, by when. A reply opens the full dialog."""

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Insert, and_, exists, false, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, select
 from sqlmodel import Session, col
 
 from scheduler.rules import ContributionMonth, QuietPeriod, Stage, ordered_stages
+from storage.db import upsert_insert
 from storage.models import BpjsStatus, Member, Reminder, ReminderStatus, ScanRun
 
 
@@ -50,10 +50,6 @@ def month_of(cycle: int) -> ContributionMonth:
 
 def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def _insert(session: Session) -> type[Insert]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert  # type: ignore[return-value]
 
 
 def scan(
@@ -191,7 +187,7 @@ class _CycleInserts:
             "reason",
             "created_at",
         ]
-        statement = _insert(self.session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
+        statement = upsert_insert(self.session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()
         # SQLAlchemy only keeps the driver's row count for an INSERT when asked to.
         result = self.session.connection().execute(statement.execution_options(preserve_rowcount=True))
         return max(result.rowcount or 0, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -51,3 +54,8 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (safe to run on every start)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def upsert_insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT that supports ON CONFLICT DO NOTHING (PostgreSQL and SQLite both do)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

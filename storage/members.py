@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.crypto import Cipher
+from storage.db import upsert_insert
 from storage.models import (
     Address,
     AuditEntry,
@@ -48,10 +48,8 @@ def get_or_create_address(*, session: Session, channel: str, external_id: str, n
     query = select(Address).where(Address.channel == channel, Address.external_id == external_id)
     address = session.exec(query).first()
     if address is None:
-        dialect = session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values = {"channel": channel, "external_id": external_id, "status": "active", "created_at": now}
-        session.execute(insert_(Address).values(**values).on_conflict_do_nothing())
+        session.execute(upsert_insert(session)(Address).values(**values).on_conflict_do_nothing())
         address = session.exec(query).one()
     return address
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from storage.db import upsert_insert
 from storage.models import (
     Address,
     AddressStatus,
@@ -183,33 +183,25 @@ def cancel_pending(*, session: Session, member_id: int, before_cycle: int, reaso
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
-def reminder_of_address(
-    *, session: Session, address_id: int, reminder_id: int | None = None
-) -> tuple[Reminder, Member] | None:
-    """A reminder of one of the address's members: the given one, or the newest one sent."""
+def reminder_of_address(*, session: Session, address_id: int, reminder_id: int) -> tuple[Reminder, Member] | None:
+    """A reminder of one of the address's members, or of a member the address's sponsor pays for."""
     query = (
         select(Reminder, Member)
         .join(Member, col(Member.id) == col(Reminder.member_id))
         .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id), isouter=True)
         .join(Sponsor, col(Sponsor.id) == col(Member.sponsor_id), isouter=True)
-        .where(or_(col(MemberAddress.address_id) == address_id, col(Sponsor.address_id) == address_id))
-    )
-    if reminder_id is not None:
-        query = query.where(col(Reminder.id) == reminder_id)
-    else:
-        sent = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ]
-        query = query.where(col(Reminder.status).in_(sent)).order_by(
-            col(Reminder.sent_at).desc(), col(Reminder.id).desc()
+        .where(
+            col(Reminder.id) == reminder_id,
+            or_(col(MemberAddress.address_id) == address_id, col(Sponsor.address_id) == address_id),
         )
+    )
     row = session.exec(query.limit(1)).first()
     return (row[0], row[1]) if row else None
 
 
 def first_delivery(*, session: Session, sid: str, now: datetime) -> bool:
     """Record an inbound message id; False when it was seen before (a retry or a replay)."""
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(InboundMessage).values(sid=sid, received_at=now).on_conflict_do_nothing()
+    statement = upsert_insert(session)(InboundMessage).values(sid=sid, received_at=now).on_conflict_do_nothing()
     result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
     return bool(result.rowcount)
 
@@ -247,3 +239,20 @@ def record_delivery(*, session: Session, provider_message_id: str, status: str, 
         DeliveryAttempt(reminder_id=reminder.id, at=now, channel="whatsapp", outcome=f"status_{status}", error=error)
     )
     return True
+
+
+def latest_sent_to_address(*, session: Session, address_id: int) -> list[tuple[Reminder, Member]]:
+    """The reminders of the newest message sent to this address (one message may carry several)."""
+    sent = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ]
+    newest = session.execute(
+        select(func.max(Reminder.sent_at)).where(col(Reminder.address_id) == address_id, col(Reminder.status).in_(sent))
+    ).scalar()
+    if newest is None:
+        return []
+    rows = session.exec(
+        select(Reminder, Member)
+        .join(Member, col(Member.id) == col(Reminder.member_id))
+        .where(col(Reminder.address_id) == address_id, col(Reminder.sent_at) == newest, col(Reminder.status).in_(sent))
+        .order_by(col(Reminder.id))
+    ).all()
+    return [(reminder, member) for reminder, member in rows]

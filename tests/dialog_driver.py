@@ -62,8 +62,8 @@ class FakeLookups:
     def reminder(self, reminder_id: int) -> ReminderView | None:
         return next((r for r in self.reminders if r.id == reminder_id), None)
 
-    def latest_reminder(self) -> ReminderView | None:
-        return self.reminders[-1] if self.reminders else None
+    def latest_reminders(self) -> Sequence[ReminderView]:
+        return self.reminders[-1:]
 
     def sponsor_invitation(self, code: str) -> str | None:
         return self.invitations.get(code)

@@ -294,3 +294,37 @@ async def test_blocked_telegram_falls_back_to_whatsapp(
         reminder = session.exec(select(Reminder)).one()
     assert telegram_address.status == "unreachable"
     assert (reminder.status, reminder.reason) == ("sent", "")
+
+
+async def test_a_reminder_answered_by_typing_on_whatsapp(
+    twilio: FakeTwilio, conversations: Conversations, cipher: Cipher
+) -> None:
+    clock = [MORNING - timedelta(hours=1)]  # registered on WhatsApp an hour before the stage day's dispatch
+    hook = WhatsAppWebhook(conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: clock[0])
+    port = free_port()
+    async with (
+        ServedApp(Starlette(routes=hook.routes()), port),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        phone = Phone(client)
+        await phone.say("daftar")
+        for _, answer in HAPPY_PATH:
+            await phone.say(answer if answer != "10/2026" else "11/2026")
+        await phone.say("1")  # Benar, simpan
+        await phone.say("2")  # Selesai
+        with Session(conversations.engine) as session:
+            scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=MORNING)
+            session.commit()
+        sender = whatsapp_sender(twilio, MORNING)  # inside the 24 hours: free text with numbered options
+        assert (await dispatcher(conversations, cipher, {"whatsapp": sender}).drain(MORNING)).sent == 1
+        reminder = twilio.sent_to(NUMBER)[-1]["Body"]
+        assert "1. Sudah bayar\n2. Minta bantuan penyuluh\n3. Berhenti pengingat" in reminder
+        clock[0] = MORNING + timedelta(hours=1)
+        asked = unescape((await phone.say("1"))[0])  # "1" answers the reminder, not the menu
+        assert asked.startswith("Terima kasih. Iuran La Baco dibayar untuk berapa bulan, mulai Desember 2026?")
+        thanks = unescape((await phone.say("3"))[0])
+        assert "terlindungi sampai 28 Februari 2027" in thanks
+        menu = unescape((await phone.say("1"))[0])  # answered: a "1" belongs to the menu again
+        assert "Nama: La Baco" in menu
+    with Session(conversations.engine) as session:
+        assert session.exec(select(col(Member.covered_until))).one() == date(2027, 2, 28)

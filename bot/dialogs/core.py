@@ -115,6 +115,7 @@ class ReminderView:
     member_name: str
     cycle: int  # YYYYMM
     covered_until: date | None
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,9 @@ class Lookups(Protocol):
         """A reminder of one of this chat's members; None for anyone else's (or a forged id)."""
         ...
 
-    def latest_reminder(self) -> ReminderView | None: ...
+    def latest_reminders(self) -> Sequence[ReminderView]:
+        """The reminders of the newest message sent to this chat (several on a family phone)."""
+        ...
 
     def sponsor_invitation(self, code: str) -> str | None:
         """The name of the sponsor this invitation code belongs to."""

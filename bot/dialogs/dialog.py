@@ -127,6 +127,13 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         return _after_reminder(state, ctx, out, answer_reminder(incoming.text, ctx, out))
     if incoming.kind is Kind.TEXT and incoming.text.strip().upper() in KEYWORDS:
         return _after_reminder(state, ctx, out, keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out))
+    if state.flow is Flow.NONE and incoming.kind is Kind.TEXT and asking is None:
+        # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
+        latest = ctx.lookups.latest_reminders()
+        if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
+            chosen = typed_choice(incoming.text, reminder_choices(latest))
+            if chosen is not None:
+                return _after_reminder(state, ctx, out, answer_reminder(chosen.value, ctx, out))
     if asking is not None and incoming.kind is Kind.TEXT:
         reminder = ctx.lookups.reminder(asking)
         chosen = typed_choice(incoming.text, _ask_months(reminder).choices) if reminder else None
@@ -182,6 +189,24 @@ KEYWORDS = {"BERHENTI": "stop", "STOP": "stop", "MULAI": "start", "SUDAH BAYAR":
 _REMINDER_ANSWER = re.compile(r"^rem:(\d{1,12}):(paid|help|stop)(?::(\d{1,2}))?$")
 
 
+def reminder_choices(reminders: Sequence[ReminderView]) -> tuple[Choice, ...]:
+    """The options under a reminder message: paid (per person on a family phone or for a sponsor), help, stop."""
+    single = len(reminders) == 1
+    paid = [
+        Choice(
+            t("reminder.button_paid") if single else t("reminder.button_paid_for", name=r.member_name),
+            f"rem:{r.id}:paid",
+        )
+        for r in reminders
+    ]
+    first = reminders[0].id
+    return (
+        *paid,
+        Choice(t("reminder.button_help"), f"rem:{first}:help"),
+        Choice(t("reminder.button_stop"), f"rem:{first}:stop"),
+    )
+
+
 def answer_reminder(value: str, ctx: Context, out: Outcome) -> int | None:
     """Handle a reminder button; returns the reminder whose month count is now asked, if any."""
     match = _REMINDER_ANSWER.match(value)
@@ -213,15 +238,18 @@ def keyword(word: str, ctx: Context, out: Outcome) -> int | None:
         out.effects.append(UnbindSponsor())
         out.say(Reply(t("sponsor.unbound")))
         return None
-    if not members and (word != "paid" or ctx.lookups.latest_reminder() is None):
+    if not members and (word != "paid" or not ctx.lookups.latest_reminders()):
         out.say(Reply(t("status.none")))
         return None
     if word == "paid":
-        reminder = ctx.lookups.latest_reminder()
-        if reminder is None:
+        latest = ctx.lookups.latest_reminders()
+        if not latest:
             out.say(Reply(t("reminder_reply.no_reminder")))
             return None
-        return answer_reminder(f"rem:{reminder.id}:paid", ctx, out)
+        if len(latest) > 1:  # a family phone: whose payment?
+            out.say(Reply(t("reminder_reply.whose"), reminder_choices(latest)[: len(latest)]))
+            return None
+        return answer_reminder(f"rem:{latest[0].id}:paid", ctx, out)
     stopping = word == "stop"
     out.effects.append(SetOptOut(members, opted_out=stopping))
     out.say(Reply(t("reminder_reply.stopped" if stopping else "reminder_reply.resumed")))
