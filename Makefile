@@ -37,6 +37,7 @@ bench: .venv/.synced  ## every benchmark (several minutes: a million members on 
 	.venv/bin/python -m bench.reminders scan --members 1000000
 	.venv/bin/python -m bench.reminders scan --members 1000000 --database-url $(BENCH_PG_URL)
 	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 30
+	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 80 --channel whatsapp
 
 clean:
 	rm -rf .venv .tools data/demo.db*

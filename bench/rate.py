@@ -1,5 +1,6 @@
-"""Share of Telegram's rate limit achieved: the real dispatcher and TelegramSender against a local stand-in that
-answers 429 whenever more than `limit` messages arrive within one second."""
+"""Share of a channel's rate limit achieved: the real dispatcher and sender (TelegramSender with
+python-telegram-bot, or WhatsAppSender with the twilio client) against a local stand-in that answers 429 whenever more
+than `limit` messages arrive within one second."""
 
 from __future__ import annotations
 
@@ -9,25 +10,30 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine, literal, update
 from sqlmodel import Session
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramSender
+from bot.channels.whatsapp import WhatsAppSender, twilio_client
+from bot.dialogs.core import Reply
 from bot.reminders import ReminderRenderer
-from scheduler.dispatch import Dispatcher
+from scheduler.dispatch import Dispatcher, DispatchStats, Sender
 from scheduler.rules import DEFAULT_STAGES, parse_stages
 from scheduler.scan import ReminderPolicy, scan
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
+from storage.models import Address
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
 from tests.outbox_fixtures import bulk_members
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 
 
-async def bench_rate(sends: int, limit: float) -> None:
+async def bench_rate(sends: int, limit: float, channel: str = "telegram") -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'rate.db'}")
         migrate(engine)
@@ -43,26 +49,60 @@ async def bench_rate(sends: int, limit: float) -> None:
                 now=morning,
             )
             session.commit()
-        fake = FakeTelegram(port=free_port(), per_second=limit)
-        async with Served(fake_app(fake), fake.port):
-            request = HTTPXRequest(connection_pool_size=64)
-            async with Bot(TOKEN, base_url=fake.base_url, request=request) as bot:
-                sender = TelegramSender(bot)  # the production default: 29 messages a second
-                renderer = ReminderRenderer(cipher, default_tariffs(), POLICY, "BRILink", "penyuluh desa")
-                dispatcher = Dispatcher(
-                    engine=engine, senders={"telegram": sender}, render=renderer, policy=POLICY, worker="rate"
-                )
-                started = time.perf_counter()
-                stats = await dispatcher.drain(morning)
-                while stats.retried:  # a 429 was answered: send what waited, as the next dispatch tick would
-                    later = morning + timedelta(seconds=time.perf_counter() - started + 5)
-                    more = await dispatcher.drain(later)
-                    stats.add(more)
-                    stats.retried = more.retried
-                elapsed = time.perf_counter() - started
+        if channel == "whatsapp":
+            stats, elapsed, refused, sender_rate = await _whatsapp(engine, cipher, morning, sends, limit)
+        else:
+            stats, elapsed, refused, sender_rate = await _telegram(engine, cipher, morning, limit)
         engine.dispose()
     rate = stats.sent / elapsed
+    print(f"channel                 {channel}")
     print(f"sends                   {stats.sent:,} reminders to {stats.messages:,} chats in {elapsed:.1f} s")
     print(f"achieved rate           {rate:.2f} msg/s of {limit:.0f} allowed = {rate / limit:.1%}")
-    print(f"429 answers             {fake.refused_429} (throttled attempts seen by the dispatcher: {stats.throttled})")
-    print(f"sender limit            {sender.per_second} msg/s")
+    print(f"429 answers             {refused} (throttled attempts seen by the dispatcher: {stats.throttled})")
+    print(f"sender limit            {sender_rate} msg/s")
+
+
+async def _drain(dispatcher: Dispatcher[Reply], morning: datetime) -> tuple[DispatchStats, float]:
+    started = time.perf_counter()
+    stats = await dispatcher.drain(morning)
+    while stats.retried:  # a 429 was answered: send what waited, as the next dispatch tick would
+        more = await dispatcher.drain(morning + timedelta(seconds=time.perf_counter() - started + 5))
+        stats.add(more)
+        stats.retried = more.retried
+    return stats, time.perf_counter() - started
+
+
+def _dispatcher(engine: Engine, cipher: Cipher, channel: str, sender: Sender[Reply]) -> Dispatcher[Reply]:
+    renderer = ReminderRenderer(cipher, default_tariffs(), POLICY, "BRILink", "penyuluh desa")
+    return Dispatcher(engine=engine, senders={channel: sender}, render=renderer, policy=POLICY, worker="rate")
+
+
+async def _telegram(
+    engine: Engine, cipher: Cipher, morning: datetime, limit: float
+) -> tuple[DispatchStats, float, int, float]:
+    fake = FakeTelegram(port=free_port(), per_second=limit)
+    async with Served(fake_app(fake), fake.port):
+        request = HTTPXRequest(connection_pool_size=64)
+        async with Bot(TOKEN, base_url=fake.base_url, request=request) as bot:
+            sender = TelegramSender(bot)  # the production default: 29 messages a second
+            stats, elapsed = await _drain(_dispatcher(engine, cipher, "telegram", sender), morning)
+    return stats, elapsed, fake.refused_429, sender.per_second
+
+
+async def _whatsapp(
+    engine: Engine, cipher: Cipher, morning: datetime, sends: int, limit: float
+) -> tuple[DispatchStats, float, int, float]:
+    with Session(engine) as session:  # the same members, on WhatsApp only
+        number = literal("+62812").concat(Address.external_id)  # fixture chat ids have 8 digits: +62812xxxxxxxx
+        session.execute(update(Address).values(channel="whatsapp", external_id=number))
+        session.commit()
+    fake = FakeTwilio(port=free_port(), per_second=limit)
+    async with Served(fake.app(), fake.port):
+        client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, fake.base_url)
+        sender = WhatsAppSender(  # the production default: 78 messages a second
+            client, from_number=FROM, templates={"reminder": "HXbench"}, status_callback="https://example.org/s",
+            clock=lambda: morning,
+        )  # fmt: skip
+        stats, elapsed = await _drain(_dispatcher(engine, cipher, "whatsapp", sender), morning)
+        await sender.close()
+    return stats, elapsed, fake.refused_429, sender.per_second

@@ -172,6 +172,7 @@ def main() -> None:
     rate_args = sub.add_parser("rate")
     rate_args.add_argument("--sends", type=int, default=3000)
     rate_args.add_argument("--limit", type=float, default=30.0)
+    rate_args.add_argument("--channel", choices=["telegram", "whatsapp"], default="telegram")
     args = parser.parse_args()
     if args.part == "scan":
         if args.database_url:
@@ -182,7 +183,7 @@ def main() -> None:
     else:
         from bench.rate import bench_rate
 
-        asyncio.run(bench_rate(args.sends, args.limit))
+        asyncio.run(bench_rate(args.sends, args.limit, args.channel))
 
 
 if __name__ == "__main__":

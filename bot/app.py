@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -161,6 +161,7 @@ async def serve(settings: Settings) -> None:
     conversations = build_conversations(settings, engine, build_cipher(settings))
     senders: dict[str, Sender[Reply]] = {}
     routes: list[BaseRoute] = [Route("/healthz", _health)]
+    closers: list[Callable[[], Awaitable[None]]] = []
     application = None
     if telegram:
         application = build_application(
@@ -188,11 +189,14 @@ async def serve(settings: Settings) -> None:
             per_second=settings.whatsapp_per_second,
         )
         senders[whatsapp.channel] = whatsapp
+        closers.append(whatsapp.close)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
+        for close in closers:
+            stack.push_async_callback(close)
         if application is not None:
             await stack.enter_async_context(application)
             await application.start()

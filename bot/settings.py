@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     twilio_public_url: str = ""
     twilio_api_base_url: str = ""
     twilio_templates: str = "{}"
-    whatsapp_per_second: float = 80.0
+    whatsapp_per_second: float = 78.0
     whatsapp_sender_limit_per_minute: int = 20
 
     listen_host: str = "127.0.0.1"

@@ -3,6 +3,7 @@ and the real twilio client against a local stand-in of its API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -328,3 +329,26 @@ async def test_a_reminder_answered_by_typing_on_whatsapp(
         assert "Nama: La Baco" in menu
     with Session(conversations.engine) as session:
         assert session.exec(select(col(Member.covered_until))).one() == date(2027, 2, 28)
+
+
+async def test_twilio_rate_limit_answers_are_retried(
+    twilio: FakeTwilio, conversations: Conversations, cipher: Cipher
+) -> None:
+    for chat, nik in (("8201", "7312061506809001"), ("8202", "7312061506809002")):
+        farmer = Person(conversations, chat)
+        farmer.register_until_summary(last_paid="11/2026", nik=nik, phone=f"08120000{chat}")
+        farmer.tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=MORNING)
+        session.commit()
+    twilio.per_second = 1  # the second message in the same second meets error 20429
+    sender = whatsapp_sender(twilio, MORNING)
+    sender.per_second = 0.0  # let our own limiter through, to provoke Twilio's
+    first = await dispatcher(conversations, cipher, {"whatsapp": sender}).run_once(MORNING)
+    assert (first.sent, first.retried, first.throttled) == (1, 1, 1)
+    await asyncio.sleep(1.1)
+    assert (
+        await dispatcher(conversations, cipher, {"whatsapp": sender}).drain(MORNING + timedelta(seconds=2))
+    ).sent == 1
+    assert twilio.refused_429 == 1
+    await sender.close()
