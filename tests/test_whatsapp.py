@@ -182,14 +182,27 @@ async def test_oversized_and_flooding_requests(conversations: Conversations) -> 
         assert codes == [200, 200, 200, 429]
 
 
+OPEN_SENDERS: list[WhatsAppSender] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_senders() -> AsyncIterator[None]:
+    """Every sender a test made is closed afterwards (each holds an HTTP session)."""
+    yield
+    while OPEN_SENDERS:
+        await OPEN_SENDERS.pop().close()
+
+
 def whatsapp_sender(twilio: FakeTwilio, now: datetime) -> WhatsAppSender:
-    return WhatsAppSender(
+    sender = WhatsAppSender(
         twilio_client(ACCOUNT_SID, AUTH_TOKEN, twilio.base_url),
         from_number=FROM,
         templates={"reminder": "HXreminder0000", "reminder_note": "HXnote0000"},
         status_callback=PUBLIC_URL + "/twilio/status",
         clock=lambda: now,
     )
+    OPEN_SENDERS.append(sender)
+    return sender
 
 
 def register_and_scan(conversations: Conversations, chat: str, channel_is_telegram: bool = True) -> None:
@@ -351,4 +364,3 @@ async def test_twilio_rate_limit_answers_are_retried(
         await dispatcher(conversations, cipher, {"whatsapp": sender}).drain(MORNING + timedelta(seconds=2))
     ).sent == 1
     assert twilio.refused_429 == 1
-    await sender.close()
