@@ -4,9 +4,10 @@ and the real twilio client against a local stand-in of its API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -79,16 +80,25 @@ class Phone:
         return re.findall(r"<Message>(.*?)</Message>", response.text, re.DOTALL)
 
 
-@pytest.fixture
-async def webhook(conversations: Conversations) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def served_webhook(
+    conversations: Conversations, clock: Callable[[], datetime] = lambda: datetime.now(UTC), per_minute: int = 60
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real webhook on 127.0.0.1, and a client to post to it as Twilio would."""
     hook = WhatsAppWebhook(
-        conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: datetime.now(UTC), SenderLimit(count=60)
+        conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, clock, SenderLimit(count=per_minute)
     )
     port = free_port()
     async with (
         ServedApp(Starlette(routes=hook.routes()), port),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
     ):
+        yield client
+
+
+@pytest.fixture
+async def webhook(conversations: Conversations) -> AsyncIterator[httpx.AsyncClient]:
+    async with served_webhook(conversations) as client:
         yield client
 
 
@@ -162,14 +172,7 @@ async def test_replayed_messages_are_answered_once(webhook: httpx.AsyncClient) -
 
 
 async def test_oversized_and_flooding_requests(conversations: Conversations) -> None:
-    hook = WhatsAppWebhook(
-        conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: datetime.now(UTC), SenderLimit(count=3)
-    )
-    port = free_port()
-    async with (
-        ServedApp(Starlette(routes=hook.routes()), port),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
-    ):
+    async with served_webhook(conversations, per_minute=3) as client:
         phone = Phone(client)
         huge = phone.params("x" * 70_000)
         assert (await phone.post("/twilio/whatsapp", huge, phone.signed("/twilio/whatsapp", huge))).status_code == 413
@@ -314,12 +317,7 @@ async def test_a_reminder_answered_by_typing_on_whatsapp(
     twilio: FakeTwilio, conversations: Conversations, cipher: Cipher
 ) -> None:
     clock = [MORNING - timedelta(hours=1)]  # registered on WhatsApp an hour before the stage day's dispatch
-    hook = WhatsAppWebhook(conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: clock[0])
-    port = free_port()
-    async with (
-        ServedApp(Starlette(routes=hook.routes()), port),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
-    ):
+    async with served_webhook(conversations, lambda: clock[0]) as client:
         phone = Phone(client)
         await phone.say("daftar")
         for _, answer in HAPPY_PATH:
