@@ -196,3 +196,17 @@ def quiet_until(periods: tuple[QuietPeriod, ...], local: datetime) -> datetime |
             break
         ends = moment = max(found)
     return ends
+
+
+def open_cycles(
+    today: date, *, due_day: int = 15, lapse_after: int = 3, due_within: int = 7, lapsed_within: int = 30
+) -> tuple[ContributionMonth, ContributionMonth]:
+    """The first unpaid months whose cycle is open today — due within `due_within` days, overdue, or lapsed within
+    the last `lapsed_within` days — as an inclusive range."""
+    latest = ContributionMonth.of(today).plus(1)
+    while latest.due_date(due_day) > today + timedelta(days=due_within):
+        latest = latest.plus(-1)
+    earliest = latest
+    while lapse_date(earliest.plus(-1), due_day, lapse_after) >= today - timedelta(days=lapsed_within):
+        earliest = earliest.plus(-1)
+    return earliest, latest

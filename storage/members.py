@@ -39,6 +39,7 @@ MEMBER_COLUMNS = frozenset(
         "sponsor_name",
         "period_months",
         "opted_out",
+        "help_requested_at",
     }
 )
 

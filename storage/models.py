@@ -267,3 +267,22 @@ class InboundMessage(SQLModel, table=True):
 
     sid: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _utc_field(index=True)
+
+
+class Officer(SQLModel, table=True):
+    """An extension officer (penyuluh) or PERISAI agent, bound to a chat by a one-time invitation code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    invite_code: str | None = Field(default=None, max_length=64, unique=True)  # cleared once used
+    address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
+    active: bool = True
+    created_at: datetime = _utc_field()
+
+
+class OfficerArea(SQLModel, table=True):
+    """Where an officer works: kecamatan codes (all their desa) and/or single desa codes."""
+
+    officer_id: int = Field(primary_key=True, foreign_key="officer.id", ondelete="CASCADE")
+    code: str = Field(primary_key=True, max_length=13, index=True)

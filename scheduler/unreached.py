@@ -1,0 +1,114 @@
+"""Who the bot could not reach — the one definition the officers' list, the digest and the escalation all use.
+
+A member is on an officer's list when their contribution cycle is open (due within 7 days, overdue, or lapsed within
+the last 30 days) and the bot has no working way to them (never linked, blocked, opted out, or the last reminder
+failed), or they neither paid nor answered by H+7 after a reminder reached them; and always when they asked for help,
+or when they are waiting to be enrolled in BPJS ("belum terdaftar").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from scheduler.payments import member_cost
+from scheduler.rules import ContributionMonth, lapse_date, open_cycles
+from scheduler.scan import ReminderPolicy, month_of
+from scheduler.tariffs import Tariffs
+from storage import unreached as facts
+from storage.models import Member, Reminder, ReminderStatus
+
+NO_ANSWER_AFTER = timedelta(days=7)  # H+7
+
+
+class Reason(StrEnum):
+    """Most pressing first: the list shows one reason per member."""
+
+    HELP = "help"
+    ENROLMENT = "enrolment"
+    OPTED_OUT = "opted_out"
+    BLOCKED = "blocked"
+    NO_CHANNEL = "no_channel"
+    FAILED = "failed"
+    NO_ANSWER = "no_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    member: Member
+    reason: Reason
+    days_left: int | None  # before the membership lapses (negative: lapsed that many days ago)
+    months_due: int
+    amount_due: int
+    last_attempt: Reminder | None
+
+
+def unreached(
+    *, session: Session, codes: list[str], today: date, policy: ReminderPolicy, tariffs: Tariffs
+) -> list[Unreached]:
+    """The area's unreached members, most urgent first (fewest days before lapse), then by desa and name."""
+    earliest, latest = open_cycles(today, due_day=policy.due_day, lapse_after=policy.lapse_after)
+    members = facts.candidates(
+        session=session, codes=codes, covered_from=earliest.plus(-1).last_day, covered_to=latest.plus(-1).last_day
+    )
+    ids = [m.id for m in members if m.id is not None]
+    reach = facts.channels(session=session, member_ids=ids)
+    attempts = facts.latest_reminders(session=session, member_ids=ids)
+    found = []
+    for member in members:
+        assert member.id is not None
+        first_unpaid = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
+        in_open_cycle = first_unpaid is not None and earliest <= first_unpaid <= latest
+        attempt = attempts.get(member.id)
+        reason = _reason(member, in_open_cycle, first_unpaid, reach.get(member.id), attempt, today, policy)
+        if reason is None:
+            continue
+        days_left = months = amount = None
+        if first_unpaid is not None and in_open_cycle:
+            days_left = (lapse_date(first_unpaid, policy.due_day, policy.lapse_after) - today).days
+            months = _months_due(first_unpaid, today, policy.due_day)
+            amount = member_cost(tariffs, member, first_unpaid, months) if months else 0
+        found.append(Unreached(member, reason, days_left, months or 0, amount or 0, attempt))
+    found.sort(key=lambda u: (u.days_left is None, u.days_left or 0, u.member.desa_code, u.member.full_name))
+    return found
+
+
+def _reason(  # noqa: PLR0917 (private, called once)
+    member: Member,
+    in_open_cycle: bool,
+    first_unpaid: ContributionMonth | None,
+    reach: facts.Channels | None,
+    attempt: Reminder | None,
+    today: date,
+    policy: ReminderPolicy,
+) -> Reason | None:
+    if member.help_requested_at is not None:
+        return Reason.HELP
+    if member.needs_enrolment and member.covered_until is None:
+        return Reason.ENROLMENT
+    if not in_open_cycle or first_unpaid is None:
+        return None
+    if member.opted_out:
+        return Reason.OPTED_OUT
+    if reach is None or reach.active == 0:
+        return Reason.BLOCKED if reach is not None and reach.unreachable else Reason.NO_CHANNEL
+    this_cycle = attempt if attempt is not None and month_of(attempt.cycle) == first_unpaid else None
+    if this_cycle is not None and this_cycle.status == ReminderStatus.FAILED:
+        return Reason.FAILED
+    if this_cycle is None or this_cycle.sent_at is None:
+        return None  # not reminded yet this cycle: nothing to chase
+    if today < first_unpaid.due_date(policy.due_day) + NO_ANSWER_AFTER:
+        return None
+    answered = reach.last_inbound_at is not None and reach.last_inbound_at > this_cycle.sent_at
+    return None if answered else Reason.NO_ANSWER
+
+
+def _months_due(first: ContributionMonth, today: date, due_day: int) -> int:
+    """Months already due from `first` on (0 while the first one is not yet due)."""
+    count, month = 0, first
+    while month.due_date(due_day) <= today:
+        count, month = count + 1, month.plus(1)
+    return count

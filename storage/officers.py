@@ -1,0 +1,64 @@
+"""Data functions for officers and their areas. The caller owns the transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col, select
+
+from storage.models import Member, Officer, OfficerArea
+
+
+def create_officer(*, session: Session, name: str, phone: str | None, codes: Iterable[str], now: datetime) -> Officer:
+    """An officer with an area and a fresh one-time invitation code (the deep link t.me/<bot>?start=<code>)."""
+    officer = Officer(name=name, phone=phone, invite_code=f"of_{secrets.token_urlsafe(12)}", created_at=now)
+    session.add(officer)
+    session.flush()
+    assert officer.id is not None
+    for code in sorted(set(codes)):
+        session.add(OfficerArea(officer_id=officer.id, code=code))
+    return officer
+
+
+def officer_by_code(*, session: Session, code: str) -> Officer | None:
+    return session.exec(select(Officer).where(Officer.invite_code == code, col(Officer.active))).first()
+
+
+def bind_officer(*, session: Session, code: str, address_id: int) -> Officer | None:
+    """Bind the officer's chat; the code works once."""
+    officer = officer_by_code(session=session, code=code)
+    if officer is not None:
+        officer.address_id, officer.invite_code = address_id, None
+        session.add(officer)
+    return officer
+
+
+def officer_of_address(*, session: Session, address_id: int) -> Officer | None:
+    return session.exec(select(Officer).where(Officer.address_id == address_id, col(Officer.active))).first()
+
+
+def area_codes(*, session: Session, officer_id: int) -> list[str]:
+    return list(session.exec(select(OfficerArea.code).where(OfficerArea.officer_id == officer_id)).all())
+
+
+def in_area(codes: Iterable[str]) -> ColumnElement[bool]:
+    """Members living in the area: a desa code names one village, a kecamatan code all of its villages."""
+    wanted = list(codes)
+    return or_(col(Member.desa_code).in_(wanted), col(Member.kecamatan_code).in_(wanted))
+
+
+def officers_for_desa(*, session: Session, desa_code: str) -> list[Officer]:
+    """A member's officers: those covering their desa, or its whole kecamatan."""
+    kecamatan = desa_code.rsplit(".", 1)[0]
+    return list(
+        session.exec(
+            select(Officer)
+            .join(OfficerArea, col(OfficerArea.officer_id) == col(Officer.id))
+            .where(col(OfficerArea.code).in_([desa_code, kecamatan]), col(Officer.active))
+            .order_by(col(Officer.id))
+            .distinct()
+        ).all()
+    )

@@ -1,0 +1,136 @@
+"""Who goes on the officer's list, and why — case by case, on SQLite and PostgreSQL; officers and their areas."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col
+
+from scheduler.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
+from scheduler.scan import ReminderPolicy
+from scheduler.tariffs import default_tariffs
+from scheduler.unreached import Reason, unreached
+from storage.crypto import Cipher
+from storage.models import Address, MemberAddress, Reminder
+from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
+from tests.test_scan import add_member
+
+POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
+TODAY = date(2026, 12, 22)  # H+7 of December 2026
+SENT = datetime(2026, 12, 8, 0, 0, tzinfo=UTC)
+DONRI = "73.12.06"
+
+
+def test_open_cycles() -> None:
+    # Due within 7 days, overdue, or lapsed within 30 days: on 22 December, November's cycle (lapses 16 January) and
+    # December's (due the 15th) are open; October's lapsed 16 December (6 days ago) is open too; January's is not due.
+    assert open_cycles(TODAY) == (ContributionMonth(2026, 10), ContributionMonth(2026, 12))
+    assert open_cycles(date(2027, 1, 8)) == (ContributionMonth(2026, 10), ContributionMonth(2027, 1))
+
+
+def remind(session: Session, member_id: int, status: str, cycle: int = 202612) -> None:
+    session.add(
+        Reminder(member_id=member_id, cycle=cycle, stage="H-7", stage_rank=0, status=status, send_after=SENT,
+                 expires_at=SENT, zone="Asia/Makassar", created_at=SENT, sent_at=SENT)
+    )  # fmt: skip
+
+
+def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        ids = {}
+        ids["no_answer"] = add_member(session, cipher, 1, date(2026, 11, 30)).id
+        ids["answered"] = add_member(session, cipher, 2, date(2026, 11, 30)).id
+        ids["failed"] = add_member(session, cipher, 3, date(2026, 11, 30)).id
+        ids["blocked"] = add_member(session, cipher, 4, date(2026, 10, 31)).id
+        ids["no_channel"] = add_member(session, cipher, 5, date(2026, 11, 30)).id
+        ids["opted_out"] = add_member(session, cipher, 6, date(2026, 11, 30), opted_out=True).id
+        ids["help"] = add_member(session, cipher, 7, date(2027, 6, 30), help_requested_at=SENT).id
+        ids["enrolment"] = add_member(session, cipher, 8, None, bpjs_status="not_registered", needs_enrolment=True).id
+        ids["paid_ahead"] = add_member(session, cipher, 9, date(2026, 12, 31)).id
+        ids["long_lapsed"] = add_member(session, cipher, 10, date(2026, 7, 31)).id
+        ids["elsewhere"] = add_member(session, cipher, 11, date(2026, 11, 30), kecamatan_code="73.12.01",
+                                      desa_code="73.12.01.2001").id  # fmt: skip
+        ids["not_yet"] = add_member(
+            session, cipher, 12, date(2026, 11, 30)
+        ).id  # reminded, but before H+7? no: see below
+        session.flush()
+        for name in ("no_answer", "answered", "elsewhere"):
+            remind(session, ids[name] or 0, "delivered")
+        remind(session, ids["failed"] or 0, "failed")
+        session.execute(
+            update(Address)
+            .where(col(Address.external_id) == "s2")
+            .values(last_inbound_at=datetime(2026, 12, 9, tzinfo=UTC))
+        )
+        session.execute(update(Address).where(col(Address.external_id).in_(["s4", "s10"])).values(status="unreachable"))
+        session.execute(delete(MemberAddress).where(col(MemberAddress.member_id) == ids["no_channel"]))
+        session.commit()
+        listed = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
+    by_name = {u.member.full_name: u for u in listed}
+    reasons = {name: by_name[f"Peserta {i}"].reason for name, i in
+               (("no_answer", 1), ("failed", 3), ("blocked", 4), ("no_channel", 5), ("opted_out", 6), ("help", 7),
+                ("enrolment", 8)) if f"Peserta {i}" in by_name}  # fmt: skip
+    assert reasons == {
+        "no_answer": Reason.NO_ANSWER,
+        "failed": Reason.FAILED,
+        "blocked": Reason.BLOCKED,
+        "no_channel": Reason.NO_CHANNEL,
+        "opted_out": Reason.OPTED_OUT,
+        "help": Reason.HELP,
+        "enrolment": Reason.ENROLMENT,
+    }
+    # Answered after the reminder, paid ahead, lapsed long ago, another kecamatan, not reminded this cycle: not listed.
+    assert {f"Peserta {i}" for i in (2, 9, 10, 11, 12)}.isdisjoint(by_name)
+    # Most urgent first: November's cycle (lapses 16 January, 25 days) before December's (16 February, 56 days).
+    assert listed[0].member.full_name == "Peserta 4"
+    assert (listed[0].days_left, listed[0].months_due, listed[0].amount_due) == (25, 2, 16_800)
+    no_answer = by_name["Peserta 1"]
+    assert (no_answer.days_left, no_answer.months_due, no_answer.amount_due) == (56, 1, 8_400)
+    assert no_answer.last_attempt is not None
+    assert no_answer.last_attempt.status == "delivered"
+    assert [u.days_left for u in listed][-2:] == [None, None]  # help and enrolment have no deadline: last
+
+
+def test_before_h7_a_delivered_reminder_is_not_yet_unanswered(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        member = add_member(session, cipher, 1, date(2026, 11, 30))
+        session.flush()
+        remind(session, member.id or 0, "delivered")
+        session.commit()
+        early = unreached(
+            session=session, codes=[DONRI], today=date(2026, 12, 21), policy=POLICY, tariffs=default_tariffs()
+        )
+        due = unreached(
+            session=session, codes=[DONRI], today=date(2026, 12, 22), policy=POLICY, tariffs=default_tariffs()
+        )
+    assert early == []
+    assert [u.reason for u in due] == [Reason.NO_ANSWER]
+
+
+def test_officers_cover_desa_and_kecamatan_and_bind_once(engine: Engine) -> None:
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    with Session(engine) as session:
+        whole = create_officer(session=session, name="Penyuluh Donri", phone="+6281200000001", codes=[DONRI], now=now)
+        village = create_officer(
+            session=session, name="Agen PERISAI Pesse", phone=None, codes=["73.12.06.2006"], now=now
+        )
+        other = create_officer(session=session, name="Penyuluh Lain", phone=None, codes=["73.12.01"], now=now)
+        session.commit()
+        assert [o.name for o in officers_for_desa(session=session, desa_code="73.12.06.2006")] == [
+            "Penyuluh Donri",
+            "Agen PERISAI Pesse",
+        ]
+        assert [o.name for o in officers_for_desa(session=session, desa_code="73.12.06.2001")] == ["Penyuluh Donri"]
+        code = whole.invite_code
+        assert code is not None
+        assert code.startswith("of_")
+        address = Address(channel="telegram", external_id="officer-1", created_at=now)
+        session.add(address)
+        session.flush()
+        assert bind_officer(session=session, code=code, address_id=address.id or 0) is not None
+        assert bind_officer(session=session, code=code, address_id=address.id or 0) is None  # one time only
+        bound = officer_of_address(session=session, address_id=address.id or 0)
+        assert bound is not None
+        assert bound.name == "Penyuluh Donri"
+        assert village.id != other.id
