@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot.dialogs import dialog
 from bot.dialogs.core import (
-    BindSponsor,
+    AcceptInvitation,
     Context,
     DeleteMember,
     DialogConfig,
@@ -39,8 +39,8 @@ from scheduler.payments import record_payment
 from scheduler.scan import month_of
 from scheduler.tariffs import Tariffs, default_tariffs
 from storage import members as store
+from storage import officers, sponsors
 from storage import reminders as outbox
-from storage import sponsors
 from storage.crypto import Cipher
 from storage.models import Channel, ConsentDecision, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
@@ -75,7 +75,10 @@ class _Lookups:
         rows = outbox.latest_sent_to_address(session=self._session, address_id=self._address_id)
         return [view for view in (_reminder_view(row) for row in rows) if view is not None]
 
-    def sponsor_invitation(self, code: str) -> str | None:
+    def invitation(self, code: str) -> str | None:
+        if code.startswith("of_"):
+            officer = officers.officer_by_code(session=self._session, code=code)
+            return officer.name if officer else None
         sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
         return sponsor.name if sponsor else None
 
@@ -245,7 +248,11 @@ class Conversations:
                         subject=f"member:{member_id}",
                         now=now,
                     )
-            case BindSponsor(code=code):
+            case AcceptInvitation(code=code) if code.startswith("of_"):
+                officer = officers.bind_officer(session=session, code=code, address_id=address_id)
+                if officer is not None:
+                    action, subject = "officer.bind", officer.id or 0
+            case AcceptInvitation(code=code):
                 sponsor = sponsors.sponsor_by_code(session=session, code=code)
                 if sponsor is not None:  # a new phone of the same sponsor takes over from the old one
                     sponsor.address_id = address_id
@@ -271,7 +278,7 @@ class Conversations:
                 session=session,
                 actor=f"{channel}:{address_id}",
                 action=action,
-                subject=f"{'sponsor' if action.startswith('sponsor') else 'member'}:{subject}",
+                subject=f"{action.split('.')[0] if action.startswith(('sponsor', 'officer')) else 'member'}:{subject}",
                 detail=detail,
                 now=now,
             )

@@ -65,7 +65,7 @@ class FakeLookups:
     def latest_reminders(self) -> Sequence[ReminderView]:
         return self.reminders[-1:]
 
-    def sponsor_invitation(self, code: str) -> str | None:
+    def invitation(self, code: str) -> str | None:
         return self.invitations.get(code)
 
     def is_sponsor(self) -> bool:

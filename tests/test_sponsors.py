@@ -33,9 +33,9 @@ def test_unknown_invitation_is_refused(dialog_config: DialogConfig, regions: Reg
     chat = Chat(dialog_config, regions)
     chat.lookups.invitations["sp_good"] = "Kejaksaan Negeri Soppeng"
     chat.send("/start sp_wrong")
-    assert chat.last.text == t("sponsor.unknown")
+    assert chat.last.text == t("invitation.unknown")
     chat.send("/start sp_good")
-    assert chat.last.text == t("sponsor.bound", name="Kejaksaan Negeri Soppeng")
+    assert chat.last.text == t("invitation.sponsor", name="Kejaksaan Negeri Soppeng")
 
 
 async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: Conversations, cipher: Cipher) -> None:
@@ -56,7 +56,7 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
         session.execute(update(Member).values(sponsor_id=sponsor_id))
         session.commit()
     prosecutor = Person(conversations, "7100")
-    assert prosecutor.say(f"/start {code}")[0].text == t("sponsor.bound", name="Kejaksaan Negeri Soppeng")
+    assert prosecutor.say(f"/start {code}")[0].text == t("invitation.sponsor", name="Kejaksaan Negeri Soppeng")
 
     with Session(engine) as session:
         scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=MORNING)

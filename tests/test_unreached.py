@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, delete, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
+from bot.conversation import Conversations
+from bot.texts import t
 from scheduler.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
 from scheduler.unreached import Reason, unreached
 from storage.crypto import Cipher
-from storage.models import Address, MemberAddress, Reminder
+from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
+from tests.test_conversation_db import Person
 from tests.test_scan import add_member
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
@@ -134,3 +137,22 @@ def test_officers_cover_desa_and_kecamatan_and_bind_once(engine: Engine) -> None
         assert bound is not None
         assert bound.name == "Penyuluh Donri"
         assert village.id != other.id
+
+
+def test_an_officer_binds_their_chat_with_the_invitation_link(conversations: Conversations) -> None:
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    with Session(conversations.engine) as session:
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=[DONRI], now=now)
+        code = officer.invite_code
+        session.commit()
+    first = Person(conversations, "9901")
+    assert first.say(f"/start {code}")[0].text == t("invitation.officer", name="Penyuluh Donri")
+    stranger = Person(conversations, "9902")
+    assert stranger.say(f"/start {code}")[0].text == t("invitation.unknown")  # the code worked once
+    with Session(conversations.engine) as session:
+        bound = session.exec(select(Officer)).one()
+        address = session.get(Address, bound.address_id)
+        audit = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "officer.bind")).one()
+    assert address is not None
+    assert address.external_id == "9901"
+    assert audit.subject == f"officer:{bound.id}"

@@ -143,8 +143,8 @@ class Lookups(Protocol):
         """The reminders of the newest message sent to this chat (several on a family phone)."""
         ...
 
-    def sponsor_invitation(self, code: str) -> str | None:
-        """The name of the sponsor this invitation code belongs to."""
+    def invitation(self, code: str) -> str | None:
+        """The name of whoever this invitation code (sponsor `sp_…`, officer `of_…`) was made for."""
         ...
 
     def is_sponsor(self) -> bool:
@@ -204,7 +204,9 @@ class SetOptOut:
 
 
 @dataclass(frozen=True, slots=True)
-class BindSponsor:
+class AcceptInvitation:
+    """Bind this chat to the sponsor or officer the code was made for."""
+
     code: str
 
 
@@ -221,7 +223,7 @@ Effect = (
     | RecordPayment
     | RequestHelp
     | SetOptOut
-    | BindSponsor
+    | AcceptInvitation
     | UnbindSponsor
 )
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.dialogs.core import (
     MAX_TEXT,
-    BindSponsor,
+    AcceptInvitation,
     Choice,
     Context,
     DeleteMember,
@@ -288,8 +288,8 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
     match incoming.command:
         case "start":
             payload = incoming.text if _PAYLOAD.match(incoming.text) else state.start_payload
-            if incoming.text.startswith("sp_") and _PAYLOAD.match(incoming.text):
-                return _bind_sponsor(state, incoming.text, ctx, out)
+            if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
+                return _accept_invitation(state, incoming.text, ctx, out)
             state = state.model_copy(update={"start_payload": payload})
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
@@ -316,14 +316,18 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return _ask(state, ctx, out, t("command.unknown"))
 
 
-def _bind_sponsor(state: State, code: str, ctx: Context, out: Outcome) -> State:
-    """A sponsor's invitation link: from now on this chat receives the reminders of the members they pay for."""
-    name = ctx.lookups.sponsor_invitation(code)
+INVITATIONS = ("sp_", "of_")  # sponsor, officer
+
+
+def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> State:
+    """An invitation link: a sponsor's chat then receives the reminders of the members they pay for; an officer's
+    chat their daily list."""
+    name = ctx.lookups.invitation(code)
     if name is None:
-        out.say(Reply(t("sponsor.unknown")))
+        out.say(Reply(t("invitation.unknown")))
         return state
-    out.effects.append(BindSponsor(code))
-    out.say(Reply(t("sponsor.bound", name=name)))
+    out.effects.append(AcceptInvitation(code))
+    out.say(Reply(t("invitation.sponsor" if code.startswith("sp_") else "invitation.officer", name=name)))
     return state
 
 
