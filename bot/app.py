@@ -90,7 +90,12 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         resume_after_hours=settings.dialog_resume_after_hours,
     )
     return Conversations(
-        engine=engine, cipher=cipher, regions=sulawesi_selatan(), config=config, zone=ZoneInfo(settings.timezone)
+        engine=engine,
+        cipher=cipher,
+        regions=sulawesi_selatan(),
+        config=config,
+        zone=ZoneInfo(settings.timezone),
+        policy=build_policy(settings),
     )
 
 

@@ -24,6 +24,7 @@ from bot.dialogs.core import (
     Incoming,
     MemberView,
     RecordConsent,
+    RecordFollowUp,
     RecordPayment,
     ReminderView,
     Reply,
@@ -31,18 +32,23 @@ from bot.dialogs.core import (
     SaveMember,
     SetOptOut,
     UnbindSponsor,
+    UnreachedView,
     UpdateMember,
+    ViewedMembers,
 )
 from bot.dialogs.state import EditField, State, Step
-from bot.texts import t
+from bot.texts import short_date, t
 from scheduler.payments import record_payment
-from scheduler.scan import month_of
+from scheduler.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
+from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs, default_tariffs
+from scheduler.unreached import Unreached, unreached
 from storage import members as store
 from storage import officers, sponsors
 from storage import reminders as outbox
 from storage.crypto import Cipher
-from storage.models import Channel, ConsentDecision, Member, PaymentSource, Reminder
+from storage.identity import mask_nik
+from storage.models import Channel, ConsentDecision, FollowUp, FollowUpOutcome, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
@@ -51,10 +57,12 @@ log = logging.getLogger(__name__)
 class _Lookups:
     """The dialog's window on the database, scoped to one address."""
 
-    def __init__(self, session: Session, cipher: Cipher, address_id: int) -> None:
+    def __init__(self, session: Session, service: Conversations, address_id: int, today: date) -> None:
         self._session = session
-        self._cipher = cipher
+        self._service = service
+        self._cipher = service.cipher
         self._address_id = address_id
+        self._today = today
         self._members: list[MemberView] | None = None
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
@@ -82,11 +90,50 @@ class _Lookups:
         sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
         return sponsor.name if sponsor else None
 
+    def officer_name(self) -> str | None:
+        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
+        return found.name if found else None
+
+    def unreached_here(self) -> Sequence[UnreachedView]:
+        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
+        if found is None or found.id is None:
+            return []
+        codes = officers.area_codes(session=self._session, officer_id=found.id)
+        listed = unreached(
+            session=self._session,
+            codes=codes,
+            today=self._today,
+            policy=self._service.policy,
+            tariffs=self._service.tariffs,
+        )
+        return [_unreached_view(item, self._cipher) for item in listed]
+
     def is_sponsor(self) -> bool:
         return sponsors.sponsor_of_address(session=self._session, address_id=self._address_id) is not None
 
     def forget(self) -> None:
         self._members = None
+
+
+def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
+    member, attempt = item.member, item.last_attempt
+    tried = ""
+    if attempt is not None and attempt.sent_at is not None:
+        tried = f"{attempt.stage} {short_date(attempt.sent_at.date())} ({attempt.status})"
+    elif attempt is not None:
+        tried = f"{attempt.stage} ({attempt.status})"
+    return UnreachedView(
+        member_id=member.id or 0,
+        name=member.full_name,
+        desa_code=member.desa_code,
+        phone=member.phone,
+        nik_masked=mask_nik(cipher.decrypt(member.nik_encrypted)),
+        reason=item.reason,
+        days_left=item.days_left,
+        months_due=item.months_due,
+        amount_due=item.amount_due,
+        last_attempt=tried,
+    )
 
 
 def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None:
@@ -115,6 +162,7 @@ class Conversations:
     config: DialogConfig
     zone: ZoneInfo
     tariffs: Tariffs = field(default_factory=default_tariffs)
+    policy: ReminderPolicy = field(default_factory=lambda: ReminderPolicy(stages=parse_stages(DEFAULT_STAGES)))
 
     def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
@@ -158,7 +206,7 @@ class Conversations:
             if channel == Channel.WHATSAPP:
                 store.link_members_by_phone(session=session, address=address, now=now)
             state = self._load(session, address.id)
-            lookups = _Lookups(session, self.cipher, address.id)
+            lookups = _Lookups(session, self, address.id, self.today(now))
             new_state, outcome = dialog.step(state, incoming, self._context(lookups, now))
             for effect in outcome.effects:
                 self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
@@ -264,6 +312,10 @@ class Conversations:
                     sponsor.address_id = None
                     session.add(sponsor)
                     action, subject = "sponsor.unbind", sponsor.id or 0
+            case ViewedMembers(member_ids=member_ids):
+                action, subject, detail = "officer.view", address_id, ",".join(map(str, member_ids))
+            case RecordFollowUp() if (follow := self._follow_up(session, effect, address_id, now)) is not None:
+                action, subject, detail = "officer.outcome", effect.member_id, follow
             case (
                 UpdateMember(member_id=member_id)
                 | DeleteMember(member_id=member_id)
@@ -278,11 +330,37 @@ class Conversations:
                 session=session,
                 actor=f"{channel}:{address_id}",
                 action=action,
-                subject=f"{action.split('.')[0] if action.startswith(('sponsor', 'officer')) else 'member'}:{subject}",
+                subject=f"{_subject_kind(action)}:{subject}",
                 detail=detail,
                 now=now,
             )
         lookups.forget()
+
+    def _follow_up(self, session: Session, effect: RecordFollowUp, address_id: int, now: datetime) -> str | None:
+        """Apply an officer's outcome, if the member lives in that officer's area; returns what was recorded."""
+        officer = officers.officer_of_address(session=session, address_id=address_id)
+        member = session.get(Member, effect.member_id)
+        if officer is None or officer.id is None or member is None or member.id is None:
+            return None
+        if not officers.covers(session=session, officer_id=officer.id, member=member):
+            return None
+        first_unpaid = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
+        session.add(
+            FollowUp(member_id=member.id, officer_id=officer.id, outcome=effect.outcome, at=now,
+                     cycle=cycle_key(first_unpaid) if first_unpaid else None)
+        )  # fmt: skip
+        member.help_requested_at, member.updated_at = None, now
+        if effect.outcome == FollowUpOutcome.PAID and effect.months and first_unpaid is not None:
+            record_payment(session=session, tariffs=self.tariffs, member=member, first=first_unpaid,
+                           months=effect.months, source=PaymentSource.OFFICER, now=now)  # fmt: skip
+        elif effect.outcome in {FollowUpOutcome.MOVED_OR_DIED, FollowUpOutcome.REFUSED}:
+            member.opted_out = True
+            outbox.cancel_pending(session=session, member_id=member.id, before_cycle=999999, reason=effect.outcome)
+        elif effect.outcome == FollowUpOutcome.WRONG_NUMBER and effect.phone:
+            member.phone = effect.phone
+            store.link_phone_address(session=session, member_id=member.id, phone=effect.phone, now=now)
+        session.add(member)
+        return effect.outcome
 
     def _back_to_nik(self, channel: str, external_id: str, now: datetime) -> list[Reply]:
         with Session(self.engine) as session:
@@ -292,8 +370,14 @@ class Conversations:
             draft = state.draft.model_copy(update={"nik": None})
             # Back at the NIK question; once a free NIK is typed the flow returns to its summary or saves the edit.
             state = state.at(Step.NIK, draft=draft, edit_field=EditField.NIK, updated_at=now)
-            lookups = _Lookups(session, self.cipher, address.id)
+            lookups = _Lookups(session, self, address.id, self.today(now))
             reply = dialog.question(state, self._context(lookups, now))
             self._save(session, address.id, state, now)
             session.commit()
         return [Reply(f"{t('invalid.nik_taken')}\n\n{reply.text}", reply.choices)]
+
+
+def _subject_kind(action: str) -> str:
+    """What an audit entry is about: officer and sponsor actions name them, everything else a member."""
+    kind = action.split(".", maxsplit=1)[0]
+    return kind if kind in {"sponsor"} or action in {"officer.bind", "officer.view"} else "member"

@@ -9,19 +9,20 @@ or when they are waiting to be enrolled in BPJS ("belum terdaftar").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session
 
 from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date, open_cycles
-from scheduler.scan import ReminderPolicy, month_of
+from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs
 from storage import unreached as facts
-from storage.models import Member, Reminder, ReminderStatus
+from storage.models import FollowUp, FollowUpOutcome, Member, Reminder, ReminderStatus
 
 NO_ANSWER_AFTER = timedelta(days=7)  # H+7
+CONTACTED_FOR = timedelta(days=7)  # "Sudah dihubungi" takes a member off the list for a week
 
 
 class Reason(StrEnum):
@@ -57,6 +58,8 @@ def unreached(
     ids = [m.id for m in members if m.id is not None]
     reach = facts.channels(session=session, member_ids=ids)
     attempts = facts.latest_reminders(session=session, member_ids=ids)
+    since = datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC)
+    handled = facts.follow_ups(session=session, member_ids=ids, since=since)
     found = []
     for member in members:
         assert member.id is not None
@@ -64,7 +67,7 @@ def unreached(
         in_open_cycle = first_unpaid is not None and earliest <= first_unpaid <= latest
         attempt = attempts.get(member.id)
         reason = _reason(member, in_open_cycle, first_unpaid, reach.get(member.id), attempt, today, policy)
-        if reason is None:
+        if reason is None or _handled(handled.get(member.id, []), first_unpaid, today):
             continue
         days_left = months = amount = None
         if first_unpaid is not None and in_open_cycle:
@@ -104,6 +107,18 @@ def _reason(  # noqa: PLR0917 (private, called once)
         return None
     answered = reach.last_inbound_at is not None and reach.last_inbound_at > this_cycle.sent_at
     return None if answered else Reason.NO_ANSWER
+
+
+def _handled(follow_ups: list[FollowUp], first_unpaid: ContributionMonth | None, today: date) -> bool:
+    """An officer already dealt with this: any outcome for the current cycle; "contacted" only for a week."""
+    cycle = cycle_key(first_unpaid) if first_unpaid is not None else None
+    for follow_up in follow_ups:
+        if follow_up.outcome == FollowUpOutcome.CONTACTED:
+            if follow_up.at.date() >= today - CONTACTED_FOR:
+                return True
+        elif follow_up.cycle == cycle:
+            return True
+    return False
 
 
 def _months_due(first: ContributionMonth, today: date, due_day: int) -> int:

@@ -286,3 +286,22 @@ class OfficerArea(SQLModel, table=True):
 
     officer_id: int = Field(primary_key=True, foreign_key="officer.id", ondelete="CASCADE")
     code: str = Field(primary_key=True, max_length=13, index=True)
+
+
+class FollowUpOutcome(StrEnum):
+    CONTACTED = "contacted"
+    PAID = "paid"
+    WRONG_NUMBER = "wrong_number"
+    MOVED_OR_DIED = "moved_or_died"
+    REFUSED = "refused"
+
+
+class FollowUp(SQLModel, table=True):
+    """What an officer recorded about an unreached member; it takes them off the list for that cycle."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    officer_id: int = Field(foreign_key="officer.id", ondelete="CASCADE")
+    cycle: int | None = None  # the contribution month it concerned (YYYYMM), if any
+    outcome: str = Field(max_length=16)
+    at: datetime = _utc_field()

@@ -62,3 +62,9 @@ def officers_for_desa(*, session: Session, desa_code: str) -> list[Officer]:
             .distinct()
         ).all()
     )
+
+
+def covers(*, session: Session, officer_id: int, member: Member) -> bool:
+    """Whether the member lives in the officer's area (their desa, or its kecamatan)."""
+    codes = set(area_codes(session=session, officer_id=officer_id))
+    return member.desa_code in codes or member.kecamatan_code in codes

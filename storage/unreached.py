@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from storage.models import Address, AddressStatus, Member, MemberAddress, Reminder, ReminderStatus
+from storage.models import Address, AddressStatus, FollowUp, Member, MemberAddress, Reminder, ReminderStatus
 from storage.officers import in_area
 
 
@@ -61,4 +61,14 @@ def latest_reminders(*, session: Session, member_ids: Sequence[int]) -> dict[int
         .order_by(col(Reminder.cycle), col(Reminder.stage_rank))
     ).all():
         found[reminder.member_id] = reminder
+    return found
+
+
+def follow_ups(*, session: Session, member_ids: Sequence[int], since: datetime) -> dict[int, list[FollowUp]]:
+    """Officers' recorded outcomes since `since`, per member."""
+    found: dict[int, list[FollowUp]] = {}
+    for follow_up in session.exec(
+        select(FollowUp).where(col(FollowUp.member_id).in_(member_ids), col(FollowUp.at) >= since)
+    ).all():
+        found.setdefault(follow_up.member_id, []).append(follow_up)
     return found

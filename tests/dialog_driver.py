@@ -19,6 +19,7 @@ from bot.dialogs.core import (
     ReminderView,
     Reply,
     SaveMember,
+    UnreachedView,
     UpdateMember,
 )
 from bot.dialogs.state import State, Step
@@ -51,6 +52,8 @@ class FakeLookups:
         self.reminders: list[ReminderView] = []
         self.invitations: dict[str, str] = {}
         self.sponsor_here = False
+        self.officer: str | None = None
+        self.unreached: list[UnreachedView] = []
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -67,6 +70,12 @@ class FakeLookups:
 
     def invitation(self, code: str) -> str | None:
         return self.invitations.get(code)
+
+    def officer_name(self) -> str | None:
+        return self.officer
+
+    def unreached_here(self) -> Sequence[UnreachedView]:
+        return list(self.unreached)
 
     def is_sponsor(self) -> bool:
         return self.sponsor_here

@@ -20,7 +20,7 @@ def synthetic_fields(index: int, covered_until: date | None, **extra: object) ->
         "birth_date": date(1980, 1, 1),
         "sex": "L",
         "kecamatan_code": "73.12.06",
-        "desa_code": "73.12.06.2001",
+        "desa_code": "73.12.06.2002",
         "occupation": "petani",
         "bpjs_status": "member",
         "covered_until": covered_until,

@@ -8,7 +8,9 @@ from pathlib import Path
 from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
 from bot.texts import catalog, long_date, t
+from scheduler.unreached import Reason
 from storage.identity import NikProblem, PhoneProblem
+from storage.models import FollowUpOutcome
 
 ROOT = Path(__file__).resolve().parents[1]
 # Any quoted dotted name in the code counts as a key it uses (`t("a.b")`, `key = "a.b" if … else "a.c"`).
@@ -36,6 +38,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"ask.pick_member_{flow}" for flow in ("status", "edit", "delete")}
     keys |= {f"calendar.month_{m}" for m in range(1, 13)} | {f"calendar.weekday_{d}" for d in range(1, 8)}
     keys |= {"option.sex.L", "option.sex.P"}
+    keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
+    keys |= {f"officer.reason.{r}" for r in Reason}
     return keys
 
 

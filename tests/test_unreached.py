@@ -53,7 +53,7 @@ def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
         ids["paid_ahead"] = add_member(session, cipher, 9, date(2026, 12, 31)).id
         ids["long_lapsed"] = add_member(session, cipher, 10, date(2026, 7, 31)).id
         ids["elsewhere"] = add_member(session, cipher, 11, date(2026, 11, 30), kecamatan_code="73.12.01",
-                                      desa_code="73.12.01.2001").id  # fmt: skip
+                                      desa_code="73.12.01.2003").id  # fmt: skip
         ids["not_yet"] = add_member(
             session, cipher, 12, date(2026, 11, 30)
         ).id  # reminded, but before H+7? no: see below
@@ -124,7 +124,7 @@ def test_officers_cover_desa_and_kecamatan_and_bind_once(engine: Engine) -> None
             "Penyuluh Donri",
             "Agen PERISAI Pesse",
         ]
-        assert [o.name for o in officers_for_desa(session=session, desa_code="73.12.06.2001")] == ["Penyuluh Donri"]
+        assert [o.name for o in officers_for_desa(session=session, desa_code="73.12.06.2002")] == ["Penyuluh Donri"]
         code = whole.invite_code
         assert code is not None
         assert code.startswith("of_")

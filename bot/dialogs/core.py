@@ -119,6 +119,22 @@ class ReminderView:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreachedView:
+    """One line of an officer's list."""
+
+    member_id: int
+    name: str
+    desa_code: str
+    phone: str | None
+    nik_masked: str
+    reason: str
+    days_left: int | None
+    months_due: int
+    amount_due: int
+    last_attempt: str  # "sent 8 Des", "" when never tried
+
+
+@dataclass(frozen=True, slots=True)
 class DialogConfig:
     service_area: tuple[str, ...]
     data_holder: str
@@ -145,6 +161,14 @@ class Lookups(Protocol):
 
     def invitation(self, code: str) -> str | None:
         """The name of whoever this invitation code (sponsor `sp_…`, officer `of_…`) was made for."""
+        ...
+
+    def officer_name(self) -> str | None:
+        """The officer this chat belongs to, if it is an officer's."""
+        ...
+
+    def unreached_here(self) -> Sequence[UnreachedView]:
+        """The officer's list (empty for anyone else): the only members an officer's buttons may touch."""
         ...
 
     def is_sponsor(self) -> bool:
@@ -215,6 +239,21 @@ class UnbindSponsor:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class ViewedMembers:
+    """An officer saw these members' personal data: every such view is audited."""
+
+    member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFollowUp:
+    member_id: int
+    outcome: str
+    months: int | None = None
+    phone: str | None = None
+
+
 Effect = (
     SaveMember
     | UpdateMember
@@ -224,6 +263,8 @@ Effect = (
     | RequestHelp
     | SetOptOut
     | AcceptInvitation
+    | RecordFollowUp
+    | ViewedMembers
     | UnbindSponsor
 )
 

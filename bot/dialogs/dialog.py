@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.dialogs import officer
 from bot.dialogs.core import (
     MAX_TEXT,
     AcceptInvitation,
@@ -121,6 +122,10 @@ def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
 
 
 def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    if incoming.kind is Kind.CHOICE and officer.is_officer_value(incoming.text):
+        return officer.answer(incoming.text, state, ctx, out)
+    if state.step is Step.OFFICER_NEW_NUMBER and incoming.kind is Kind.TEXT:
+        return officer.new_number(incoming.text, state, ctx, out)
     # Answers to a reminder are bound to that reminder, not to the conversation: they work in the middle of anything.
     asking, state = state.asking_months_for, state.model_copy(update={"asking_months_for": None})
     if incoming.kind is Kind.CHOICE and incoming.text.startswith("rem:"):
@@ -291,6 +296,9 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
                 return _accept_invitation(state, incoming.text, ctx, out)
             state = state.model_copy(update={"start_payload": payload})
+            if state.flow is Flow.NONE and ctx.lookups.officer_name() is not None:
+                officer.show_list(0, ctx, out)
+                return state
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
             if ctx.lookups.members_here():
@@ -301,6 +309,11 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
                 return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
             out.say(Reply(t("command.cancelled")))
             return _reset(state)
+        case "daftar" if ctx.lookups.officer_name() is not None:
+            officer.show_list(0, ctx, out)
+            return state
+        case "daftar":
+            return _begin_registration(state, ctx, out)
         case "ulang":
             return _begin_registration(state, ctx, out, t("command.restarted"))
         case "bantuan" | "help":

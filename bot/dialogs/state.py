@@ -14,6 +14,7 @@ class Flow(StrEnum):
     STATUS = "status"
     EDIT = "edit"
     DELETE = "delete"
+    OFFICER = "officer"
 
 
 class Step(StrEnum):
@@ -35,6 +36,7 @@ class Step(StrEnum):
     EDIT_FIELD = "edit_field"
     AFTER_SAVE = "after_save"
     PICK_MEMBER = "pick_member"
+    OFFICER_NEW_NUMBER = "officer_new_number"
     CONFIRM_DELETE = "confirm_delete"
 
 

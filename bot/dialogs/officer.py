@@ -1,0 +1,118 @@
+"""The officer's side: today's list of unreached members, paged, and one-tap outcomes — pure, like every dialog.
+
+Buttons carry member ids, so every one is checked against the officer's own list: a forged or stale id changes
+nothing, whatever the callback data says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogs.core import Choice, Context, Outcome, RecordFollowUp, Reply, UnreachedView, ViewedMembers
+from bot.dialogs.fields import PERIODS
+from bot.dialogs.state import Flow, State, Step
+from bot.texts import long_date, t
+from storage.identity import format_phone, parse_phone
+from storage.models import FollowUpOutcome
+
+PAGE = 8
+_VALUE = re.compile(r"^(dg|of|oc):(\d{1,12})(?::([a-z_]+))?(?::(\d{1,2}))?$")
+
+
+def rupiah(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def is_officer_value(value: str) -> bool:
+    return value[:3] in {"dg:", "of:", "oc:"}
+
+
+def show_list(page: int, ctx: Context, out: Outcome) -> None:
+    """One page of the officer's list, grouped by desa, most urgent first."""
+    items = list(ctx.lookups.unreached_here())
+    if not items:
+        out.say(Reply(t("officer.list_empty")))
+        return
+    pages = (len(items) - 1) // PAGE + 1
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * PAGE : (page + 1) * PAGE]
+    lines = [t("officer.list_header", day=long_date(ctx.today), count=len(items), page=page + 1, pages=pages)]
+    desa = None
+    for number, item in enumerate(shown, start=page * PAGE + 1):
+        if item.desa_code != desa:
+            desa = item.desa_code
+            lines.append(f"\n{t('officer.desa', desa=ctx.regions.name(desa))}")
+        lines.append(line(number, item))
+    out.effects.append(ViewedMembers(tuple(item.member_id for item in shown)))
+    choices = [Choice(t("officer.button_act", number=n, name=i.name), f"of:{i.member_id}") for n, i in
+               enumerate(shown, start=page * PAGE + 1)]  # fmt: skip
+    if page > 0:
+        choices.append(Choice(t("option.nav.prev"), f"dg:{page - 1}"))
+    if page < pages - 1:
+        choices.append(Choice(t("option.nav.next"), f"dg:{page + 1}"))
+    out.say(Reply("\n".join(lines), tuple(choices)))
+
+
+def line(number: int, item: UnreachedView) -> str:
+    phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
+    arrears = (
+        t("officer.arrears", months=item.months_due, amount=rupiah(item.amount_due), days=item.days_left)
+        if item.days_left is not None
+        else ""
+    )
+    attempt = item.last_attempt or t("officer.never_tried")
+    return t("officer.line", number=number, name=item.name, phone=phone, nik=item.nik_masked, arrears=arrears,
+             reason=t(f"officer.reason.{item.reason}"), attempt=attempt).replace("  ", " ")  # fmt: skip
+
+
+def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
+    """A button of the list: a page, a member's outcome menu, or an outcome."""
+    match = _VALUE.match(value)
+    if match is None or ctx.lookups.officer_name() is None:
+        out.say(Reply(t("invalid.stale_choice")))
+        return state
+    kind, number, outcome, months = match.group(1), int(match.group(2)), match.group(3), match.group(4)
+    if kind == "dg":
+        show_list(number, ctx, out)
+        return state
+    item = next((i for i in ctx.lookups.unreached_here() if i.member_id == number), None)
+    if item is None:  # not on this officer's list (another area, or already dealt with)
+        out.say(Reply(t("officer.not_yours")))
+        return state
+    if kind == "of":
+        out.say(Reply(t("officer.what_happened", name=item.name), _outcomes(item.member_id)))
+        return state
+    if outcome == FollowUpOutcome.PAID and months is None:
+        choices = tuple(
+            Choice(t("option.period", months=m), f"oc:{item.member_id}:paid:{m}", key=str(m)) for m in PERIODS
+        )
+        out.say(Reply(t("officer.how_many", name=item.name), choices))
+        return state
+    if outcome == FollowUpOutcome.WRONG_NUMBER:
+        out.say(Reply(t("officer.new_number", name=item.name)))
+        return state.at(Step.OFFICER_NEW_NUMBER, flow=Flow.OFFICER, member_id=item.member_id)
+    if outcome not in set(FollowUpOutcome) or (months is not None and int(months) not in PERIODS):
+        out.say(Reply(t("invalid.stale_choice")))
+        return state
+    out.effects.append(RecordFollowUp(item.member_id, outcome, int(months) if months else None))
+    out.say(Reply(t(f"officer.done.{outcome}", name=item.name)))
+    return state
+
+
+def new_number(text: str, state: State, ctx: Context, out: Outcome) -> State:
+    """The typed new number after "Nomor salah"."""
+    item = next((i for i in ctx.lookups.unreached_here() if i.member_id == state.member_id), None)
+    if item is None:
+        out.say(Reply(t("officer.not_yours")))
+        return State(start_payload=state.start_payload)
+    phone = parse_phone(text)
+    if not phone.startswith("+"):
+        out.say(Reply(f"{t(f'invalid.phone_{phone}')}\n\n{t('officer.new_number', name=item.name)}"))
+        return state
+    out.effects.append(RecordFollowUp(item.member_id, FollowUpOutcome.WRONG_NUMBER, phone=phone))
+    out.say(Reply(t("officer.done.wrong_number", name=item.name, phone=format_phone(phone))))
+    return State(start_payload=state.start_payload)
+
+
+def _outcomes(member_id: int) -> tuple[Choice, ...]:
+    return tuple(Choice(t(f"officer.outcome.{o}"), f"oc:{member_id}:{o}") for o in FollowUpOutcome)

@@ -1,0 +1,116 @@
+"""An officer's list and one-tap outcomes through the conversation service, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from bot.conversation import Conversations
+from bot.dialogs.core import Incoming
+from bot.texts import t
+from storage.crypto import Cipher
+from storage.models import Address, AuditEntry, FollowUp, Member, MemberAddress, Payment
+from storage.officers import create_officer
+from tests.test_conversation_db import Person
+from tests.test_scan import add_member
+
+NOW = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)  # 22 December 2026, H+7 of December
+
+
+def setting(conversations: Conversations, cipher: Cipher) -> tuple[Person, dict[str, int]]:
+    with Session(conversations.engine) as session:
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=NOW)
+        code = officer.invite_code
+        ids = {
+            "blocked": add_member(session, cipher, 1, date(2026, 10, 31)).id or 0,
+            "no_channel": add_member(session, cipher, 2, date(2026, 11, 30)).id or 0,
+            "elsewhere": add_member(
+                session, cipher, 3, date(2026, 11, 30), kecamatan_code="73.12.01", desa_code="73.12.01.2003"
+            ).id
+            or 0,
+        }
+        session.execute(update(Address).where(col(Address.external_id) == "s1").values(status="unreachable"))
+        unlinked = [ids["no_channel"], ids["elsewhere"]]
+        session.execute(delete(MemberAddress).where(col(MemberAddress.member_id).in_(unlinked)))
+        session.commit()
+    desk = Person(conversations, "officer-1")
+    desk.now = NOW
+    desk.say(f"/start {code}")
+    return desk, ids
+
+
+def test_the_list_and_each_outcome(conversations: Conversations, cipher: Cipher) -> None:
+    desk, ids = setting(conversations, cipher)
+    listing = desk.say("/daftar")[0]
+    assert "2 orang" in listing.text
+    assert "Desa Donri Donri" in listing.text
+    assert listing.text.index("Peserta 1") < listing.text.index("Peserta 2")  # lapses first, listed first
+    assert "NIK 7312********9001" in listing.text
+    assert t("officer.reason.blocked") in listing.text
+    assert "Tunggakan 2 bulan (Rp16.800), nonaktif dalam 25 hari" in listing.text
+    assert "Peserta 3" not in listing.text  # another kecamatan
+    assert [c.label for c in listing.choices] == ["1. Peserta 1", "2. Peserta 2"]
+
+    desk.tap("1. Peserta 1")
+    assert desk.replies[0].text == t("officer.what_happened", name="Peserta 1")
+    desk.tap("Sudah bayar")
+    desk.tap("3 bulan")
+    assert desk.replies[0].text == t("officer.done.paid", name="Peserta 1")
+
+    desk.replies = [listing]
+    desk.tap("2. Peserta 2")
+    desk.tap("Nomor salah / ganti nomor")
+    assert desk.say("0411 123456")[0].text.startswith(t("invalid.phone_not_mobile"))  # a landline: asked again
+    assert desk.say("0812-0000-7777")[0].text == t(
+        "officer.done.wrong_number", name="Peserta 2", phone="+62 812-0000-7777"
+    )
+
+    with Session(conversations.engine) as session:
+        paid = session.get(Member, ids["blocked"])
+        moved = session.get(Member, ids["no_channel"])
+        payment = session.exec(select(Payment)).one()
+        outcomes = sorted(session.exec(select(FollowUp.outcome)).all())
+        views = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "officer.view")).all()
+        new_address = session.exec(select(Address).where(col(Address.external_id) == "+6281200007777")).one()
+    assert paid is not None
+    assert moved is not None
+    assert paid.covered_until == date(2027, 1, 31)  # November, December, January
+    assert (payment.source, payment.verified, payment.months) == ("officer", True, 3)
+    assert moved.phone == "+6281200007777"
+    assert new_address.channel == "whatsapp"
+    assert outcomes == ["paid", "wrong_number"]
+    assert len(views) == 1
+    assert views[0].detail == f"{ids['blocked']},{ids['no_channel']}"
+    assert desk.say("/daftar")[0].text == t("officer.list_empty")  # both dealt with: off the list
+
+
+def test_forged_buttons_touch_nothing(conversations: Conversations, cipher: Cipher) -> None:
+    desk, ids = setting(conversations, cipher)
+    desk.say("/daftar")
+    for forged in (
+        f"oc:{ids['elsewhere']}:refused",
+        f"of:{ids['elsewhere']}",
+        "oc:999999:paid:3",
+        f"oc:{ids['blocked']}:bogus",
+    ):
+        reply = desk.say(Incoming.choice(forged))[0].text
+        assert reply in {t("officer.not_yours"), t("invalid.stale_choice")}
+    stranger = Person(conversations, "not-an-officer")
+    assert stranger.say(Incoming.choice(f"oc:{ids['blocked']}:refused"))[0].text.startswith(t("invalid.stale_choice"))
+    with Session(conversations.engine) as session:
+        assert session.exec(select(FollowUp)).all() == []
+        assert all(not m.opted_out for m in session.exec(select(Member)).all())
+
+
+def test_moved_or_refused_stop_the_reminders(conversations: Conversations, cipher: Cipher) -> None:
+    desk, ids = setting(conversations, cipher)
+    desk.say("/daftar")
+    desk.say(Incoming.choice(f"oc:{ids['blocked']}:moved_or_died"))
+    desk.say(Incoming.choice(f"oc:{ids['no_channel']}:contacted"))
+    with Session(conversations.engine) as session:
+        member = session.get(Member, ids["blocked"])
+        assert member is not None
+        assert member.opted_out
+    assert desk.say("/daftar")[0].text == t("officer.list_empty")
