@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dialogs.core import Choice, ReminderView, Reply, Template
 from bot.dialogs.dialog import reminder_choices
-from bot.texts import long_date, month_year, t
+from bot.texts import long_date, month_year, rupiah, t
 from scheduler.dispatch import Batch
 from scheduler.payments import member_cost
-from scheduler.rules import ContributionMonth, lapse_date
+from scheduler.rules import ContributionMonth, lapse_date, months_due
 from scheduler.scan import ReminderPolicy, month_of
 from scheduler.tariffs import Tariffs
 from storage.crypto import Cipher
 from storage.identity import mask_nik
 from storage.models import Member, Reminder
-
-
-def rupiah(amount: int) -> str:
-    """`Rp16.800`: Indonesian thousands separators."""
-    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +65,7 @@ class ReminderRenderer:
         """What is due now: the cycle's month before its deadline, every month already due after it."""
         month = month_of(reminder.cycle)
         today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
-        return self.cost(member, month, months_due(month, today, self.policy.due_day))
+        return self.cost(member, month, max(months_due(month, today, self.policy.due_day), 1))
 
     def _paragraph(self, reminder: Reminder, member: Member, batch: Batch) -> str:
         month = month_of(reminder.cycle)
@@ -99,13 +94,5 @@ class ReminderRenderer:
         if today >= lapses:
             return t("reminder.lapsed", **names)
         key = "reminder.lapse_soon" if lapses - today <= timedelta(days=14) else "reminder.overdue"
-        months = months_due(month, today, self.policy.due_day)
+        months = max(months_due(month, today, self.policy.due_day), 1)
         return t(key, months=months, owed=rupiah(self.owed(reminder, member, batch)), **names)
-
-
-def months_due(first: ContributionMonth, today: date, due_day: int) -> int:
-    """Unpaid months whose due date has passed, from `first` on (at least the first one)."""
-    count, month = 0, first
-    while month.due_date(due_day) < today:
-        count, month = count + 1, month.plus(1)
-    return max(count, 1)

@@ -210,3 +210,11 @@ def open_cycles(
     while lapse_date(earliest.plus(-1), due_day, lapse_after) >= today - timedelta(days=lapsed_within):
         earliest = earliest.plus(-1)
     return earliest, latest
+
+
+def months_due(first: ContributionMonth, today: date, due_day: int = 15) -> int:
+    """How many months from `first` on are due by `today` (a month due today counts)."""
+    count, month = 0, first
+    while month.due_date(due_day) <= today:
+        count, month = count + 1, month.plus(1)
+    return count

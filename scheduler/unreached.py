@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from scheduler.payments import member_cost
-from scheduler.rules import ContributionMonth, lapse_date, open_cycles
+from scheduler.rules import ContributionMonth, lapse_date, months_due, open_cycles
 from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs
 from storage import unreached as facts
@@ -72,7 +72,7 @@ def unreached(
         days_left = months = amount = None
         if first_unpaid is not None and in_open_cycle:
             days_left = (lapse_date(first_unpaid, policy.due_day, policy.lapse_after) - today).days
-            months = _months_due(first_unpaid, today, policy.due_day)
+            months = months_due(first_unpaid, today, policy.due_day)
             amount = member_cost(tariffs, member, first_unpaid, months) if months else 0
         found.append(Unreached(member, reason, days_left, months or 0, amount or 0, attempt))
     found.sort(key=lambda u: (u.days_left is None, u.days_left or 0, u.member.desa_code, u.member.full_name))
@@ -119,11 +119,3 @@ def _handled(follow_ups: list[FollowUp], first_unpaid: ContributionMonth | None,
         elif follow_up.cycle == cycle:
             return True
     return False
-
-
-def _months_due(first: ContributionMonth, today: date, due_day: int) -> int:
-    """Months already due from `first` on (0 while the first one is not yet due)."""
-    count, month = 0, first
-    while month.due_date(due_day) <= today:
-        count, month = count + 1, month.plus(1)
-    return count

@@ -11,16 +11,12 @@ import re
 from bot.dialogs.core import Choice, Context, Outcome, RecordFollowUp, Reply, UnreachedView, ViewedMembers
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
-from bot.texts import long_date, t
+from bot.texts import long_date, rupiah, t
 from storage.identity import format_phone, parse_phone
 from storage.models import FollowUpOutcome
 
 PAGE = 8
 _VALUE = re.compile(r"^(dg|of|oc):(\d{1,12})(?::([a-z_]+))?(?::(\d{1,2}))?$")
-
-
-def rupiah(amount: int) -> str:
-    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 def is_officer_value(value: str) -> bool:

@@ -54,3 +54,8 @@ def short_date(day: date) -> str:
 
 def month_year(year: int, month: int) -> str:
     return f"{month_name(month)} {year}"
+
+
+def rupiah(amount: int) -> str:
+    """`Rp16.800`: Indonesian thousands separators."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
