@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSend
 from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
+from bot.digest import send_digests
 from bot.reminders import ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
@@ -129,8 +131,9 @@ def local_today(settings: Settings) -> date:
     return utc_now().astimezone(ZoneInfo(settings.timezone)).date()
 
 
-def start_jobs(settings: Settings, engine: Engine, dispatcher: Dispatcher[Reply]) -> AsyncIOScheduler:
-    """The scheduler on the running event loop: scan, dispatch, lapses."""
+def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dispatcher[Reply]) -> AsyncIOScheduler:
+    """The scheduler on the running event loop: scan, dispatch, lapses, officers' digests."""
+    engine = conversations.engine
     policy, zones = build_policy(settings), area_zones(settings)
 
     async def on_scan() -> None:
@@ -143,6 +146,12 @@ def start_jobs(settings: Settings, engine: Engine, dispatcher: Dispatcher[Reply]
     async def on_lapses() -> None:
         await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=local_today(settings))
 
+    async def on_digests() -> None:
+        stats = await send_digests(
+            conversations=conversations, senders=dispatcher.senders, today=local_today(settings), now=utc_now()
+        )
+        log.info("digests: %s", stats)
+
     scheduler = build_scheduler(
         zone=ZoneInfo(settings.timezone),
         scan_at=time.fromisoformat(settings.scan_at),
@@ -152,6 +161,9 @@ def start_jobs(settings: Settings, engine: Engine, dispatcher: Dispatcher[Reply]
         on_lapses=on_lapses,
         now=utc_now(),
     )
+    digest_at = time.fromisoformat(settings.digest_at)
+    trigger = CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=ZoneInfo(settings.timezone))
+    scheduler.add_job(on_digests, trigger, id="digests")
     scheduler.start()
     return scheduler
 
@@ -218,7 +230,9 @@ async def serve(settings: Settings) -> None:
                 assert application.updater is not None
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 log.info("polling Telegram for updates")
-        scheduler = start_jobs(settings, engine, build_dispatcher(settings, engine, conversations.cipher, senders))
+        scheduler = start_jobs(
+            settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
+        )
         server_task = None
         if len(routes) > 1:
             server = uvicorn.Server(

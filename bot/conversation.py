@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from bot.dialogs.core import (
     Effect,
     Incoming,
     MemberView,
+    Outcome,
     RecordConsent,
     RecordFollowUp,
     RecordPayment,
@@ -211,6 +212,21 @@ class Conversations:
             for effect in outcome.effects:
                 self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
             self._save(session, address.id, new_state, now)
+            session.commit()
+        return outcome.replies
+
+    def run_for(
+        self, channel: str, external_id: str, task: Callable[[Context, Outcome], object], now: datetime
+    ) -> list[Reply]:
+        """Run a pure dialog function for one chat outside a conversation (a digest), applying its effects."""
+        with Session(self.engine) as session:
+            address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
+            assert address.id is not None
+            lookups = _Lookups(session, self, address.id, self.today(now))
+            outcome = Outcome()
+            task(self._context(lookups, now), outcome)
+            for effect in outcome.effects:
+                self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
             session.commit()
         return outcome.replies
 

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     send_window: str = "08:00-20:00"
     quiet_periods: str = "Jum 11:30-13:30"
     scan_at: str = "06:00"
+    digest_at: str = "07:00"
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
     payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
         if not start < end:
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
+        time.fromisoformat(self.digest_at)
         parse_quiet_periods(self.quiet_periods)
         _ = self.templates
         if self.twilio_enabled and not self.twilio_public_url:

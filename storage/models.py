@@ -305,3 +305,11 @@ class FollowUp(SQLModel, table=True):
     cycle: int | None = None  # the contribution month it concerned (YYYYMM), if any
     outcome: str = Field(max_length=16)
     at: datetime = _utc_field()
+
+
+class OfficerDigest(SQLModel, table=True):
+    """Digests already sent: one per officer per day, whatever restarts or how many processes."""
+
+    officer_id: int = Field(primary_key=True, foreign_key="officer.id", ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    items: int = 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
-from storage.models import Member, Officer, OfficerArea
+from storage.db import upsert_insert
+from storage.models import Address, AddressStatus, Member, Officer, OfficerArea, OfficerDigest
 
 
 def create_officer(*, session: Session, name: str, phone: str | None, codes: Iterable[str], now: datetime) -> Officer:
@@ -68,3 +69,23 @@ def covers(*, session: Session, officer_id: int, member: Member) -> bool:
     """Whether the member lives in the officer's area (their desa, or its kecamatan)."""
     codes = set(area_codes(session=session, officer_id=officer_id))
     return member.desa_code in codes or member.kecamatan_code in codes
+
+
+def officers_to_brief(*, session: Session) -> list[tuple[Officer, Address]]:
+    """Active officers whose chat is bound and reachable."""
+    return [
+        (officer, address)
+        for officer, address in session.exec(
+            select(Officer, Address)
+            .join(Address, col(Address.id) == col(Officer.address_id))
+            .where(col(Officer.active), col(Address.status) == AddressStatus.ACTIVE)
+            .order_by(col(Officer.id))
+        ).all()
+    ]
+
+
+def claim_digest(*, session: Session, officer_id: int, day: date) -> bool:
+    """Reserve today's digest for this officer; False when it was already sent (or is being sent elsewhere)."""
+    statement = upsert_insert(session)(OfficerDigest).values(officer_id=officer_id, day=day, items=0)
+    result = session.connection().execute(statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True))
+    return bool(result.rowcount)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-from bot.dialogs.core import Choice, Context, Outcome, RecordFollowUp, Reply, UnreachedView, ViewedMembers
+from bot.dialogs.core import (
+    Choice,
+    Context,
+    Outcome,
+    RecordFollowUp,
+    Reply,
+    Template,
+    UnreachedView,
+    ViewedMembers,
+)
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, rupiah, t
@@ -112,3 +121,17 @@ def new_number(text: str, state: State, ctx: Context, out: Outcome) -> State:
 
 def _outcomes(member_id: int) -> tuple[Choice, ...]:
     return tuple(Choice(t(f"officer.outcome.{o}"), f"oc:{member_id}:{o}") for o in FollowUpOutcome)
+
+
+def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
+    """The morning digest: the first page of the list; nothing when it is empty, except a weekly all-clear.
+    Returns how many members are on the list."""
+    items = ctx.lookups.unreached_here()
+    if items:
+        show_list(0, ctx, out)
+        name = ctx.lookups.officer_name() or ""
+        first = out.replies[-1]
+        out.replies[-1] = Reply(first.text, first.choices, template=Template("officer_digest", (name, str(len(items)))))
+    elif weekly_all_clear:
+        out.say(Reply(t("officer.all_clear")))
+    return len(items)

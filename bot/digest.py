@@ -1,0 +1,83 @@
+"""The officers' morning digest: each bound officer gets the first page of their list, once a day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+
+from sqlmodel import Session
+
+from bot.conversation import Conversations
+from bot.dialogs import officer as officer_dialog
+from bot.dialogs.core import Context, Outcome, Reply
+from scheduler.dispatch import Sender, Sent
+from storage import officers
+from storage.reminders import Target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DigestStats:
+    officers: int = 0
+    sent: int = 0
+    empty: int = 0
+    already: int = 0
+    failed: int = 0
+
+
+async def send_digests(
+    *, conversations: Conversations, senders: Mapping[str, Sender[Reply]], today: date, now: datetime
+) -> DigestStats:
+    """Send today's digests; an officer already briefed today (by this or another process) is skipped."""
+    stats = DigestStats()
+    briefed = await asyncio.to_thread(_officers, conversations)
+    for officer_id, channel, external_id, target in briefed:
+        stats.officers += 1
+        sender = senders.get(channel)
+        if sender is None or not await asyncio.to_thread(_claim, conversations, officer_id, today):
+            stats.already += 1
+            continue
+        task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
+        replies = await asyncio.to_thread(conversations.run_for, channel, external_id, task, now)
+        if not replies:
+            stats.empty += 1
+            continue
+        for reply in replies:
+            result = await sender.send(target, reply)
+            if isinstance(result, Sent):
+                stats.sent += 1
+            else:
+                stats.failed += 1
+                log.warning("digest for officer %s not delivered: %s", officer_id, result)
+    return stats
+
+
+def _digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> None:
+    officer_dialog.digest(ctx, out, weekly_all_clear=weekly_all_clear)
+
+
+def _officers(conversations: Conversations) -> list[tuple[int, str, str, Target]]:
+    with Session(conversations.engine) as session:
+        return [
+            (
+                officer.id or 0,
+                address.channel,
+                address.external_id,
+                Target(
+                    address.id or 0, address.channel, address.external_id, None, last_inbound_at=address.last_inbound_at
+                ),
+            )
+            for officer, address in officers.officers_to_brief(session=session)
+        ]
+
+
+def _claim(conversations: Conversations, officer_id: int, today: date) -> bool:
+    with Session(conversations.engine) as session:
+        claimed = officers.claim_digest(session=session, officer_id=officer_id, day=today)
+        session.commit()
+    return claimed
