@@ -1,4 +1,4 @@
-"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why."""
+"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why, officer-add."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from bot.why import find_members, timeline
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
 from storage.db import make_engine, migrate
+from storage.identity import parse_phone
+from storage.officers import create_officer
 from storage.regions import sulawesi_selatan
 
 
@@ -47,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     dispatch.add_argument("--print", action="store_true", help="development: print instead of sending")
     why = commands.add_parser("why", help="a member's reminder timeline")
     why.add_argument("who", help="NIK, KPJ or phone number")
+    officer = commands.add_parser("officer-add", help="create an officer and print their invitation link")
+    officer.add_argument("--name", required=True)
+    officer.add_argument("--phone", default=None)
+    officer.add_argument(
+        "--area", required=True, help="kecamatan and/or desa codes, comma-separated (73.12.06,73.12.01.2003)"
+    )
+    officer.add_argument("--bot", default="sipakainge_bot", help="the Telegram bot's username, for the deep link")
     demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
@@ -78,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_dispatch(settings, printing=args.print))
         case "why":
             return _why(settings, args.who)
+        case "officer-add":
+            return _officer_add(settings, args.name, args.phone, args.area, args.bot)
         case "chat":
             engine = app.build_engine(settings)
             conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
@@ -123,6 +134,28 @@ async def _dispatch(settings: Settings, *, printing: bool) -> int:
         f"claimed {stats.claimed}, sent {stats.sent} in {stats.messages} messages, retried {stats.retried}, "
         f"failed {stats.failed}, unreachable {stats.unreachable}, deferred {stats.deferred}, expired {stats.expired}"
     )
+    return 0
+
+
+def _officer_add(settings: Settings, name: str, phone: str | None, area: str, bot: str) -> int:
+    regions = sulawesi_selatan()
+    codes = [code.strip() for code in area.split(",") if code.strip()]
+    unknown = [code for code in codes if (region := regions.get(code)) is None or region.level not in (3, 4)]
+    if not codes or unknown:
+        print(f"unknown kecamatan/desa codes: {', '.join(unknown) or '(none given)'}")
+        return 2
+    number = parse_phone(phone) if phone else None
+    if number is not None and not number.startswith("+"):
+        print("the phone number is not an Indonesian mobile number")
+        return 2
+    engine = app.build_engine(settings)
+    with Session(engine) as session:
+        officer = create_officer(session=session, name=name, phone=number, codes=codes, now=app.utc_now())
+        code = officer.invite_code
+        session.commit()
+    print(f"officer {name}: {', '.join(regions.name(c) for c in codes)}")
+    print(f"Telegram: https://t.me/{bot}?start={code}")
+    print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
     return 0
 
 

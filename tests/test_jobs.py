@@ -104,3 +104,14 @@ def test_operations_commands(
     assert main(["why", "0812-9999-0000"]) == 1
     with pytest.raises(SystemExit, match="TELEGRAM_BOT_TOKEN"):
         main(["dispatch", "--once"])
+
+
+def test_officer_add(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ops.db'}")
+    assert main(["officer-add", "--name", "Penyuluh Donri", "--area", "73.12.06,73.12.01.2003"]) == 0
+    out = capsys.readouterr().out
+    assert "Donri-Donri, Gattareng" in out
+    assert "https://t.me/sipakainge_bot?start=of_" in out
+    assert main(["officer-add", "--name", "X", "--area", "73.99.99"]) == 2
+    assert main(["officer-add", "--name", "X", "--area", "73.12.06", "--phone", "0411 123456"]) == 2
