@@ -254,20 +254,22 @@ class Conversations:
                     version=self.config.consent_version,
                     now=now,
                 )
-            case SaveMember(fields=fields):
+            case SaveMember(fields=fields, on_behalf=on_behalf):
+                # Registered door to door by an officer: reachable at their own number, never at the officer's chat.
+                behalf = on_behalf and officers.officer_of_address(session=session, address_id=address_id) is not None
                 member = store.create_member(
                     session=session,
                     cipher=self.cipher,
                     nik=str(fields["nik"]),
                     fields=fields,
-                    address_id=address_id,
+                    address_id=None if behalf else address_id,
                     now=now,
                 )
                 assert member.id is not None
                 store.link_consent(session=session, address_id=address_id, member_id=member.id)
                 if member.phone:
                     store.link_phone_address(session=session, member_id=member.id, phone=member.phone, now=now)
-                action, subject = "member.register", member.id
+                action, subject = ("member.register_by_officer" if behalf else "member.register"), member.id
             case UpdateMember(member_id=member_id, fields=fields) if member_id in owned:
                 row = session.get(Member, member_id)
                 assert row is not None

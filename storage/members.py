@@ -92,7 +92,7 @@ def create_member(
     cipher: Cipher,
     nik: str,
     fields: Mapping[str, object],
-    address_id: int,
+    address_id: int | None,
     now: datetime,
 ) -> Member:
     values = {key: value for key, value in fields.items() if key in MEMBER_COLUMNS}
@@ -103,7 +103,8 @@ def create_member(
     session.add(member)
     session.flush()
     assert member.id is not None
-    session.add(MemberAddress(member_id=member.id, address_id=address_id, created_at=now))
+    if address_id is not None:  # an officer's door-to-door registration is not linked to the officer's chat
+        session.add(MemberAddress(member_id=member.id, address_id=address_id, created_at=now))
     return member
 
 

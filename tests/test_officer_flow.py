@@ -13,6 +13,7 @@ from bot.texts import t
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Member, MemberAddress, Payment
 from storage.officers import create_officer
+from tests.dialog_driver import HAPPY_PATH
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member
 
@@ -114,3 +115,26 @@ def test_moved_or_refused_stop_the_reminders(conversations: Conversations, ciphe
         assert member is not None
         assert member.opted_out
     assert desk.say("/daftar")[0].text == t("officer.list_empty")
+
+
+def test_an_officer_registers_a_member_door_to_door(conversations: Conversations, cipher: Cipher) -> None:
+    desk, _ = setting(conversations, cipher)
+    assert desk.say("/peserta_baru")[0].text.startswith(t("officer.register_on_behalf"))
+    for _, answer in HAPPY_PATH:
+        desk.say(answer)
+    desk.tap("Benar, simpan")
+    desk.tap("Selesai")
+    with Session(conversations.engine) as session:
+        member = session.exec(select(Member).where(col(Member.full_name) == "La Baco")).one()
+        reachable = session.exec(
+            select(Address.channel, Address.external_id)
+            .join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
+            .where(col(MemberAddress.member_id) == member.id)
+        ).all()
+        audit = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "member.register_by_officer")).one()
+    assert reachable == [("whatsapp", "+6281200001234")]  # the member's own number, not the officer's chat
+    with Session(conversations.engine) as session:
+        officer_chat = session.exec(select(Address).where(col(Address.external_id) == "officer-1")).one()
+    assert audit.actor == f"telegram:{officer_chat.id}"
+    assert audit.subject == f"member:{member.id}"
+    assert desk.say("/status")[0].text.startswith(t("status.none"))  # the officer's chat holds no members

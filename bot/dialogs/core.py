@@ -191,6 +191,7 @@ class Context:
 @dataclass(frozen=True, slots=True)
 class SaveMember:
     fields: dict[str, object]
+    on_behalf: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -309,6 +309,8 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
                 return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
             out.say(Reply(t("command.cancelled")))
             return _reset(state)
+        case "peserta_baru" if ctx.lookups.officer_name() is not None:
+            return _begin_registration(state, ctx, out, t("officer.register_on_behalf"), on_behalf=True)
         case "daftar" if ctx.lookups.officer_name() is not None:
             officer.show_list(0, ctx, out)
             return state
@@ -348,8 +350,10 @@ def _reset(state: State) -> State:
     return State(start_payload=state.start_payload, updated_at=state.updated_at)
 
 
-def _begin_registration(state: State, ctx: Context, out: Outcome, prefix: str = "") -> State:
-    fresh = State(flow=Flow.REGISTER, step=Step.CONSENT, start_payload=state.start_payload)
+def _begin_registration(
+    state: State, ctx: Context, out: Outcome, prefix: str = "", *, on_behalf: bool = False
+) -> State:
+    fresh = State(flow=Flow.REGISTER, step=Step.CONSENT, start_payload=state.start_payload, on_behalf=on_behalf)
     return _ask(fresh, ctx, out, prefix)
 
 
@@ -416,7 +420,7 @@ def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
             out.say(Reply(t("consent.refused")))
             return _reset(state)
         case "summary", "ok":
-            out.effects.append(SaveMember(member_fields(state.draft, ctx)))
+            out.effects.append(SaveMember(member_fields(state.draft, ctx), on_behalf=state.on_behalf))
             return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft))
         case "summary", "change":
             return _ask(state.at(Step.EDIT_FIELD), ctx, out)
@@ -429,7 +433,7 @@ def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
             field = EditField(name)
             return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
         case "after", "another":
-            return _begin_registration(state, ctx, out)
+            return _begin_registration(state, ctx, out, on_behalf=state.on_behalf)
         case "after", _:
             out.say(Reply(t("after_save.done")))
             return _reset(state)

@@ -83,6 +83,7 @@ class State(BaseModel):
     page: int = 0
     candidates: list[str] = Field(default_factory=list)
     start_payload: str | None = None
+    on_behalf: bool = False  # an officer registering someone door to door: not linked to the officer's chat
     asking_months_for: int | None = None  # a reminder whose "how many months?" awaits a typed answer
     updated_at: datetime | None = None
 
