@@ -48,7 +48,7 @@ from storage import members as store
 from storage import officers, sponsors
 from storage import reminders as outbox
 from storage.crypto import Cipher
-from storage.identity import mask_nik
+from storage.identity import Nik, mask_nik, parse_kpj, parse_nik
 from storage.models import Channel, ConsentDecision, FollowUp, FollowUpOutcome, Member, PaymentSource, Reminder
 from storage.regions import RegionIndex
 
@@ -108,6 +108,29 @@ class _Lookups:
             tariffs=self._service.tariffs,
         )
         return [_unreached_view(item, self._cipher) for item in listed]
+
+    def _officer_codes(self) -> list[str]:
+        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
+        return officers.area_codes(session=self._session, officer_id=found.id) if found and found.id else []
+
+    def search_area(self, query: str) -> Sequence[MemberView]:
+        codes = self._officer_codes()
+        if not codes:
+            return []
+        nik = parse_nik(query, regions=self._service.regions, today=self._today)
+        rows = officers.search_area(
+            session=self._session,
+            codes=codes,
+            nik_hash=self._cipher.lookup_hash(nik.value) if isinstance(nik, Nik) else None,
+            kpj=parse_kpj(query),
+            name="" if query.strip().isdigit() else query.strip(),
+        )
+        return [member_view(row, self._cipher) for row in rows]
+
+    def area_members(self) -> Sequence[MemberView]:
+        codes = self._officer_codes()
+        rows = officers.members_in_area(session=self._session, codes=codes) if codes else []
+        return [member_view(row, self._cipher) for row in rows]
 
     def is_sponsor(self) -> bool:
         return sponsors.sponsor_of_address(session=self._session, address_id=self._address_id) is not None

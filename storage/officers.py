@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from storage.db import upsert_insert
@@ -89,3 +89,25 @@ def claim_digest(*, session: Session, officer_id: int, day: date) -> bool:
     statement = upsert_insert(session)(OfficerDigest).values(officer_id=officer_id, day=day, items=0)
     result = session.connection().execute(statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True))
     return bool(result.rowcount)
+
+
+def members_in_area(*, session: Session, codes: Iterable[str]) -> Sequence[Member]:
+    return session.exec(select(Member).where(in_area(codes)).order_by(col(Member.full_name))).all()
+
+
+def search_area(
+    *, session: Session, codes: Iterable[str], nik_hash: str | None, kpj: str | None, name: str, limit: int = 10
+) -> Sequence[Member]:
+    """Members of the area found by NIK (its lookup hash), KPJ, or part of the name."""
+    wanted = []
+    if nik_hash:
+        wanted.append(col(Member.nik_hash) == nik_hash)
+    if kpj:
+        wanted.append(col(Member.kpj) == kpj)
+    if name:
+        wanted.append(func.lower(col(Member.full_name)).contains(name.lower()))
+    if not wanted:
+        return []
+    return session.exec(
+        select(Member).where(in_area(codes), or_(*wanted)).order_by(col(Member.full_name)).limit(limit)
+    ).all()

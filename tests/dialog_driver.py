@@ -77,6 +77,12 @@ class FakeLookups:
     def unreached_here(self) -> Sequence[UnreachedView]:
         return list(self.unreached)
 
+    def search_area(self, query: str) -> Sequence[MemberView]:
+        return [m for m in self.members if self.officer and query.lower() in m.full_name.lower()]
+
+    def area_members(self) -> Sequence[MemberView]:
+        return list(self.members) if self.officer else []
+
     def is_sponsor(self) -> bool:
         return self.sponsor_here
 

@@ -138,3 +138,24 @@ def test_an_officer_registers_a_member_door_to_door(conversations: Conversations
     assert audit.actor == f"telegram:{officer_chat.id}"
     assert audit.subject == f"member:{member.id}"
     assert desk.say("/status")[0].text.startswith(t("status.none"))  # the officer's chat holds no members
+
+
+def test_search_and_summary_stay_inside_the_area(conversations: Conversations, cipher: Cipher) -> None:
+    desk, _ = setting(conversations, cipher)
+    found = desk.say("/cari peserta")[0].text
+    assert found.startswith(t("officer.search_header", count=2))
+    assert "Peserta 1" in found
+    assert "NIK 7312********9001" in found
+    assert "Peserta 3" not in found  # another kecamatan
+    assert "Peserta 1" in desk.say("/cari 7312 0601 0180 9001")[0].text  # by NIK
+    assert desk.say("/cari 7312060101809003")[0].text == t("officer.search_none")  # exists, but elsewhere
+    assert desk.say("/cari ab")[0].text == t("officer.search_how")
+    assert desk.say("/bantuan")[0].text == t("help_officer.text")
+    summary = desk.say("/rekap")[0].text
+    assert "Peserta: 2" in summary
+    assert "Perlu dihubungi hari ini: 2" in summary
+    stranger = Person(conversations, "member-chat")
+    assert stranger.say("/cari peserta")[0].text.startswith(t("command.unknown"))  # not an officer: no such command
+    with Session(conversations.engine) as session:
+        views = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "officer.view")).all()
+    assert len(views) == 2  # the two searches that showed someone

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
 from bot.texts import catalog, long_date, t
+from scheduler.rules import Standing
 from scheduler.unreached import Reason
 from storage.identity import NikProblem, PhoneProblem
 from storage.models import FollowUpOutcome
@@ -40,6 +41,7 @@ def dynamic_keys() -> set[str]:
     keys |= {"option.sex.L", "option.sex.P"}
     keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
     keys |= {f"officer.reason.{r}" for r in Reason}
+    keys |= {f"officer.standing.{s}" for s in Standing}
     return keys
 
 

@@ -171,6 +171,14 @@ class Lookups(Protocol):
         """The officer's list (empty for anyone else): the only members an officer's buttons may touch."""
         ...
 
+    def search_area(self, query: str) -> Sequence[MemberView]:
+        """Members of the officer's area matching a name, NIK or KPJ (nothing for anyone else)."""
+        ...
+
+    def area_members(self) -> Sequence[MemberView]:
+        """Every member of the officer's area (nothing for anyone else)."""
+        ...
+
     def is_sponsor(self) -> bool:
         """Whether this chat receives reminders for members someone here pays for."""
         ...

@@ -311,6 +311,12 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return _reset(state)
         case "peserta_baru" if ctx.lookups.officer_name() is not None:
             return _begin_registration(state, ctx, out, t("officer.register_on_behalf"), on_behalf=True)
+        case "cari" if ctx.lookups.officer_name() is not None:
+            officer.search(incoming.text, ctx, out)
+            return state
+        case "rekap" if ctx.lookups.officer_name() is not None:
+            officer.summary(ctx, out)
+            return state
         case "daftar" if ctx.lookups.officer_name() is not None:
             officer.show_list(0, ctx, out)
             return state
@@ -319,7 +325,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
         case "ulang":
             return _begin_registration(state, ctx, out, t("command.restarted"))
         case "bantuan" | "help":
-            out.say(Reply(t("help.member")))
+            out.say(Reply(t("help_officer.text" if ctx.lookups.officer_name() is not None else "help.member")))
             return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
         case "status":
             return _start_status(state, ctx, out)

@@ -7,6 +7,7 @@ nothing, whatever the callback data says.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot.dialogs.core import (
     Choice,
@@ -21,7 +22,8 @@ from bot.dialogs.core import (
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, rupiah, t
-from storage.identity import format_phone, parse_phone
+from scheduler.rules import Standing, coverage
+from storage.identity import format_phone, mask_nik, parse_phone
 from storage.models import FollowUpOutcome
 
 PAGE = 8
@@ -135,3 +137,42 @@ def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
     elif weekly_all_clear:
         out.say(Reply(t("officer.all_clear")))
     return len(items)
+
+
+def search(query: str, ctx: Context, out: Outcome) -> None:
+    """`/cari <nama|NIK|KPJ>`: members of the officer's own area only; NIK masked; the view is audited."""
+    if len(query.strip()) < 3:
+        out.say(Reply(t("officer.search_how")))
+        return
+    found = ctx.lookups.search_area(query.strip())
+    if not found:
+        out.say(Reply(t("officer.search_none")))
+        return
+    out.effects.append(ViewedMembers(tuple(m.id for m in found)))
+    lines = [t("officer.search_header", count=len(found))]
+    for member in found:
+        state = coverage(member.covered_until, ctx.today, due_day=ctx.config.due_day)
+        lines.append(
+            t("officer.search_line", name=member.full_name, desa=ctx.regions.name(member.desa_code),
+              nik=mask_nik(member.nik), phone=format_phone(member.phone) if member.phone else t("officer.no_phone"),
+              standing=t(f"officer.standing.{state.standing}"))
+        )  # fmt: skip
+    out.say(Reply("\n".join(lines)))
+
+
+def summary(ctx: Context, out: Outcome) -> None:
+    """`/rekap`: the area's numbers today."""
+    members = ctx.lookups.area_members()
+    standings = [coverage(m.covered_until, ctx.today, due_day=ctx.config.due_day) for m in members]
+    due_soon = sum(1 for c in standings if c.due is not None and ctx.today <= c.due <= ctx.today + timedelta(days=7))
+    numbers = {
+        "total": len(members),
+        "active": sum(1 for c in standings if c.standing == Standing.ACTIVE),
+        "due_soon": due_soon,
+        "arrears": sum(1 for c in standings if c.standing == Standing.ARREARS),
+        "lapsed": sum(1 for c in standings if c.standing == Standing.LAPSED),
+        "unknown": sum(1 for c in standings if c.standing == Standing.UNKNOWN),
+        "opted_out": sum(1 for m in members if m.opted_out),
+        "unreached": len(ctx.lookups.unreached_here()),
+    }
+    out.say(Reply(t("officer.summary", name=ctx.lookups.officer_name() or "", day=long_date(ctx.today), **numbers)))
