@@ -37,7 +37,7 @@ from bot.dialogs.core import (
     UpdateMember,
     ViewedMembers,
 )
-from bot.dialogs.state import EditField, State, Step
+from bot.dialogs.state import EditField, Flow, State, Step
 from bot.texts import short_date, t
 from scheduler.payments import record_payment
 from scheduler.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
@@ -250,6 +250,9 @@ class Conversations:
             task(self._context(lookups, now), outcome)
             for effect in outcome.effects:
                 self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
+            state = self._load(session, address.id)
+            if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
+                self._save(session, address.id, dialog.offer(state, outcome), now)
             session.commit()
         return outcome.replies
 

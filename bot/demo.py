@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,9 @@ from sqlmodel import Session, col, func, select
 
 from bot.channels.plain import render_plain
 from bot.conversation import Conversations
+from bot.dialogs import officer as officer_dialog
 from bot.dialogs.core import Incoming, Reply
+from bot.texts import t
 from scheduler.dispatch import Dispatcher, SendResult, Sent, Unreachable
 from scheduler.jobs import mark_lapses, scan_once
 from scheduler.rules import ContributionMonth
@@ -23,6 +26,7 @@ from scheduler.scan import ReminderPolicy
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, BpjsStatus, Channel, Member, Occupation, Payer, Payment, Reminder
+from storage.officers import create_officer
 from storage.regions import RegionIndex
 from storage.reminders import Target
 
@@ -142,6 +146,33 @@ def simulate(
             answers[_answer(conversations, rng, chat, message, morning + timedelta(hours=2))] += 1
         mark_lapses(engine=conversations.engine, policy=policy, today=today)
     _summary(conversations, phones, answers, days, write)
+    _officer(conversations, DEMO_NOW + timedelta(days=days - 1, hours=1), write)
+
+
+def _officer(conversations: Conversations, now: datetime, write: Callable[[str], None]) -> None:
+    """An extension officer for Donri-Donri: invited, briefed with the morning digest, records one outcome."""
+    with Session(conversations.engine) as session:
+        code = create_officer(session=session, name="Penyuluh Donri-Donri", phone=None, codes=["73.12.06"], now=now)
+        invite = code.invite_code or ""
+        session.commit()
+    chat = "demo-officer"
+    write("\n== Penyuluh: daftar pagi dan satu tindakan ==")
+    for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {invite}"), now):
+        write("BOT     < " + reply.text)
+    task = partial(officer_dialog.digest, weekly_all_clear=False)
+    digest = conversations.run_for(Channel.CONSOLE, chat, task, now)
+    if not digest:
+        write("BOT     < " + t("officer.list_empty"))
+        return
+    write("BOT     < " + render_plain(digest[0]).replace("\n", "\n          "))
+    first = digest[0].choices[0]
+    write(f"PENYULUH> {first.label}")
+    menu = conversations.handle(Channel.CONSOLE, chat, Incoming.choice(first.value), now)
+    write("BOT     < " + render_plain(menu[0]).replace("\n", "\n          "))
+    contacted = next(c for c in menu[0].choices if c.value.endswith(":contacted"))
+    write(f"PENYULUH> {contacted.label}")
+    for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.choice(contacted.value), now):
+        write("BOT     < " + reply.text)
 
 
 def _answer(conversations: Conversations, rng: random.Random, chat: str, message: Reply, at: datetime) -> str:

@@ -45,6 +45,8 @@ async def test_each_officer_gets_one_digest_a_day(conversations: Conversations, 
     assert "Peserta 1" in digest.text
     assert digest.template is not None
     assert digest.template.variables == ("Penyuluh Donri", "1")
+    officer_chat = Person(conversations, "501")
+    assert officer_chat.say("1")[0].text == t("officer.what_happened", name="Peserta 1")  # typed, as on WhatsApp
     again = await send_digests(conversations=conversations, senders=senders, today=TUESDAY, now=NOW)
     assert (again.sent, again.already) == (0, 2)  # a restart, or a second process, sends nothing twice
     monday = await send_digests(conversations=conversations, senders=senders, today=MONDAY, now=NOW)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from bot.conversation import Conversations
-from bot.dialogs.core import Incoming
+from bot.dialogs.core import DialogConfig, Incoming, UnreachedView
 from bot.texts import t
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Member, MemberAddress, Payment
 from storage.officers import create_officer
-from tests.dialog_driver import HAPPY_PATH
+from storage.regions import RegionIndex
+from tests.dialog_driver import HAPPY_PATH, Chat
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member
 
@@ -52,16 +54,16 @@ def test_the_list_and_each_outcome(conversations: Conversations, cipher: Cipher)
     assert t("officer.reason.blocked") in listing.text
     assert "Tunggakan 2 bulan (Rp16.800), nonaktif dalam 25 hari" in listing.text
     assert "Peserta 3" not in listing.text  # another kecamatan
-    assert [c.label for c in listing.choices] == ["1. Peserta 1", "2. Peserta 2"]
+    assert [(c.label, c.key) for c in listing.choices] == [("Peserta 1", "1"), ("Peserta 2", "2")]
 
-    desk.tap("1. Peserta 1")
+    desk.tap("Peserta 1")
     assert desk.replies[0].text == t("officer.what_happened", name="Peserta 1")
     desk.tap("Sudah bayar")
     desk.tap("3 bulan")
     assert desk.replies[0].text == t("officer.done.paid", name="Peserta 1")
 
     desk.replies = [listing]
-    desk.tap("2. Peserta 2")
+    desk.tap("Peserta 2")
     desk.tap("Nomor salah / ganti nomor")
     assert desk.say("0411 123456")[0].text.startswith(t("invalid.phone_not_mobile"))  # a landline: asked again
     assert desk.say("0812-0000-7777")[0].text == t(
@@ -159,3 +161,21 @@ def test_search_and_summary_stay_inside_the_area(conversations: Conversations, c
     with Session(conversations.engine) as session:
         views = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "officer.view")).all()
     assert len(views) == 2  # the two searches that showed someone
+
+
+def test_list_is_grouped_by_desa_most_urgent_first(dialog_config: DialogConfig, regions: RegionIndex) -> None:
+    chat = Chat(dialog_config, regions)
+    chat.lookups.officer = "Penyuluh Donri"
+    view = partial(UnreachedView, phone=None, nik_masked="7312********9001", reason="no_answer", months_due=1,
+                   amount_due=8_400, last_attempt="")  # fmt: skip
+    chat.lookups.unreached = [  # as the definition orders them: by urgency only
+        view(member_id=1, name="A", desa_code="73.12.06.2003", days_left=-5),
+        view(member_id=2, name="B", desa_code="73.12.06.2002", days_left=3),
+        view(member_id=3, name="C", desa_code="73.12.06.2003", days_left=40),
+    ]
+    text = chat.send("/daftar")[0].text
+    assert text.index("1. A") < text.index("2. C") < text.index("Desa Donri Donri") < text.index("3. B")
+    assert text.count("Desa Lalabatariaja") == 1
+    assert "sudah nonaktif 5 hari" in text
+    chat.send("2")  # the typed list number
+    assert chat.last.text == t("officer.what_happened", name="C")

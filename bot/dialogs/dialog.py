@@ -123,7 +123,12 @@ def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
 
 def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
     if incoming.kind is Kind.CHOICE and officer.is_officer_value(incoming.text):
-        return officer.answer(incoming.text, state, ctx, out)
+        return offer(officer.answer(incoming.text, state, ctx, out), out)
+    if state.flow is Flow.OFFICER and incoming.kind is Kind.TEXT and state.offered:
+        # A typed number or word answers the list or menu the officer was last shown.
+        chosen = typed_choice(incoming.text, [Choice(*option) for option in state.offered])
+        if chosen is not None:
+            return offer(officer.answer(chosen.value, state, ctx, out), out)
     if state.step is Step.OFFICER_NEW_NUMBER and incoming.kind is Kind.TEXT:
         return officer.new_number(incoming.text, state, ctx, out)
     # Answers to a reminder are bound to that reminder, not to the conversation: they work in the middle of anything.
@@ -296,9 +301,9 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
                 return _accept_invitation(state, incoming.text, ctx, out)
             state = state.model_copy(update={"start_payload": payload})
-            if state.flow is Flow.NONE and ctx.lookups.officer_name() is not None:
+            if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
                 officer.show_list(0, ctx, out)
-                return state
+                return offer(state, out)
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
             if ctx.lookups.members_here():
@@ -319,7 +324,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return state
         case "daftar" if ctx.lookups.officer_name() is not None:
             officer.show_list(0, ctx, out)
-            return state
+            return offer(state, out)
         case "daftar":
             return _begin_registration(state, ctx, out)
         case "ulang":
@@ -350,6 +355,17 @@ def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> S
     out.effects.append(AcceptInvitation(code))
     out.say(Reply(t("invitation.sponsor" if code.startswith("sp_") else "invitation.officer", name=name)))
     return state
+
+
+def offer(state: State, out: Outcome) -> State:
+    """Remember the options just shown to an officer, so that a typed answer can refer to them."""
+    if state.step is Step.OFFICER_NEW_NUMBER:
+        return state
+    last = out.replies[-1] if out.replies else None
+    if last is None or not last.choices:
+        return state.model_copy(update={"flow": Flow.NONE, "offered": []}) if state.flow is Flow.OFFICER else state
+    options = [(c.label, c.value, c.key) for c in last.choices]
+    return state.model_copy(update={"flow": Flow.OFFICER, "step": Step.MENU, "offered": options})
 
 
 def _reset(state: State) -> State:

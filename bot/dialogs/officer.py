@@ -7,6 +7,7 @@ nothing, whatever the callback data says.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.dialogs.core import (
@@ -36,7 +37,7 @@ def is_officer_value(value: str) -> bool:
 
 def show_list(page: int, ctx: Context, out: Outcome) -> None:
     """One page of the officer's list, grouped by desa, most urgent first."""
-    items = list(ctx.lookups.unreached_here())
+    items = by_desa(ctx.lookups.unreached_here())
     if not items:
         out.say(Reply(t("officer.list_empty")))
         return
@@ -51,22 +52,30 @@ def show_list(page: int, ctx: Context, out: Outcome) -> None:
             lines.append(f"\n{t('officer.desa', desa=ctx.regions.name(desa))}")
         lines.append(line(number, item))
     out.effects.append(ViewedMembers(tuple(item.member_id for item in shown)))
-    choices = [Choice(t("officer.button_act", number=n, name=i.name), f"of:{i.member_id}") for n, i in
-               enumerate(shown, start=page * PAGE + 1)]  # fmt: skip
+    # Keyed by the number in the list, so a typed "12" on WhatsApp means the twelfth person, on any page.
+    choices = [Choice(i.name, f"of:{i.member_id}", key=str(n)) for n, i in enumerate(shown, start=page * PAGE + 1)]
     if page > 0:
-        choices.append(Choice(t("option.nav.prev"), f"dg:{page - 1}"))
+        choices.append(Choice(t("option.nav.prev"), f"dg:{page - 1}", key="<"))
     if page < pages - 1:
-        choices.append(Choice(t("option.nav.next"), f"dg:{page + 1}"))
+        choices.append(Choice(t("option.nav.next"), f"dg:{page + 1}", key=">"))
     out.say(Reply("\n".join(lines), tuple(choices)))
+
+
+def by_desa(items: Sequence[UnreachedView]) -> list[UnreachedView]:
+    """Grouped by desa, the desa with the most urgent member first; most urgent first within each desa (the
+    definition already orders everyone by urgency)."""
+    rank: dict[str, int] = {}
+    for item in items:
+        rank.setdefault(item.desa_code, len(rank))
+    return sorted(items, key=lambda item: rank[item.desa_code])  # stable: keeps the urgency order inside a desa
 
 
 def line(number: int, item: UnreachedView) -> str:
     phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
-    arrears = (
-        t("officer.arrears", months=item.months_due, amount=rupiah(item.amount_due), days=item.days_left)
-        if item.days_left is not None
-        else ""
-    )
+    arrears = ""
+    if item.days_left is not None:
+        key = "officer.arrears" if item.days_left >= 0 else "officer.arrears_lapsed"
+        arrears = t(key, months=item.months_due, amount=rupiah(item.amount_due), days=abs(item.days_left))
     attempt = item.last_attempt or t("officer.never_tried")
     return t("officer.line", number=number, name=item.name, phone=phone, nik=item.nik_masked, arrears=arrears,
              reason=t(f"officer.reason.{item.reason}"), attempt=attempt).replace("  ", " ")  # fmt: skip

@@ -84,7 +84,10 @@ class State(BaseModel):
     candidates: list[str] = Field(default_factory=list)
     start_payload: str | None = None
     on_behalf: bool = False  # an officer registering someone door to door: not linked to the officer's chat
-    asking_months_for: int | None = None  # a reminder whose "how many months?" awaits a typed answer
+    asking_months_for: int | None = None
+    offered: list[tuple[str, str, str]] = Field(
+        default_factory=list
+    )  # an officer's last options: label, value, key  # a reminder whose "how many months?" awaits a typed answer
     updated_at: datetime | None = None
 
     def at(self, step: Step, **changes: object) -> State:
