@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,12 +12,16 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
+from telegram.ext import Application
 
+from bot.app import utc_now
+from bot.channels.telegram import TelegramChannel, build_application
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.regions import RegionIndex, sulawesi_selatan
+from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
 
 # The machine's PostgreSQL (trust auth). CI runs here too; a missing server fails the run instead of skipping.
 PG_ADMIN_URL = os.environ.get("SIPAKAINGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -94,3 +98,26 @@ def conversations(engine: Engine, cipher: Cipher, regions: RegionIndex, dialog_c
     return Conversations(
         engine=engine, cipher=cipher, regions=regions, config=dialog_config, zone=ZoneInfo("Asia/Makassar")
     )
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    """A local Bot API stand-in on 127.0.0.1."""
+    fake = FakeTelegram(port=free_port())
+    async with Served(fake_app(fake), fake.port):
+        yield fake
+
+
+@pytest.fixture
+async def polling_bot(telegram: FakeTelegram, conversations: Conversations) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The real python-telegram-bot application, long-polling the stand-in."""
+    application = build_application(
+        token=TOKEN, base_url=telegram.base_url, channel=TelegramChannel(conversations, utc_now), webhook=False
+    )
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        yield application
+        await application.updater.stop()
+        await application.stop()

@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlalchemy import update
 from sqlmodel import Session, select
+from telegram.ext import Application
 
 from bot.app import utc_now
-from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
+from bot.channels.telegram import TelegramSender
 from bot.conversation import Conversations
 from bot.digest import send_digests
 from bot.texts import t
@@ -16,48 +17,39 @@ from scheduler.rules import ContributionMonth
 from storage.crypto import Cipher
 from storage.models import Address, FollowUp
 from storage.officers import create_officer
-from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
+from tests.fake_telegram import FakeTelegram
 from tests.test_scan import add_member
 
 OFFICER_CHAT = 880001
 
 
-async def test_digest_and_outcome_over_telegram(conversations: Conversations, cipher: Cipher) -> None:
+async def test_digest_and_outcome_over_telegram(
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+    conversations: Conversations,
+    cipher: Cipher,
+) -> None:
     today = conversations.today(utc_now())  # the bot reads the real clock here: make the member overdue today
     covered = date(today.year - (today.month <= 2), (today.month - 3) % 12 + 1, 1)
     with Session(conversations.engine) as session:
         member = add_member(session, cipher, 1, ContributionMonth.of(covered).last_day)
-        code = create_officer(
-            session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=utc_now()
-        ).invite_code
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=utc_now())
+        code = officer.invite_code
         session.execute(update(Address).values(status="unreachable"))
         session.commit()
         member_id = member.id
-    telegram = FakeTelegram(port=free_port())
-    async with Served(fake_app(telegram), telegram.port):
-        application = build_application(
-            token=TOKEN, base_url=telegram.base_url, channel=TelegramChannel(conversations, utc_now), webhook=False
-        )
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            telegram.text(OFFICER_CHAT, f"/start {code}")
-            assert (await telegram.wait_for(OFFICER_CHAT, 1))[0] == t("invitation.officer", name="Penyuluh Donri")
-            stats = await send_digests(
-                conversations=conversations, senders={"telegram": TelegramSender(application.bot)}, today=today,
-                now=utc_now(),
-            )  # fmt: skip
-            assert stats.sent == 1
-            digest = (await telegram.wait_for(OFFICER_CHAT, 2))[-1]
-            assert "Peserta 1" in digest
-            assert t("officer.reason.blocked") in digest
-            telegram.press(OFFICER_CHAT, "Peserta 1")
-            await telegram.wait_for(OFFICER_CHAT, 3)
-            telegram.press(OFFICER_CHAT, "Sudah dihubungi")
-            done = (await telegram.wait_for(OFFICER_CHAT, 4))[-1]
-            await application.updater.stop()
-            await application.stop()
+    telegram.text(OFFICER_CHAT, f"/start {code}")
+    assert (await telegram.wait_for(OFFICER_CHAT, 1))[0] == t("invitation.officer", name="Penyuluh Donri")
+    senders = {"telegram": TelegramSender(polling_bot.bot)}
+    stats = await send_digests(conversations=conversations, senders=senders, today=today, now=utc_now())
+    assert stats.sent == 1
+    digest = (await telegram.wait_for(OFFICER_CHAT, 2))[-1]
+    assert "Peserta 1" in digest
+    assert t("officer.reason.blocked") in digest
+    telegram.press(OFFICER_CHAT, "Peserta 1")
+    await telegram.wait_for(OFFICER_CHAT, 3)
+    telegram.press(OFFICER_CHAT, "Sudah dihubungi")
+    done = (await telegram.wait_for(OFFICER_CHAT, 4))[-1]
     assert done == t("officer.done.contacted", name="Peserta 1")
     with Session(conversations.engine) as session:
         follow_up = session.exec(select(FollowUp)).one()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from telegram.ext import Application
@@ -17,30 +15,9 @@ from bot.channels.telegram import TelegramChannel, build_application, webhook_ro
 from bot.conversation import Conversations
 from bot.texts import t
 from storage.models import Member
-from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
+from tests.fake_telegram import TOKEN, FakeTelegram, Served, free_port
 
 CHAT = 777001
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(port=free_port())
-    async with Served(fake_app(fake), fake.port):
-        yield fake
-
-
-@pytest.fixture
-async def polling_bot(telegram: FakeTelegram, conversations: Conversations) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_application(
-        token=TOKEN, base_url=telegram.base_url, channel=TelegramChannel(conversations, utc_now), webhook=False
-    )
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        yield application
-        await application.updater.stop()
-        await application.stop()
 
 
 async def test_registration_with_buttons_and_shared_contact(

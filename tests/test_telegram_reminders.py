@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import Session, col, select
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.app import utc_now
-from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
+from bot.channels.telegram import TelegramSender
 from bot.conversation import Conversations
 from bot.dialogs.core import Reply
 from bot.reminders import ReminderRenderer
@@ -23,19 +20,12 @@ from scheduler.scan import ReminderPolicy, scan
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher
 from storage.models import Address, Member, Reminder
-from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
+from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_conversation_db import Person
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}
 MORNING = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(port=free_port())
-    async with Served(fake_app(fake), fake.port):
-        yield fake
 
 
 def register(conversations: Conversations, chat_id: int, nik: str) -> None:
@@ -79,29 +69,23 @@ async def test_429_is_waited_out_and_blocked_chats_become_unreachable(
 
 
 async def test_reminder_buttons_from_the_real_client(
-    telegram: FakeTelegram, conversations: Conversations, cipher: Cipher
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+    conversations: Conversations,
+    cipher: Cipher,
 ) -> None:
     chat = 601
     register(conversations, chat, "7312061506809004")
-    application: Application = build_application(  # type: ignore[type-arg]
-        token=TOKEN, base_url=telegram.base_url, channel=TelegramChannel(conversations, utc_now), webhook=False
-    )
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        dispatcher = reminders_for(conversations, application.bot, cipher)
-        assert (await dispatcher.drain(MORNING)).sent == 1
-        reminder = telegram.messages(chat)[-1]
-        assert "Rp8.400" in reminder.params["text"]
-        buttons = [b["text"] for row in json.loads(reminder.params["reply_markup"])["inline_keyboard"] for b in row]
-        assert buttons == ["Sudah bayar", "Minta bantuan penyuluh", "Berhenti pengingat"]
-        telegram.press(chat, "Sudah bayar")
-        await telegram.wait_for(chat, 2)
-        telegram.press(chat, "6 bulan")
-        texts = await telegram.wait_for(chat, 3)
-        await application.updater.stop()
-        await application.stop()
+    dispatcher = reminders_for(conversations, polling_bot.bot, cipher)
+    assert (await dispatcher.drain(MORNING)).sent == 1
+    reminder = telegram.messages(chat)[-1]
+    assert "Rp8.400" in reminder.params["text"]
+    buttons = [b["text"] for row in json.loads(reminder.params["reply_markup"])["inline_keyboard"] for b in row]
+    assert buttons == ["Sudah bayar", "Minta bantuan penyuluh", "Berhenti pengingat"]
+    telegram.press(chat, "Sudah bayar")
+    await telegram.wait_for(chat, 2)
+    telegram.press(chat, "6 bulan")
+    texts = await telegram.wait_for(chat, 3)
     assert "terlindungi sampai 31 Mei 2027" in texts[-1]
     with Session(conversations.engine) as session:
         assert session.exec(select(col(Member.covered_until))).one() == date(2027, 5, 31)
