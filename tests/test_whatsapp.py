@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from telegram import Bot
@@ -24,6 +24,7 @@ from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.conversation import Conversations
 from bot.dialogs.core import Reply
+from bot.digest import send_digests
 from bot.reminders import ReminderRenderer
 from bot.texts import t
 from scheduler.dispatch import Dispatcher, Sender
@@ -31,12 +32,14 @@ from scheduler.rules import DEFAULT_STAGES, parse_stages
 from scheduler.scan import ReminderPolicy, scan
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher
-from storage.models import Address, Member, Reminder
+from storage.models import Address, FollowUp, Member, MemberAddress, Reminder
+from storage.officers import create_officer
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, fake_app, free_port
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
 from tests.test_conversation_db import Person
+from tests.test_scan import add_member
 
 PUBLIC_URL = "https://sipakainge.example.org"  # what Twilio calls; the app itself listens on 127.0.0.1
 NUMBER = "+6281200001234"
@@ -362,3 +365,32 @@ async def test_twilio_rate_limit_answers_are_retried(
         await dispatcher(conversations, cipher, {"whatsapp": sender}).drain(MORNING + timedelta(seconds=2))
     ).sent == 1
     assert twilio.refused_429 == 1
+
+
+async def test_an_officer_on_whatsapp_gets_the_digest_and_answers_by_number(
+    twilio: FakeTwilio, conversations: Conversations, cipher: Cipher
+) -> None:
+    clock = [datetime(2026, 12, 22, 0, 0, tzinfo=UTC)]  # 08:00 WITA, H+7 of December
+    with Session(conversations.engine) as session:
+        add_member(session, cipher, 1, date(2026, 11, 30), phone=None)  # no number at all: nobody can reach them
+        session.execute(delete(MemberAddress))
+        code = create_officer(
+            session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=clock[0]
+        ).invite_code
+        session.commit()
+    officer_number = "+6281300001111"
+    async with served_webhook(conversations, lambda: clock[0]) as client:
+        desk = Phone(client, officer_number)
+        assert "Penyuluh Donri" in unescape((await desk.say(f"/start {code}"))[0])
+        sender = whatsapp_sender(twilio, clock[0])
+        stats = await send_digests(
+            conversations=conversations, senders={"whatsapp": sender}, today=date(2026, 12, 22), now=clock[0]
+        )
+        assert stats.sent == 1
+        digest = twilio.sent_to(officer_number)[-1]["Body"]  # inside 24 hours of the officer's message: free text
+        assert "1. Peserta 1" in digest
+        assert t("officer.reason.no_channel") in digest
+        assert unescape((await desk.say("1"))[0]).startswith(t("officer.what_happened", name="Peserta 1"))
+        assert unescape((await desk.say("1"))[0]) == t("officer.done.contacted", name="Peserta 1")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(FollowUp.outcome)).one() == "contacted"
