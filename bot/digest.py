@@ -53,7 +53,7 @@ async def send_digests(
                 stats.sent += 1
             else:
                 stats.failed += 1
-                log.warning("digest for officer %s not delivered: %s", officer_id, result)
+                log.warning("digest for officer %s not delivered (%s)", officer_id, type(result).__name__)
     return stats
 
 

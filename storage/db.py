@@ -16,7 +16,11 @@ from sqlmodel import Session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs: SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine with the settings each backend needs: SQLite gets WAL, foreign keys and a busy timeout.
+
+    Parameters are kept out of error messages: they hold names and phone numbers, and errors end up in logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

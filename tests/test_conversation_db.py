@@ -27,6 +27,7 @@ from storage.regions import RegionIndex
 from tests.dialog_driver import HAPPY_PATH
 
 NIK = "7312061506809001"
+NOW_UTC = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 class Person:
@@ -271,3 +272,23 @@ def test_deleting_a_member_removes_their_reminders_and_attempts(conversations: C
     with Session(conversations.engine) as session:
         assert session.exec(select(Reminder)).all() == []
         assert session.exec(select(DeliveryAttempt)).all() == []
+
+
+def test_database_errors_keep_personal_data_out_of_their_messages(engine: Engine, cipher: Cipher) -> None:
+    """Errors reach the logs; the statement's parameters (names, phone numbers) must not."""
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    from storage import members as store
+
+    with Session(engine) as session:
+        address = store.get_or_create_address(session=session, channel="telegram", external_id="x", now=NOW_UTC)
+        fields = {"full_name": "Nama Rahasia", "birth_date": date(1980, 1, 1), "sex": "L", "phone": "+6281299998888",
+                  "kecamatan_code": "73.12.06", "desa_code": "73.12.06.2002", "occupation": "petani",
+                  "bpjs_status": "member", "payer": "self"}  # fmt: skip
+        store.create_member(session=session, cipher=cipher, nik=NIK, fields=fields, address_id=address.id, now=NOW_UTC)
+        session.commit()
+        with pytest.raises(DBAPIError) as failure:  # the same NIK again: a unique violation
+            store.create_member(session=session, cipher=cipher, nik=NIK, fields=fields, address_id=None, now=NOW_UTC)
+    assert "Nama Rahasia" not in str(failure.value)
+    assert "+6281299998888" not in str(failure.value)
