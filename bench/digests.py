@@ -1,0 +1,102 @@
+"""Officers' morning digests: time and peak memory to build every officer's list.
+
+    python -m bench.digests --members 100000 --officers 100 [--database-url URL]
+
+Members are seeded as in `bench.reminders` (covered-until dates over 14 month-ends), spread over the desa of the
+service area, with one chat in thirteen unreachable; each officer covers one desa (officers are spread evenly over the
+desa, several per desa when there are more officers than desa). Every officer's digest is then built through the real
+path (`officer.digest` via `Conversations.run_for`: the unreached definition, masking, audit), without sending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text, update
+from sqlmodel import Session
+
+from bench.reminders import fresh_database, seed
+from bot.conversation import Conversations
+from bot.dialogs import officer as officer_dialog
+from bot.dialogs.core import DialogConfig
+from storage.crypto import Cipher, new_encryption_key, new_lookup_key
+from storage.models import Address, Member
+from storage.officers import bind_officer, create_officer
+from storage.regions import sulawesi_selatan
+
+TODAY = date(2026, 12, 22)
+NOW = datetime(2026, 12, 22, 0, 0, tzinfo=UTC)
+
+
+def run(members: int, officers: int, url: str) -> None:
+    engine = fresh_database(url)
+    cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
+    seconds = seed(engine, cipher, members)
+    regions = sulawesi_selatan()
+    villages = [d.code for k in regions.kecamatan_in(("73.12", "73.14")) for d in regions.children(k.code)]
+    with engine.begin() as connection:  # spread the seeded members over the villages; one chat in ten unreachable
+        for index, code in enumerate(villages):
+            connection.execute(
+                update(Member)
+                .where(text(f"member.id % {len(villages)} = {index}"))
+                .values(desa_code=code, kecamatan_code=code.rsplit(".", 1)[0])
+            )
+        # One in thirteen: coprime with the desa count and the 14 month-ends, so every desa and month gets its share.
+        connection.execute(update(Address).where(text("address.id % 13 = 0")).values(status="unreachable"))
+    chats = []
+    with Session(engine) as session:
+        for number in range(officers):
+            desa = villages[number % len(villages)]
+            officer = create_officer(session=session, name=f"Penyuluh {number}", phone=None, codes=[desa], now=NOW)
+            address = Address(channel="console", external_id=f"officer-{number}", created_at=NOW)
+            session.add(address)
+            session.flush()
+            bind_officer(session=session, code=officer.invite_code or "", address_id=address.id or 0)
+            chats.append(address.external_id)
+        session.commit()
+    conversations = Conversations(
+        engine=engine,
+        cipher=cipher,
+        regions=regions,
+        config=DialogConfig(service_area=("73.12", "73.14"), data_holder="bench", consent_version="bench"),
+        zone=ZoneInfo("Asia/Makassar"),
+    )
+    task = partial(officer_dialog.digest, weekly_all_clear=False)
+    started = time.perf_counter()
+    listed = sum(len(conversations.run_for("console", chat, task, NOW)) for chat in chats)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with engine.connect() as connection:
+        total = connection.execute(text("SELECT count(*) FROM member")).scalar_one()
+        unreachable = connection.execute(text("SELECT count(*) FROM address WHERE status = 'unreachable'")).scalar_one()
+    engine.dispose()
+    print(f"database                {engine.dialect.name}")
+    print(f"members                 {total:,} (seeded in {seconds:.0f} s; {unreachable:,} chats unreachable)")
+    print(f"officers                {officers:,} (one desa each, {len(villages)} desa)")
+    each = elapsed / max(officers, 1) * 1000
+    print(f"digests                 {officers:,} built in {elapsed:.1f} s = {each:.0f} ms each ({listed:,} non-empty)")
+    print(f"peak memory (process)   {peak / 2**20:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Officers' digest benchmark")
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--officers", type=int, default=100)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    if args.database_url:
+        run(args.members, args.officers, args.database_url)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        run(args.members, args.officers, f"sqlite:///{Path(folder) / 'digests.db'}")
+
+
+if __name__ == "__main__":
+    main()
