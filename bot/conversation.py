@@ -65,6 +65,7 @@ class _Lookups:
         self._address_id = address_id
         self._today = today
         self._members: list[MemberView] | None = None
+        self._unreached: list[UnreachedView] | None = None
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         nik_hash = self._cipher.lookup_hash(nik)
@@ -96,6 +97,11 @@ class _Lookups:
         return found.name if found else None
 
     def unreached_here(self) -> Sequence[UnreachedView]:
+        if self._unreached is None:
+            self._unreached = self._compute_unreached()
+        return self._unreached
+
+    def _compute_unreached(self) -> list[UnreachedView]:
         found = officers.officer_of_address(session=self._session, address_id=self._address_id)
         if found is None or found.id is None:
             return []
@@ -137,6 +143,7 @@ class _Lookups:
 
     def forget(self) -> None:
         self._members = None
+        self._unreached = None
 
 
 def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
