@@ -109,6 +109,11 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, time.monotonic() + seconds)
 
+    @property
+    def last_start(self) -> float:
+        """When the latest send was let through (monotonic clock)."""
+        return self._starts[-1] if self._starts else 0.0
+
 
 @dataclass(slots=True)
 class DispatchStats:
