@@ -6,6 +6,7 @@ import multiprocessing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -182,12 +183,13 @@ async def test_a_crash_between_claim_and_send_loses_nothing(engine: Engine, ciph
     assert statuses(engine) == {"sent": 5}
 
 
-def _dispatch_process(url: str, worker: str, out: str) -> None:
+def _dispatch_process(url: str, worker: str, out: str, ready: Any) -> None:
     """A whole dispatcher process: its own engine, its own fake sender writing what it sent to a file."""
     import asyncio
 
     engine = make_engine(url)
     sender = FakeSender()
+    ready.wait(timeout=60)  # both processes start dispatching together, however long each took to start
     asyncio.run(dispatcher(engine, sender, worker).drain(MORNING))
     Path(out).write_text("\n".join(message for _, message in sender.sent))
     engine.dispose()
@@ -200,9 +202,11 @@ def test_two_dispatcher_processes_send_each_reminder_exactly_once(
     assert engine.dialect.name == "postgresql"
     prepare(engine, cipher, 2_400)
     context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(2)
     outputs = [tmp_path / f"w{i}.txt" for i in range(2)]
     workers = [
-        context.Process(target=_dispatch_process, args=(db_url, f"w{i}", str(out))) for i, out in enumerate(outputs)
+        context.Process(target=_dispatch_process, args=(db_url, f"w{i}", str(out), ready))
+        for i, out in enumerate(outputs)
     ]
     for worker in workers:
         worker.start()
