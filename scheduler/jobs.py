@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, text, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from scheduler.rules import ContributionMonth, lapse_date
 from scheduler.scan import ReminderPolicy, ScanResult, scan
-from storage.models import Member
+from storage import members
+from storage.db import try_lead
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +31,12 @@ SCAN_LOCK = 73_120_001
 LAPSE_LOCK = 73_120_002
 
 
-def _lead(session: Session, key: int) -> bool:
-    """Whether this process may run a leader-only job now (always, on SQLite's single process)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
-
-
 def scan_once(
     *, engine: Engine, policy: ReminderPolicy, zones: dict[str, ZoneInfo], today: date, now: datetime
 ) -> ScanResult | None:
     """One scan in one transaction; None when another process holds the lead."""
     with Session(engine) as session:
-        if not _lead(session, SCAN_LOCK):
+        if not try_lead(session, SCAN_LOCK):
             return None
         result = scan(session=session, today=today, policy=policy, zones=zones, now=now)
         session.commit()
@@ -58,21 +52,11 @@ def mark_lapses(*, engine: Engine, policy: ReminderPolicy, today: date) -> int |
     # Members whose first unpaid month is `month` or earlier have lapsed: covered until before `month` began.
     cutoff = month.plus(-1).last_day
     with Session(engine) as session:
-        if not _lead(session, LAPSE_LOCK):
+        if not try_lead(session, LAPSE_LOCK):
             return None
-        lapsed = session.execute(
-            update(Member)
-            .where(col(Member.covered_until) <= cutoff, col(Member.lapsed_on).is_(None))
-            .values(lapsed_on=today)
-            .execution_options(preserve_rowcount=True)
-        )
-        session.execute(
-            update(Member)
-            .where(col(Member.covered_until) > cutoff, col(Member.lapsed_on).is_not(None))
-            .values(lapsed_on=None)
-        )
+        lapsed = members.mark_lapsed(session=session, covered_until_at_most=cutoff, today=today)
         session.commit()
-    return max(lapsed.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return lapsed
 
 
 def build_scheduler(

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -63,3 +63,11 @@ def migrate(engine: Engine) -> None:
 def upsert_insert(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT that supports ON CONFLICT DO NOTHING (PostgreSQL and SQLite both do)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def try_lead(session: Session, key: int) -> bool:
+    """Whether this process may run a leader-only job in this transaction: a PostgreSQL advisory lock, released at
+    commit. SQLite deployments run one process, which always leads."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from storage.crypto import Cipher
@@ -186,3 +186,19 @@ def link_members_by_phone(*, session: Session, address: Address, now: datetime) 
     ).all():
         if member_id is not None:
             session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))
+
+
+def mark_lapsed(*, session: Session, covered_until_at_most: date, today: date) -> int:
+    """Mark as lapsed today the members covered no later than the cutoff; clear the mark of those who paid since."""
+    lapsed = session.execute(
+        update(Member)
+        .where(col(Member.covered_until) <= covered_until_at_most, col(Member.lapsed_on).is_(None))
+        .values(lapsed_on=today)
+        .execution_options(preserve_rowcount=True)
+    )
+    session.execute(
+        update(Member)
+        .where(col(Member.covered_until) > covered_until_at_most, col(Member.lapsed_on).is_not(None))
+        .values(lapsed_on=None)
+    )
+    return max(lapsed.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -132,29 +132,33 @@ def _pressed_label(update: Update) -> str | None:
     return None
 
 
+async def deliver(bot: Bot, chat_id: int, reply: Reply) -> SendResult:
+    """Send one message and say what happened, in the dispatcher's terms (the one reading of Telegram's errors)."""
+    try:
+        sent = await bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup(reply))
+    except RetryAfter as error:
+        return RetryLater("429 Too Many Requests", after=retry_seconds(error))
+    except Forbidden as error:
+        return Unreachable(f"forbidden: {error.message}")
+    except BadRequest as error:
+        if "chat not found" in error.message.lower():
+            return Unreachable("chat not found")
+        return Failed(f"bad request: {error.message}")
+    except TimedOut:
+        return Sent(uncertain=True)  # it may have arrived: sending again could duplicate it
+    except NetworkError as error:
+        return RetryLater(f"network: {error.message}")
+    return Sent(provider_id=str(sent.message_id))
+
+
 async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """Send one reply; a 429 is waited out once, other failures are logged (the person can simply write again)."""
-    for attempt in range(2):
-        try:
-            await bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup(reply))
-            return
-        except RetryAfter as error:
-            if attempt:
-                raise
-            await asyncio.sleep(retry_seconds(error))
-        except Forbidden:
-            log.info("chat %s blocked the bot", chat_id)
-            return
-        except BadRequest:
-            log.exception("Telegram refused a reply to chat %s", chat_id)
-            return
-        except TimedOut:
-            # It may have arrived; sending again could duplicate it.
-            log.warning("reply to chat %s timed out", chat_id)
-            return
-        except NetworkError:
-            log.warning("network error replying to chat %s", chat_id)
-            return
+    """Answer a person: a 429 is waited out once; anything else is logged (they can simply write again)."""
+    result = await deliver(bot, chat_id, reply)
+    if isinstance(result, RetryLater) and result.after is not None:
+        await asyncio.sleep(result.after)
+        result = await deliver(bot, chat_id, reply)
+    if not isinstance(result, Sent):
+        log.warning("reply to chat %s not delivered (%s)", chat_id, type(result).__name__)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -214,20 +218,4 @@ class TelegramSender:
         self.per_chat_seconds = per_chat_seconds
 
     async def send(self, target: Target, message: Reply) -> SendResult:
-        try:
-            sent = await self.bot.send_message(
-                chat_id=int(target.external_id), text=message.text, reply_markup=markup(message)
-            )
-        except RetryAfter as error:
-            return RetryLater("429 Too Many Requests", after=retry_seconds(error))
-        except Forbidden as error:
-            return Unreachable(f"forbidden: {error.message}")
-        except BadRequest as error:
-            if "chat not found" in error.message.lower():
-                return Unreachable("chat not found")
-            return Failed(f"bad request: {error.message}")
-        except TimedOut:
-            return Sent(uncertain=True)
-        except NetworkError as error:
-            return RetryLater(f"network: {error.message}")
-        return Sent(provider_id=str(sent.message_id))
+        return await deliver(self.bot, int(target.external_id), message)
