@@ -88,7 +88,6 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         service_area=settings.area_codes,
         data_holder=settings.data_holder,
         consent_version=settings.consent_version,
-        due_day=settings.due_day,
         resume_after_hours=settings.dialog_resume_after_hours,
     )
     return Conversations(

@@ -211,7 +211,14 @@ class Conversations:
         return now.astimezone(self.zone).date()
 
     def _context(self, lookups: _Lookups, now: datetime) -> Context:
-        return Context(config=self.config, regions=self.regions, lookups=lookups, now=now, today=self.today(now))
+        return Context(
+            config=self.config,
+            policy=self.policy,
+            regions=self.regions,
+            lookups=lookups,
+            now=now,
+            today=self.today(now),
+        )
 
     def _load(self, session: Session, address_id: int) -> State:
         row = store.lock_conversation(session=session, address_id=address_id)

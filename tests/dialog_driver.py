@@ -23,6 +23,8 @@ from bot.dialogs.core import (
     UpdateMember,
 )
 from bot.dialogs.state import State, Step
+from scheduler.rules import DEFAULT_STAGES, parse_stages
+from scheduler.scan import ReminderPolicy
 from storage.regions import RegionIndex
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA
@@ -97,12 +99,20 @@ class Chat:
         self.lookups = FakeLookups()
         self.now = now
         self.effects: list[Effect] = []
+        self.policy = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
         self.replies: list[Reply] = []
         self._next_id = 1
 
     def context(self) -> Context:
         today: date = self.now.astimezone(WITA).date()
-        return Context(config=self.config, regions=self.regions, lookups=self.lookups, now=self.now, today=today)
+        return Context(
+            config=self.config,
+            policy=self.policy,
+            regions=self.regions,
+            lookups=self.lookups,
+            now=self.now,
+            today=today,
+        )
 
     def send(self, said: str | Incoming) -> list[Reply]:
         incoming = Incoming.from_text(said) if isinstance(said, str) else said

@@ -485,3 +485,17 @@ def test_right_after_saving_other_commands_work(chat: Chat) -> None:
     chat.register()
     chat.send("/hapus")
     assert "Hapus semua data La Baco" in chat.last.text
+
+
+def test_status_follows_the_configured_lapse_rule(chat: Chat) -> None:
+    """`/status` reads the same policy as the reminders: with a 2-month lapse rule, 2 unpaid months is non-active."""
+    from dataclasses import replace
+
+    from scheduler.rules import DEFAULT_STAGES, parse_stages
+    from scheduler.scan import ReminderPolicy
+
+    chat.register(last_paid="09/2026")  # October and November unpaid on 23 November
+    chat.press("Selesai")
+    chat.policy = replace(ReminderPolicy(stages=parse_stages(DEFAULT_STAGES)), lapse_after=2)
+    chat.send("/status")
+    assert t("status.lapsed", months=2) in chat.last.text

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from scheduler.scan import ReminderPolicy
 from storage.regions import RegionIndex
 
 # Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
@@ -139,7 +140,6 @@ class DialogConfig:
     service_area: tuple[str, ...]
     data_holder: str
     consent_version: str
-    due_day: int = 15
     page_size: int = 8
     resume_after_hours: int = 12
 
@@ -187,6 +187,7 @@ class Lookups(Protocol):
 @dataclass(frozen=True, slots=True)
 class Context:
     config: DialogConfig
+    policy: ReminderPolicy  # due day and lapse rule, the same the reminders use
     regions: RegionIndex
     lookups: Lookups
     now: datetime

@@ -160,7 +160,9 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
     out.effects.append(ViewedMembers(tuple(m.id for m in found)))
     lines = [t("officer.search_header", count=len(found))]
     for member in found:
-        state = coverage(member.covered_until, ctx.today, due_day=ctx.config.due_day)
+        state = coverage(
+            member.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after
+        )
         lines.append(
             t("officer.search_line", name=member.full_name, desa=ctx.regions.name(member.desa_code),
               nik=mask_nik(member.nik), phone=format_phone(member.phone) if member.phone else t("officer.no_phone"),
@@ -172,7 +174,10 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
 def summary(ctx: Context, out: Outcome) -> None:
     """`/rekap`: the area's numbers today."""
     members = ctx.lookups.area_members()
-    standings = [coverage(m.covered_until, ctx.today, due_day=ctx.config.due_day) for m in members]
+    standings = [
+        coverage(m.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after)
+        for m in members
+    ]
     due_soon = sum(1 for c in standings if c.due is not None and ctx.today <= c.due <= ctx.today + timedelta(days=7))
     numbers = {
         "total": len(members),
