@@ -266,7 +266,7 @@ class Conversations:
                 self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
             state = self._load(session, address.id)
             if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
-                self._save(session, address.id, dialog.offer(state, outcome), now)
+                self._save(session, address.id, dialog.remember(state, outcome), now)
             session.commit()
         return outcome.replies
 

@@ -122,33 +122,26 @@ def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
 
 
 def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
-    if incoming.kind is Kind.CHOICE and officer.is_officer_value(incoming.text):
-        return offer(officer.answer(incoming.text, state, ctx, out), out)
-    if state.flow is Flow.OFFICER and incoming.kind is Kind.TEXT and state.offered:
-        # A typed number or word answers the list or menu the officer was last shown.
-        chosen = typed_choice(incoming.text, [Choice(*option) for option in state.offered])
+    offered, state = state.offered, state.model_copy(update={"offered": []})  # any input consumes them
+    if incoming.kind is Kind.TEXT and offered:
+        # A typed number or word answers the options last shown outside the conversation (WhatsApp has no buttons).
+        chosen = typed_choice(incoming.text, [Choice(*option) for option in offered])
         if chosen is not None:
-            return offer(officer.answer(chosen.value, state, ctx, out), out)
+            return _out_of_band(chosen.value, state, ctx, out)
+    if incoming.kind is Kind.CHOICE and (incoming.text.startswith("rem:") or officer.is_officer_value(incoming.text)):
+        return _out_of_band(incoming.text, state, ctx, out)
     if state.step is Step.OFFICER_NEW_NUMBER and incoming.kind is Kind.TEXT:
         return officer.new_number(incoming.text, state, ctx, out)
-    # Answers to a reminder are bound to that reminder, not to the conversation: they work in the middle of anything.
-    asking, state = state.asking_months_for, state.model_copy(update={"asking_months_for": None})
-    if incoming.kind is Kind.CHOICE and incoming.text.startswith("rem:"):
-        return _after_reminder(state, ctx, out, answer_reminder(incoming.text, ctx, out))
     if incoming.kind is Kind.TEXT and incoming.text.strip().upper() in KEYWORDS:
-        return _after_reminder(state, ctx, out, keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out))
-    if state.flow is Flow.NONE and incoming.kind is Kind.TEXT and asking is None:
+        keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out)
+        return _resume(state, ctx, out)
+    if state.flow is Flow.NONE and incoming.kind is Kind.TEXT:
         # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
         latest = ctx.lookups.latest_reminders()
         if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
             chosen = typed_choice(incoming.text, reminder_choices(latest))
             if chosen is not None:
-                return _after_reminder(state, ctx, out, answer_reminder(chosen.value, ctx, out))
-    if asking is not None and incoming.kind is Kind.TEXT:
-        reminder = ctx.lookups.reminder(asking)
-        chosen = typed_choice(incoming.text, _ask_months(reminder).choices) if reminder else None
-        if chosen is not None:
-            return _after_reminder(state, ctx, out, answer_reminder(chosen.value, ctx, out))
+                return _out_of_band(chosen.value, state, ctx, out)
     if incoming.kind is Kind.COMMAND:
         return _command(state, incoming, ctx, out)
     if incoming.kind is Kind.UNSUPPORTED:
@@ -217,53 +210,50 @@ def reminder_choices(reminders: Sequence[ReminderView]) -> tuple[Choice, ...]:
     )
 
 
-def answer_reminder(value: str, ctx: Context, out: Outcome) -> int | None:
-    """Handle a reminder button; returns the reminder whose month count is now asked, if any."""
+def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
+    """Handle a reminder's answer (a button, or a typed choice): paid → how many months → recorded; help; stop."""
     match = _REMINDER_ANSWER.match(value)
     reminder = ctx.lookups.reminder(int(match.group(1))) if match else None
     if match is None or reminder is None:
         out.say(Reply(t("invalid.stale_choice")))
-        return None
+        return
     action, months = match.group(2), match.group(3)
     if action == "help":
         out.effects.append(RequestHelp(reminder.member_id))
         out.say(Reply(t("reminder_reply.help", name=reminder.member_name)))
     elif action == "stop":
-        return keyword("stop", ctx, out)
+        keyword("stop", ctx, out)
     elif months is None:
-        question = _ask_months(reminder)
-        out.say(question)
-        return reminder.id if question.choices else None
+        out.say(_ask_months(reminder))
     elif int(months) in PERIODS:
         _paid(reminder, int(months), out)
     else:
         out.say(Reply(t("invalid.stale_choice")))
-    return None
 
 
-def keyword(word: str, ctx: Context, out: Outcome) -> int | None:
+def keyword(word: str, ctx: Context, out: Outcome) -> None:
     """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
     members = tuple(m.id for m in ctx.lookups.members_here())
     if not members and word == "stop" and ctx.lookups.is_sponsor():
         out.effects.append(UnbindSponsor())
         out.say(Reply(t("sponsor.unbound")))
-        return None
+        return
     if not members and (word != "paid" or not ctx.lookups.latest_reminders()):
         out.say(Reply(t("status.none")))
-        return None
+        return
     if word == "paid":
         latest = ctx.lookups.latest_reminders()
         if not latest:
             out.say(Reply(t("reminder_reply.no_reminder")))
-            return None
+            return
         if len(latest) > 1:  # a family phone: whose payment?
             out.say(Reply(t("reminder_reply.whose"), reminder_choices(latest)[: len(latest)]))
-            return None
-        return answer_reminder(f"rem:{latest[0].id}:paid", ctx, out)
+            return
+        answer_reminder(f"rem:{latest[0].id}:paid", ctx, out)
+        return
     stopping = word == "stop"
     out.effects.append(SetOptOut(members, opted_out=stopping))
     out.say(Reply(t("reminder_reply.stopped" if stopping else "reminder_reply.resumed")))
-    return None
 
 
 def _ask_months(reminder: ReminderView) -> Reply:
@@ -283,10 +273,21 @@ def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
     out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=short_date(last.last_day))))
 
 
-def _after_reminder(state: State, ctx: Context, out: Outcome, asking: int | None) -> State:
-    """Back to whatever the person was doing (with its question again), remembering a pending month count."""
-    state = state.model_copy(update={"asking_months_for": asking})
-    if state.flow is Flow.NONE or asking is not None:
+def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
+    """Answer options that came with a reminder or an officer's list, then go back to what the person was doing."""
+    if officer.is_officer_value(value):
+        state = officer.answer(value, state, ctx, out)
+    else:
+        answer_reminder(value, ctx, out)
+    return _resume(state, ctx, out)
+
+
+def _resume(state: State, ctx: Context, out: Outcome) -> State:
+    """New options of their own (months, outcomes) wait for an answer; otherwise the interrupted question again."""
+    last = out.replies[-1] if out.replies else None
+    if last is not None and last.choices:
+        return remember(state, out)
+    if state.flow in (Flow.NONE, Flow.OFFICER):
         return state
     return _ask(state, ctx, out)
 
@@ -303,7 +304,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             state = state.model_copy(update={"start_payload": payload})
             if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
                 officer.show_list(0, ctx, out)
-                return offer(state, out)
+                return remember(state, out)
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
             if ctx.lookups.members_here():
@@ -324,7 +325,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return state
         case "daftar" if ctx.lookups.officer_name() is not None:
             officer.show_list(0, ctx, out)
-            return offer(state, out)
+            return remember(state, out)
         case "daftar":
             return _begin_registration(state, ctx, out)
         case "ulang":
@@ -357,15 +358,12 @@ def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> S
     return state
 
 
-def offer(state: State, out: Outcome) -> State:
-    """Remember the options just shown to an officer, so that a typed answer can refer to them."""
-    if state.step is Step.OFFICER_NEW_NUMBER:
-        return state
+def remember(state: State, out: Outcome) -> State:
+    """Remember the options just shown, so that a typed answer can refer to them (WhatsApp has no buttons)."""
     last = out.replies[-1] if out.replies else None
     if last is None or not last.choices:
-        return state.model_copy(update={"flow": Flow.NONE, "offered": []}) if state.flow is Flow.OFFICER else state
-    options = [(c.label, c.value, c.key) for c in last.choices]
-    return state.model_copy(update={"flow": Flow.OFFICER, "step": Step.MENU, "offered": options})
+        return state
+    return state.model_copy(update={"offered": [(c.label, c.value, c.key) for c in last.choices]})
 
 
 def _reset(state: State) -> State:

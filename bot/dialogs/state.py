@@ -84,10 +84,8 @@ class State(BaseModel):
     candidates: list[str] = Field(default_factory=list)
     start_payload: str | None = None
     on_behalf: bool = False  # an officer registering someone door to door: not linked to the officer's chat
-    asking_months_for: int | None = None
-    offered: list[tuple[str, str, str]] = Field(
-        default_factory=list
-    )  # an officer's last options: label, value, key  # a reminder whose "how many months?" awaits a typed answer
+    # Options shown outside the current question (a reminder's months, an officer's list): label, value, key.
+    offered: list[tuple[str, str, str]] = Field(default_factory=list)
     updated_at: datetime | None = None
 
     def at(self, step: Step, **changes: object) -> State:
