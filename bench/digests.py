@@ -4,18 +4,19 @@
 
 Members are seeded as in `bench.reminders` (covered-until dates over 14 month-ends), spread over the desa of the
 service area, with one chat in thirteen unreachable; each officer covers one desa (officers are spread evenly over the
-desa, several per desa when there are more officers than desa). Every officer's digest is then built through the real
-path (`officer.digest` via `Conversations.run_for`: the unreached definition, masking, audit), without sending.
+desa, several per desa when there are more officers than desa). The daily digests then run through the real path
+(`bot.digest.send_digests`: one claim per officer, the unreached definition decided once for the whole area, each
+officer's first page with masking and audit) to a sender that only counts what it is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import resource
 import tempfile
 import time
 from datetime import UTC, date, datetime
-from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,12 +25,14 @@ from sqlmodel import Session
 
 from bench.reminders import fresh_database, seed
 from bot.conversation import Conversations
-from bot.dialogs import officer as officer_dialog
-from bot.dialogs.core import DialogConfig
+from bot.dialogs.core import DialogConfig, Reply
+from bot.digest import send_digests
+from scheduler.dispatch import Sent
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.models import Address, Member
 from storage.officers import bind_officer, create_officer
 from storage.regions import sulawesi_selatan
+from storage.reminders import Target
 
 TODAY = date(2026, 12, 22)
 NOW = datetime(2026, 12, 22, 0, 0, tzinfo=UTC)
@@ -50,7 +53,6 @@ def run(members: int, officers: int, url: str) -> None:
             )
         # One in thirteen: coprime with the desa count and the 14 month-ends, so every desa and month gets its share.
         connection.execute(update(Address).where(text("address.id % 13 = 0")).values(status="unreachable"))
-    chats = []
     with Session(engine) as session:
         for number in range(officers):
             desa = villages[number % len(villages)]
@@ -59,7 +61,6 @@ def run(members: int, officers: int, url: str) -> None:
             session.add(address)
             session.flush()
             bind_officer(session=session, code=officer.invite_code or "", address_id=address.id or 0)
-            chats.append(address.external_id)
         session.commit()
     conversations = Conversations(
         engine=engine,
@@ -68,9 +69,10 @@ def run(members: int, officers: int, url: str) -> None:
         config=DialogConfig(service_area=("73.12", "73.14"), data_holder="bench", consent_version="bench"),
         zone=ZoneInfo("Asia/Makassar"),
     )
-    task = partial(officer_dialog.digest, weekly_all_clear=False)
     started = time.perf_counter()
-    listed = sum(len(conversations.run_for("console", chat, task, NOW)) for chat in chats)
+    stats = asyncio.run(
+        send_digests(conversations=conversations, senders={"console": _Counting()}, today=TODAY, now=NOW)
+    )
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with engine.connect() as connection:
@@ -81,8 +83,17 @@ def run(members: int, officers: int, url: str) -> None:
     print(f"members                 {total:,} (seeded in {seconds:.0f} s; {unreachable:,} chats unreachable)")
     print(f"officers                {officers:,} (one desa each, {len(villages)} desa)")
     each = elapsed / max(officers, 1) * 1000
-    print(f"digests                 {officers:,} built in {elapsed:.1f} s = {each:.0f} ms each ({listed:,} non-empty)")
+    print(f"digests                 {officers:,} in {elapsed:.1f} s = {each:.1f} ms each ({stats.sent:,} sent)")
     print(f"peak memory (process)   {peak / 2**20:.0f} MiB")
+
+
+class _Counting:
+    channel = "console"
+    per_second = 0.0
+    per_chat_seconds = 0.0
+
+    async def send(self, target: Target, message: Reply) -> Sent:
+        return Sent()
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -49,7 +51,16 @@ from storage import officers, sponsors
 from storage import reminders as outbox
 from storage.crypto import Cipher
 from storage.identity import Nik, mask_nik, parse_kpj, parse_nik
-from storage.models import Channel, ConsentDecision, FollowUp, FollowUpOutcome, Member, PaymentSource, Reminder
+from storage.models import (
+    Channel,
+    ConsentDecision,
+    FollowUp,
+    FollowUpOutcome,
+    Member,
+    Officer,
+    PaymentSource,
+    Reminder,
+)
 from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
@@ -58,14 +69,18 @@ log = logging.getLogger(__name__)
 class _Lookups:
     """The dialog's window on the database, scoped to one address."""
 
-    def __init__(self, session: Session, service: Conversations, address_id: int, today: date) -> None:
+    def __init__(
+        self, session: Session, service: Conversations, address_id: int, today: date, lists: AreaLists | None = None
+    ) -> None:
         self._session = session
+        self._lists = lists  # everyone's lists, computed once for a run of digests
         self._service = service
         self._cipher = service.cipher
         self._address_id = address_id
         self._today = today
         self._members: list[MemberView] | None = None
         self._unreached: list[UnreachedView] | None = None
+        self._officer: Officer | Literal[False] | None = None  # False: looked up, not an officer
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         nik_hash = self._cipher.lookup_hash(nik)
@@ -92,8 +107,21 @@ class _Lookups:
         sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
         return sponsor.name if sponsor else None
 
+    def owned(self) -> set[int]:
+        """The members registered from this chat."""
+        return {m.id for m in self.members_here()}
+
+    def answerable(self) -> set[int]:
+        """Reminders can be answered by the members' own chats and by the chat of whoever pays for them."""
+        return self.owned() | sponsors.sponsored_member_ids(session=self._session, address_id=self._address_id)
+
+    def officer(self) -> Officer | None:
+        if self._officer is None:
+            self._officer = officers.officer_of_address(session=self._session, address_id=self._address_id) or False
+        return self._officer or None
+
     def officer_name(self) -> str | None:
-        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
+        found = self.officer()
         return found.name if found else None
 
     def unreached_here(self) -> Sequence[UnreachedView]:
@@ -102,21 +130,14 @@ class _Lookups:
         return self._unreached
 
     def _compute_unreached(self) -> list[UnreachedView]:
-        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
-        if found is None or found.id is None:
+        codes = self._officer_codes()
+        if not codes:
             return []
-        codes = officers.area_codes(session=self._session, officer_id=found.id)
-        listed = unreached(
-            session=self._session,
-            codes=codes,
-            today=self._today,
-            policy=self._service.policy,
-            tariffs=self._service.tariffs,
-        )
-        return [_unreached_view(item, self._cipher) for item in listed]
+        lists = self._lists or self._service.area_lists(self._session, codes, self._today)
+        return lists.for_codes(codes)
 
     def _officer_codes(self) -> list[str]:
-        found = officers.officer_of_address(session=self._session, address_id=self._address_id)
+        found = self.officer()
         return officers.area_codes(session=self._session, officer_id=found.id) if found and found.id else []
 
     def search_area(self, query: str) -> Sequence[MemberView]:
@@ -144,6 +165,33 @@ class _Lookups:
     def forget(self) -> None:
         self._members = None
         self._unreached = None
+        self._officer = None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaLists:
+    """The unreached members of an area, decided once and handed out per officer: a run of digests decides for the
+    whole service area in one pass instead of once per officer."""
+
+    by_desa: dict[str, list[UnreachedView]]
+    rank: dict[int, int]  # member id -> place in the definition's order (most urgent first)
+    desa_of: dict[str, set[str]]  # kecamatan code -> its desa with someone on the list
+
+    @classmethod
+    def of(cls, listed: Sequence[Unreached], cipher: Cipher) -> AreaLists:
+        by_desa: dict[str, list[UnreachedView]] = {}
+        desa_of: dict[str, set[str]] = {}
+        for item in listed:
+            desa = item.member.desa_code
+            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher))
+            desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
+        return cls(by_desa, {item.member.id: place for place, item in enumerate(listed)}, desa_of)
+
+    def for_codes(self, codes: Sequence[str]) -> list[UnreachedView]:
+        """The share of an area given as desa and kecamatan codes, in the definition's order."""
+        villages = set().union(*(self.desa_of.get(code, {code}) for code in codes))
+        shares = (self.by_desa.get(desa, []) for desa in villages)
+        return sorted(chain.from_iterable(shares), key=lambda item: self.rank[item.member_id])
 
 
 def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
@@ -154,7 +202,7 @@ def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
     elif attempt is not None:
         tried = f"{attempt.stage} ({attempt.status})"
     return UnreachedView(
-        member_id=member.id or 0,
+        member_id=member.id,
         name=member.full_name,
         desa_code=member.desa_code,
         phone=member.phone,
@@ -252,14 +300,31 @@ class Conversations:
             session.commit()
         return outcome.replies
 
+    def area_lists(self, session: Session, codes: Sequence[str] | None, today: date) -> AreaLists:
+        """The unreached members of the area (None: everywhere), as the officers' lists show them."""
+        listed = unreached(
+            session=session,
+            codes=None if codes is None else list(codes),
+            today=today,
+            policy=self.policy,
+            tariffs=self.tariffs,
+        )
+        return AreaLists.of(listed, self.cipher)
+
     def run_for(
-        self, channel: str, external_id: str, task: Callable[[Context, Outcome], object], now: datetime
+        self,
+        channel: str,
+        external_id: str,
+        task: Callable[[Context, Outcome], object],
+        now: datetime,
+        *,
+        lists: AreaLists | None = None,
     ) -> list[Reply]:
         """Run a pure dialog function for one chat outside a conversation (a digest), applying its effects."""
         with Session(self.engine) as session:
             address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
             assert address.id is not None
-            lookups = _Lookups(session, self, address.id, self.today(now))
+            lookups = _Lookups(session, self, address.id, self.today(now), lists)
             outcome = Outcome()
             task(self._context(lookups, now), outcome)
             for effect in outcome.effects:
@@ -280,9 +345,6 @@ class Conversations:
         now: datetime,
         lookups: _Lookups,
     ) -> None:
-        owned = {m.id for m in lookups.members_here()}
-        # Reminders can be answered by the members' own chats and by the chat of whoever pays for them.
-        answerable = owned | sponsors.sponsored_member_ids(session=session, address_id=address_id)
         action, subject, detail = "", 0, ""
         match effect:
             case RecordConsent(granted=granted):
@@ -296,7 +358,7 @@ class Conversations:
                 )
             case SaveMember(fields=fields, on_behalf=on_behalf):
                 # Registered door to door by an officer: reachable at their own number, never at the officer's chat.
-                behalf = on_behalf and officers.officer_of_address(session=session, address_id=address_id) is not None
+                behalf = on_behalf and lookups.officer() is not None
                 member = store.create_member(
                     session=session,
                     cipher=self.cipher,
@@ -310,15 +372,15 @@ class Conversations:
                 if member.phone:
                     store.link_phone_address(session=session, member_id=member.id, phone=member.phone, now=now)
                 action, subject = ("member.register_by_officer" if behalf else "member.register"), member.id
-            case UpdateMember(member_id=member_id, fields=fields) if member_id in owned:
+            case UpdateMember(member_id=member_id, fields=fields) if member_id in lookups.owned():
                 row = session.get(Member, member_id)
                 assert row is not None
                 changed = store.update_member(session=session, cipher=self.cipher, member=row, fields=fields, now=now)
                 action, subject, detail = "member.update", member_id, ",".join(changed)
-            case DeleteMember(member_id=member_id) if member_id in owned:
+            case DeleteMember(member_id=member_id) if member_id in lookups.owned():
                 store.delete_member(session=session, member_id=member_id)
                 action, subject = "member.delete", member_id
-            case RecordPayment(member_id=member_id, cycle=cycle, months=months) if member_id in answerable:
+            case RecordPayment(member_id=member_id, cycle=cycle, months=months) if member_id in lookups.answerable():
                 row = session.get(Member, member_id)
                 assert row is not None
                 record_payment(
@@ -331,14 +393,14 @@ class Conversations:
                     now=now,
                 )
                 action, subject, detail = "payment.self_report", member_id, f"{cycle}+{months}"
-            case RequestHelp(member_id=member_id) if member_id in answerable:
+            case RequestHelp(member_id=member_id) if member_id in lookups.answerable():
                 row = session.get(Member, member_id)
                 assert row is not None
                 row.help_requested_at = now
                 session.add(row)
                 action, subject = "member.help_requested", member_id
             case SetOptOut(member_ids=member_ids, opted_out=opted_out):
-                for member_id in set(member_ids) & owned:
+                for member_id in set(member_ids) & lookups.owned():
                     row = session.get(Member, member_id)
                     assert row is not None
                     row.opted_out, row.updated_at = opted_out, now

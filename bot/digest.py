@@ -11,7 +11,7 @@ from functools import partial
 
 from sqlmodel import Session
 
-from bot.conversation import Conversations
+from bot.conversation import AreaLists, Conversations
 from bot.dialogs import officer as officer_dialog
 from bot.dialogs.core import Context, Outcome, Reply
 from scheduler.dispatch import Sender, Sent
@@ -36,6 +36,9 @@ async def send_digests(
     """Send today's digests; an officer already briefed today (by this or another process) is skipped."""
     stats = DigestStats()
     briefed = await asyncio.to_thread(_officers, conversations)
+    if not briefed:
+        return stats
+    lists = await asyncio.to_thread(_lists, conversations, today)
     for officer_id, channel, external_id, target in briefed:
         stats.officers += 1
         sender = senders.get(channel)
@@ -43,7 +46,7 @@ async def send_digests(
             stats.already += 1
             continue
         task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
-        replies = await asyncio.to_thread(conversations.run_for, channel, external_id, task, now)
+        replies = await asyncio.to_thread(conversations.run_for, channel, external_id, task, now, lists=lists)
         if not replies:
             stats.empty += 1
             continue
@@ -74,6 +77,12 @@ def _officers(conversations: Conversations) -> list[tuple[int, str, str, Target]
             )
             for officer, address in officers.officers_to_brief(session=session)
         ]
+
+
+def _lists(conversations: Conversations, today: date) -> AreaLists:
+    """Everyone's lists in one pass over all members (one scan beats one index probe per member of a large area)."""
+    with Session(conversations.engine) as session:
+        return conversations.area_lists(session, None, today)
 
 
 def _claim(conversations: Conversations, officer_id: int, today: date) -> bool:

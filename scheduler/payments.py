@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -13,7 +14,20 @@ from storage import reminders as outbox
 from storage.models import Member, Payment, PaymentSource
 
 
-def member_cost(tariffs: Tariffs, member: Member, first: ContributionMonth, months: int) -> int:
+class Insured(Protocol):
+    """What a member's tariff depends on (a `Member`, or a row of the officers' list)."""
+
+    @property
+    def occupation(self) -> str: ...
+    @property
+    def payer(self) -> str: ...
+    @property
+    def declared_income(self) -> int: ...
+    @property
+    def with_jht(self) -> bool: ...
+
+
+def member_cost(tariffs: Tariffs, member: Insured, first: ContributionMonth, months: int) -> int:
     """What `months` months from `first` cost this member: each month at its own tariff."""
     return tariffs.for_months(
         first,

@@ -18,8 +18,9 @@ from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date, months_due, open_cycles
 from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs
-from storage import unreached as facts
-from storage.models import FollowUp, FollowUpOutcome, Member, Reminder, ReminderStatus
+from storage import unreached as storage
+from storage.models import FollowUpOutcome, ReminderStatus
+from storage.unreached import Attempt, Candidate, Outcome
 
 NO_ANSWER_AFTER = timedelta(days=7)  # H+7
 CONTACTED_FOR = timedelta(days=7)  # "Sudah dihubungi" takes a member off the list for a week
@@ -39,35 +40,35 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Unreached:
-    member: Member
+    member: Candidate
     reason: Reason
     days_left: int | None  # before the membership lapses (negative: lapsed that many days ago)
     months_due: int
     amount_due: int
-    last_attempt: Reminder | None
+    last_attempt: Attempt | None
 
 
 def unreached(
-    *, session: Session, codes: list[str], today: date, policy: ReminderPolicy, tariffs: Tariffs
+    *, session: Session, codes: list[str] | None, today: date, policy: ReminderPolicy, tariffs: Tariffs
 ) -> list[Unreached]:
-    """The area's unreached members, most urgent first (fewest days before lapse), then by desa and name."""
+    """The area's (None: everyone's) unreached members, most urgent first (fewest days before lapse), then by desa
+    and name."""
     earliest, latest = open_cycles(today, due_day=policy.due_day, lapse_after=policy.lapse_after)
-    members = facts.candidates(
-        session=session, codes=codes, covered_from=earliest.plus(-1).last_day, covered_to=latest.plus(-1).last_day
+    known = storage.facts(
+        session=session,
+        codes=codes,
+        covered_from=earliest.plus(-1).last_day,
+        covered_to=latest.plus(-1).last_day,
+        first_cycle=cycle_key(earliest),
+        since=datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC),
     )
-    ids = [m.id for m in members if m.id is not None]
-    reach = facts.channels(session=session, member_ids=ids)
-    attempts = facts.latest_reminders(session=session, member_ids=ids)
-    since = datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC)
-    handled = facts.follow_ups(session=session, member_ids=ids, since=since)
     found = []
-    for member in members:
-        assert member.id is not None
+    for member in known.candidates:
         first_unpaid = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
         in_open_cycle = first_unpaid is not None and earliest <= first_unpaid <= latest
-        attempt = attempts.get(member.id)
-        reason = _reason(member, in_open_cycle, first_unpaid, reach.get(member.id), attempt, today, policy)
-        if reason is None or _handled(handled.get(member.id, []), first_unpaid, today):
+        attempt = known.attempts.get(member.attempt_id) if member.attempt_id is not None else None
+        reason = _reason(member, in_open_cycle, first_unpaid, attempt, today, policy)
+        if reason is None or (member.followed_up and _handled(known.follow_ups[member.id], first_unpaid, today)):
             continue
         days_left = months = amount = None
         if first_unpaid is not None and in_open_cycle:
@@ -80,11 +81,10 @@ def unreached(
 
 
 def _reason(  # noqa: PLR0917 (private, called once)
-    member: Member,
+    member: Candidate,
     in_open_cycle: bool,
     first_unpaid: ContributionMonth | None,
-    reach: facts.Channels | None,
-    attempt: Reminder | None,
+    attempt: Attempt | None,
     today: date,
     policy: ReminderPolicy,
 ) -> Reason | None:
@@ -96,8 +96,8 @@ def _reason(  # noqa: PLR0917 (private, called once)
         return None
     if member.opted_out:
         return Reason.OPTED_OUT
-    if reach is None or reach.active == 0:
-        return Reason.BLOCKED if reach is not None and reach.unreachable else Reason.NO_CHANNEL
+    if member.active == 0:
+        return Reason.BLOCKED if member.unreachable else Reason.NO_CHANNEL
     this_cycle = attempt if attempt is not None and month_of(attempt.cycle) == first_unpaid else None
     if this_cycle is not None and this_cycle.status == ReminderStatus.FAILED:
         return Reason.FAILED
@@ -105,11 +105,11 @@ def _reason(  # noqa: PLR0917 (private, called once)
         return None  # not reminded yet this cycle: nothing to chase
     if today < first_unpaid.due_date(policy.due_day) + NO_ANSWER_AFTER:
         return None
-    answered = reach.last_inbound_at is not None and reach.last_inbound_at > this_cycle.sent_at
+    answered = member.last_inbound_at is not None and member.last_inbound_at > this_cycle.sent_at
     return None if answered else Reason.NO_ANSWER
 
 
-def _handled(follow_ups: list[FollowUp], first_unpaid: ContributionMonth | None, today: date) -> bool:
+def _handled(follow_ups: list[Outcome], first_unpaid: ContributionMonth | None, today: date) -> bool:
     """An officer already dealt with this: any outcome for the current cycle; "contacted" only for a week."""
     cycle = cycle_key(first_unpaid) if first_unpaid is not None else None
     for follow_up in follow_ups:
