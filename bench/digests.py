@@ -16,26 +16,51 @@ import asyncio
 import resource
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text, update
-from sqlmodel import Session
+from sqlalchemy import Engine, insert, text, update
+from sqlmodel import Session, col, select
 
 from bench.reminders import fresh_database, seed
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.digest import send_digests
 from scheduler.dispatch import Sent
+from scheduler.rules import ContributionMonth, open_cycles
+from scheduler.scan import cycle_key
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
-from storage.models import Address, Member
+from storage.models import Address, Member, Reminder
 from storage.officers import bind_officer, create_officer
 from storage.regions import sulawesi_selatan
 from storage.reminders import Target
 
 TODAY = date(2026, 12, 22)
 NOW = datetime(2026, 12, 22, 0, 0, tzinfo=UTC)
+ANSWERED = datetime(2026, 12, 20, 3, 0, tzinfo=UTC)
+
+
+def remind_everyone_due(engine: Engine) -> int:
+    """Every member with an open cycle was reminded for their first unpaid month: delivered, one in twenty failed."""
+    earliest, latest = open_cycles(TODAY)
+    with engine.begin() as connection:
+        due = connection.execute(
+            select(col(Member.id), col(Member.covered_until)).where(
+                col(Member.covered_until).between(earliest.plus(-1).last_day, latest.plus(-1).last_day)
+            )
+        ).all()
+        for start in range(0, len(due), 20_000):
+            rows = []
+            for member_id, covered_until in due[start : start + 20_000]:
+                month = ContributionMonth.of(covered_until or TODAY).plus(1)
+                sent = datetime.combine(month.due_date(15) - timedelta(days=7), datetime.min.time(), tzinfo=UTC)
+                status = "failed" if (member_id or 0) % 20 == 0 else "delivered"
+                rows.append({"member_id": member_id, "cycle": cycle_key(month), "stage": "H-7", "stage_rank": 0,
+                             "status": status, "send_after": sent, "expires_at": sent, "zone": "Asia/Makassar",
+                             "created_at": sent, "sent_at": sent})  # fmt: skip
+            connection.execute(insert(Reminder), rows)
+    return len(due)
 
 
 def run(members: int, officers: int, url: str) -> None:
@@ -53,6 +78,12 @@ def run(members: int, officers: int, url: str) -> None:
             )
         # One in thirteen: coprime with the desa count and the 14 month-ends, so every desa and month gets its share.
         connection.execute(update(Address).where(text("address.id % 13 = 0")).values(status="unreachable"))
+        # One in three wrote to the bot after their reminder (they answered: not on the list).
+        connection.execute(update(Address).where(text("address.id % 3 = 0")).values(last_inbound_at=ANSWERED))
+    reminders = remind_everyone_due(engine)
+    if engine.dialect.name == "postgresql":  # as autovacuum would after such mass updates: current statistics
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
     with Session(engine) as session:
         for number in range(officers):
             desa = villages[number % len(villages)]
@@ -81,6 +112,7 @@ def run(members: int, officers: int, url: str) -> None:
     engine.dispose()
     print(f"database                {engine.dialect.name}")
     print(f"members                 {total:,} (seeded in {seconds:.0f} s; {unreachable:,} chats unreachable)")
+    print(f"reminders               {reminders:,} (each member with an open cycle reminded once; 1 in 20 failed)")
     print(f"officers                {officers:,} (one desa each, {len(villages)} desa)")
     each = elapsed / max(officers, 1) * 1000
     print(f"digests                 {officers:,} in {elapsed:.1f} s = {each:.1f} ms each ({stats.sent:,} sent)")

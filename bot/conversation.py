@@ -206,13 +206,27 @@ def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
         name=member.full_name,
         desa_code=member.desa_code,
         phone=member.phone,
-        nik_masked=mask_nik(cipher.decrypt(member.nik_encrypted)),
+        masked_nik=_MaskedNik(cipher, member.nik_encrypted),
         reason=item.reason,
         days_left=item.days_left,
         months_due=item.months_due,
         amount_due=item.amount_due,
         last_attempt=tried,
     )
+
+
+class _MaskedNik:
+    """The masked NIK of a list line, decrypted once and only if the line is shown (lists run to thousands)."""
+
+    __slots__ = ("_cipher", "_masked", "_sealed")
+
+    def __init__(self, cipher: Cipher, sealed: str) -> None:
+        self._cipher, self._sealed, self._masked = cipher, sealed, ""
+
+    def __call__(self) -> str:
+        if not self._masked:
+            self._masked = mask_nik(self._cipher.decrypt(self._sealed))
+        return self._masked
 
 
 def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None:
@@ -319,9 +333,13 @@ class Conversations:
         now: datetime,
         *,
         lists: AreaLists | None = None,
-    ) -> list[Reply]:
-        """Run a pure dialog function for one chat outside a conversation (a digest), applying its effects."""
+        claim: Callable[[Session], bool] | None = None,
+    ) -> list[Reply] | None:
+        """Run a pure dialog function for one chat outside a conversation (a digest), applying its effects. With a
+        `claim`, in the same transaction: None, and nothing done, when the claim fails (already done elsewhere)."""
         with Session(self.engine) as session:
+            if claim is not None and not claim(session):
+                return None
             address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
             assert address.id is not None
             lookups = _Lookups(session, self, address.id, self.today(now), lists)

@@ -42,11 +42,16 @@ async def send_digests(
     for officer_id, channel, external_id, target in briefed:
         stats.officers += 1
         sender = senders.get(channel)
-        if sender is None or not await asyncio.to_thread(_claim, conversations, officer_id, today):
+        task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
+        claim = partial(_claim, officer_id=officer_id, today=today)
+        replies = None
+        if sender is not None:
+            replies = await asyncio.to_thread(
+                conversations.run_for, channel, external_id, task, now, lists=lists, claim=claim
+            )
+        if replies is None or sender is None:
             stats.already += 1
             continue
-        task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
-        replies = await asyncio.to_thread(conversations.run_for, channel, external_id, task, now, lists=lists)
         if not replies:
             stats.empty += 1
             continue
@@ -85,8 +90,5 @@ def _lists(conversations: Conversations, today: date) -> AreaLists:
         return conversations.area_lists(session, None, today)
 
 
-def _claim(conversations: Conversations, officer_id: int, today: date) -> bool:
-    with Session(conversations.engine) as session:
-        claimed = officers.claim_digest(session=session, officer_id=officer_id, day=today)
-        session.commit()
-    return claimed
+def _claim(session: Session, *, officer_id: int, today: date) -> bool:
+    return officers.claim_digest(session=session, officer_id=officer_id, day=today)

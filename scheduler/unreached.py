@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date, months_due, open_cycles
-from scheduler.scan import ReminderPolicy, cycle_key, month_of
+from scheduler.scan import ReminderPolicy, cycle_key
 from scheduler.tariffs import Tariffs
 from storage import unreached as storage
 from storage.models import FollowUpOutcome, ReminderStatus
@@ -62,56 +62,87 @@ def unreached(
         first_cycle=cycle_key(earliest),
         since=datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC),
     )
+    cycles: dict[date | None, _Cycle] = {}  # a few distinct months for a province: decided once each
+    costs: dict[tuple[str, str, int, bool, ContributionMonth, int], int] = {}
     found = []
     for member in known.candidates:
-        first_unpaid = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
-        in_open_cycle = first_unpaid is not None and earliest <= first_unpaid <= latest
-        attempt = known.attempts.get(member.attempt_id) if member.attempt_id is not None else None
-        reason = _reason(member, in_open_cycle, first_unpaid, attempt, today, policy)
-        if reason is None or (member.followed_up and _handled(known.follow_ups[member.id], first_unpaid, today)):
+        cycle = cycles.get(member.covered_until)
+        if cycle is None:
+            cycle = cycles[member.covered_until] = _Cycle.of(member.covered_until, earliest, latest, today, policy)
+        attempt = member.attempt
+        reason = _reason(member, cycle, attempt, today)
+        if reason is None or (member.followed_up and _handled(known.follow_ups[member.id], cycle.key, today)):
             continue
-        days_left = months = amount = None
-        if first_unpaid is not None and in_open_cycle:
-            days_left = (lapse_date(first_unpaid, policy.due_day, policy.lapse_after) - today).days
-            months = months_due(first_unpaid, today, policy.due_day)
-            amount = member_cost(tariffs, member, first_unpaid, months) if months else 0
-        found.append(Unreached(member, reason, days_left, months or 0, amount or 0, attempt))
+        amount = 0
+        if cycle.first_unpaid is not None and cycle.months:
+            key = (member.occupation, member.payer, member.declared_income, member.with_jht, cycle.first_unpaid,
+                   cycle.months)  # fmt: skip
+            if (amount := costs.get(key, -1)) < 0:
+                amount = costs[key] = member_cost(tariffs, member, cycle.first_unpaid, cycle.months)
+        found.append(Unreached(member, reason, cycle.days_left, cycle.months, amount, attempt))
     found.sort(key=lambda u: (u.days_left is None, u.days_left or 0, u.member.desa_code, u.member.full_name))
     return found
 
 
-def _reason(  # noqa: PLR0917 (private, called once)
-    member: Candidate,
-    in_open_cycle: bool,
-    first_unpaid: ContributionMonth | None,
-    attempt: Attempt | None,
-    today: date,
-    policy: ReminderPolicy,
-) -> Reason | None:
+@dataclass(frozen=True, slots=True)
+class _Cycle:
+    """What a covered-until date means today: the first unpaid month and, when its cycle is open, the deadline."""
+
+    first_unpaid: ContributionMonth | None
+    key: int | None  # the first unpaid month as YYYYMM
+    is_open: bool
+    chase_from: date | None  # H+7: from then on a delivered reminder without an answer counts as unanswered
+    days_left: int | None
+    months: int
+
+    @classmethod
+    def of(
+        cls,
+        covered_until: date | None,
+        earliest: ContributionMonth,
+        latest: ContributionMonth,
+        today: date,
+        policy: ReminderPolicy,
+    ) -> _Cycle:
+        if covered_until is None:
+            return cls(None, None, False, None, None, 0)
+        first = ContributionMonth.of(covered_until).plus(1)
+        if not earliest <= first <= latest:
+            return cls(first, cycle_key(first), False, None, None, 0)
+        return cls(
+            first,
+            cycle_key(first),
+            True,
+            first.due_date(policy.due_day) + NO_ANSWER_AFTER,
+            (lapse_date(first, policy.due_day, policy.lapse_after) - today).days,
+            months_due(first, today, policy.due_day),
+        )
+
+
+def _reason(member: Candidate, cycle: _Cycle, attempt: Attempt | None, today: date) -> Reason | None:
     if member.help_requested_at is not None:
         return Reason.HELP
     if member.needs_enrolment and member.covered_until is None:
         return Reason.ENROLMENT
-    if not in_open_cycle or first_unpaid is None:
+    if not cycle.is_open or cycle.chase_from is None:
         return None
     if member.opted_out:
         return Reason.OPTED_OUT
     if member.active == 0:
         return Reason.BLOCKED if member.unreachable else Reason.NO_CHANNEL
-    this_cycle = attempt if attempt is not None and month_of(attempt.cycle) == first_unpaid else None
+    this_cycle = attempt if attempt is not None and attempt.cycle == cycle.key else None
     if this_cycle is not None and this_cycle.status == ReminderStatus.FAILED:
         return Reason.FAILED
     if this_cycle is None or this_cycle.sent_at is None:
         return None  # not reminded yet this cycle: nothing to chase
-    if today < first_unpaid.due_date(policy.due_day) + NO_ANSWER_AFTER:
+    if today < cycle.chase_from:
         return None
     answered = member.last_inbound_at is not None and member.last_inbound_at > this_cycle.sent_at
     return None if answered else Reason.NO_ANSWER
 
 
-def _handled(follow_ups: list[Outcome], first_unpaid: ContributionMonth | None, today: date) -> bool:
+def _handled(follow_ups: list[Outcome], cycle: int | None, today: date) -> bool:
     """An officer already dealt with this: any outcome for the current cycle; "contacted" only for a week."""
-    cycle = cycle_key(first_unpaid) if first_unpaid is not None else None
     for follow_up in follow_ups:
         if follow_up.outcome == FollowUpOutcome.CONTACTED:
             if follow_up.at.date() >= today - CONTACTED_FOR:

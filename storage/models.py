@@ -269,11 +269,17 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = _utc_field(index=True)
 
 
+class OfficerRole(StrEnum):
+    OFFICER = "officer"  # chases the members of their area the bot could not reach
+    COORDINATOR = "coordinator"  # oversees an area: gets the members its officers left without an outcome
+
+
 class Officer(SQLModel, table=True):
-    """An extension officer (penyuluh) or PERISAI agent, bound to a chat by a one-time invitation code."""
+    """An extension officer (penyuluh), PERISAI agent or area coordinator, bound to a chat by a one-time code."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
+    role: str = Field(default=OfficerRole.OFFICER, max_length=16, sa_column_kwargs={"server_default": "officer"})
     phone: str | None = Field(default=None, max_length=20)
     invite_code: str | None = Field(default=None, max_length=64, unique=True)  # cleared once used
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
@@ -305,6 +311,14 @@ class FollowUp(SQLModel, table=True):
     cycle: int | None = None  # the contribution month it concerned (YYYYMM), if any
     outcome: str = Field(max_length=16)
     at: datetime = _utc_field()
+
+
+class Listing(SQLModel, table=True):
+    """Since when a member has been on the officers' lists without a break: the clock the escalation reads. Kept by
+    the daily digest run; a member leaves (and the clock stops) when they drop off the list."""
+
+    member_id: int = Field(primary_key=True, foreign_key="member.id", ondelete="CASCADE")
+    since: date
 
 
 class OfficerDigest(SQLModel, table=True):

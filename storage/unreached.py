@@ -6,16 +6,36 @@ once, and building hundreds of thousands of heavier objects would cost more than
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, delete, exists, or_
 from sqlalchemy import select as sa_select  # sqlmodel's overloads stop at four columns
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from storage.models import Address, AddressStatus, FollowUp, Member, MemberAddress, Reminder, ReminderStatus
+from storage.db import upsert_insert
+from storage.models import (
+    Address,
+    AddressStatus,
+    FollowUp,
+    Listing,
+    Member,
+    MemberAddress,
+    Reminder,
+    ReminderStatus,
+)
 from storage.officers import in_area
+
+
+class Attempt(NamedTuple):
+    """A reminder that was actually tried."""
+
+    cycle: int
+    stage: str
+    status: str
+    sent_at: datetime | None
 
 
 class Candidate(NamedTuple):
@@ -38,17 +58,8 @@ class Candidate(NamedTuple):
     active: int
     unreachable: int
     last_inbound_at: datetime | None
-    attempt_id: int | None  # the newest tried reminder since the oldest open cycle
+    attempt: Attempt | None  # the newest tried reminder since the oldest open cycle
     followed_up: bool  # an officer recorded an outcome since `since`
-
-
-class Attempt(NamedTuple):
-    """A reminder that was actually tried."""
-
-    cycle: int
-    stage: str
-    status: str
-    sent_at: datetime | None
 
 
 class Outcome(NamedTuple):
@@ -61,11 +72,11 @@ class Outcome(NamedTuple):
 
 class Facts(NamedTuple):
     candidates: list[Candidate]
-    attempts: dict[int, Attempt]  # by reminder id
     follow_ups: dict[int, list[Outcome]]  # by member id
 
 
 _MEMBER_COLUMNS = [getattr(Member, name) for name in Candidate._fields[: Candidate._fields.index("active")]]
+_ATTEMPT_COLUMNS = [getattr(Reminder, name) for name in ("cycle", "stage", "status", "sent_at")]
 _TRIED = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ, ReminderStatus.FAILED]
 _CHUNK = 5000  # ids per IN list: well under SQLite's 32,766 parameters
 
@@ -82,63 +93,49 @@ def facts(
     """Members of the area (None: everywhere) with an open cycle, who asked for help, or who wait to be enrolled —
     with their channels, latest tried reminder and officers' outcomes.
 
-    One pass over the members with per-member subqueries (index probes on both databases): a join per fact would
-    repeat the member scan for each. Attempts and outcomes are then read by id, for the few members that have them.
+    One pass: each member joined to their newest tried reminder (found by a per-member subquery: an index probe on
+    both databases) and to their chats (one row per chat, folded here). Officers' outcomes are then read by id, for
+    the members that have any.
     """
     wanted = or_(
         col(Member.covered_until).between(covered_from, covered_to),
         col(Member.help_requested_at).is_not(None),
         col(Member.needs_enrolment),
     )
-    linked = (
-        select(func.count())
-        .select_from(MemberAddress)
-        .join(Address, col(Address.id) == col(MemberAddress.address_id))
-        .where(col(MemberAddress.member_id) == col(Member.id))
-    )
-    active = linked.where(col(Address.status) == AddressStatus.ACTIVE).scalar_subquery()
-    unreachable = linked.where(col(Address.status) != AddressStatus.ACTIVE).scalar_subquery()
-    inbound = (
-        select(func.max(col(Address.last_inbound_at)))
-        .join(MemberAddress, col(Address.id) == col(MemberAddress.address_id))
-        .where(col(MemberAddress.member_id) == col(Member.id))
-        .scalar_subquery()
-    )
+    tried = aliased(Reminder)  # the subquery's own reminder table, not the joined one
     attempt = (
-        select(col(Reminder.id))
-        .where(
-            col(Reminder.member_id) == col(Member.id),
-            col(Reminder.cycle) >= first_cycle,
-            col(Reminder.status).in_(_TRIED),
-        )
-        .order_by(col(Reminder.cycle).desc(), col(Reminder.stage_rank).desc())
+        select(col(tried.id))
+        .where(col(tried.member_id) == col(Member.id), col(tried.cycle) >= first_cycle, col(tried.status).in_(_TRIED))
+        .order_by(col(tried.cycle).desc(), col(tried.stage_rank).desc())
         .limit(1)
+        .correlate(Member)
         .scalar_subquery()
     )
     handled = exists().where(col(FollowUp.member_id) == col(Member.id), col(FollowUp.at) >= since)
-    query = sa_select(*_MEMBER_COLUMNS, active, unreachable, inbound, attempt, handled).where(
-        wanted if codes is None else and_(in_area(codes), wanted)
+    query = (
+        sa_select(*_MEMBER_COLUMNS, *_ATTEMPT_COLUMNS, handled, col(Address.status), col(Address.last_inbound_at))
+        .select_from(Member)
+        .outerjoin(Reminder, col(Reminder.id) == attempt)
+        .outerjoin(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
+        .outerjoin(Address, col(Address.id) == col(MemberAddress.address_id))
+        .where(wanted if codes is None else and_(in_area(codes), wanted))
+        .order_by(col(Member.id))
     )
-    candidates = [Candidate._make(row) for row in session.execute(query)]
-    return Facts(
-        candidates,
-        _attempts(session, [c.attempt_id for c in candidates if c.attempt_id is not None]),
-        _follow_ups(session, [c.id for c in candidates if c.followed_up], since),
-    )
-
-
-def _attempts(session: Session, reminder_ids: list[int]) -> dict[int, Attempt]:
-    found: dict[int, Attempt] = {}
-    for start in range(0, len(reminder_ids), _CHUNK):
-        chunk = reminder_ids[start : start + _CHUNK]
-        rows = session.execute(
-            select(col(Reminder.id), col(Reminder.cycle), col(Reminder.stage), col(Reminder.status))
-            .add_columns(col(Reminder.sent_at))
-            .where(col(Reminder.id).in_(chunk))
-        )
-        for reminder_id, cycle, stage, status, sent_at in rows:
-            found[reminder_id] = Attempt(cycle, stage, status, sent_at)
-    return found
+    n, m = len(_MEMBER_COLUMNS), len(_MEMBER_COLUMNS) + len(_ATTEMPT_COLUMNS)
+    candidates: list[Candidate] = []
+    for row in session.execute(query):
+        status, inbound = row[m + 1], row[m + 2]
+        active, unreachable = int(status == AddressStatus.ACTIVE), int(status not in {None, AddressStatus.ACTIVE})
+        if candidates and candidates[-1].id == row[0]:  # another chat of the same member
+            last = candidates[-1]
+            newest = max((t for t in (last.last_inbound_at, inbound) if t is not None), default=None)
+            candidates[-1] = last._replace(
+                active=last.active + active, unreachable=last.unreachable + unreachable, last_inbound_at=newest
+            )
+        else:
+            attempt_row = Attempt._make(row[n:m]) if row[n] is not None else None
+            candidates.append(Candidate._make((*row[:n], active, unreachable, inbound, attempt_row, row[m])))
+    return Facts(candidates, _follow_ups(session, [c.id for c in candidates if c.followed_up], since))
 
 
 def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dict[int, list[Outcome]]:
@@ -152,4 +149,34 @@ def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dic
         )
         for member_id, outcome, cycle, at in rows:
             found.setdefault(member_id, []).append(Outcome(outcome, cycle, at))
+    return found
+
+
+def track(*, session: Session, member_ids: Collection[int], today: date) -> dict[int, date]:
+    """Bring the listing up to today's lists: newcomers start their clock today, members no longer listed leave it.
+    Returns since when each listed member has been on a list."""
+    existing: dict[int, date] = {
+        row[0]: row[1] for row in session.execute(select(col(Listing.member_id), col(Listing.since)))
+    }
+    gone = [member_id for member_id in existing if member_id not in member_ids]
+    for start in range(0, len(gone), _CHUNK):
+        session.execute(delete(Listing).where(col(Listing.member_id).in_(gone[start : start + _CHUNK])))
+    new = [{"member_id": member_id, "since": today} for member_id in member_ids if member_id not in existing]
+    if new:
+        session.execute(upsert_insert(session)(Listing).on_conflict_do_nothing(), new)
+    return {member_id: existing.get(member_id, today) for member_id in member_ids}
+
+
+def listed_since(*, session: Session, member_ids: list[int]) -> dict[int, date]:
+    found: dict[int, date] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        chunk = member_ids[start : start + _CHUNK]
+        found.update(
+            {
+                row[0]: row[1]
+                for row in session.execute(
+                    select(col(Listing.member_id), col(Listing.since)).where(col(Listing.member_id).in_(chunk))
+                )
+            }
+        )
     return found

@@ -7,7 +7,7 @@ numbered options on WhatsApp and in the terminal). Dialogs never see a channel.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -127,7 +127,7 @@ class UnreachedView:
     name: str
     desa_code: str
     phone: str | None
-    nik_masked: str
+    masked_nik: Callable[[], str]  # decrypts on first call: only the lines someone is shown pay for it
     reason: str
     days_left: int | None
     months_due: int

@@ -77,7 +77,7 @@ def line(number: int, item: UnreachedView) -> str:
         key = "officer.arrears" if item.days_left >= 0 else "officer.arrears_lapsed"
         arrears = t(key, months=item.months_due, amount=rupiah(item.amount_due), days=abs(item.days_left))
     attempt = item.last_attempt or t("officer.never_tried")
-    return t("officer.line", number=number, name=item.name, phone=phone, nik=item.nik_masked, arrears=arrears,
+    return t("officer.line", number=number, name=item.name, phone=phone, nik=item.masked_nik(), arrears=arrears,
              reason=t(f"officer.reason.{item.reason}"), attempt=attempt).replace("  ", " ")  # fmt: skip
 
 
