@@ -65,6 +65,8 @@ from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
 
+_IDS_PER_ENTRY = 40  # 40 ids of up to 12 digits and their commas fit the audit detail's 500 characters
+
 
 class _Lookups:
     """The dialog's window on the database, scoped to one address."""
@@ -451,7 +453,13 @@ class Conversations:
                     session.add(sponsor)
                     action, subject = "sponsor.unbind", sponsor.id or 0
             case ViewedMembers(member_ids=member_ids):
-                action, subject, detail = "officer.view", address_id, ",".join(map(str, member_ids))
+                # One entry per slice of ids that fits the detail column (a whole list can run to hundreds).
+                ids = [str(member_id) for member_id in member_ids]
+                while len(ids) > _IDS_PER_ENTRY:
+                    first, ids = ",".join(ids[:_IDS_PER_ENTRY]), ids[_IDS_PER_ENTRY:]
+                    store.audit(session=session, actor=f"{channel}:{address_id}", action="officer.view",
+                                subject=f"officer:{address_id}", detail=first, now=now)  # fmt: skip
+                action, subject, detail = "officer.view", address_id, ",".join(ids)
             case RecordFollowUp() if (follow := self._follow_up(session, effect, address_id, now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
             case (

@@ -155,7 +155,7 @@ class FakeTelegram:
         params = await _params(request)
         if method == "getUpdates":
             return JSONResponse({"ok": True, "result": await self._get_updates(params)})
-        if method == "sendMessage":
+        if method in {"sendMessage", "sendDocument"}:
             refusal = self._refuse(int(params["chat_id"]))
             if refusal is not None:
                 return refusal
@@ -190,19 +190,32 @@ class FakeTelegram:
                 break
         return list(self.updates)
 
+    def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """The files sent to a chat: (file name, content) as uploaded."""
+        return [
+            (c.params["_filename"], c.params["_content"])
+            for c in self.calls
+            if c.method == "sendDocument" and int(c.params["chat_id"]) == chat_id
+        ]
+
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method == "sendMessage":
+        if method in {"sendMessage", "sendDocument"}:
             self.next_message_id += 1
             params["_message_id"] = self.next_message_id
-            return {
+            message: dict[str, Any] = {
                 "message_id": self.next_message_id,
                 "date": int(time.time()),
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "from": BOT_USER,
-                "text": params.get("text", ""),
             }
+            if method == "sendMessage":
+                message["text"] = params.get("text", "")
+            else:
+                document = {"file_id": f"doc{self.next_message_id}", "file_unique_id": f"u{self.next_message_id}"}
+                message["document"] = document | {"file_name": params["_filename"]}
+            return message
         return True
 
 
@@ -219,7 +232,13 @@ async def _params(request: Request) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(body) if body else {}
         return loaded
     form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, str):
+            params[key] = value
+        else:  # an uploaded file (sendDocument): keep its name and bytes
+            params["_filename"], params["_content"] = value.filename, await value.read()
+    return params
 
 
 def free_port() -> int:

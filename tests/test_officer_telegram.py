@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlmodel import Session, select
 from telegram.ext import Application
@@ -33,6 +35,8 @@ async def test_digest_and_outcome_over_telegram(
     covered = date(today.year - (today.month <= 2), (today.month - 3) % 12 + 1, 1)
     with Session(conversations.engine) as session:
         member = add_member(session, cipher, 1, ContributionMonth.of(covered).last_day)
+        for serial in range(2, 11):  # ten in all: more than a screen, so the whole list also comes as a file
+            add_member(session, cipher, serial, ContributionMonth.of(covered).last_day)
         officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=utc_now())
         code = officer.invite_code
         session.execute(update(Address).values(status="unreachable"))
@@ -46,6 +50,14 @@ async def test_digest_and_outcome_over_telegram(
     digest = (await telegram.wait_for(OFFICER_CHAT, 2))[-1]
     assert "Peserta 1" in digest
     assert t("officer.reason.blocked") in digest
+    [(filename, content)] = telegram.documents(OFFICER_CHAT)
+    assert filename == f"daftar-{today.isoformat()}.xlsx"
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(t("officer.sheet_header").split("|"))
+    assert [row[1] for row in rows[1:]] == [f"Peserta {n}" for n in (1, 10, 2, 3, 4, 5, 6, 7, 8, 9)]
+    assert all(str(row[4]).count("*") == 8 for row in rows[1:])  # NIK masked in the file too
     telegram.press(OFFICER_CHAT, "Peserta 1")
     await telegram.wait_for(OFFICER_CHAT, 3)
     telegram.press(OFFICER_CHAT, "Sudah dihubungi")

@@ -7,7 +7,10 @@ from bot.texts import t
 
 
 def render_plain(reply: Reply) -> str:
-    """The reply's text with its options numbered, and how to answer them."""
-    if not reply.choices:
-        return reply.text
-    return f"{reply.text}\n\n{numbered(reply.choices)}\n\n{t('hint.numbered')}"
+    """The reply's text with its options numbered, and how to answer them (and the name of an attached file)."""
+    text = reply.text
+    if reply.choices:
+        text = f"{text}\n\n{numbered(reply.choices)}\n\n{t('hint.numbered')}"
+    if reply.attachment is not None:
+        text = f"{text}\n\n{t('attachment.sent', filename=reply.attachment.filename)}"
+    return text

@@ -18,6 +18,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -30,7 +31,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Conversations
-from bot.dialogs.core import Choice, Incoming, Reply
+from bot.dialogs.core import Attachment, Choice, Incoming, Reply
 from bot.texts import t
 from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
 from storage.models import Channel
@@ -148,7 +149,18 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> SendResult:
         return Sent(uncertain=True)  # it may have arrived: sending again could duplicate it
     except NetworkError as error:
         return RetryLater(f"network: {error.message}")
+    if reply.attachment is not None:
+        await _attach(bot, chat_id, reply.attachment)
     return Sent(provider_id=str(sent.message_id))
+
+
+async def _attach(bot: Bot, chat_id: int, attachment: Attachment) -> None:
+    """The file follows its message; if it cannot go, the message (which has the list's first page) still did."""
+    document = InputFile(attachment.content, filename=attachment.filename)
+    try:
+        await bot.send_document(chat_id=chat_id, document=document)
+    except TelegramError as error:
+        log.warning("attachment to chat %s not delivered (%s)", chat_id, type(error).__name__)
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:

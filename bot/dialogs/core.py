@@ -78,11 +78,21 @@ class Template:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent after the reply's text (an officer's whole list as a spreadsheet)."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     request_contact: bool = False
     template: Template | None = None
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -324,7 +324,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             officer.summary(ctx, out)
             return state
         case "daftar" if ctx.lookups.officer_name() is not None:
-            officer.show_list(0, ctx, out)
+            officer.show_list(0, ctx, out, attach=True)
             return remember(state, out)
         case "daftar":
             return _begin_registration(state, ctx, out)

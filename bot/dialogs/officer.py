@@ -10,7 +10,9 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot import xlsx
 from bot.dialogs.core import (
+    Attachment,
     Choice,
     Context,
     Outcome,
@@ -35,8 +37,9 @@ def is_officer_value(value: str) -> bool:
     return value[:3] in {"dg:", "of:", "oc:"}
 
 
-def show_list(page: int, ctx: Context, out: Outcome) -> None:
-    """One page of the officer's list, grouped by desa, most urgent first."""
+def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False) -> None:
+    """One page of the officer's list, grouped by desa, most urgent first; with `attach`, a list longer than a page
+    also comes whole as a spreadsheet."""
     items = by_desa(ctx.lookups.unreached_here())
     if not items:
         out.say(Reply(t("officer.list_empty")))
@@ -58,7 +61,24 @@ def show_list(page: int, ctx: Context, out: Outcome) -> None:
         choices.append(Choice(t("option.nav.prev"), f"dg:{page - 1}", key="<"))
     if page < pages - 1:
         choices.append(Choice(t("option.nav.next"), f"dg:{page + 1}", key=">"))
-    out.say(Reply("\n".join(lines), tuple(choices)))
+    attachment = None
+    if attach and pages > 1:
+        lines.append(f"\n{t('officer.list_attached')}")
+        attachment = spreadsheet(items, ctx)
+        out.effects.append(ViewedMembers(tuple(item.member_id for item in items[len(shown) :])))
+    out.say(Reply("\n".join(lines), tuple(choices), attachment=attachment))
+
+
+def spreadsheet(items: Sequence[UnreachedView], ctx: Context) -> Attachment:
+    """The whole list as an XLSX file, in the order of the chat pages."""
+    rows = (
+        (number, item.name, ctx.regions.name(item.desa_code), format_phone(item.phone) if item.phone else "",
+         item.masked_nik(), item.months_due, item.amount_due, "" if item.days_left is None else item.days_left,
+         t(f"officer.reason.{item.reason}"), item.last_attempt or t("officer.never_tried"))
+        for number, item in enumerate(items, start=1)
+    )  # fmt: skip
+    content = xlsx.workbook(t("officer.sheet"), t("officer.sheet_header").split("|"), rows)
+    return Attachment(f"daftar-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
 
 
 def by_desa(items: Sequence[UnreachedView]) -> list[UnreachedView]:
@@ -139,10 +159,11 @@ def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
     Returns how many members are on the list."""
     items = ctx.lookups.unreached_here()
     if items:
-        show_list(0, ctx, out)
+        show_list(0, ctx, out, attach=True)
         name = ctx.lookups.officer_name() or ""
         first = out.replies[-1]
-        out.replies[-1] = Reply(first.text, first.choices, template=Template("officer_digest", (name, str(len(items)))))
+        template = Template("officer_digest", (name, str(len(items))))
+        out.replies[-1] = Reply(first.text, first.choices, template=template, attachment=first.attachment)
     elif weekly_all_clear:
         out.say(Reply(t("officer.all_clear")))
     return len(items)
