@@ -25,6 +25,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
 from storage.db import make_engine, migrate
 from storage.identity import parse_phone
+from storage.models import OfficerRole
 from storage.officers import create_officer
 from storage.regions import sulawesi_selatan
 
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         "--area", required=True, help="kecamatan and/or desa codes, comma-separated (73.12.06,73.12.01.2003)"
     )
     officer.add_argument("--bot", default="sipakainge_bot", help="the Telegram bot's username, for the deep link")
+    officer.add_argument(
+        "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
+    )
     demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
@@ -88,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         case "why":
             return _why(settings, args.who)
         case "officer-add":
-            return _officer_add(settings, args.name, args.phone, args.area, args.bot)
+            role = OfficerRole.COORDINATOR if args.coordinator else OfficerRole.OFFICER
+            return _officer_add(settings, args.name, args.phone, args.area, args.bot, role)
         case "chat":
             engine = app.build_engine(settings)
             conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
@@ -137,7 +142,9 @@ async def _dispatch(settings: Settings, *, printing: bool) -> int:
     return 0
 
 
-def _officer_add(settings: Settings, name: str, phone: str | None, area: str, bot: str) -> int:
+def _officer_add(  # noqa: PLR0917 (the command's arguments)
+    settings: Settings, name: str, phone: str | None, area: str, bot: str, role: OfficerRole
+) -> int:
     regions = sulawesi_selatan()
     codes = [code.strip() for code in area.split(",") if code.strip()]
     unknown = [code for code in codes if (region := regions.get(code)) is None or region.level not in (3, 4)]
@@ -150,10 +157,10 @@ def _officer_add(settings: Settings, name: str, phone: str | None, area: str, bo
         return 2
     engine = app.build_engine(settings)
     with Session(engine) as session:
-        officer = create_officer(session=session, name=name, phone=number, codes=codes, now=app.utc_now())
+        officer = create_officer(session=session, name=name, phone=number, codes=codes, now=app.utc_now(), role=role)
         code = officer.invite_code
         session.commit()
-    print(f"officer {name}: {', '.join(regions.name(c) for c in codes)}")
+    print(f"{role} {name}: {', '.join(regions.name(c) for c in codes)}")
     print(f"Telegram: https://t.me/{bot}?start={code}")
     print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
     return 0

@@ -89,6 +89,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         data_holder=settings.data_holder,
         consent_version=settings.consent_version,
         resume_after_hours=settings.dialog_resume_after_hours,
+        escalate_after_days=settings.escalate_after_days,
     )
     return Conversations(
         engine=engine,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
@@ -49,7 +49,9 @@ from scheduler.unreached import Unreached, unreached
 from storage import members as store
 from storage import officers, sponsors
 from storage import reminders as outbox
+from storage import unreached as listing
 from storage.crypto import Cipher
+from storage.db import LISTING_LOCK, try_lead
 from storage.identity import Nik, mask_nik, parse_kpj, parse_nik
 from storage.models import (
     Channel,
@@ -58,6 +60,7 @@ from storage.models import (
     FollowUpOutcome,
     Member,
     Officer,
+    OfficerRole,
     PaymentSource,
     Reminder,
 )
@@ -126,6 +129,10 @@ class _Lookups:
         found = self.officer()
         return found.name if found else None
 
+    def is_coordinator(self) -> bool:
+        found = self.officer()
+        return found is not None and found.role == OfficerRole.COORDINATOR
+
     def unreached_here(self) -> Sequence[UnreachedView]:
         if self._unreached is None:
             self._unreached = self._compute_unreached()
@@ -180,12 +187,12 @@ class AreaLists:
     desa_of: dict[str, set[str]]  # kecamatan code -> its desa with someone on the list
 
     @classmethod
-    def of(cls, listed: Sequence[Unreached], cipher: Cipher) -> AreaLists:
+    def of(cls, listed: Sequence[Unreached], cipher: Cipher, since: Mapping[int, date]) -> AreaLists:
         by_desa: dict[str, list[UnreachedView]] = {}
         desa_of: dict[str, set[str]] = {}
         for item in listed:
             desa = item.member.desa_code
-            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher))
+            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher, since.get(item.member.id)))
             desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
         return cls(by_desa, {item.member.id: place for place, item in enumerate(listed)}, desa_of)
 
@@ -196,7 +203,7 @@ class AreaLists:
         return sorted(chain.from_iterable(shares), key=lambda item: self.rank[item.member_id])
 
 
-def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
+def _unreached_view(item: Unreached, cipher: Cipher, since: date | None) -> UnreachedView:
     member, attempt = item.member, item.last_attempt
     tried = ""
     if attempt is not None and attempt.sent_at is not None:
@@ -214,6 +221,7 @@ def _unreached_view(item: Unreached, cipher: Cipher) -> UnreachedView:
         months_due=item.months_due,
         amount_due=item.amount_due,
         last_attempt=tried,
+        listed_since=since,
     )
 
 
@@ -317,7 +325,8 @@ class Conversations:
         return outcome.replies
 
     def area_lists(self, session: Session, codes: Sequence[str] | None, today: date) -> AreaLists:
-        """The unreached members of the area (None: everywhere), as the officers' lists show them."""
+        """The unreached members of the area (None: everywhere), as the officers' lists show them. For everywhere
+        (the daily run), the listing clock the escalation reads is brought up to date too, by one process."""
         listed = unreached(
             session=session,
             codes=None if codes is None else list(codes),
@@ -325,7 +334,12 @@ class Conversations:
             policy=self.policy,
             tariffs=self.tariffs,
         )
-        return AreaLists.of(listed, self.cipher)
+        ids = [item.member.id for item in listed]
+        if codes is None and try_lead(session, LISTING_LOCK):
+            since = listing.track(session=session, member_ids=set(ids), today=today)
+        else:
+            since = listing.listed_since(session=session, member_ids=ids)
+        return AreaLists.of(listed, self.cipher, since)
 
     def run_for(
         self,

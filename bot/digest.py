@@ -87,7 +87,9 @@ def _officers(conversations: Conversations) -> list[tuple[int, str, str, Target]
 def _lists(conversations: Conversations, today: date) -> AreaLists:
     """Everyone's lists in one pass over all members (one scan beats one index probe per member of a large area)."""
     with Session(conversations.engine) as session:
-        return conversations.area_lists(session, None, today)
+        lists = conversations.area_lists(session, None, today)
+        session.commit()  # the listing clock
+    return lists
 
 
 def _claim(session: Session, *, officer_id: int, today: date) -> bool:

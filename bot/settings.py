@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     quiet_periods: str = "Jum 11:30-13:30"
     scan_at: str = "06:00"
     digest_at: str = "07:00"
+    escalate_after_days: int = 7
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
     payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
@@ -99,6 +100,8 @@ class Settings(BaseSettings):
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
         time.fromisoformat(self.digest_at)
+        if self.escalate_after_days < 1:
+            raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
         parse_quiet_periods(self.quiet_periods)
         _ = self.templates
         if self.twilio_enabled and not self.twilio_public_url:

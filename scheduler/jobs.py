@@ -23,12 +23,9 @@ from sqlmodel import Session
 from scheduler.rules import ContributionMonth, lapse_date
 from scheduler.scan import ReminderPolicy, ScanResult, scan
 from storage import members
-from storage.db import try_lead
+from storage.db import LAPSE_LOCK, SCAN_LOCK, try_lead
 
 log = logging.getLogger(__name__)
-
-SCAN_LOCK = 73_120_001
-LAPSE_LOCK = 73_120_002
 
 
 def scan_once(

@@ -65,6 +65,12 @@ def upsert_insert(session: Session) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+# Advisory lock keys of the leader-only work (PostgreSQL); any process may run it, one at a time.
+SCAN_LOCK = 73_120_001
+LAPSE_LOCK = 73_120_002
+LISTING_LOCK = 73_120_003
+
+
 def try_lead(session: Session, key: int) -> bool:
     """Whether this process may run a leader-only job in this transaction: a PostgreSQL advisory lock, released at
     commit. SQLite deployments run one process, which always leads."""

@@ -10,12 +10,21 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from storage.db import upsert_insert
-from storage.models import Address, AddressStatus, Member, Officer, OfficerArea, OfficerDigest
+from storage.models import Address, AddressStatus, Member, Officer, OfficerArea, OfficerDigest, OfficerRole
 
 
-def create_officer(*, session: Session, name: str, phone: str | None, codes: Iterable[str], now: datetime) -> Officer:
+def create_officer(
+    *,
+    session: Session,
+    name: str,
+    phone: str | None,
+    codes: Iterable[str],
+    now: datetime,
+    role: OfficerRole = OfficerRole.OFFICER,
+) -> Officer:
     """An officer with an area and a fresh one-time invitation code (the deep link t.me/<bot>?start=<code>)."""
-    officer = Officer(name=name, phone=phone, invite_code=f"of_{secrets.token_urlsafe(12)}", created_at=now)
+    code = f"of_{secrets.token_urlsafe(12)}"
+    officer = Officer(name=name, phone=phone, invite_code=code, created_at=now, role=role)
     session.add(officer)
     session.flush()
     assert officer.id is not None

@@ -56,6 +56,7 @@ class FakeLookups:
         self.sponsor_here = False
         self.officer: str | None = None
         self.unreached: list[UnreachedView] = []
+        self.coordinator = False
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -75,6 +76,9 @@ class FakeLookups:
 
     def officer_name(self) -> str | None:
         return self.officer
+
+    def is_coordinator(self) -> bool:
+        return self.coordinator
 
     def unreached_here(self) -> Sequence[UnreachedView]:
         return list(self.unreached)

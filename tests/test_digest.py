@@ -8,10 +8,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.conversation import Conversations
+from bot.dialogs.core import Incoming
 from bot.digest import send_digests
 from bot.texts import t
 from storage.crypto import Cipher
-from storage.models import Address, AuditEntry
+from storage.models import Address, AuditEntry, FollowUp, Listing, Officer, OfficerRole
 from storage.officers import create_officer
 from tests.test_conversation_db import Person
 from tests.test_reminder_replies import Inbox
@@ -56,3 +57,85 @@ async def test_each_officer_gets_one_digest_a_day(conversations: Conversations, 
     with Session(conversations.engine) as session:
         views = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "officer.view")).all()
     assert len(views) == 2  # every list shown is audited
+
+
+def morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC)  # 08:00 WITA
+
+
+async def test_members_left_without_an_outcome_go_to_the_coordinator(
+    conversations: Conversations, cipher: Cipher
+) -> None:
+    with Session(conversations.engine) as session:
+        ids = [add_member(session, cipher, n, date(2026, 10, 31)).id or 0 for n in (1, 2)]
+        elsewhere = add_member(session, cipher, 3, date(2026, 10, 31), kecamatan_code="73.12.01",
+                               desa_code="73.12.01.2003").id or 0  # fmt: skip
+        session.execute(update(Address).values(status="unreachable"))
+        for name, codes in (("Koordinator Donri", ["73.12.06"]), ("Koordinator Marioriwawo", ["73.12.01"])):
+            create_officer(session=session, name=name, phone=None, codes=codes, now=NOW, role=OfficerRole.COORDINATOR)
+        session.commit()
+        codes = [str(o.invite_code) for o in session.exec(select(Officer).order_by(col(Officer.id))).all()]
+    Person(conversations, "601").say(f"/start {codes[0]}")
+    Person(conversations, "602").say(f"/start {codes[1]}")
+    bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
+    inbox = Inbox()
+    first_day = TUESDAY
+    stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=first_day,
+                               now=morning(first_day))  # fmt: skip
+    assert (stats.sent, stats.empty) == (1, 2)  # the officer's list; nothing has waited long enough to escalate
+    officer = Person(conversations, "501")
+    officer.now = morning(date(2026, 12, 24))
+    assert officer.say(Incoming.choice(f"oc:{ids[1]}:refused"))[0].text == t("officer.done.refused", name="Peserta 2")
+    week_later = date(2026, 12, 29)
+    await send_digests(conversations=conversations, senders={"telegram": inbox}, today=week_later,
+                       now=morning(week_later))  # fmt: skip
+    sent = dict(inbox.received[1:])
+    assert set(sent) == {"501", "601", "602"}
+    donri = sent["601"]
+    assert "Peserta 1" in donri.text
+    assert "Peserta 2" not in donri.text  # the officer recorded an outcome: not escalated
+    assert "Peserta 3" not in donri.text  # another coordinator's area
+    assert t("coordinator.listed_for", days=7) in donri.text
+    assert donri.template is not None
+    assert donri.template.kind == "coordinator_digest"
+    assert "Peserta 3" in sent["602"].text
+    # A coordinator acts within their area only, whatever the buttons say.
+    coordinator = Person(conversations, "601")
+    coordinator.now = morning(week_later)
+    assert coordinator.say(Incoming.choice(f"oc:{elsewhere}:contacted"))[0].text == t("officer.not_yours")
+    escalations = coordinator.say("/eskalasi")[0]
+    assert "Peserta 1" in escalations.text
+    coordinator.say(Incoming.choice(f"oc:{ids[0]}:contacted"))
+    assert "Peserta 1" not in coordinator.say("/eskalasi")[0].text
+    assert "/eskalasi" not in officer.say("/bantuan")[0].text  # officers are not offered the coordinator's command
+    assert "/eskalasi" in coordinator.say("/bantuan")[0].text
+    with Session(conversations.engine) as session:
+        recorded = {(f.member_id, f.outcome) for f in session.exec(select(FollowUp)).all()}
+        listed = {row.member_id: row.since for row in session.exec(select(Listing)).all()}
+    assert recorded == {(ids[1], "refused"), (ids[0], "contacted")}
+    assert listed == {ids[0]: first_day, elsewhere: first_day}  # member 2 left the list, and its clock
+
+
+async def test_the_listing_clock_restarts_when_a_member_returns(conversations: Conversations, cipher: Cipher) -> None:
+    with Session(conversations.engine) as session:
+        member_id = add_member(session, cipher, 1, date(2026, 10, 31)).id
+        session.execute(update(Address).values(status="unreachable"))
+        session.commit()
+    bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
+    senders = {"telegram": Inbox()}
+    await send_digests(conversations=conversations, senders=senders, today=TUESDAY, now=morning(TUESDAY))
+    with Session(conversations.engine) as session:
+        session.execute(
+            update(Address).where(col(Address.external_id) == "s1").values(status="active")
+        )  # reachable again: off the list
+        session.commit()
+    wednesday = date(2026, 12, 23)
+    await send_digests(conversations=conversations, senders=senders, today=wednesday, now=morning(wednesday))
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Listing)).all() == []
+        session.execute(update(Address).where(col(Address.external_id) == "s1").values(status="unreachable"))
+        session.commit()
+    thursday = date(2026, 12, 24)
+    await send_digests(conversations=conversations, senders=senders, today=thursday, now=morning(thursday))
+    with Session(conversations.engine) as session:
+        assert [(row.member_id, row.since) for row in session.exec(select(Listing)).all()] == [(member_id, thursday)]

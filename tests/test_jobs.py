@@ -12,10 +12,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from bot.__main__ import main
-from scheduler.jobs import SCAN_LOCK, build_scheduler, mark_lapses, scan_once
+from scheduler.jobs import build_scheduler, mark_lapses, scan_once
 from scheduler.rules import DEFAULT_STAGES, parse_stages
 from scheduler.scan import ReminderPolicy
 from storage.crypto import Cipher
+from storage.db import SCAN_LOCK
 from storage.models import Member
 from tests.test_scan import add_member
 

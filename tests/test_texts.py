@@ -42,6 +42,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
     keys |= {f"officer.reason.{r}" for r in Reason}
     keys |= {f"officer.standing.{s}" for s in Standing}
+    keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
     return keys
 
 

@@ -12,7 +12,7 @@ HOSTILE = ['=HYPERLINK("http://evil.example","klik")', "+62-1", "-1+1", "@SUM(A1
 
 
 def test_a_workbook_reads_back_with_its_types() -> None:
-    rows = [[n, name, 16_800] for n, name in enumerate(HOSTILE, start=1)]
+    rows: list[list[str | int]] = [[n, name, 16_800] for n, name in enumerate(HOSTILE, start=1)]
     sheet = load_workbook(io.BytesIO(workbook("Daftar <1>", ["No", "Nama", "Jumlah (Rp)"], rows))).active
     assert sheet is not None
     assert sheet.title == "Daftar <1>"

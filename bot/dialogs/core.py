@@ -143,6 +143,7 @@ class UnreachedView:
     months_due: int
     amount_due: int
     last_attempt: str  # "sent 8 Des", "" when never tried
+    listed_since: date | None = None  # on the lists without a break since (None: since today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ class DialogConfig:
     consent_version: str
     page_size: int = 8
     resume_after_hours: int = 12
+    escalate_after_days: int = 7  # on a list this long without an outcome: the coordinator's digest
 
 
 class Lookups(Protocol):
@@ -175,6 +177,10 @@ class Lookups(Protocol):
 
     def officer_name(self) -> str | None:
         """The officer this chat belongs to, if it is an officer's."""
+        ...
+
+    def is_coordinator(self) -> bool:
+        """Whether this chat is an area coordinator's (an officer who also gets the escalations)."""
         ...
 
     def unreached_here(self) -> Sequence[UnreachedView]:

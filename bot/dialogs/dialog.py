@@ -326,12 +326,15 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
         case "daftar" if ctx.lookups.officer_name() is not None:
             officer.show_list(0, ctx, out, attach=True)
             return remember(state, out)
+        case "eskalasi" if ctx.lookups.is_coordinator():
+            officer.show_list(0, ctx, out, attach=True, escalation=True)
+            return remember(state, out)
         case "daftar":
             return _begin_registration(state, ctx, out)
         case "ulang":
             return _begin_registration(state, ctx, out, t("command.restarted"))
         case "bantuan" | "help":
-            out.say(Reply(t("help_officer.text" if ctx.lookups.officer_name() is not None else "help.member")))
+            out.say(Reply(_help(ctx)))
             return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
         case "status":
             return _start_status(state, ctx, out)
@@ -344,6 +347,15 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
 
 
 INVITATIONS = ("sp_", "of_")  # sponsor, officer
+
+
+def _help(ctx: Context) -> str:
+    """Exactly the commands the caller may use."""
+    if ctx.lookups.officer_name() is None:
+        return t("help.member")
+    if ctx.lookups.is_coordinator():
+        return f"{t('help_officer.text')}\n\n{t('help_officer.coordinator')}"
+    return t("help_officer.text")
 
 
 def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> State:

@@ -30,37 +30,50 @@ from storage.identity import format_phone, mask_nik, parse_phone
 from storage.models import FollowUpOutcome
 
 PAGE = 8
-_VALUE = re.compile(r"^(dg|of|oc):(\d{1,12})(?::([a-z_]+))?(?::(\d{1,2}))?$")
+# dg: a page of the list, es: a page of the escalations, of: a member's outcomes, oc: an outcome
+_VALUE = re.compile(r"^(dg|es|of|oc):(\d{1,12})(?::([a-z_]+))?(?::(\d{1,2}))?$")
 
 
 def is_officer_value(value: str) -> bool:
-    return value[:3] in {"dg:", "of:", "oc:"}
+    return value[:3] in {"dg:", "es:", "of:", "oc:"}
 
 
-def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False) -> None:
-    """One page of the officer's list, grouped by desa, most urgent first; with `attach`, a list longer than a page
-    also comes whole as a spreadsheet."""
-    items = by_desa(ctx.lookups.unreached_here())
+def escalated(ctx: Context) -> list[UnreachedView]:
+    """The members of the list who have been on it for the configured days without an outcome."""
+    days = ctx.config.escalate_after_days
+    return [i for i in ctx.lookups.unreached_here() if i.listed_since and (ctx.today - i.listed_since).days >= days]
+
+
+def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, escalation: bool = False) -> None:
+    """One page of the officer's list (or, for a coordinator, of the escalations), grouped by desa, most urgent first;
+    with `attach`, a list longer than a page also comes whole as a spreadsheet."""
+    items = by_desa(escalated(ctx) if escalation else ctx.lookups.unreached_here())
+    kind, prefix = ("coordinator", "es") if escalation else ("officer", "dg")
     if not items:
-        out.say(Reply(t("officer.list_empty")))
+        out.say(Reply(t(f"{kind}.list_empty")))
         return
     pages = (len(items) - 1) // PAGE + 1
     page = min(max(page, 0), pages - 1)
     shown = items[page * PAGE : (page + 1) * PAGE]
-    lines = [t("officer.list_header", day=long_date(ctx.today), count=len(items), page=page + 1, pages=pages)]
+    lines = [
+        t(f"{kind}.list_header", day=long_date(ctx.today), count=len(items), page=page + 1, pages=pages,
+          days=ctx.config.escalate_after_days)
+    ]  # fmt: skip
     desa = None
     for number, item in enumerate(shown, start=page * PAGE + 1):
         if item.desa_code != desa:
             desa = item.desa_code
             lines.append(f"\n{t('officer.desa', desa=ctx.regions.name(desa))}")
         lines.append(line(number, item))
+        if escalation and item.listed_since is not None:
+            lines.append("   " + t("coordinator.listed_for", days=(ctx.today - item.listed_since).days))
     out.effects.append(ViewedMembers(tuple(item.member_id for item in shown)))
     # Keyed by the number in the list, so a typed "12" on WhatsApp means the twelfth person, on any page.
     choices = [Choice(i.name, f"of:{i.member_id}", key=str(n)) for n, i in enumerate(shown, start=page * PAGE + 1)]
     if page > 0:
-        choices.append(Choice(t("option.nav.prev"), f"dg:{page - 1}", key="<"))
+        choices.append(Choice(t("option.nav.prev"), f"{prefix}:{page - 1}", key="<"))
     if page < pages - 1:
-        choices.append(Choice(t("option.nav.next"), f"dg:{page + 1}", key=">"))
+        choices.append(Choice(t("option.nav.next"), f"{prefix}:{page + 1}", key=">"))
     attachment = None
     if attach and pages > 1:
         lines.append(f"\n{t('officer.list_attached')}")
@@ -108,8 +121,8 @@ def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
         out.say(Reply(t("invalid.stale_choice")))
         return state
     kind, number, outcome, months = match.group(1), int(match.group(2)), match.group(3), match.group(4)
-    if kind == "dg":
-        show_list(number, ctx, out)
+    if kind in {"dg", "es"}:
+        show_list(number, ctx, out, escalation=kind == "es" and ctx.lookups.is_coordinator())
         return state
     item = next((i for i in ctx.lookups.unreached_here() if i.member_id == number), None)
     if item is None:  # not on this officer's list (another area, or already dealt with)
@@ -155,17 +168,19 @@ def _outcomes(member_id: int) -> tuple[Choice, ...]:
 
 
 def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
-    """The morning digest: the first page of the list; nothing when it is empty, except a weekly all-clear.
-    Returns how many members are on the list."""
-    items = ctx.lookups.unreached_here()
+    """The morning digest: the first page of the list — for a coordinator, of the members officers left on it without
+    an outcome — and nothing when it is empty, except a weekly all-clear. Returns how many members are on it."""
+    coordinator = ctx.lookups.is_coordinator()
+    kind = "coordinator" if coordinator else "officer"
+    items = escalated(ctx) if coordinator else ctx.lookups.unreached_here()
     if items:
-        show_list(0, ctx, out, attach=True)
+        show_list(0, ctx, out, attach=True, escalation=coordinator)
         name = ctx.lookups.officer_name() or ""
         first = out.replies[-1]
-        template = Template("officer_digest", (name, str(len(items))))
+        template = Template(f"{kind}_digest", (name, str(len(items))))
         out.replies[-1] = Reply(first.text, first.choices, template=template, attachment=first.attachment)
     elif weekly_all_clear:
-        out.say(Reply(t("officer.all_clear")))
+        out.say(Reply(t(f"{kind}.all_clear")))
     return len(items)
 
 
