@@ -206,10 +206,10 @@ class AreaLists:
 def _unreached_view(item: Unreached, cipher: Cipher, since: date | None) -> UnreachedView:
     member, attempt = item.member, item.last_attempt
     tried = ""
-    if attempt is not None and attempt.sent_at is not None:
-        tried = f"{attempt.stage} {short_date(attempt.sent_at.date())} ({attempt.status})"
-    elif attempt is not None:
-        tried = f"{attempt.stage} ({attempt.status})"
+    if attempt is not None:
+        status = t(f"officer.attempt.{attempt.status}")
+        sent = f" {short_date(attempt.sent_at.date())}" if attempt.sent_at is not None else ""
+        tried = f"{attempt.stage}{sent} ({status})"
     return UnreachedView(
         member_id=member.id,
         name=member.full_name,

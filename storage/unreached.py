@@ -77,7 +77,12 @@ class Facts(NamedTuple):
 
 _MEMBER_COLUMNS = [getattr(Member, name) for name in Candidate._fields[: Candidate._fields.index("active")]]
 _ATTEMPT_COLUMNS = [getattr(Reminder, name) for name in ("cycle", "stage", "status", "sent_at")]
-_TRIED = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ, ReminderStatus.FAILED]
+TRIED = [  # reminder states that count as an attempt to reach someone
+    ReminderStatus.SENT,
+    ReminderStatus.DELIVERED,
+    ReminderStatus.READ,
+    ReminderStatus.FAILED,
+]
 _CHUNK = 5000  # ids per IN list: well under SQLite's 32,766 parameters
 
 
@@ -105,7 +110,7 @@ def facts(
     tried = aliased(Reminder)  # the subquery's own reminder table, not the joined one
     attempt = (
         select(col(tried.id))
-        .where(col(tried.member_id) == col(Member.id), col(tried.cycle) >= first_cycle, col(tried.status).in_(_TRIED))
+        .where(col(tried.member_id) == col(Member.id), col(tried.cycle) >= first_cycle, col(tried.status).in_(TRIED))
         .order_by(col(tried.cycle).desc(), col(tried.stage_rank).desc())
         .limit(1)
         .correlate(Member)

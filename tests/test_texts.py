@@ -12,6 +12,7 @@ from scheduler.rules import Standing
 from scheduler.unreached import Reason
 from storage.identity import NikProblem, PhoneProblem
 from storage.models import FollowUpOutcome
+from storage.unreached import TRIED
 
 ROOT = Path(__file__).resolve().parents[1]
 # Any quoted dotted name in the code counts as a key it uses (`t("a.b")`, `key = "a.b" if … else "a.c"`).
@@ -42,6 +43,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
     keys |= {f"officer.reason.{r}" for r in Reason}
     keys |= {f"officer.standing.{s}" for s in Standing}
+    keys |= {f"officer.attempt.{s}" for s in TRIED}
     keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
     return keys
 
