@@ -52,13 +52,12 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 Cell = str | int
 
 
-def workbook(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """The XLSX file of one sheet: `header` in bold, then `rows`."""
+def workbook(sheet: str, header: Sequence[str], rows: Iterable[str]) -> bytes:
+    """The XLSX file of one sheet: `header` in bold, then the rows, each given as `cells(...)`."""
     lines = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>']
     lines.append('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-    lines.append(_row(1, header, bold=True))
-    for number, row in enumerate(rows, start=2):
-        lines.append(_row(number, row))
+    lines.append(f"<row>{cells(header, bold=True)}</row>")
+    lines.extend(f"<row>{row}</row>" for row in rows)
     lines.append("</sheetData></worksheet>")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -71,28 +70,17 @@ def workbook(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) 
     return buffer.getvalue()
 
 
-def _row(number: int, cells: Sequence[Cell], *, bold: bool = False) -> str:
+def cells(values: Sequence[Cell], *, bold: bool = False) -> str:
+    """Cells for a row, without positions (a reader places them in order): so a member's cells can be rendered
+    once and put in any officer's file, at any row, after that file's own columns."""
     style = ' s="1"' if bold else ""
-    parts = [f'<row r="{number}">']
-    for column, value in enumerate(cells):
-        ref = f"{_column(column)}{number}"
-        if isinstance(value, int) and not isinstance(value, bool):
-            parts.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
+    parts = []
+    for value in values:
+        if isinstance(value, int):
+            parts.append(f"<c{style}><v>{value}</v></c>")
         else:
-            parts.append(
-                f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
-            )
-    parts.append("</row>")
+            parts.append(f'<c{style} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>')
     return "".join(parts)
-
-
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        name = chr(65 + remainder) + name
-    return name
 
 
 def _text(value: str, *, quote: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import phonenumbers
 import pytest
 
 from storage.identity import (
@@ -107,6 +108,17 @@ def test_invalid_phones(typed: str, problem: PhoneProblem) -> None:
 
 def test_format_phone_for_people() -> None:
     assert format_phone("+6281234567890") == "+62 812-3456-7890"
+    assert format_phone("+62411123456") == "+62 411 123456"  # a landline (Makassar): the library formats it
+
+
+@pytest.mark.parametrize("length", range(9, 13))
+def test_the_fast_mobile_format_agrees_with_phonenumbers(length: int) -> None:
+    for prefix in ("811", "812", "838", "857", "896"):
+        e164 = "+62" + (prefix + "0123456789")[:length]
+        expected = phonenumbers.format_number(
+            phonenumbers.parse(e164, "ID"), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        assert format_phone(e164) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,15 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.xlsx import workbook
+from bot.xlsx import cells, workbook
 
 HOSTILE = ['=HYPERLINK("http://evil.example","klik")', "+62-1", "-1+1", "@SUM(A1)", "<b>&amp;</b>", "nul\x00 bel\x07"]
 
 
 def test_a_workbook_reads_back_with_its_types() -> None:
     rows: list[list[str | int]] = [[n, name, 16_800] for n, name in enumerate(HOSTILE, start=1)]
-    sheet = load_workbook(io.BytesIO(workbook("Daftar <1>", ["No", "Nama", "Jumlah (Rp)"], rows))).active
+    content = workbook("Daftar <1>", ["No", "Nama", "Jumlah (Rp)"], [cells(row) for row in rows])
+    sheet = load_workbook(io.BytesIO(content)).active
     assert sheet is not None
     assert sheet.title == "Daftar <1>"
     values = list(sheet.iter_rows(values_only=True))
@@ -28,7 +29,7 @@ def test_a_workbook_reads_back_with_its_types() -> None:
 
 def test_columns_past_z() -> None:
     header = [f"K{i}" for i in range(30)]
-    sheet = load_workbook(io.BytesIO(workbook("S", header, [list(range(30))]))).active
+    sheet = load_workbook(io.BytesIO(workbook("S", header, [cells(list(range(30)))]))).active
     assert sheet is not None
     assert sheet["AD1"].value == "K29"
     assert sheet["AD2"].value == 29

@@ -83,15 +83,24 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
 
 
 def spreadsheet(items: Sequence[UnreachedView], ctx: Context) -> Attachment:
-    """The whole list as an XLSX file, in the order of the chat pages."""
-    rows = (
-        (number, item.name, ctx.regions.name(item.desa_code), format_phone(item.phone) if item.phone else "",
-         item.masked_nik(), item.months_due, item.amount_due, "" if item.days_left is None else item.days_left,
-         t(f"officer.reason.{item.reason}"), item.last_attempt or t("officer.never_tried"))
-        for number, item in enumerate(items, start=1)
-    )  # fmt: skip
+    """The whole list as an XLSX file, in the order of the chat pages. No NIK, not even masked: files get
+    forwarded, and name, desa and phone are what an officer needs to find someone."""
+    rows = (xlsx.cells((number,)) + _sheet_cells(item, ctx) for number, item in enumerate(items, start=1))
     content = xlsx.workbook(t("officer.sheet"), t("officer.sheet_header").split("|"), rows)
     return Attachment(f"daftar-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
+
+
+def _sheet_cells(item: UnreachedView, ctx: Context) -> str:
+    """A member's cells after the row number, rendered once however many officers' files list them."""
+    cached = item.memo.get("sheet")
+    if cached is None:
+        days = "" if item.days_left is None else item.days_left
+        cached = item.memo["sheet"] = xlsx.cells(
+            (item.name, ctx.regions.name(item.desa_code), format_phone(item.phone) if item.phone else "",
+             item.months_due, item.amount_due, days, t(f"officer.reason.{item.reason}"),
+             item.last_attempt or t("officer.never_tried"))
+        )  # fmt: skip
+    return cached
 
 
 def by_desa(items: Sequence[UnreachedView]) -> list[UnreachedView]:
