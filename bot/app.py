@@ -29,7 +29,7 @@ from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, 
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.digest import send_digests
-from bot.reminders import ReminderRenderer
+from bot.reminders import OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
 from scheduler.jobs import build_scheduler, mark_lapses, scan_once
@@ -122,7 +122,14 @@ def build_dispatcher(
     settings: Settings, engine: Engine, cipher: Cipher, senders: Mapping[str, Sender[Reply]]
 ) -> Dispatcher[Reply]:
     policy = build_policy(settings)
-    renderer = ReminderRenderer(cipher, default_tariffs(), policy, settings.payment_channels, settings.help_contact)
+    renderer = ReminderRenderer(
+        cipher,
+        default_tariffs(),
+        policy,
+        settings.payment_channels,
+        settings.help_contact,
+        officers=OfficerDirectory(engine),
+    )
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker)
 

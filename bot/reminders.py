@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.dialogs.core import Choice, ReminderView, Reply, Template
 from bot.dialogs.dialog import reminder_choices
@@ -14,9 +19,28 @@ from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date, months_due
 from scheduler.scan import ReminderPolicy, month_of
 from scheduler.tariffs import Tariffs
+from storage import officers
 from storage.crypto import Cipher
-from storage.identity import mask_nik
+from storage.identity import format_phone, mask_nik
 from storage.models import Member, Reminder
+
+
+class OfficerDirectory:
+    """A member's officer by their desa (or its kecamatan), for the reminder's "who to ask". Reread every few
+    minutes: officers change rarely, reminders go out by the thousand."""
+
+    def __init__(self, engine: Engine, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine, self._ttl, self._clock = engine, ttl, clock
+        self._read_at: float | None = None
+        self._by_area: dict[str, list[tuple[str, str | None]]] = {}
+
+    def __call__(self, desa_code: str) -> tuple[str, str | None] | None:
+        if self._read_at is None or self._clock() - self._read_at > self._ttl:
+            with Session(self._engine) as session:
+                self._by_area = officers.contacts_by_area(session=session)
+            self._read_at = self._clock()
+        found = self._by_area.get(desa_code) or self._by_area.get(desa_code.rsplit(".", 1)[0])
+        return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +49,8 @@ class ReminderRenderer:
     tariffs: Tariffs
     policy: ReminderPolicy
     payment_channels: str
-    contact: str
+    contact: str  # who to ask when the member's desa has no officer
+    officers: Callable[[str], tuple[str, str | None] | None] | None = None
 
     def __call__(self, batch: Batch) -> Reply:
         """One message for one chat, with a paragraph per person and the reply buttons."""
@@ -41,12 +66,22 @@ class ReminderRenderer:
         else:
             header = t("reminder.header") if single else t("reminder.header_family", count=len(batch.items))
         paragraphs = [self._paragraph(reminder, member, batch) for reminder, member in batch.items]
-        footer = t("reminder.footer", channels=self.payment_channels, contact=self.contact)
+        footer = t("reminder.footer", channels=self.payment_channels, contact=self._contact(batch))
         views = [ReminderView(r.id or 0, m.id or 0, m.full_name, r.cycle, m.covered_until) for r, m in batch.items]
         choices = reminder_choices(views)
         if batch.target.sponsor is not None and len(views) == 1:  # a sponsor always sees whose payment it is
             choices = (Choice(t("reminder.button_paid_for", name=views[0].member_name), choices[0].value), *choices[1:])
         return Reply("\n\n".join([header, *paragraphs, footer]), choices, template=self._template(batch))
+
+    def _contact(self, batch: Batch) -> str:
+        """The member's own officer, named, when their desa has one (the first member's, on a family phone)."""
+        officer = self.officers(batch.items[0][1].desa_code) if self.officers is not None else None
+        if officer is None:
+            return self.contact
+        name, phone = officer
+        if phone:
+            return t("reminder.contact_officer_phone", name=name, phone=format_phone(phone))
+        return t("reminder.contact_officer", name=name)
 
     def _template(self, batch: Batch) -> Template:
         """The approved short form: who, which month, how much in all, by when. A reply opens the full dialog."""

@@ -74,6 +74,19 @@ def officers_for_desa(*, session: Session, desa_code: str) -> list[Officer]:
     )
 
 
+def contacts_by_area(*, session: Session) -> dict[str, list[tuple[str, str | None]]]:
+    """Active officers (not coordinators) by each code they cover, as (name, phone), longest-serving first."""
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for code, name, phone in session.exec(
+        select(OfficerArea.code, Officer.name, Officer.phone)
+        .join(Officer, col(Officer.id) == col(OfficerArea.officer_id))
+        .where(col(Officer.active), col(Officer.role) == OfficerRole.OFFICER)
+        .order_by(col(Officer.id))
+    ).all():
+        found.setdefault(code, []).append((name, phone))
+    return found
+
+
 def covers(*, session: Session, officer_id: int, member: Member) -> bool:
     """Whether the member lives in the officer's area (their desa, or its kecamatan)."""
     codes = set(area_codes(session=session, officer_id=officer_id))

@@ -12,18 +12,20 @@ from sqlmodel import Session, select
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Incoming, RecordPayment, ReminderView, Reply, RequestHelp, SetOptOut
 from bot.dialogs.state import Step
-from bot.reminders import ReminderRenderer
+from bot.reminders import OfficerDirectory, ReminderRenderer
 from bot.texts import t
 from scheduler.dispatch import Dispatcher, SendResult, Sent
 from scheduler.rules import DEFAULT_STAGES, parse_stages
 from scheduler.scan import ReminderPolicy, scan
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher
-from storage.models import Member, Payment, Reminder
+from storage.models import Member, OfficerRole, Payment, Reminder
+from storage.officers import create_officer
 from storage.regions import RegionIndex
 from storage.reminders import Target
 from tests.dialog_driver import Chat
 from tests.test_conversation_db import Person
+from tests.test_scan import T0, add_member
 
 REMINDER = ReminderView(id=41, member_id=1, member_name="La Baco", cycle=202612, covered_until=date(2026, 11, 30))
 
@@ -153,3 +155,34 @@ async def test_opting_out_cancels_what_is_queued(conversations: Conversations, c
     with Session(conversations.engine) as session:
         assert session.exec(select(Reminder.status, Reminder.reason)).one() == ("cancelled", "opted_out")
         assert session.exec(select(Member.opted_out)).one() is True
+
+
+async def test_a_reminder_names_the_members_own_officer(conversations: Conversations, cipher: Cipher) -> None:
+    engine = conversations.engine
+    with Session(engine) as session:
+        add_member(session, cipher, 1, date(2026, 11, 30))  # Donri Donri, kecamatan Donri Donri
+        add_member(session, cipher, 2, date(2026, 11, 30), kecamatan_code="73.12.01", desa_code="73.12.01.2003")
+        create_officer(session=session, name="Koordinator Donri", phone="+6281200000009", codes=["73.12.06"],
+                       now=T0, role=OfficerRole.COORDINATOR)  # fmt: skip
+        session.commit()
+    clock = [0.0]
+    directory = OfficerDirectory(engine, ttl=60, clock=lambda: clock[0])
+    assert directory("73.12.06.2002") is None  # read now: nobody but a coordinator, who is not named to members
+    with Session(engine) as session:
+        create_officer(session=session, name="Penyuluh Donri", phone="+6281200000001", codes=["73.12.06"], now=T0)
+        session.commit()
+    assert directory("73.12.06.2002") is None  # not reread yet
+    clock[0] = 61
+    assert directory("73.12.06.2002") == ("Penyuluh Donri", "+6281200000001")  # by the kecamatan
+    morning = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=morning)
+        session.commit()
+    inbox = Inbox()
+    renderer = ReminderRenderer(cipher, default_tariffs(), POLICY, "BRILink", "hubungi BPJS di 175", officers=directory)
+    dispatcher = Dispatcher(engine=engine, senders={"telegram": inbox}, render=renderer, policy=POLICY, worker="t")
+    assert (await dispatcher.drain(morning)).sent == 2
+    texts = dict(inbox.received)
+    assert t("reminder.contact_officer_phone", name="Penyuluh Donri", phone="+62 812-0000-0001") in texts["s1"].text
+    assert "Koordinator" not in texts["s1"].text
+    assert "hubungi BPJS di 175" in texts["s2"].text  # no officer in Marioriwawo: the configured contact
