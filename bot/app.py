@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
-from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
+from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.digest import send_digests
@@ -204,6 +204,8 @@ async def serve(settings: Settings) -> None:
         )
         routes += hook.routes()
         client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
+        host = MediaHost(engine, settings.twilio_public_url, utc_now)
+        routes += host.routes()
         whatsapp = WhatsAppSender(
             client,
             from_number=settings.twilio_whatsapp_from,
@@ -211,6 +213,7 @@ async def serve(settings: Settings) -> None:
             status_callback=settings.twilio_public_url.rstrip("/") + "/twilio/status",
             clock=utc_now,
             per_second=settings.whatsapp_per_second,
+            media=host,
         )
         senders[whatsapp.channel] = whatsapp
         closers.append(whatsapp.close)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Index, UniqueConstraint, text
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -260,6 +260,16 @@ class ScanRun(SQLModel, table=True):
     ran_at: datetime = _utc_field()
     created: int = 0
     skipped: int = 0
+
+
+class MediaFile(SQLModel, table=True):
+    """A file published for a channel to fetch (WhatsApp media is sent by URL), briefly: it holds personal data."""
+
+    token: str = Field(primary_key=True, max_length=64)  # unguessable: the URL is the only key
+    filename: str = Field(max_length=100)
+    media_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = _utc_field(index=True)
 
 
 class InboundMessage(SQLModel, table=True):

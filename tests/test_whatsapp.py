@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -14,14 +15,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from telegram import Bot
 from twilio.request_validator import RequestValidator
 
+from bot import xlsx
 from bot.channels.telegram import TelegramSender
-from bot.channels.whatsapp import SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
+from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.conversation import Conversations
 from bot.dialogs.core import Reply
 from bot.digest import send_digests
@@ -91,9 +94,10 @@ async def served_webhook(
     hook = WhatsAppWebhook(
         conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, clock, SenderLimit(count=per_minute)
     )
+    host = MediaHost(conversations.engine, PUBLIC_URL, clock)
     port = free_port()
     async with (
-        ServedApp(Starlette(routes=hook.routes()), port),
+        ServedApp(Starlette(routes=hook.routes() + host.routes()), port),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
     ):
         yield client
@@ -199,13 +203,14 @@ async def close_senders() -> AsyncIterator[None]:
         await OPEN_SENDERS.pop().close()
 
 
-def whatsapp_sender(twilio: FakeTwilio, now: datetime) -> WhatsAppSender:
+def whatsapp_sender(twilio: FakeTwilio, now: datetime, media: MediaHost | None = None) -> WhatsAppSender:
     sender = WhatsAppSender(
         twilio_client(ACCOUNT_SID, AUTH_TOKEN, twilio.base_url),
         from_number=FROM,
         templates={"reminder": "HXreminder0000", "reminder_note": "HXnote0000"},
         status_callback=PUBLIC_URL + "/twilio/status",
         clock=lambda: now,
+        media=media,
     )
     OPEN_SENDERS.append(sender)
     return sender
@@ -372,7 +377,8 @@ async def test_an_officer_on_whatsapp_gets_the_digest_and_answers_by_number(
 ) -> None:
     clock = [datetime(2026, 12, 22, 0, 0, tzinfo=UTC)]  # 08:00 WITA, H+7 of December
     with Session(conversations.engine) as session:
-        add_member(session, cipher, 1, date(2026, 11, 30), phone=None)  # no number at all: nobody can reach them
+        for serial in range(1, 11):  # no number at all: nobody can reach them; more than a screen of them
+            add_member(session, cipher, serial, date(2026, 11, 30), phone=None)
         session.execute(delete(MemberAddress))
         code = create_officer(
             session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=clock[0]
@@ -382,14 +388,27 @@ async def test_an_officer_on_whatsapp_gets_the_digest_and_answers_by_number(
     async with served_webhook(conversations, lambda: clock[0]) as client:
         desk = Phone(client, officer_number)
         assert "Penyuluh Donri" in unescape((await desk.say(f"/start {code}"))[0])
-        sender = whatsapp_sender(twilio, clock[0])
+        host = MediaHost(conversations.engine, PUBLIC_URL, lambda: clock[0])
+        sender = whatsapp_sender(twilio, clock[0], media=host)
         stats = await send_digests(
             conversations=conversations, senders={"whatsapp": sender}, today=date(2026, 12, 22), now=clock[0]
         )
         assert stats.sent == 1
-        digest = twilio.sent_to(officer_number)[-1]["Body"]  # inside 24 hours of the officer's message: free text
+        sent = twilio.sent_to(officer_number)[-1]
+        digest = sent["Body"]  # inside 24 hours of the officer's message: free text, with the list as a file
         assert "1. Peserta 1" in digest
         assert t("officer.reason.no_channel") in digest
+        path = sent["MediaUrl"].removeprefix(PUBLIC_URL)
+        assert path.startswith("/media/")
+        fetched = await client.get(path)  # as Twilio fetches it
+        assert fetched.headers["content-type"] == xlsx.MEDIA_TYPE
+        sheet = load_workbook(io.BytesIO(fetched.content)).active
+        assert sheet is not None
+        assert sheet.max_row == 11  # the header and all ten
+        assert (await client.get("/media/not-a-token")).status_code == 404
+        clock[0] += timedelta(hours=2)
+        assert (await client.get(path)).status_code == 404  # gone after an hour: it holds personal data
+        clock[0] -= timedelta(hours=2)
         assert unescape((await desk.say("1"))[0]).startswith(t("officer.what_happened", name="Peserta 1"))
         assert unescape((await desk.say("1"))[0]) == t("officer.done.contacted", name="Peserta 1")
     with Session(conversations.engine) as session:

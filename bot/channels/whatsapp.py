@@ -27,10 +27,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.plain import render_plain
 from bot.conversation import Conversations
-from bot.dialogs.core import Incoming, Kind, Reply
+from bot.dialogs.core import Attachment, Incoming, Kind, Reply
 from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
+from storage import media
 from storage import reminders as outbox
-from storage.models import Channel
+from storage.models import Channel, MediaFile
 from storage.reminders import Target
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ class WhatsAppSender:
         clock: Callable[[], datetime],
         per_second: float = 78.0,
         per_chat_seconds: float = 1.0,
+        media: MediaHost | None = None,
     ) -> None:
         # Twilio's default is 80 messages a second per sender; stay just under it, as for Telegram.
         self.client = client
@@ -190,6 +192,7 @@ class WhatsAppSender:
         self.clock = clock
         self.per_second = per_second
         self.per_chat_seconds = per_chat_seconds
+        self.media = media
 
     async def close(self) -> None:
         """Close the HTTP session of the async twilio client."""
@@ -211,7 +214,9 @@ class WhatsAppSender:
 
     async def _create(self, target: Target, message: Reply, *, free_text: bool) -> SendResult | _OutsideWindow:
         if free_text:
-            content: dict[str, str] = {"body": render_plain(message)}
+            content: dict[str, object] = {"body": render_plain(message)}
+            if message.attachment is not None and self.media is not None:  # media only inside the 24 hours
+                content["media_url"] = [await self.media.publish(message.attachment)]
         else:
             template = message.template
             if template is None or template.kind not in self.templates:
@@ -240,6 +245,40 @@ class WhatsAppSender:
         if error.status >= 500:
             return RetryLater(f"{error.status}: {error.msg}")
         return Failed(f"{code}: {error.msg}")
+
+
+class MediaHost:
+    """Files for Twilio to fetch: WhatsApp media goes by URL. Kept in the database, so whichever process Twilio's
+    request reaches can serve it, under an unguessable token, for an hour (they hold personal data)."""
+
+    def __init__(
+        self, engine: Engine, public_url: str, clock: Callable[[], datetime], keep: timedelta = timedelta(hours=1)
+    ) -> None:
+        self.engine, self.public_url, self.clock, self.keep = engine, public_url.rstrip("/"), clock, keep
+
+    def routes(self) -> list[Route]:
+        return [Route("/media/{token}", self.serve, methods=["GET"])]
+
+    async def publish(self, attachment: Attachment) -> str:
+        token = await asyncio.to_thread(self._publish, attachment)
+        return f"{self.public_url}/media/{token}"
+
+    async def serve(self, request: Request) -> Response:
+        found = await asyncio.to_thread(self._fetch, request.path_params["token"])
+        if found is None:
+            return Response(status_code=404)
+        return Response(found.content, media_type=found.media_type)  # Twilio checks the content type
+
+    def _publish(self, attachment: Attachment) -> str:
+        with Session(self.engine) as session:
+            token = media.publish(session=session, filename=attachment.filename, media_type=attachment.media_type,
+                                  content=attachment.content, now=self.clock(), keep=self.keep)  # fmt: skip
+            session.commit()
+        return token
+
+    def _fetch(self, token: str) -> MediaFile | None:
+        with Session(self.engine) as session:
+            return media.fetch(session=session, token=token, now=self.clock())
 
 
 class _OutsideWindow:
