@@ -2,11 +2,12 @@
 
     python -m bench.digests --members 100000 --officers 100 [--database-url URL]
 
-Members are seeded as in `bench.reminders` (covered-until dates over 14 month-ends), spread over the desa of the
-service area, with one chat in thirteen unreachable; each officer covers one desa (officers are spread evenly over the
-desa, several per desa when there are more officers than desa). The daily digests then run through the real path
-(`bot.digest.send_digests`: one claim per officer, the unreached definition decided once for the whole area, each
-officer's first page with masking and audit) to a sender that only counts what it is given.
+A province: members are seeded as in `bench.reminders` (covered-until dates over 14 month-ends) and spread over the
+desa of South Sulawesi; one chat in thirteen is unreachable, one member in three wrote back after their reminder,
+and every member with an open cycle was reminded once (one in twenty failed). Each officer covers three desa of their
+own (1,000 officers: 3,000 desa). The daily digests then run through the real path (`bot.digest.send_digests`: the
+unreached definition decided once for everyone and the listing clock kept, then per officer a claim, the first page
+with masked NIKs, the whole list as an XLSX file, audit) to a sender that only counts what it is given.
 """
 
 from __future__ import annotations
@@ -68,15 +69,18 @@ def run(members: int, officers: int, url: str) -> None:
     cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
     seconds = seed(engine, cipher, members)
     regions = sulawesi_selatan()
-    villages = [d.code for k in regions.kecamatan_in(("73.12", "73.14")) for d in regions.children(k.code)]
-    with engine.begin() as connection:  # spread the seeded members over the villages; one chat in ten unreachable
-        for index, code in enumerate(villages):
-            connection.execute(
-                update(Member)
-                .where(text(f"member.id % {len(villages)} = {index}"))
-                .values(desa_code=code, kecamatan_code=code.rsplit(".", 1)[0])
-            )
-        # One in thirteen: coprime with the desa count and the 14 month-ends, so every desa and month gets its share.
+    kabupaten = [k.code for k in regions.children("73")]
+    # 3,053 desa: coprime with the 14 month-ends and the 13 and 3 below, so every desa gets its share of each.
+    villages = [d.code for k in regions.kecamatan_in(kabupaten) for d in regions.children(k.code)][:3053]
+    with engine.begin() as connection:  # spread the seeded members over the villages
+        connection.execute(text("CREATE TEMPORARY TABLE bench_desa (idx INTEGER PRIMARY KEY, desa TEXT, kec TEXT)"))
+        connection.execute(
+            text("INSERT INTO bench_desa VALUES (:idx, :desa, :kec)"),
+            [{"idx": i, "desa": code, "kec": code.rsplit(".", 1)[0]} for i, code in enumerate(villages)],
+        )
+        pick = f"FROM bench_desa WHERE idx = member.id % {len(villages)}"
+        spread = f"UPDATE member SET desa_code = (SELECT desa {pick}), kecamatan_code = (SELECT kec {pick})"  # noqa: S608 (no input)
+        connection.execute(text(spread))
         connection.execute(update(Address).where(text("address.id % 13 = 0")).values(status="unreachable"))
         # One in three wrote to the bot after their reminder (they answered: not on the list).
         connection.execute(update(Address).where(text("address.id % 3 = 0")).values(last_inbound_at=ANSWERED))
@@ -86,8 +90,8 @@ def run(members: int, officers: int, url: str) -> None:
             connection.execute(text("VACUUM ANALYZE"))
     with Session(engine) as session:
         for number in range(officers):
-            desa = villages[number % len(villages)]
-            officer = create_officer(session=session, name=f"Penyuluh {number}", phone=None, codes=[desa], now=NOW)
+            area = [villages[(3 * number + k) % len(villages)] for k in range(3)]
+            officer = create_officer(session=session, name=f"Penyuluh {number}", phone=None, codes=area, now=NOW)
             address = Address(channel="console", external_id=f"officer-{number}", created_at=NOW)
             session.add(address)
             session.flush()
@@ -97,7 +101,7 @@ def run(members: int, officers: int, url: str) -> None:
         engine=engine,
         cipher=cipher,
         regions=regions,
-        config=DialogConfig(service_area=("73.12", "73.14"), data_holder="bench", consent_version="bench"),
+        config=DialogConfig(service_area=("73",), data_holder="bench", consent_version="bench"),
         zone=ZoneInfo("Asia/Makassar"),
     )
     started = time.perf_counter()
@@ -113,7 +117,7 @@ def run(members: int, officers: int, url: str) -> None:
     print(f"database                {engine.dialect.name}")
     print(f"members                 {total:,} (seeded in {seconds:.0f} s; {unreachable:,} chats unreachable)")
     print(f"reminders               {reminders:,} (each member with an open cycle reminded once; 1 in 20 failed)")
-    print(f"officers                {officers:,} (one desa each, {len(villages)} desa)")
+    print(f"officers                {officers:,} (three desa each, of {len(villages):,} desa)")
     each = elapsed / max(officers, 1) * 1000
     print(f"digests                 {officers:,} in {elapsed:.1f} s = {each:.1f} ms each ({stats.sent:,} sent)")
     print(f"peak memory (process)   {peak / 2**20:.0f} MiB")

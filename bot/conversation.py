@@ -68,8 +68,6 @@ from storage.regions import RegionIndex
 
 log = logging.getLogger(__name__)
 
-_IDS_PER_ENTRY = 40  # 40 ids of up to 12 digits and their commas fit the audit detail's 500 characters
-
 
 class _Lookups:
     """The dialog's window on the database, scoped to one address."""
@@ -190,9 +188,14 @@ class AreaLists:
     def of(cls, listed: Sequence[Unreached], cipher: Cipher, since: Mapping[int, date]) -> AreaLists:
         by_desa: dict[str, list[UnreachedView]] = {}
         desa_of: dict[str, set[str]] = {}
+        attempts: dict[tuple[str, date | None, str] | None, str] = {}  # thousands share a (stage, day, status)
         for item in listed:
-            desa = item.member.desa_code
-            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher, since.get(item.member.id)))
+            desa, attempt = item.member.desa_code, item.last_attempt
+            key = (attempt.stage, attempt.sent_at and attempt.sent_at.date(), attempt.status) if attempt else None
+            tried = attempts.get(key)
+            if tried is None:
+                tried = attempts[key] = _attempt_text(key)
+            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher, since.get(item.member.id), tried))
             desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
         return cls(by_desa, {item.member.id: place for place, item in enumerate(listed)}, desa_of)
 
@@ -203,13 +206,17 @@ class AreaLists:
         return sorted(chain.from_iterable(shares), key=lambda item: self.rank[item.member_id])
 
 
-def _unreached_view(item: Unreached, cipher: Cipher, since: date | None) -> UnreachedView:
-    member, attempt = item.member, item.last_attempt
-    tried = ""
-    if attempt is not None:
-        status = t(f"officer.attempt.{attempt.status}")
-        sent = f" {short_date(attempt.sent_at.date())}" if attempt.sent_at is not None else ""
-        tried = f"{attempt.stage}{sent} ({status})"
+def _attempt_text(attempt: tuple[str, date | None, str] | None) -> str:
+    """`H-7 8 Desember 2026 (sampai)` from (stage, day sent, status); empty when the bot never tried."""
+    if attempt is None:
+        return ""
+    stage, day, status = attempt
+    sent = f" {short_date(day)}" if day is not None else ""
+    return f"{stage}{sent} ({t(f'officer.attempt.{status}')})"
+
+
+def _unreached_view(item: Unreached, cipher: Cipher, since: date | None, tried: str) -> UnreachedView:
+    member = item.member
     return UnreachedView(
         member_id=member.id,
         name=member.full_name,
@@ -467,13 +474,8 @@ class Conversations:
                     session.add(sponsor)
                     action, subject = "sponsor.unbind", sponsor.id or 0
             case ViewedMembers(member_ids=member_ids):
-                # One entry per slice of ids that fits the detail column (a whole list can run to hundreds).
-                ids = [str(member_id) for member_id in member_ids]
-                while len(ids) > _IDS_PER_ENTRY:
-                    first, ids = ",".join(ids[:_IDS_PER_ENTRY]), ids[_IDS_PER_ENTRY:]
-                    store.audit(session=session, actor=f"{channel}:{address_id}", action="officer.view",
-                                subject=f"officer:{address_id}", detail=first, now=now)  # fmt: skip
-                action, subject, detail = "officer.view", address_id, ",".join(ids)
+                store.audit_viewed(session=session, actor=f"{channel}:{address_id}", subject=f"officer:{address_id}",
+                                   member_ids=member_ids, now=now)  # fmt: skip
             case RecordFollowUp() if (follow := self._follow_up(session, effect, address_id, now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
             case (
@@ -540,4 +542,4 @@ class Conversations:
 def _subject_kind(action: str) -> str:
     """What an audit entry is about: officer and sponsor actions name them, everything else a member."""
     kind = action.split(".", maxsplit=1)[0]
-    return kind if kind in {"sponsor"} or action in {"officer.bind", "officer.view"} else "member"
+    return kind if kind in {"sponsor"} or action == "officer.bind" else "member"

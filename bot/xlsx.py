@@ -60,7 +60,8 @@ def workbook(sheet: str, header: Sequence[str], rows: Iterable[str]) -> bytes:
     lines.extend(f"<row>{row}</row>" for row in rows)
     lines.append("</sheetData></worksheet>")
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # The fastest deflate: a thousand files a morning, and the XML still shrinks about tenfold.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=_text(sheet[:31], quote=True)))
