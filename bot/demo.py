@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,8 +15,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.channels.plain import render_plain
 from bot.conversation import Conversations
-from bot.dialogs import officer as officer_dialog
 from bot.dialogs.core import Incoming, Reply
+from bot.digest import send_digests
 from bot.texts import t
 from scheduler.dispatch import Dispatcher, SendResult, Sent, Unreachable
 from scheduler.jobs import mark_lapses, scan_once
@@ -159,8 +158,10 @@ def _officer(conversations: Conversations, now: datetime, write: Callable[[str],
     write("\n== Penyuluh: daftar pagi dan satu tindakan ==")
     for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {invite}"), now):
         write("BOT     < " + reply.text)
-    task = partial(officer_dialog.digest, weekly_all_clear=False)
-    digest = conversations.run_for(Channel.CONSOLE, chat, task, now)
+    phone = SimulatedPhones(blocked=set(), channel=Channel.CONSOLE)
+    today = now.astimezone(conversations.zone).date()
+    asyncio.run(send_digests(conversations=conversations, senders={phone.channel: phone}, today=today, now=now))
+    digest = [message for address, message in phone.inbox if address == chat]
     if not digest:
         write("BOT     < " + t("officer.list_empty"))
         return
