@@ -85,7 +85,7 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
 def spreadsheet(items: Sequence[UnreachedView], ctx: Context) -> Attachment:
     """The whole list as an XLSX file, in the order of the chat pages. No NIK, not even masked: files get
     forwarded, and name, desa and phone are what an officer needs to find someone."""
-    rows = (xlsx.cells((number,)) + _sheet_cells(item, ctx) for number, item in enumerate(items, start=1))
+    rows = (xlsx.number(number) + _sheet_cells(item, ctx) for number, item in enumerate(items, start=1))
     content = xlsx.workbook(t("officer.sheet"), t("officer.sheet_header").split("|"), rows)
     return Attachment(f"daftar-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
 
