@@ -38,6 +38,8 @@ bench: .venv/.synced  ## every benchmark (several minutes: a million members on 
 	.venv/bin/python -m bench.reminders scan --members 1000000 --database-url $(BENCH_PG_URL)
 	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 30
 	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 80 --channel whatsapp
+	.venv/bin/python -m bench.digests --members 1000000 --officers 1000
+	.venv/bin/python -m bench.digests --members 1000000 --officers 1000 --database-url $(BENCH_PG_URL)
 
 clean:
 	rm -rf .venv .tools data/demo.db*
