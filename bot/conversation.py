@@ -476,7 +476,7 @@ class Conversations:
             case ViewedMembers(member_ids=member_ids):
                 store.audit_viewed(session=session, actor=f"{channel}:{address_id}", subject=f"officer:{address_id}",
                                    member_ids=member_ids, now=now)  # fmt: skip
-            case RecordFollowUp() if (follow := self._follow_up(session, effect, address_id, now)) is not None:
+            case RecordFollowUp() if (follow := self._follow_up(session, effect, lookups.officer(), now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
             case (
                 UpdateMember(member_id=member_id)
@@ -498,9 +498,10 @@ class Conversations:
             )
         lookups.forget()
 
-    def _follow_up(self, session: Session, effect: RecordFollowUp, address_id: int, now: datetime) -> str | None:
+    def _follow_up(
+        self, session: Session, effect: RecordFollowUp, officer: Officer | None, now: datetime
+    ) -> str | None:
         """Apply an officer's outcome, if the member lives in that officer's area; returns what was recorded."""
-        officer = officers.officer_of_address(session=session, address_id=address_id)
         member = session.get(Member, effect.member_id)
         if officer is None or officer.id is None or member is None or member.id is None:
             return None

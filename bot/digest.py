@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -40,9 +39,11 @@ async def send_digests(
     briefed = await asyncio.to_thread(_officers, conversations)
     if not briefed:
         return stats
-    with _long_lived_objects():
+    try:
         lists = await asyncio.to_thread(_lists, conversations, today)
         await _brief(conversations, senders, briefed, lists, stats, today=today, now=now)
+    finally:
+        gc.unfreeze()  # the lists may go now
     return stats
 
 
@@ -59,14 +60,15 @@ async def _brief(
     for officer_id, channel, external_id, target in briefed:
         stats.officers += 1
         sender = senders.get(channel)
+        if sender is None:  # a channel this process does not send on
+            stats.already += 1
+            continue
         task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
         claim = partial(_claim, officer_id=officer_id, today=today)
-        replies = None
-        if sender is not None:
-            replies = await asyncio.to_thread(
-                conversations.run_for, channel, external_id, task, now, lists=lists, claim=claim
-            )
-        if replies is None or sender is None:
+        replies = await asyncio.to_thread(
+            conversations.run_for, channel, external_id, task, now, lists=lists, claim=claim
+        )
+        if replies is None:  # briefed already today, by this or another process
             stats.already += 1
             continue
         if not replies:
@@ -79,19 +81,6 @@ async def _brief(
             else:
                 stats.failed += 1
                 log.warning("digest for officer %s not delivered (%s)", officer_id, type(result).__name__)
-
-
-@contextmanager
-def _long_lived_objects() -> Iterator[None]:
-    """Everyone's lists are hundreds of thousands of small objects, all alive until the last digest is out. The
-    cycle collector would walk them again and again while they are built and while each digest runs (about a fifth
-    of the run's time at a million members): pause it while building, then set them aside (gc.freeze) until done."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.enable()
 
 
 def _digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> None:
@@ -115,11 +104,17 @@ def _officers(conversations: Conversations) -> list[tuple[int, str, str, Target]
 
 def _lists(conversations: Conversations, today: date) -> AreaLists:
     """Everyone's lists in one pass over all members (one scan beats one index probe per member of a large area)."""
-    with Session(conversations.engine) as session:
-        lists = conversations.area_lists(session, None, today)
-        session.commit()  # the listing clock
-    gc.freeze()  # built: the collector may run again, without them
-    gc.enable()
+    # Everyone's lists are hundreds of thousands of small objects, alive until the last digest is out. The cycle
+    # collector would walk them again and again while they are built and while each digest runs (about a fifth of
+    # the run at a million members): it pauses while they are built, then they are set aside until send_digests ends.
+    gc.disable()
+    try:
+        with Session(conversations.engine) as session:
+            lists = conversations.area_lists(session, None, today)
+            session.commit()  # the listing clock
+    finally:
+        gc.freeze()
+        gc.enable()
     return lists
 
 
