@@ -73,17 +73,25 @@ class _Lookups:
     """The dialog's window on the database, scoped to one address."""
 
     def __init__(
-        self, session: Session, service: Conversations, address_id: int, today: date, lists: AreaLists | None = None
+        self,
+        session: Session,
+        service: Conversations,
+        address_id: int,
+        today: date,
+        *,
+        lists: AreaLists | None = None,
+        briefed: officers.Briefed | None = None,
     ) -> None:
         self._session = session
         self._lists = lists  # everyone's lists, computed once for a run of digests
+        self._briefed = briefed  # the officer and their area, looked up for all officers of a run at once
         self._service = service
         self._cipher = service.cipher
         self._address_id = address_id
         self._today = today
         self._members: list[MemberView] | None = None
         self._unreached: list[UnreachedView] | None = None
-        self._officer: Officer | Literal[False] | None = None  # False: looked up, not an officer
+        self._officer: Officer | Literal[False] | None = briefed.officer if briefed else None  # False: not one
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         nik_hash = self._cipher.lookup_hash(nik)
@@ -144,6 +152,8 @@ class _Lookups:
         return lists.for_codes(codes)
 
     def _officer_codes(self) -> list[str]:
+        if self._briefed is not None:
+            return self._briefed.codes
         found = self.officer()
         return officers.area_codes(session=self._session, officer_id=found.id) if found and found.id else []
 
@@ -172,7 +182,7 @@ class _Lookups:
     def forget(self) -> None:
         self._members = None
         self._unreached = None
-        self._officer = None
+        self._officer = self._briefed.officer if self._briefed else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,22 +367,29 @@ class Conversations:
         *,
         lists: AreaLists | None = None,
         claim: Callable[[Session], bool] | None = None,
+        briefed: officers.Briefed | None = None,
     ) -> list[Reply] | None:
         """Run a pure dialog function for one chat outside a conversation (a digest), applying its effects. With a
-        `claim`, in the same transaction: None, and nothing done, when the claim fails (already done elsewhere)."""
+        `claim`, in the same transaction: None, and nothing done, when the claim fails (already done elsewhere).
+        `briefed`: the chat's officer, already looked up (it names the chat)."""
         with Session(self.engine) as session:
             if claim is not None and not claim(session):
                 return None
-            address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
-            assert address.id is not None
-            lookups = _Lookups(session, self, address.id, self.today(now), lists)
+            if briefed is not None and briefed.address.id is not None:
+                address_id = briefed.address.id
+            else:
+                address = store.get_or_create_address(session=session, channel=channel, external_id=external_id,
+                                                      now=now)  # fmt: skip
+                assert address.id is not None
+                address_id = address.id
+            lookups = _Lookups(session, self, address_id, self.today(now), lists=lists, briefed=briefed)
             outcome = Outcome()
             task(self._context(lookups, now), outcome)
             for effect in outcome.effects:
-                self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
-            state = self._load(session, address.id)
+                self._apply(session, effect, address_id=address_id, channel=channel, now=now, lookups=lookups)
+            state = self._load(session, address_id)
             if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
-                self._save(session, address.id, dialog.remember(state, outcome), now)
+                self._save(session, address_id, dialog.remember(state, outcome), now)
             session.commit()
         return outcome.replies
 

@@ -50,30 +50,34 @@ async def send_digests(
 async def _brief(
     conversations: Conversations,
     senders: Mapping[str, Sender[Reply]],
-    briefed: list[tuple[int, str, str, Target]],
+    briefed: list[officers.Briefed],
     lists: AreaLists,
     stats: DigestStats,
     *,
     today: date,
     now: datetime,
 ) -> None:
-    for officer_id, channel, external_id, target in briefed:
+    task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
+    for one in briefed:
+        officer_id, address = one.officer.id or 0, one.address
         stats.officers += 1
-        sender = senders.get(channel)
+        sender = senders.get(address.channel)
         if sender is None:  # a channel this process does not send on
             stats.already += 1
             continue
-        task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
         claim = partial(_claim, officer_id=officer_id, today=today)
         replies = await asyncio.to_thread(
-            conversations.run_for, channel, external_id, task, now, lists=lists, claim=claim
-        )
+            conversations.run_for, address.channel, address.external_id, task, now, lists=lists, claim=claim,
+            briefed=one,
+        )  # fmt: skip
         if replies is None:  # briefed already today, by this or another process
             stats.already += 1
             continue
         if not replies:
             stats.empty += 1
             continue
+        target = Target(address.id or 0, address.channel, address.external_id, None,
+                        last_inbound_at=address.last_inbound_at)  # fmt: skip
         for reply in replies:
             result = await sender.send(target, reply)
             if isinstance(result, Sent):
@@ -87,19 +91,9 @@ def _digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> None:
     officer_dialog.digest(ctx, out, weekly_all_clear=weekly_all_clear)
 
 
-def _officers(conversations: Conversations) -> list[tuple[int, str, str, Target]]:
+def _officers(conversations: Conversations) -> list[officers.Briefed]:
     with Session(conversations.engine) as session:
-        return [
-            (
-                officer.id or 0,
-                address.channel,
-                address.external_id,
-                Target(
-                    address.id or 0, address.channel, address.external_id, None, last_inbound_at=address.last_inbound_at
-                ),
-            )
-            for officer, address in officers.officers_to_brief(session=session)
-        ]
+        return officers.officers_to_brief(session=session)
 
 
 def _lists(conversations: Conversations, today: date) -> AreaLists:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Collection
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Integer, Select, bindparam, cast, column, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -63,6 +64,14 @@ def migrate(engine: Engine) -> None:
 def upsert_insert(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT that supports ON CONFLICT DO NOTHING (PostgreSQL and SQLite both do)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def id_rows(session: Session, ids: Collection[int]) -> Select[Any]:
+    """A SELECT of the given ids, bound as one parameter (an array; JSON on SQLite): to insert a hundred thousand
+    rows in one statement instead of an executemany that SQLAlchemy processes row by row (~6 µs a row)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(bindparam("ids", list(ids), type_=postgresql.ARRAY(Integer))))
+    return select(cast(column("value"), Integer)).select_from(func.json_each(json.dumps(list(ids))))
 
 
 # Advisory lock keys of the leader-only work (PostgreSQL); any process may run it, one at a time.

@@ -178,7 +178,7 @@ def audit_viewed(*, session: Session, actor: str, subject: str, member_ids: Sequ
         for i in range(0, len(ids), 40)  # 40 ids of up to 12 digits and their commas fit 500 characters
     ]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        session.connection().execute(insert(AuditEntry), rows)  # Core: the ORM bulk path costs ~1 ms per digest
 
 
 def link_phone_address(*, session: Session, member_id: int, phone: str, now: datetime) -> None:

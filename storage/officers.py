@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
@@ -93,17 +94,26 @@ def covers(*, session: Session, officer_id: int, member: Member) -> bool:
     return member.desa_code in codes or member.kecamatan_code in codes
 
 
-def officers_to_brief(*, session: Session) -> list[tuple[Officer, Address]]:
-    """Active officers whose chat is bound and reachable."""
-    return [
-        (officer, address)
-        for officer, address in session.exec(
-            select(Officer, Address)
-            .join(Address, col(Address.id) == col(Officer.address_id))
-            .where(col(Officer.active), col(Address.status) == AddressStatus.ACTIVE)
-            .order_by(col(Officer.id))
-        ).all()
-    ]
+class Briefed(NamedTuple):
+    """An officer to brief, with their chat and area, looked up for all officers at once."""
+
+    officer: Officer
+    address: Address
+    codes: list[str]
+
+
+def officers_to_brief(*, session: Session) -> list[Briefed]:
+    """Active officers whose chat is bound and reachable, with their areas (two queries, not two per officer)."""
+    bound = session.exec(
+        select(Officer, Address)
+        .join(Address, col(Address.id) == col(Officer.address_id))
+        .where(col(Officer.active), col(Address.status) == AddressStatus.ACTIVE)
+        .order_by(col(Officer.id))
+    ).all()
+    codes: dict[int, list[str]] = {}
+    for officer_id, code in session.exec(select(OfficerArea.officer_id, OfficerArea.code)):
+        codes.setdefault(officer_id, []).append(code)
+    return [Briefed(officer, address, codes.get(officer.id or 0, [])) for officer, address in bound]
 
 
 def claim_digest(*, session: Session, officer_id: int, day: date) -> bool:

@@ -67,7 +67,6 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
         lines.append(line(number, item))
         if escalation and item.listed_since is not None:
             lines.append("   " + t("coordinator.listed_for", days=(ctx.today - item.listed_since).days))
-    out.effects.append(ViewedMembers(tuple(item.member_id for item in shown)))
     # Keyed by the number in the list, so a typed "12" on WhatsApp means the twelfth person, on any page.
     choices = [Choice(i.name, f"of:{i.member_id}", key=str(n)) for n, i in enumerate(shown, start=page * PAGE + 1)]
     if page > 0:
@@ -78,7 +77,7 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
     if attach and pages > 1:
         lines.append(f"\n{t('officer.list_attached')}")
         attachment = spreadsheet(items, ctx)
-        out.effects.append(ViewedMembers(tuple(item.member_id for item in items[len(shown) :])))
+    out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if attachment else shown))))
     out.say(Reply("\n".join(lines), tuple(choices), attachment=attachment))
 
 
