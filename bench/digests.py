@@ -7,7 +7,8 @@ desa of South Sulawesi; one chat in thirteen is unreachable, one member in three
 and every member with an open cycle was reminded once (one in twenty failed). Each officer covers three desa of their
 own (1,000 officers: 3,000 desa). The daily digests then run through the real path (`bot.digest.send_digests`: the
 unreached definition decided once for everyone and the listing clock kept, then per officer a claim, the first page
-with masked NIKs, the whole list as an XLSX file, audit) to a sender that only counts what it is given.
+with masked NIKs, the whole list as an XLSX file, audit) to a sender that only counts what it is given: for the
+first day (everyone new on the listing clock, every officer's conversation created) and for the day after.
 """
 
 from __future__ import annotations
@@ -104,11 +105,20 @@ def run(members: int, officers: int, url: str) -> None:
         config=DialogConfig(service_area=("73",), data_holder="bench", consent_version="bench"),
         zone=ZoneInfo("Asia/Makassar"),
     )
-    started = time.perf_counter()
-    stats = asyncio.run(
-        send_digests(conversations=conversations, senders={"console": _Counting()}, today=TODAY, now=NOW)
-    )
-    elapsed = time.perf_counter() - started
+    # The first day puts everyone on the listing clock and creates every officer's conversation; any later day
+    # finds them there. Both are timed: the first is the heavier.
+    timings = []
+    for day in (0, 1):
+        started = time.perf_counter()
+        stats = asyncio.run(
+            send_digests(
+                conversations=conversations,
+                senders={"console": _Counting()},
+                today=TODAY + timedelta(days=day),
+                now=NOW + timedelta(days=day),
+            )
+        )
+        timings.append((time.perf_counter() - started, stats.sent))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with engine.connect() as connection:
         total = connection.execute(text("SELECT count(*) FROM member")).scalar_one()
@@ -118,8 +128,9 @@ def run(members: int, officers: int, url: str) -> None:
     print(f"members                 {total:,} (seeded in {seconds:.0f} s; {unreachable:,} chats unreachable)")
     print(f"reminders               {reminders:,} (each member with an open cycle reminded once; 1 in 20 failed)")
     print(f"officers                {officers:,} (three desa each, of {len(villages):,} desa)")
-    each = elapsed / max(officers, 1) * 1000
-    print(f"digests                 {officers:,} in {elapsed:.1f} s = {each:.1f} ms each ({stats.sent:,} sent)")
+    for label, (elapsed, sent) in zip(("first day", "next day"), timings, strict=True):
+        each = elapsed / max(officers, 1) * 1000
+        print(f"digests, {label:<14} {officers:,} in {elapsed:.1f} s = {each:.1f} ms each ({sent:,} sent)")
     print(f"peak memory (process)   {peak / 2**20:.0f} MiB")
 
 

@@ -80,7 +80,7 @@ def cells(values: Sequence[Cell], *, bold: bool = False) -> str:
     style = ' s="1"' if bold else ""
     return "".join([  # a list, not a generator: a hundred and fifty thousand rows a morning
         f"<c{style}><v>{value}</v></c>"
-        if type(value) is int
+        if isinstance(value, int)
         else f'<c{style} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
         for value in values
     ])  # fmt: skip

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Date, and_, delete, exists, literal, or_, true
+from sqlalchemy import Date, and_, delete, exists, literal, or_, text, true
 from sqlalchemy import select as sa_select  # sqlmodel's overloads stop at four columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -126,6 +126,9 @@ def facts(
         .where(wanted if codes is None else and_(in_area(codes), wanted))
         .order_by(col(Member.id))
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # A province's 200,000 candidates: at the default 4 MB the joins and the sort spill to disk (3.1 s, not 2.3).
+        session.connection().execute(text("SET LOCAL work_mem = '64MB'"))
     n, m = len(_MEMBER_COLUMNS), len(_MEMBER_COLUMNS) + len(_ATTEMPT_COLUMNS)
     active_status, make, make_attempt = AddressStatus.ACTIVE, Candidate._make, Attempt._make  # hot loop: locals
     candidates: list[Candidate] = []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.conversation import Conversations
 from bot.dialogs.core import Incoming
 from bot.digest import send_digests
 from bot.texts import t
+from storage import officers
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Listing, Officer, OfficerRole
 from storage.officers import create_officer
@@ -139,3 +142,33 @@ async def test_the_listing_clock_restarts_when_a_member_returns(conversations: C
     await send_digests(conversations=conversations, senders=senders, today=thursday, now=morning(thursday))
     with Session(conversations.engine) as session:
         assert [(row.member_id, row.since) for row in session.exec(select(Listing)).all()] == [(member_id, thursday)]
+
+
+async def test_a_digest_the_database_fails_does_not_stop_the_others(
+    conversations: Conversations, cipher: Cipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(conversations.engine) as session:
+        add_member(session, cipher, 1, date(2026, 10, 31))
+        session.execute(update(Address).values(status="unreachable"))
+        session.commit()
+    chats = [f"50{n}" for n in range(1, 6)]
+    for chat in chats:
+        bind(conversations, f"Penyuluh {chat}", ["73.12.06"], chat)
+    with Session(conversations.engine) as session:
+        failing = session.exec(select(Officer.id).order_by(col(Officer.id))).all()[1]
+    claim = officers.claim_digest
+
+    def flaky_claim(*, session: Session, officer_id: int, day: date) -> bool:
+        if officer_id == failing:
+            raise OperationalError("INSERT INTO officerdigest", {}, Exception("server closed the connection"))
+        return claim(session=session, officer_id=officer_id, day=day)
+
+    inbox = Inbox()
+    monkeypatch.setattr(officers, "claim_digest", flaky_claim)
+    stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
+    assert (stats.sent, stats.failed) == (4, 1)
+    assert [chat for chat, _ in inbox.received] == [chat for chat in chats if chat != "502"]  # in officer order
+    monkeypatch.setattr(officers, "claim_digest", claim)
+    retry = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
+    assert (retry.sent, retry.already) == (1, 4)  # nothing of the failed one was kept: it goes out on the retry
+    assert inbox.received[-1][0] == "502"
