@@ -24,6 +24,7 @@ from storage.reminders import Target
 log = logging.getLogger(__name__)
 
 _AHEAD = 3  # digests prepared at once on PostgreSQL: two cores here, the database server one of the users
+_FAILED: list[Reply] = []  # a digest the database failed to prepare (compared by identity)
 
 
 @dataclass(slots=True)
@@ -82,16 +83,17 @@ async def _brief(
     window = deque(prepare(one) for one in ours[:ahead])
     try:
         for number, one in enumerate(ours):
-            prepared = window.popleft()
-            if number + ahead < len(ours):
-                window.append(prepare(ours[number + ahead]))
             try:
-                replies = await prepared
+                replies = await window.popleft()
             except SQLAlchemyError:  # the database failed this one: the others still get theirs
                 log.exception("digest for officer %s not prepared", one.officer.id)
+                replies = _FAILED
+            if number + ahead < len(ours):  # the next one is prepared while this one is sent
+                window.append(prepare(ours[number + ahead]))
+            if replies is _FAILED:
                 stats.failed += 1
-                continue
-            await _send(senders[one.address.channel], one, replies, stats)
+            else:
+                await _send(senders[one.address.channel], one, replies, stats)
     finally:
         for pending in window:
             pending.cancel()

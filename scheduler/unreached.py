@@ -69,8 +69,7 @@ def unreached(
         cycle = cycles.get(member.covered_until)
         if cycle is None:
             cycle = cycles[member.covered_until] = _Cycle.of(member.covered_until, earliest, latest, today, policy)
-        attempt = member.attempt
-        reason = _reason(member, cycle, attempt, today)
+        reason = _reason(member, cycle, today)
         if reason is None or (member.followed_up and _handled(known.follow_ups[member.id], cycle.key, today)):
             continue
         amount = 0
@@ -79,7 +78,7 @@ def unreached(
                    cycle.months)  # fmt: skip
             if (amount := costs.get(key, -1)) < 0:
                 amount = costs[key] = member_cost(tariffs, member, cycle.first_unpaid, cycle.months)
-        found.append(Unreached(member, reason, cycle.days_left, cycle.months, amount, attempt))
+        found.append(Unreached(member, reason, cycle.days_left, cycle.months, amount, member.attempt))
     found.sort(key=lambda u: (u.days_left is None, u.days_left or 0, u.member.desa_code, u.member.full_name))
     return found
 
@@ -119,8 +118,8 @@ class _Cycle:
         )
 
 
-def _reason(member: Candidate, cycle: _Cycle, attempt: Attempt | None, today: date) -> Reason | None:
-    if member.help_requested_at is not None:
+def _reason(member: Candidate, cycle: _Cycle, today: date) -> Reason | None:
+    if member.asked_help:
         return Reason.HELP
     if member.needs_enrolment and member.covered_until is None:
         return Reason.ENROLMENT
@@ -130,14 +129,14 @@ def _reason(member: Candidate, cycle: _Cycle, attempt: Attempt | None, today: da
         return Reason.OPTED_OUT
     if member.active == 0:
         return Reason.BLOCKED if member.unreachable else Reason.NO_CHANNEL
-    this_cycle = attempt if attempt is not None and attempt.cycle == cycle.key else None
-    if this_cycle is not None and this_cycle.status == ReminderStatus.FAILED:
-        return Reason.FAILED
-    if this_cycle is None or this_cycle.sent_at is None:
+    if member.attempt_cycle != cycle.key:
         return None  # not reminded yet this cycle: nothing to chase
-    if today < cycle.chase_from:
+    if member.attempt_status == ReminderStatus.FAILED:
+        return Reason.FAILED
+    sent_at = member.attempt_sent_at
+    if sent_at is None or today < cycle.chase_from:
         return None
-    answered = member.last_inbound_at is not None and member.last_inbound_at > this_cycle.sent_at
+    answered = member.last_inbound_at is not None and member.last_inbound_at > sent_at
     return None if answered else Reason.NO_ANSWER
 
 
