@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,8 +22,7 @@ from storage.reminders import Target
 
 log = logging.getLogger(__name__)
 
-_AHEAD = 3  # digests prepared at once on PostgreSQL: two cores here, the database server one of the users
-_FAILED: list[Reply] = []  # a digest the database failed to prepare (compared by identity)
+_BATCH = 25  # officers a transaction: few enough that a failed batch or a stopped process costs little
 
 
 @dataclass(slots=True)
@@ -62,41 +60,39 @@ async def _brief(
     today: date,
     now: datetime,
 ) -> None:
-    """Prepare each officer's digest (claim, list, file, audit: one transaction) and send it, in officer order.
-    On PostgreSQL a few are prepared at once, a little ahead of the sending: each mostly waits on the database.
-    SQLite has one writer, so there one at a time."""
+    """Prepare the digests a batch of officers at a time (claims, lists, files, audit: one transaction a batch) and
+    send them in officer order; the next batch is prepared while this one is sent."""
     ours = [one for one in briefed if one.address.channel in senders]
     stats.officers, stats.already = len(briefed), len(briefed) - len(ours)  # the rest: a channel we do not send on
-    ahead = _AHEAD if conversations.engine.dialect.name == "postgresql" else 1
     task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
+    claim = partial(_claim, today=today)
+    batches = [ours[start : start + _BATCH] for start in range(0, len(ours), _BATCH)]
 
-    def prepare(one: officers.Briefed) -> asyncio.Future[list[Reply] | None]:
-        claim = partial(_claim, officer_id=one.officer.id or 0, today=today)
-        address = one.address
-        return asyncio.ensure_future(asyncio.to_thread(
-            conversations.run_for, address.channel, address.external_id, task, now, lists=lists, claim=claim,
-            briefed=one,
-        ))  # fmt: skip
+    def prepare(batch: list[officers.Briefed]) -> asyncio.Future[list[list[Reply] | None]]:
+        return asyncio.ensure_future(
+            asyncio.to_thread(conversations.run_for, batch, task, now, lists=lists, claim=claim)
+        )
 
-    # Never more than `ahead` prepared and not yet sent: a digest whose claim is committed but that was never sent
-    # (the process stopped) is lost for the day, so the window stays small.
-    window = deque(prepare(one) for one in ours[:ahead])
+    # One batch prepared ahead, no more: digests whose claims are committed but that were never sent (the process
+    # stopped) are lost for the day.
+    ahead = prepare(batches[0]) if batches else None
     try:
-        for number, one in enumerate(ours):
+        for number, batch in enumerate(batches):
+            assert ahead is not None
             try:
-                replies = await window.popleft()
-            except SQLAlchemyError:  # the database failed this one: the others still get theirs
-                log.exception("digest for officer %s not prepared", one.officer.id)
-                replies = _FAILED
-            if number + ahead < len(ours):  # the next one is prepared while this one is sent
-                window.append(prepare(ours[number + ahead]))
-            if replies is _FAILED:
-                stats.failed += 1
-            else:
+                prepared: list[list[Reply] | None] | None = await ahead
+            except SQLAlchemyError:  # the database failed this batch: the others still get theirs
+                log.exception("digests for %s officers not prepared", len(batch))
+                prepared = None
+            ahead = prepare(batches[number + 1]) if number + 1 < len(batches) else None
+            if prepared is None:
+                stats.failed += len(batch)
+                continue
+            for one, replies in zip(batch, prepared, strict=True):
                 await _send(senders[one.address.channel], one, replies, stats)
     finally:
-        for pending in window:
-            pending.cancel()
+        if ahead is not None:
+            ahead.cancel()
 
 
 async def _send(sender: Sender[Reply], one: officers.Briefed, replies: list[Reply] | None, stats: DigestStats) -> None:
@@ -143,5 +139,5 @@ def _lists(conversations: Conversations, today: date) -> AreaLists:
     return lists
 
 
-def _claim(session: Session, *, officer_id: int, today: date) -> bool:
-    return officers.claim_digest(session=session, officer_id=officer_id, day=today)
+def _claim(session: Session, officer_ids: list[int], *, today: date) -> set[int]:
+    return officers.claim_digests(session=session, officer_ids=officer_ids, day=today)

@@ -60,6 +60,14 @@ def lock_conversation(*, session: Session, address_id: int) -> Conversation | No
     return session.exec(select(Conversation).where(Conversation.address_id == address_id).with_for_update()).first()
 
 
+def lock_conversations(*, session: Session, address_ids: Sequence[int]) -> Sequence[Conversation]:
+    """Several addresses' conversation rows, locked until commit (a batch of officers' digests)."""
+    if not address_ids:
+        return []
+    query = select(Conversation).where(col(Conversation.address_id).in_(address_ids)).with_for_update()
+    return session.exec(query).all()
+
+
 def save_conversation(*, session: Session, address_id: int, state: str, now: datetime) -> None:
     conversation = session.get(Conversation, address_id)
     if conversation is None:

@@ -116,11 +116,14 @@ def officers_to_brief(*, session: Session) -> list[Briefed]:
     return [Briefed(officer, address, codes.get(officer.id or 0, [])) for officer, address in bound]
 
 
-def claim_digest(*, session: Session, officer_id: int, day: date) -> bool:
-    """Reserve today's digest for this officer; False when it was already sent (or is being sent elsewhere)."""
-    statement = upsert_insert(session)(OfficerDigest).values(officer_id=officer_id, day=day, items=0)
-    result = session.connection().execute(statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True))
-    return bool(result.rowcount)
+def claim_digests(*, session: Session, officer_ids: Sequence[int], day: date) -> set[int]:
+    """Reserve today's digest for these officers; returns those it got (the others were sent, or are being sent,
+    elsewhere)."""
+    if not officer_ids:
+        return set()
+    rows = [{"officer_id": officer_id, "day": day, "items": 0} for officer_id in officer_ids]
+    statement = upsert_insert(session)(OfficerDigest).values(rows).on_conflict_do_nothing()
+    return set(session.connection().execute(statement.returning(col(OfficerDigest.officer_id))).scalars())
 
 
 def members_in_area(*, session: Session, codes: Iterable[str]) -> Sequence[Member]:

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot import digest
 from bot.conversation import Conversations
 from bot.dialogs.core import Incoming
 from bot.digest import send_digests
@@ -144,7 +145,7 @@ async def test_the_listing_clock_restarts_when_a_member_returns(conversations: C
         assert [(row.member_id, row.since) for row in session.exec(select(Listing)).all()] == [(member_id, thursday)]
 
 
-async def test_a_digest_the_database_fails_does_not_stop_the_others(
+async def test_a_batch_the_database_fails_does_not_stop_the_others(
     conversations: Conversations, cipher: Cipher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Session(conversations.engine) as session:
@@ -156,19 +157,20 @@ async def test_a_digest_the_database_fails_does_not_stop_the_others(
         bind(conversations, f"Penyuluh {chat}", ["73.12.06"], chat)
     with Session(conversations.engine) as session:
         failing = session.exec(select(Officer.id).order_by(col(Officer.id))).all()[1]
-    claim = officers.claim_digest
+    claim = officers.claim_digests
 
-    def flaky_claim(*, session: Session, officer_id: int, day: date) -> bool:
-        if officer_id == failing:
+    def flaky_claim(*, session: Session, officer_ids: list[int], day: date) -> set[int]:
+        if failing in officer_ids:
             raise OperationalError("INSERT INTO officerdigest", {}, Exception("server closed the connection"))
-        return claim(session=session, officer_id=officer_id, day=day)
+        return claim(session=session, officer_ids=officer_ids, day=day)
 
     inbox = Inbox()
-    monkeypatch.setattr(officers, "claim_digest", flaky_claim)
+    monkeypatch.setattr(digest, "_BATCH", 2)  # batches 501+502, 503+504, 505
+    monkeypatch.setattr(officers, "claim_digests", flaky_claim)
     stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
-    assert (stats.sent, stats.failed) == (4, 1)
-    assert [chat for chat, _ in inbox.received] == [chat for chat in chats if chat != "502"]  # in officer order
-    monkeypatch.setattr(officers, "claim_digest", claim)
+    assert (stats.sent, stats.failed) == (3, 2)
+    assert [chat for chat, _ in inbox.received] == ["503", "504", "505"]  # in officer order
+    monkeypatch.setattr(officers, "claim_digests", claim)
     retry = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
-    assert (retry.sent, retry.already) == (1, 4)  # nothing of the failed one was kept: it goes out on the retry
-    assert inbox.received[-1][0] == "502"
+    assert (retry.sent, retry.already) == (2, 3)  # nothing of the failed batch was kept: it goes out on the retry
+    assert [chat for chat, _ in inbox.received[3:]] == ["501", "502"]
