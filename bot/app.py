@@ -90,6 +90,8 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         consent_version=settings.consent_version,
         resume_after_hours=settings.dialog_resume_after_hours,
         escalate_after_days=settings.escalate_after_days,
+        admins=settings.admins,
+        bot_username=settings.telegram_bot_username,
     )
     return Conversations(
         engine=engine,

@@ -19,6 +19,8 @@ from sqlmodel import Session
 from bot.dialogs import dialog
 from bot.dialogs.core import (
     AcceptInvitation,
+    AddStaff,
+    ChangeStaff,
     Context,
     DeleteMember,
     DialogConfig,
@@ -29,11 +31,16 @@ from bot.dialogs.core import (
     RecordConsent,
     RecordFollowUp,
     RecordPayment,
+    RecordVerifiedPayment,
+    Refused,
     ReminderView,
     Reply,
     RequestHelp,
     SaveMember,
     SetOptOut,
+    SetPaused,
+    StaffLine,
+    StaffView,
     UnbindSponsor,
     UnreachedView,
     UpdateMember,
@@ -41,11 +48,13 @@ from bot.dialogs.core import (
 )
 from bot.dialogs.state import EditField, Flow, State, Step
 from bot.texts import short_date, t
+from bot.why import find_members, timeline
 from scheduler.payments import record_payment
 from scheduler.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
 from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs, default_tariffs
 from scheduler.unreached import Unreached, unreached
+from storage import admin as admin_store
 from storage import members as store
 from storage import officers, sponsors
 from storage import reminders as outbox
@@ -82,8 +91,10 @@ class _Lookups:
         *,
         lists: AreaLists | None = None,
         briefed: officers.Briefed | None = None,
+        who: str = "",
     ) -> None:
         self._session = session
+        self._who = who  # "channel:external id": settings may name it an admin
         self._lists = lists  # everyone's lists, computed once for a run of digests
         self._briefed = briefed  # the officer and their area, looked up for all officers of a run at once
         self._service = service
@@ -127,10 +138,70 @@ class _Lookups:
         """Reminders can be answered by the members' own chats and by the chat of whoever pays for them."""
         return self.owned() | sponsors.sponsored_member_ids(session=self._session, address_id=self._address_id)
 
-    def officer(self) -> Officer | None:
+    def _staff_record(self) -> Officer | None:
         if self._officer is None:
             self._officer = officers.officer_of_address(session=self._session, address_id=self._address_id) or False
         return self._officer or None
+
+    def officer(self) -> Officer | None:
+        """The officer or coordinator this chat belongs to (admins have no list of their own)."""
+        found = self._staff_record()
+        return found if found is not None and found.role != OfficerRole.ADMIN else None
+
+    def staff(self) -> StaffView | None:
+        if self._who in self._service.config.admins:
+            return StaffView(OfficerRole.ADMIN)
+        found = self._staff_record()
+        if found is None or found.id is None:
+            return None
+        codes = () if found.role == OfficerRole.ADMIN else tuple(self._officer_codes())
+        return StaffView(found.role, codes)
+
+    def _scope(self) -> list[str] | None:
+        """The area this chat's staff role covers: None everywhere (an admin), [] nowhere."""
+        staff = self.staff()
+        if staff is None:
+            return []
+        return None if staff.role == OfficerRole.ADMIN else list(staff.codes)
+
+    def staff_list(self) -> Sequence[StaffLine]:
+        scope = self._scope()
+        if scope == []:
+            return []
+        return [
+            StaffLine(one.officer.id or 0, one.officer.name, one.officer.role, tuple(one.codes),
+                      one.officer.address_id is not None)
+            for one in admin_store.staff(session=self._session, within=scope)
+        ]  # fmt: skip
+
+    def member_timelines(self, query: str) -> Sequence[str]:
+        found = self._find_members(query)
+        policy = self._service.policy
+        return ["\n".join(timeline(self._session, self._cipher, m, policy, self._today)) for m in found[:5]]
+
+    def _find_members(self, query: str) -> list[Member]:
+        scope = self._scope()
+        if scope == []:
+            return []
+        found = find_members(self._session, self._cipher, self._service.regions, query, self._today)
+        if not found and not query.strip().isdigit():  # a name
+            found = list(officers.search_area(session=self._session, codes=scope, nik_hash=None, kpj=None,
+                                              name=query.strip()))  # fmt: skip
+        return [m for m in found if scope is None or admin_store.inside(m.desa_code, scope)]
+
+    def member_by_nik(self, nik: str) -> MemberView | None:
+        found = self._find_members(nik)
+        return member_view(found[0], self._cipher) if len(found) == 1 else None
+
+    def paused(self) -> bool:
+        return admin_store.paused(session=self._session)
+
+    def audit_lines(self) -> Sequence[str]:
+        return [
+            t("admin.audit_line", at=e.at.astimezone(self._service.zone).strftime("%d-%m %H:%M"), actor=e.actor,
+              action=e.action, subject=e.subject)
+            for e in admin_store.recent_audit(session=self._session)
+        ]  # fmt: skip
 
     def officer_name(self) -> str | None:
         found = self.officer()
@@ -155,7 +226,7 @@ class _Lookups:
     def _officer_codes(self) -> list[str]:
         if self._briefed is not None:
             return self._briefed.codes
-        found = self.officer()
+        found = self._staff_record()
         return officers.area_codes(session=self._session, officer_id=found.id) if found and found.id else []
 
     def search_area(self, query: str) -> Sequence[MemberView]:
@@ -335,10 +406,11 @@ class Conversations:
             if channel == Channel.WHATSAPP:
                 store.link_members_by_phone(session=session, address=address, now=now)
             state = self._load(session, address.id)
-            lookups = _Lookups(session, self, address.id, self.today(now))
+            lookups = _Lookups(session, self, address.id, self.today(now), who=f"{channel}:{external_id}")
             new_state, outcome = dialog.step(state, incoming, self._context(lookups, now))
             for effect in outcome.effects:
-                self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
+                said = self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
+                outcome.replies.extend(said)
             self._save(session, address.id, new_state, now)
             session.commit()
         return outcome.replies
@@ -385,7 +457,8 @@ class Conversations:
                 outcome = Outcome()
                 task(self._context(lookups, now), outcome)
                 for effect in outcome.effects:
-                    self._apply(session, effect, address_id=address_id, channel=channel, now=now, lookups=lookups)
+                    outcome.replies.extend(self._apply(session, effect, address_id=address_id, channel=channel,
+                                                       now=now, lookups=lookups))  # fmt: skip
                 state = states.get(address_id) or State()
                 if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
                     self._save(session, address_id, dialog.remember(state, outcome), now)
@@ -406,8 +479,9 @@ class Conversations:
         channel: str,
         now: datetime,
         lookups: _Lookups,
-    ) -> None:
-        action, subject, detail = "", 0, ""
+    ) -> list[Reply]:
+        """Write one effect (if this chat may), audit it, and return anything more to say (an invitation code)."""
+        action, subject, detail, said = "", 0, "", list[Reply]()
         match effect:
             case RecordConsent(granted=granted):
                 decision = ConsentDecision.GRANTED if granted else ConsentDecision.REFUSED
@@ -499,6 +573,10 @@ class Conversations:
                                    member_ids=member_ids, now=now)  # fmt: skip
             case RecordFollowUp() if (follow := self._follow_up(session, effect, lookups.officer(), now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
+            case Refused(command=command):
+                action, detail = "admin.refused", command[:40]
+            case AddStaff() | ChangeStaff() | RecordVerifiedPayment() | SetPaused():
+                action, subject, detail, said = self._admin(session, effect, lookups, now)
             case (
                 UpdateMember(member_id=member_id)
                 | DeleteMember(member_id=member_id)
@@ -518,6 +596,61 @@ class Conversations:
                 now=now,
             )
         lookups.forget()
+        return said
+
+    def _admin(
+        self, session: Session, effect: Effect, lookups: _Lookups, now: datetime
+    ) -> tuple[str, int, str, list[Reply]]:
+        """An admin command's write, checked again against the caller's role and area (the dialog's view of them
+        could be forged or stale): (audit action, subject id, detail, replies)."""
+        staff = lookups.staff()
+        scope = None if staff is not None and staff.role == OfficerRole.ADMIN else list(staff.codes if staff else ())
+        is_admin = scope is None
+        manageable = {line.id for line in lookups.staff_list()}
+        match effect:
+            case AddStaff(name=name, codes=codes, role=role) if is_admin or (
+                role == OfficerRole.OFFICER and codes and all(admin_store.inside(c, scope or []) for c in codes)
+            ):
+                added = officers.create_officer(session=session, name=name, phone=None, codes=codes, now=now,
+                                                role=OfficerRole(role))  # fmt: skip
+                return "staff.add", added.id or 0, role, [self._invitation(added)]
+            case ChangeStaff(officer_id=officer_id, action=change) if officer_id in manageable:
+                row = session.get(Officer, officer_id)
+                assert row is not None
+                said: list[Reply] = []
+                if change == "areas" and (is_admin or all(admin_store.inside(c, scope or []) for c in effect.codes)):
+                    admin_store.set_areas(session=session, officer_id=officer_id, codes=effect.codes)
+                elif change == "role" and is_admin:
+                    admin_store.set_role(row, OfficerRole(effect.role))
+                elif change == "deactivate":
+                    admin_store.deactivate(row)
+                elif change == "invite":
+                    admin_store.new_invitation(row)
+                    said = [self._invitation(row)]
+                else:
+                    return "staff.denied", officer_id, change, []
+                session.add(row)
+                return f"staff.{change}", officer_id, effect.role or ",".join(effect.codes), said
+            case RecordVerifiedPayment(member_id=member_id, months=months):
+                member = session.get(Member, member_id)
+                if member is None or not (is_admin or admin_store.inside(member.desa_code, scope or [])):
+                    return "payment.denied", member_id, "", []
+                first = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
+                first = first or ContributionMonth(self.today(now).year, self.today(now).month)
+                payment = record_payment(session=session, tariffs=self.tariffs, member=member, first=first,
+                                         months=months, source=PaymentSource.ADMIN, now=now)  # fmt: skip
+                payment.verified = True
+                session.add(payment)
+                return "payment.verified", member_id, f"{cycle_key(first)}+{months}", []
+            case SetPaused(paused=paused) if is_admin:
+                admin_store.set_paused(session=session, value=paused, now=now)
+                return ("service.pause" if paused else "service.resume"), 0, "", []
+        return "admin.denied", 0, type(effect).__name__, []
+
+    def _invitation(self, officer: Officer) -> Reply:
+        code = officer.invite_code or ""
+        link = f"https://t.me/{self.config.bot_username}?start={code}" if self.config.bot_username else ""
+        return Reply(t("admin.invitation", name=officer.name, code=code, link=link).strip())
 
     def _follow_up(
         self, session: Session, effect: RecordFollowUp, officer: Officer | None, now: datetime
@@ -562,6 +695,6 @@ class Conversations:
 
 
 def _subject_kind(action: str) -> str:
-    """What an audit entry is about: officer and sponsor actions name them, everything else a member."""
+    """What an audit entry is about: staff, sponsor and service actions name them, everything else a member."""
     kind = action.split(".", maxsplit=1)[0]
-    return kind if kind in {"sponsor"} or action == "officer.bind" else "member"
+    return kind if kind in {"sponsor", "staff", "service", "admin"} or action == "officer.bind" else "member"

@@ -11,6 +11,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
+from storage.identity import parse_phone
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     dev_secrets_file: Path = Path("data/dev-secrets.json")
 
     telegram_bot_token: str = ""
+    telegram_bot_username: str = ""
+    admin_telegram_ids: str = ""
+    admin_whatsapp_numbers: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
     @property
     def area_codes(self) -> tuple[str, ...]:
         return tuple(code.strip() for code in self.service_area.split(",") if code.strip())
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """The admins named here, as "channel:external id" (a Telegram private chat's id is its user's id)."""
+        telegram = {f"telegram:{part.strip()}" for part in self.admin_telegram_ids.split(",") if part.strip()}
+        numbers = (parse_phone(part) for part in self.admin_whatsapp_numbers.split(",") if part.strip())
+        return frozenset(telegram | {f"whatsapp:{number}" for number in numbers if number.startswith("+")})
 
     @property
     def twilio_enabled(self) -> bool:
@@ -100,6 +111,8 @@ class Settings(BaseSettings):
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
         time.fromisoformat(self.digest_at)
+        if not all(part.strip().isdigit() for part in self.admin_telegram_ids.split(",") if part.strip()):
+            raise ValueError("ADMIN_TELEGRAM_IDS must be Telegram user ids (numbers), separated by commas")
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
         parse_quiet_periods(self.quiet_periods)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from scheduler.rules import quiet_until
 from scheduler.scan import ReminderPolicy, local_moment
 from storage import reminders as outbox
+from storage.admin import paused
 from storage.models import Member, Reminder, ReminderStatus
 from storage.reminders import Outcome, Target
 
@@ -224,6 +225,8 @@ class Dispatcher(Generic[M]):
 
     def _claim(self, now: datetime) -> tuple[list[Reminder], dict[int, Member], dict[int, list[Target]]]:
         with Session(self.engine, expire_on_commit=False) as session:
+            if paused(session=session):  # an admin's /jeda: nothing leaves until /lanjut; the rows wait (or expire)
+                return [], {}, {}
             claimed = outbox.claim_due(
                 session=session, now=now, worker=self.worker, limit=self.batch_size, lease=self.lease
             )

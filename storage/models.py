@@ -281,7 +281,8 @@ class InboundMessage(SQLModel, table=True):
 
 class OfficerRole(StrEnum):
     OFFICER = "officer"  # chases the members of their area the bot could not reach
-    COORDINATOR = "coordinator"  # oversees an area: gets the members its officers left without an outcome
+    COORDINATOR = "coordinator"  # an admin limited to an area; also gets what its officers left without an outcome
+    ADMIN = "admin"  # runs the program: imports, statistics, officers, broadcasts, pause
 
 
 class Officer(SQLModel, table=True):
@@ -329,6 +330,44 @@ class Listing(SQLModel, table=True):
 
     member_id: int = Field(primary_key=True, foreign_key="member.id", ondelete="CASCADE")
     since: date
+
+
+class Control(SQLModel, table=True):
+    """Switches an admin sets for the whole service (e.g. `paused`: no reminder goes out), shared by all processes."""
+
+    key: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=200)
+    updated_at: datetime = _utc_field()
+
+
+class StatSnapshot(SQLModel, table=True):
+    """One kecamatan's numbers on one day, kept by the daily run: the trend in /statistik reads these."""
+
+    day: date = Field(primary_key=True)
+    kecamatan_code: str = Field(primary_key=True, max_length=8)
+    members: int = 0
+    active: int = 0
+    due_soon: int = 0  # due within 7 days
+    arrears_1: int = 0  # one month in arrears
+    arrears_2: int = 0  # two months in arrears
+    lapsed_month: int = 0  # lapsed this month
+    unreachable: int = 0
+    opted_out: int = 0
+
+
+class ImportBatch(SQLModel, table=True):
+    """A member spreadsheet checked and waiting for the admin's "Lanjutkan", then applied a slice at a time (so a
+    restart resumes it). The rows hold NIKs: sealed with the same cipher as the member table."""
+
+    token: str = Field(primary_key=True, max_length=32)
+    address_id: int = Field(foreign_key="address.id", ondelete="CASCADE", index=True)
+    filename: str = Field(max_length=100)
+    rows_sealed: str  # the valid rows, as JSON, encrypted
+    total: int = 0
+    applied: int = 0
+    status: str = Field(default="staged", max_length=12)  # staged | confirmed | done | cancelled
+    summary: str = Field(default="", max_length=500)
+    created_at: datetime = _utc_field()
 
 
 class OfficerDigest(SQLModel, table=True):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, col, select
 
 from storage.db import upsert_insert
@@ -48,6 +48,7 @@ def bind_officer(*, session: Session, code: str, address_id: int) -> Officer | N
 
 
 def officer_of_address(*, session: Session, address_id: int) -> Officer | None:
+    """The staff record (officer, coordinator or admin) bound to this chat."""
     return session.exec(select(Officer).where(Officer.address_id == address_id, col(Officer.active))).first()
 
 
@@ -107,7 +108,7 @@ def officers_to_brief(*, session: Session) -> list[Briefed]:
     bound = session.exec(
         select(Officer, Address)
         .join(Address, col(Address.id) == col(Officer.address_id))
-        .where(col(Officer.active), col(Address.status) == AddressStatus.ACTIVE)
+        .where(col(Officer.active), col(Officer.role) != OfficerRole.ADMIN, col(Address.status) == AddressStatus.ACTIVE)
         .order_by(col(Officer.id))
     ).all()
     codes: dict[int, list[str]] = {}
@@ -131,9 +132,9 @@ def members_in_area(*, session: Session, codes: Iterable[str]) -> Sequence[Membe
 
 
 def search_area(
-    *, session: Session, codes: Iterable[str], nik_hash: str | None, kpj: str | None, name: str, limit: int = 10
+    *, session: Session, codes: Iterable[str] | None, nik_hash: str | None, kpj: str | None, name: str, limit: int = 10
 ) -> Sequence[Member]:
-    """Members of the area found by NIK (its lookup hash), KPJ, or part of the name."""
+    """Members of the area (None: everywhere) found by NIK (its lookup hash), KPJ, or part of the name."""
     wanted = []
     if nik_hash:
         wanted.append(col(Member.nik_hash) == nik_hash)
@@ -144,5 +145,8 @@ def search_area(
     if not wanted:
         return []
     return session.exec(
-        select(Member).where(in_area(codes), or_(*wanted)).order_by(col(Member.full_name)).limit(limit)
+        select(Member)
+        .where(true() if codes is None else in_area(codes), or_(*wanted))
+        .order_by(col(Member.full_name))
+        .limit(limit)
     ).all()

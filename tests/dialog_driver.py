@@ -19,6 +19,8 @@ from bot.dialogs.core import (
     ReminderView,
     Reply,
     SaveMember,
+    StaffLine,
+    StaffView,
     UnreachedView,
     UpdateMember,
 )
@@ -57,6 +59,11 @@ class FakeLookups:
         self.officer: str | None = None
         self.unreached: list[UnreachedView] = []
         self.coordinator = False
+        self.role: StaffView | None = None  # an admin or coordinator chat (officers: `officer` above)
+        self.staff_lines: list[StaffLine] = []
+        self.timelines: dict[str, list[str]] = {}
+        self.audit: list[str] = []
+        self.is_paused = False
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -91,6 +98,28 @@ class FakeLookups:
 
     def is_sponsor(self) -> bool:
         return self.sponsor_here
+
+    def staff(self) -> StaffView | None:
+        if self.role is not None:
+            return self.role
+        if self.officer is None:
+            return None
+        return StaffView("coordinator" if self.coordinator else "officer", ("73.12.06",))
+
+    def staff_list(self) -> Sequence[StaffLine]:
+        return list(self.staff_lines) if self.role is not None else []
+
+    def member_timelines(self, query: str) -> Sequence[str]:
+        return self.timelines.get(query, [])
+
+    def member_by_nik(self, nik: str) -> MemberView | None:
+        return next((m for m in self.members if m.nik == nik), None)
+
+    def paused(self) -> bool:
+        return self.is_paused
+
+    def audit_lines(self) -> Sequence[str]:
+        return list(self.audit)
 
 
 class Chat:

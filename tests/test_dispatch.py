@@ -17,6 +17,7 @@ from scheduler.dispatch import Batch, Dispatcher, Failed, RetryLater, SendResult
 from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 from scheduler.scan import ReminderPolicy, scan
 from storage import reminders as outbox
+from storage.admin import set_paused
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Address, Conversation, DeliveryAttempt, Reminder
@@ -254,3 +255,18 @@ async def test_rate_limiter_never_starts_more_than_the_limit_in_any_second() -> 
     busiest = max(sum(1 for s in starts if first <= s < first + 1.0) for first in starts)
     assert busiest <= 20
     assert len(starts) == 45
+
+
+async def test_nothing_goes_out_while_an_admin_has_paused_reminders(engine: Engine, cipher: Cipher) -> None:
+    prepare(engine, cipher, 5)
+    sender = FakeSender()
+    with Session(engine) as session:
+        set_paused(session=session, value=True, now=MORNING)
+        session.commit()
+    assert (await dispatcher(engine, sender).drain(MORNING)).claimed == 0
+    assert sender.sent == []
+    assert statuses(engine) == {"pending": 5}
+    with Session(engine) as session:
+        set_paused(session=session, value=False, now=MORNING)
+        session.commit()
+    assert (await dispatcher(engine, sender).drain(MORNING)).sent == 5

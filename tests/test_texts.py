@@ -11,7 +11,7 @@ from bot.texts import catalog, long_date, t
 from scheduler.rules import Standing
 from scheduler.unreached import Reason
 from storage.identity import NikProblem, PhoneProblem
-from storage.models import FollowUpOutcome
+from storage.models import FollowUpOutcome, OfficerRole
 from storage.unreached import TRIED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +45,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"officer.standing.{s}" for s in Standing}
     keys |= {f"officer.attempt.{s}" for s in TRIED}
     keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
+    keys |= {f"admin.role.{role}" for role in OfficerRole}
     return keys
 
 

@@ -150,6 +150,25 @@ class UnreachedView:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffView:
+    """Who this chat belongs to on the staff side. `codes` empty: everywhere (an admin)."""
+
+    role: str  # admin | coordinator | officer
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLine:
+    """One line of /petugas."""
+
+    id: int
+    name: str
+    role: str
+    codes: tuple[str, ...]
+    bound: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DialogConfig:
     service_area: tuple[str, ...]
     data_holder: str
@@ -157,6 +176,8 @@ class DialogConfig:
     page_size: int = 8
     resume_after_hours: int = 12
     escalate_after_days: int = 7  # on a list this long without an outcome: the coordinator's digest
+    admins: frozenset[str] = frozenset()  # "telegram:<chat id>", "whatsapp:+62…": admins named in the settings
+    bot_username: str = ""  # for invitation links t.me/<bot>?start=<code>
 
 
 class Lookups(Protocol):
@@ -196,6 +217,30 @@ class Lookups(Protocol):
 
     def area_members(self) -> Sequence[MemberView]:
         """Every member of the officer's area (nothing for anyone else)."""
+        ...
+
+    def staff(self) -> StaffView | None:
+        """This chat's staff role (an admin named in the settings, or a bound officer, coordinator or admin)."""
+        ...
+
+    def staff_list(self) -> Sequence[StaffLine]:
+        """The staff this chat may manage: everyone for an admin, those inside the area for a coordinator."""
+        ...
+
+    def member_timelines(self, query: str) -> Sequence[str]:
+        """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's "why" timeline."""
+        ...
+
+    def member_by_nik(self, nik: str) -> MemberView | None:
+        """A member within this chat's staff area, by NIK."""
+        ...
+
+    def paused(self) -> bool:
+        """Whether an admin paused all reminders."""
+        ...
+
+    def audit_lines(self) -> Sequence[str]:
+        """The most recent audit entries, newest first."""
         ...
 
     def is_sponsor(self) -> bool:
@@ -283,6 +328,45 @@ class RecordFollowUp:
     phone: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A command this chat's role may not use: answered like an unknown one, and audited."""
+
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddStaff:
+    """A new officer, coordinator or admin; the reply with their invitation comes from whoever applies this."""
+
+    name: str
+    codes: tuple[str, ...]
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStaff:
+    """`areas` (new codes), `role`, `deactivate`, or `invite` (a new one-time code, e.g. for a new phone)."""
+
+    officer_id: int
+    action: str
+    codes: tuple[str, ...] = ()
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVerifiedPayment:
+    """A payment an admin checked against the branch's records."""
+
+    member_id: int
+    months: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPaused:
+    paused: bool
+
+
 Effect = (
     SaveMember
     | UpdateMember
@@ -295,6 +379,11 @@ Effect = (
     | RecordFollowUp
     | ViewedMembers
     | UnbindSponsor
+    | Refused
+    | AddStaff
+    | ChangeStaff
+    | RecordVerifiedPayment
+    | SetPaused
 )
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.dialogs import officer
+from bot.dialogs import admin, officer
 from bot.dialogs.core import (
     MAX_TEXT,
     AcceptInvitation,
@@ -331,6 +331,9 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             return remember(state, out)
         case "daftar":
             return _begin_registration(state, ctx, out)
+        case command if command in admin.COMMANDS:
+            admin.handle(incoming, ctx, out)
+            return state
         case "ulang":
             return _begin_registration(state, ctx, out, t("command.restarted"))
         case "bantuan" | "help":
@@ -351,10 +354,13 @@ INVITATIONS = ("sp_", "of_")  # sponsor, officer
 
 def _help(ctx: Context) -> str:
     """Exactly the commands the caller may use."""
-    if ctx.lookups.officer_name() is None:
+    staff = ctx.lookups.staff()
+    if staff is None:
         return t("help.member")
-    if ctx.lookups.is_coordinator():
-        return f"{t('help_officer.text')}\n\n{t('help_officer.coordinator')}"
+    if staff.role == admin.ADMIN:
+        return admin.help_text(staff)
+    if staff.role == admin.COORDINATOR:
+        return f"{t('help_officer.text')}\n\n{t('help_officer.coordinator')}\n\n{admin.help_text(staff)}"
     return t("help_officer.text")
 
 

@@ -1,0 +1,195 @@
+"""Admin commands: staff, member lookup, verified payments, pause, audit. Pure like the other dialogs: reads come
+from the lookups, writes leave as effects, which the caller checks against the same scope again.
+
+Roles: an admin runs everything everywhere; a coordinator is an admin limited to an area (and cannot grant roles or
+pause the service); officers and members get none of this. A command someone may not use is answered exactly like
+an unknown command (nothing revealed) and audited.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogs.core import (
+    AddStaff,
+    ChangeStaff,
+    Context,
+    Incoming,
+    Outcome,
+    RecordVerifiedPayment,
+    Refused,
+    Reply,
+    SetPaused,
+    StaffView,
+)
+from bot.texts import t
+from storage.admin import inside
+from storage.identity import Nik, mask_nik, parse_nik
+from storage.models import OfficerRole
+
+ADMIN, COORDINATOR = OfficerRole.ADMIN.value, OfficerRole.COORDINATOR.value
+# Which staff roles may use each admin command.
+COMMANDS: dict[str, frozenset[str]] = {
+    "petugas": frozenset({ADMIN, COORDINATOR}),
+    "peserta": frozenset({ADMIN, COORDINATOR}),
+    "bayar": frozenset({ADMIN, COORDINATOR}),
+    "jeda": frozenset({ADMIN}),
+    "lanjut": frozenset({ADMIN}),
+    "audit": frozenset({ADMIN}),
+}
+ROLE_WORDS = {"penyuluh": OfficerRole.OFFICER.value, "koordinator": COORDINATOR, "admin": ADMIN}
+_ID = re.compile(r"^#?(\d{1,9})$")
+MAX_MONTHS = 12
+
+
+def allowed(command: str, staff: StaffView | None) -> bool:
+    return staff is not None and staff.role in COMMANDS.get(command, frozenset())
+
+
+def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
+    """Answer an admin command; False when `incoming` is not one (the caller answers it)."""
+    command = incoming.command
+    if command not in COMMANDS:
+        return False
+    staff = ctx.lookups.staff()
+    if staff is None or not allowed(command, staff):
+        out.effects.append(Refused(command))
+        out.say(Reply(t("command.unknown")))
+        return True
+    args = incoming.text.strip()
+    match command:
+        case "petugas":
+            _staff_command(args, staff, ctx, out)
+        case "peserta":
+            _lookup(args, ctx, out)
+        case "bayar":
+            _payment(args, ctx, out)
+        case "jeda" | "lanjut":
+            pause = command == "jeda"
+            out.effects.append(SetPaused(pause))
+            out.say(Reply(t("admin.paused" if pause else "admin.resumed")))
+        case "audit":
+            lines = ctx.lookups.audit_lines()
+            out.say(Reply("\n".join([t("admin.audit_header"), *lines]) if lines else t("admin.audit_empty")))
+    return True
+
+
+def help_text(staff: StaffView) -> str:
+    """The admin part of /bantuan: exactly this role's commands."""
+    return t("help_admin.admin" if staff.role == ADMIN else "help_admin.coordinator")
+
+
+# --- /petugas ---
+
+
+def _staff_command(args: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
+    verb, _, rest = args.partition(" ")
+    match verb.lower():
+        case "":
+            _list_staff(ctx, out)
+        case "tambah":
+            _add_staff(rest, staff, ctx, out)
+        case "wilayah" | "peran" | "nonaktif" | "undangan":
+            _change_staff(verb.lower(), rest, staff, ctx, out)
+        case _:
+            out.say(Reply(t("admin.staff_usage")))
+
+
+def _list_staff(ctx: Context, out: Outcome) -> None:
+    lines = [
+        t("admin.staff_line", id=s.id, name=s.name, role=t(f"admin.role.{s.role}"),
+          area=", ".join(ctx.regions.name(c) for c in s.codes) or t("admin.everywhere"),
+          bound=t("admin.bound" if s.bound else "admin.unbound"))
+        for s in ctx.lookups.staff_list()
+    ]  # fmt: skip
+    out.say(Reply("\n".join([t("admin.staff_header"), *lines, "", t("admin.staff_usage")]) if lines else
+                  t("admin.staff_none")))  # fmt: skip
+
+
+def _add_staff(rest: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
+    """`Nama; kode wilayah, ...[; koordinator|admin]`: a name may hold spaces, hence the semicolons."""
+    parts = [part.strip() for part in rest.split(";")]
+    if len(parts) not in (2, 3) or not parts[0] or len(parts[0]) > 100:
+        out.say(Reply(t("admin.add_usage")))
+        return
+    role = ROLE_WORDS.get(parts[2].lower()) if len(parts) == 3 else OfficerRole.OFFICER.value
+    if role is None or (role != OfficerRole.OFFICER.value and staff.role != ADMIN):
+        out.say(Reply(t("admin.role_unknown") if role is None else t("admin.role_admin_only")))
+        return
+    codes = _area(parts[1], staff, ctx, out, required=role != ADMIN)
+    if codes is None:
+        return
+    out.effects.append(AddStaff(parts[0], codes, role))
+
+
+def _change_staff(verb: str, rest: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
+    target, _, value = rest.strip().partition(" ")
+    match = _ID.match(target)
+    known = {s.id: s for s in ctx.lookups.staff_list()}  # only those this chat may manage
+    if match is None or int(match.group(1)) not in known:
+        out.say(Reply(t("admin.staff_unknown")))
+        return
+    officer_id = int(match.group(1))
+    match verb:
+        case "wilayah":
+            codes = _area(value, staff, ctx, out, required=True)
+            if codes is not None:
+                out.effects.append(ChangeStaff(officer_id, "areas", codes=codes))
+                out.say(Reply(t("admin.areas_set", name=known[officer_id].name,
+                                area=", ".join(ctx.regions.name(c) for c in codes))))  # fmt: skip
+        case "peran":
+            role = ROLE_WORDS.get(value.strip().lower())
+            if staff.role != ADMIN:
+                out.say(Reply(t("admin.role_admin_only")))
+            elif role is None:
+                out.say(Reply(t("admin.role_unknown")))
+            else:
+                out.effects.append(ChangeStaff(officer_id, "role", role=role))
+                out.say(Reply(t("admin.role_set", name=known[officer_id].name, role=t(f"admin.role.{role}"))))
+        case "nonaktif":
+            out.effects.append(ChangeStaff(officer_id, "deactivate"))
+            out.say(Reply(t("admin.deactivated", name=known[officer_id].name)))
+        case _:  # undangan: the reply with the new code comes with the effect
+            out.effects.append(ChangeStaff(officer_id, "invite"))
+
+
+def _area(text: str, staff: StaffView, ctx: Context, out: Outcome, *, required: bool) -> tuple[str, ...] | None:
+    """Kecamatan/desa codes of the service area (and of a coordinator's own area); None after saying what is wrong."""
+    codes = tuple(dict.fromkeys(code.strip() for code in text.replace(" ", ",").split(",") if code.strip()))
+    if not codes and not required:
+        return ()
+    bad = [c for c in codes if (r := ctx.regions.get(c)) is None or r.level not in (3, 4)
+           or not inside(c, ctx.config.service_area)]  # fmt: skip
+    if not codes or bad:
+        out.say(Reply(t("admin.area_unknown", codes=", ".join(bad) or "-")))
+        return None
+    if staff.codes and not all(inside(c, staff.codes) for c in codes):
+        out.say(Reply(t("admin.area_outside")))
+        return None
+    return codes
+
+
+# --- /peserta, /bayar ---
+
+
+def _lookup(query: str, ctx: Context, out: Outcome) -> None:
+    if len(query) < 3:
+        out.say(Reply(t("admin.lookup_usage")))
+        return
+    found = ctx.lookups.member_timelines(query)
+    out.say(Reply("\n\n".join(found) if found else t("admin.lookup_none")))
+
+
+def _payment(args: str, ctx: Context, out: Outcome) -> None:
+    parts = args.split()
+    months = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
+    nik = parse_nik(parts[0], regions=ctx.regions, today=ctx.today) if parts else None
+    if not isinstance(nik, Nik) or not 1 <= months <= MAX_MONTHS:
+        out.say(Reply(t("admin.pay_usage", most=MAX_MONTHS)))
+        return
+    member = ctx.lookups.member_by_nik(nik.value)
+    if member is None:
+        out.say(Reply(t("admin.lookup_none")))
+        return
+    out.effects.append(RecordVerifiedPayment(member.id, months))
+    out.say(Reply(t("admin.paid", name=member.full_name, nik=mask_nik(member.nik), months=months)))

@@ -1,0 +1,66 @@
+"""Admin commands through the real python-telegram-bot client and a Bot API stand-in."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlmodel import Session, select
+from telegram.ext import Application
+
+from bot.conversation import Conversations
+from bot.dialogs.core import DialogConfig
+from bot.texts import t
+from storage.models import AuditEntry, Control
+from tests.fake_telegram import FakeTelegram
+
+ADMIN_USER = 770001
+OFFICER_USER = 770002
+STRANGER = 770003
+
+
+@pytest.fixture
+def dialog_config(dialog_config: DialogConfig) -> DialogConfig:
+    """The suite's configuration with one admin named, as ADMIN_TELEGRAM_IDS would."""
+    return dataclasses.replace(dialog_config, admins=frozenset({f"telegram:{ADMIN_USER}"}), bot_username="uji_bot")
+
+
+async def test_admin_runs_staff_and_pause_from_telegram(
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+) -> None:
+    telegram.text(ADMIN_USER, "/petugas tambah Andi Baso; 73.12.06")
+    invitation = (await telegram.wait_for(ADMIN_USER, 1))[-1]
+    assert "https://t.me/uji_bot?start=of_" in invitation
+    code = invitation.split("start=")[1].split()[0]
+    telegram.text(OFFICER_USER, f"/start {code}")
+    assert (await telegram.wait_for(OFFICER_USER, 1))[0] == t("invitation.officer", name="Andi Baso")
+    telegram.text(OFFICER_USER, "/jeda")  # an officer is not an admin
+    assert (await telegram.wait_for(OFFICER_USER, 2))[-1] == t("command.unknown")
+    telegram.text(STRANGER, "/audit")
+    assert (await telegram.wait_for(STRANGER, 1))[-1] == t("command.unknown")
+    telegram.text(ADMIN_USER, "/jeda")
+    assert (await telegram.wait_for(ADMIN_USER, 2))[-1] == t("admin.paused")
+    telegram.text(ADMIN_USER, "/petugas")
+    assert "Andi Baso · penyuluh · Donri-Donri · terhubung" in (await telegram.wait_for(ADMIN_USER, 3))[-1]
+    telegram.text(ADMIN_USER, "/audit")
+    trail = (await telegram.wait_for(ADMIN_USER, 4))[-1]
+    for action in ("staff.add", "officer.bind", "admin.refused", "service.pause"):
+        assert action in trail
+
+
+async def test_refusals_and_pause_are_stored(
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+    conversations: Conversations,
+) -> None:
+    telegram.text(STRANGER, "/petugas tambah Orang Lain; 73.12.06")
+    await telegram.wait_for(STRANGER, 1)
+    telegram.text(ADMIN_USER, "/jeda")
+    await telegram.wait_for(ADMIN_USER, 1)
+    with Session(conversations.engine) as session:  # the database the bot writes to
+        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.refused")).all()
+        pause = session.get(Control, "paused")
+    assert [(entry.actor.split(":")[0], entry.detail) for entry in refused] == [("telegram", "petugas")]
+    assert pause is not None
+    assert pause.value == "1"
