@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,18 +12,21 @@ from pathlib import Path
 from sqlmodel import Session
 from telegram import Bot
 
-from bot import app
+from bot import app, member_sheet
 from bot.channels.console import ConsoleSender, chat_loop
 from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import incoming_from_text
 from bot.conversation import Conversations
 from bot.demo import SimulatedPhones, run_demo
 from bot.dialogs.core import Incoming, Reply
+from bot.imports import apply_next, report
 from bot.settings import Settings, looks_placeholder
 from bot.texts import t
 from bot.why import find_members, timeline
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
+from storage import imports
+from storage import members as store
 from storage.db import make_engine, migrate
 from storage.identity import parse_phone
 from storage.models import OfficerRole
@@ -60,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     officer.add_argument(
         "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
     )
+    importing = commands.add_parser("import", help="import the branch's member spreadsheet (XLSX or CSV)")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--yes", action="store_true", help="apply it (without: only the preview)")
+    exporting = commands.add_parser("export", help="write members to an XLSX file in the import's columns")
+    exporting.add_argument("--kecamatan", default=None, help="only this kecamatan code (73.12.06)")
+    exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"))
     demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
@@ -94,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         case "officer-add":
             role = OfficerRole.COORDINATOR if args.coordinator else OfficerRole.OFFICER
             return _officer_add(settings, args.name, args.phone, args.area, args.bot, role)
+        case "import":
+            return _import(settings, args.file, apply=args.yes)
+        case "export":
+            return _export(settings, args.kecamatan, args.output)
         case "chat":
             engine = app.build_engine(settings)
             conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
@@ -163,6 +177,58 @@ def _officer_add(  # noqa: PLR0917 (the command's arguments)
     print(f"{role} {name}: {', '.join(regions.name(c) for c in codes)}")
     print(f"Telegram: https://t.me/{bot}?start={code}")
     print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
+    return 0
+
+
+def _import(settings: Settings, path: Path, *, apply: bool) -> int:
+    """The same checks, preview and slices as /impor in chat, from a terminal."""
+    engine = app.build_engine(settings)
+    conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
+    now = app.utc_now()
+    sheet = member_sheet.read(path.name, path.read_bytes(), regions=conversations.regions,
+                              area=conversations.config.service_area, today=app.local_today(settings))  # fmt: skip
+    if sheet.problem:
+        print(sheet.problem)
+        return 2
+    rows = [row.member for row in sheet.rows]
+    with Session(engine) as session:
+        plan = imports.plan(session, conversations.cipher, rows)
+    print(
+        f"{path.name}: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {len(sheet.errors)} invalid"
+    )
+    if sheet.errors:
+        errors = path.with_name(f"{path.stem}-kesalahan.xlsx")
+        errors.write_bytes(member_sheet.error_file(sheet.errors))
+        print(f"invalid rows and why: {errors}")
+    if not apply or not rows:
+        print("nothing changed (add --yes to apply)" if rows else "nothing to import")
+        return 0
+    token = secrets.token_hex(12)
+    with Session(engine) as session:
+        address = store.get_or_create_address(session=session, channel="console", external_id="cli", now=now)
+        imports.stage(session=session, cipher=conversations.cipher, token=token, address_id=address.id or 0,
+                      filename=path.name, rows=rows, now=now)  # fmt: skip
+        imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
+        store.audit(session=session, actor="cli", action="import.confirm", subject=f"import:{token}",
+                    detail=f"{len(rows)} rows", now=now)  # fmt: skip
+        session.commit()
+    while (progress := apply_next(conversations, token, app.utc_now())) is not None:
+        print(report(progress))
+        if progress.finished:
+            break
+    return 0
+
+
+def _export(settings: Settings, kecamatan: str | None, output: Path) -> int:
+    engine = app.build_engine(settings)
+    cipher = app.build_cipher(settings)
+    with Session(engine) as session:
+        rows = imports.export_rows(session=session, cipher=cipher, codes=[kecamatan] if kecamatan else None)
+        store.audit(session=session, actor="cli", action="member.export", subject="member:*",
+                    detail=f"{len(rows)} members {kecamatan or ''}".strip(), now=app.utc_now())  # fmt: skip
+        session.commit()
+    output.write_bytes(member_sheet.export(rows, regions=sulawesi_selatan()))
+    print(f"{len(rows)} members written to {output} (it holds NIKs: keep it safe)")
     return 0
 
 

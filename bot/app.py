@@ -29,6 +29,7 @@ from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsA
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.digest import send_digests
+from bot.imports import run_imports
 from bot.reminders import OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
@@ -151,6 +152,7 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
 
     async def on_dispatch() -> None:
         await dispatcher.run_once(utc_now())
+        await run_imports(conversations, dispatcher.senders, utc_now)  # confirmed member imports, if any
 
     async def on_lapses() -> None:
         await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=local_today(settings))

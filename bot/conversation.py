@@ -22,9 +22,11 @@ from bot.dialogs.core import (
     AddStaff,
     ChangeStaff,
     Context,
+    DecideImport,
     DeleteMember,
     DialogConfig,
     Effect,
+    Exported,
     Incoming,
     MemberView,
     Outcome,
@@ -41,6 +43,7 @@ from bot.dialogs.core import (
     SetPaused,
     StaffLine,
     StaffView,
+    StageImport,
     UnbindSponsor,
     UnreachedView,
     UpdateMember,
@@ -50,18 +53,20 @@ from bot.dialogs.state import EditField, Flow, State, Step
 from bot.texts import short_date, t
 from bot.why import find_members, timeline
 from scheduler.payments import record_payment
-from scheduler.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
+from scheduler.rules import DEFAULT_STAGES, ContributionMonth, Standing, coverage, parse_stages
 from scheduler.scan import ReminderPolicy, cycle_key, month_of
 from scheduler.tariffs import Tariffs, default_tariffs
 from scheduler.unreached import Unreached, unreached
 from storage import admin as admin_store
+from storage import imports, officers, sponsors
 from storage import members as store
-from storage import officers, sponsors
 from storage import reminders as outbox
 from storage import unreached as listing
 from storage.crypto import Cipher
 from storage.db import LISTING_LOCK, try_lead
 from storage.identity import Nik, mask_nik, parse_kpj, parse_nik
+from storage.imports import Plan as ImportPlan
+from storage.imports import Row as ImportRow
 from storage.models import (
     Channel,
     ConsentDecision,
@@ -157,6 +162,10 @@ class _Lookups:
         codes = () if found.role == OfficerRole.ADMIN else tuple(self._officer_codes())
         return StaffView(found.role, codes)
 
+    def is_admin(self) -> bool:
+        staff = self.staff()
+        return staff is not None and staff.role == OfficerRole.ADMIN
+
     def _scope(self) -> list[str] | None:
         """The area this chat's staff role covers: None everywhere (an admin), [] nowhere."""
         staff = self.staff()
@@ -195,6 +204,25 @@ class _Lookups:
 
     def paused(self) -> bool:
         return admin_store.paused(session=self._session)
+
+    def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
+        return imports.plan(self._session, self._cipher, rows)
+
+    def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
+        scope = self._scope()
+        if scope == []:
+            return []
+        area = [kecamatan] if kecamatan else scope
+        policy = self._service.policy
+        found = imports.export_rows(session=self._session, cipher=self._cipher, codes=area)
+        if status is None:
+            return found
+        standing = {}  # a few distinct covered-until dates for thousands of members
+        for row in found:
+            if row.covered_until not in standing:
+                standing[row.covered_until] = coverage(row.covered_until, self._today, due_day=policy.due_day,
+                                                       lapse_after=policy.lapse_after).standing  # fmt: skip
+        return [row for row in found if standing[row.covered_until] == status]
 
     def audit_lines(self) -> Sequence[str]:
         return [
@@ -577,6 +605,20 @@ class Conversations:
                 action, detail = "admin.refused", command[:40]
             case AddStaff() | ChangeStaff() | RecordVerifiedPayment() | SetPaused():
                 action, subject, detail, said = self._admin(session, effect, lookups, now)
+            case StageImport(token=token, filename=filename, rows=rows) if lookups.is_admin():
+                imports.stage(session=session, cipher=self.cipher, token=token, address_id=address_id,
+                              filename=filename, rows=rows, now=now)  # fmt: skip
+                action, detail = "import.stage", f"{len(rows)} rows"
+            case DecideImport(token=token, go=go) if lookups.is_admin():
+                batch = imports.set_status(session=session, token=token, address_id=address_id,
+                                           status="confirmed" if go else "cancelled")  # fmt: skip
+                if batch is None:
+                    said = [Reply(t("admin.import_stale"))]
+                else:
+                    action, detail = ("import.confirm" if go else "import.cancel"), f"{batch.total} rows"
+                    said = [Reply(t("admin.import_started", total=batch.total) if go else t("admin.import_cancelled"))]
+            case Exported(count=count, detail=wanted):
+                action, detail = "member.export", f"{count} members {wanted}".strip()
             case (
                 UpdateMember(member_id=member_id)
                 | DeleteMember(member_id=member_id)

@@ -25,8 +25,10 @@ from bot.dialogs.core import (
     UpdateMember,
 )
 from bot.dialogs.state import State, Step
-from scheduler.rules import DEFAULT_STAGES, parse_stages
+from scheduler.rules import DEFAULT_STAGES, Standing, parse_stages
 from scheduler.scan import ReminderPolicy
+from storage.imports import Plan as ImportPlan
+from storage.imports import Row as ImportRow
 from storage.regions import RegionIndex
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA
@@ -120,6 +122,13 @@ class FakeLookups:
 
     def audit_lines(self) -> Sequence[str]:
         return list(self.audit)
+
+    def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
+        known = {m.nik for m in self.members}
+        return ImportPlan(sum(1 for r in rows if r.nik not in known), 0, sum(1 for r in rows if r.nik in known))
+
+    def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
+        return []
 
 
 class Chat:

@@ -10,13 +10,14 @@ import asyncio
 import json
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456:TEST-token-for-the-local-stand-in"
@@ -47,6 +48,7 @@ class FakeTelegram:
     pushed: asyncio.Event = field(default_factory=asyncio.Event)
     called: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # file_path -> content, for getFile and downloads
 
     @property
     def base_url(self) -> str:
@@ -92,6 +94,19 @@ class FakeTelegram:
         }
         self._push({"message": self._message(chat_id, sticker=sticker)})
 
+    def document(self, chat_id: int, filename: str, content: bytes) -> None:
+        """Send the bot a file, as Telegram delivers it: an id to fetch through getFile, then a download URL."""
+        file_id = f"upload{len(self.files) + 1}"
+        self.files[file_id] = content
+        document = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": filename,
+                    "file_size": len(content)}  # fmt: skip
+        self._push({"message": self._message(chat_id, document=document)})
+
+    async def download(self, request: Request) -> Response:
+        if request.path_params["token"] != TOKEN or request.path_params["path"] not in self.files:
+            return Response(status_code=404)
+        return Response(self.files[request.path_params["path"]])
+
     def press(self, chat_id: int, label: str) -> None:
         """Tap the inline button with this label on the newest message that has buttons."""
         sent = next(call for call in reversed(self.messages(chat_id)) if "reply_markup" in call.params)
@@ -134,17 +149,27 @@ class FakeTelegram:
 
     async def wait_for(self, chat_id: int, count: int, seconds: float = 10.0) -> list[str]:
         """Wait until the bot has sent `count` messages to the chat in all."""
+        await self._until(lambda: len(self.messages(chat_id)) >= count, seconds,
+                          lambda: f"bot sent {self.texts(chat_id)} — expected {count} messages")  # fmt: skip
+        return self.texts(chat_id)
+
+    async def wait_for_documents(self, chat_id: int, count: int, seconds: float = 10.0) -> list[tuple[str, bytes]]:
+        """Wait until the bot has sent `count` files to the chat in all."""
+        await self._until(lambda: len(self.documents(chat_id)) >= count, seconds,
+                          lambda: f"bot sent {len(self.documents(chat_id))} files — expected {count}")  # fmt: skip
+        return self.documents(chat_id)
+
+    async def _until(self, done: Callable[[], bool], seconds: float, failure: Callable[[], str]) -> None:
         deadline = asyncio.get_running_loop().time() + seconds
-        while len(self.messages(chat_id)) < count:
+        while not done():
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise AssertionError(f"bot sent {self.texts(chat_id)} — expected {count} messages")
+                raise AssertionError(failure())
             self.called.clear()
             try:
                 await asyncio.wait_for(self.called.wait(), remaining)
             except TimeoutError:
                 continue
-        return self.texts(chat_id)
 
     # --- the HTTP side ---
 
@@ -201,6 +226,10 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            file_id = params["file_id"]
+            return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id]),
+                    "file_path": file_id}  # fmt: skip
         if method in {"sendMessage", "sendDocument"}:
             self.next_message_id += 1
             params["_message_id"] = self.next_message_id
@@ -268,4 +297,9 @@ class Served:
 
 
 def fake_app(fake: FakeTelegram) -> Starlette:
-    return Starlette(routes=[Route("/bot{token}/{method}", fake.handle, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[
+            Route("/bot{token}/{method}", fake.handle, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path}", fake.download, methods=["GET"]),
+        ]
+    )

@@ -26,6 +26,8 @@ EVERY_COMMAND = {
     "jeda": "",
     "lanjut": "",
     "audit": "",
+    "impor": "",
+    "ekspor": "",
 }
 
 

@@ -11,8 +11,9 @@ from telegram.ext import Application
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
 from bot.texts import t
-from storage.models import AuditEntry, Control
+from storage.models import AuditEntry, Control, ImportBatch
 from tests.fake_telegram import FakeTelegram
+from tests.test_import import branch_file, sheet_of
 
 ADMIN_USER = 770001
 OFFICER_USER = 770002
@@ -64,3 +65,23 @@ async def test_refusals_and_pause_are_stored(
     assert [(entry.actor.split(":")[0], entry.detail) for entry in refused] == [("telegram", "petugas")]
     assert pause is not None
     assert pause.value == "1"
+
+
+async def test_admin_imports_a_spreadsheet_sent_as_a_document(
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+    conversations: Conversations,
+) -> None:
+    telegram.document(ADMIN_USER, "sutasoma.xlsx", branch_file())  # fetched through getFile, as from Telegram
+    preview = (await telegram.wait_for(ADMIN_USER, 1))[-1]
+    assert "• baru: 5" in preview
+    assert "• tidak valid: 6" in preview
+    [(name, errors)] = await telegram.wait_for_documents(ADMIN_USER, 1)
+    assert name == "kesalahan-impor.xlsx"
+    assert len(list(sheet_of(errors).iter_rows())) == 7  # the header and six rows
+    telegram.press(ADMIN_USER, t("admin.import_go"))
+    assert (await telegram.wait_for(ADMIN_USER, 2))[-1] == t("admin.import_started", total=5)
+    with Session(conversations.engine) as session:
+        assert session.exec(select(ImportBatch.status)).all() == ["confirmed"]
+    telegram.document(STRANGER, "sutasoma.xlsx", branch_file())  # anyone else: not read
+    assert (await telegram.wait_for(STRANGER, 1))[-1].startswith(t("invalid.unsupported"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
+from bot.member_sheet import COLUMNS
 from bot.texts import catalog, long_date, t
 from scheduler.rules import Standing
 from scheduler.unreached import Reason
@@ -46,6 +47,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"officer.attempt.{s}" for s in TRIED}
     keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
     keys |= {f"admin.role.{role}" for role in OfficerRole}
+    keys |= {f"sheet.nik_{p}" for p in NikProblem} | {f"sheet.column.{key}" for key in COLUMNS}
     return keys
 
 

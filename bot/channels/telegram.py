@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     Bot,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -32,6 +33,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Conversations
 from bot.dialogs.core import Attachment, Choice, Incoming, Reply
+from bot.member_sheet import MAX_BYTES
 from bot.texts import t
 from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
 from storage.models import Channel
@@ -99,10 +101,26 @@ class TelegramChannel:
         chat_id, incoming = translated
         if update.callback_query is not None:
             await _settle_button(update)
+        if update.message is not None and update.message.document is not None:
+            incoming = await _document(update.message.document)
         # The database work is synchronous; keep it off the event loop so other chats are not held up.
         replies = await asyncio.to_thread(self.conversations.handle, Channel.TELEGRAM, chat_id, incoming, self.clock())
         for reply in replies:
             await send_reply(context.bot, int(chat_id), reply)
+
+
+async def _document(document: Document) -> Incoming:
+    """A spreadsheet sent to the bot, downloaded only when it could be one (the dialog decides who may import)."""
+    name = document.file_name or ""
+    size = document.file_size or 0
+    if not name.lower().endswith((".xlsx", ".csv")) or size > MAX_BYTES:
+        return Incoming.file(name, b"", size=size)
+    try:
+        content = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as error:
+        log.warning("could not download a document: %s", error)
+        return Incoming.file(name, b"", size=size)
+    return Incoming.file(name, content, size=len(content))
 
 
 async def _settle_button(update: Update) -> None:

@@ -8,12 +8,18 @@ an unknown command (nothing revealed) and audited.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
+from bot import member_sheet, xlsx
 from bot.dialogs.core import (
     AddStaff,
+    Attachment,
     ChangeStaff,
+    Choice,
     Context,
+    DecideImport,
+    Exported,
     Incoming,
     Outcome,
     RecordVerifiedPayment,
@@ -21,8 +27,10 @@ from bot.dialogs.core import (
     Reply,
     SetPaused,
     StaffView,
+    StageImport,
 )
 from bot.texts import t
+from scheduler.rules import Standing
 from storage.admin import inside
 from storage.identity import Nik, mask_nik, parse_nik
 from storage.models import OfficerRole
@@ -36,7 +44,12 @@ COMMANDS: dict[str, frozenset[str]] = {
     "jeda": frozenset({ADMIN}),
     "lanjut": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
+    "impor": frozenset({ADMIN}),
+    "ekspor": frozenset({ADMIN, COORDINATOR}),
 }
+STANDING_WORDS = {"aktif": Standing.ACTIVE, "menunggak": Standing.ARREARS, "nonaktif": Standing.LAPSED,
+                  "belum": Standing.UNKNOWN}  # fmt: skip
+IMPORT_PREFIX = "imp:"
 ROLE_WORDS = {"penyuluh": OfficerRole.OFFICER.value, "koordinator": COORDINATOR, "admin": ADMIN}
 _ID = re.compile(r"^#?(\d{1,9})$")
 MAX_MONTHS = 12
@@ -71,7 +84,75 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
         case "audit":
             lines = ctx.lookups.audit_lines()
             out.say(Reply("\n".join([t("admin.audit_header"), *lines]) if lines else t("admin.audit_empty")))
+        case "impor":
+            out.say(Reply(t("admin.import_send_file", mb=member_sheet.MAX_BYTES // 2**20)))
+        case "ekspor":
+            _export(args, ctx, out)
     return True
+
+
+# --- /impor ---
+
+
+def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
+    """A spreadsheet from an admin: checked, compared, shown as a preview to confirm. False for anyone else (the
+    caller answers as for any unsupported message)."""
+    if not allowed("impor", ctx.lookups.staff()):
+        return False
+    sheet = member_sheet.read(incoming.filename, incoming.content, regions=ctx.regions,
+                              area=ctx.config.service_area, today=ctx.today, size=incoming.size)  # fmt: skip
+    if sheet.problem:
+        out.say(Reply(t("admin.import_unusable", reason=sheet.problem)))
+        return True
+    rows = tuple(row.member for row in sheet.rows)
+    plan = ctx.lookups.import_plan(rows)
+    token = hashlib.sha256(incoming.content + ctx.now.isoformat().encode()).hexdigest()[:24]
+    text = t("admin.import_preview", filename=incoming.filename[:60], new=plan.new, updated=plan.updated,
+             unchanged=plan.unchanged, invalid=len(sheet.errors))  # fmt: skip
+    choices: tuple[Choice, ...] = ()
+    if rows:
+        out.effects.append(StageImport(token, incoming.filename, rows))
+        choices = (Choice(t("admin.import_go"), f"{IMPORT_PREFIX}go:{token}"),
+                   Choice(t("admin.import_cancel"), f"{IMPORT_PREFIX}no:{token}"))  # fmt: skip
+    else:
+        text = f"{text}\n\n{t('admin.import_nothing')}"
+    errors = None
+    if sheet.errors:
+        errors = Attachment("kesalahan-impor.xlsx", xlsx.MEDIA_TYPE, member_sheet.error_file(sheet.errors))
+    out.say(Reply(text, choices, attachment=errors))
+    return True
+
+
+def on_choice(value: str, ctx: Context, out: Outcome) -> None:
+    """ "Lanjutkan" or "Batal" under a preview; the service says what became of the batch."""
+    decision, _, token = value.removeprefix(IMPORT_PREFIX).partition(":")
+    if not allowed("impor", ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
+        out.say(Reply(t("invalid.stale_choice")))
+        return
+    out.effects.append(DecideImport(token, decision == "go"))
+
+
+# --- /ekspor ---
+
+
+def _export(args: str, ctx: Context, out: Outcome) -> None:
+    """`/ekspor [kecamatan] [aktif|menunggak|nonaktif|belum]`: the members in the import's columns."""
+    words = args.split()
+    status = next((STANDING_WORDS[w.lower()] for w in words if w.lower() in STANDING_WORDS), None)
+    place = " ".join(w for w in words if w.lower() not in STANDING_WORDS)
+    kecamatan = None
+    if place:
+        districts = ctx.regions.kecamatan_in(ctx.config.service_area)
+        found = [k for k in districts if k.code == place] or ctx.regions.match(place, districts)
+        if len(found) != 1:
+            out.say(Reply(t("admin.export_usage")))
+            return
+        kecamatan = found[0].code
+    rows = ctx.lookups.export_rows(kecamatan, status)
+    content = member_sheet.export(rows, regions=ctx.regions)
+    out.effects.append(Exported(len(rows), args[:60]))
+    sheet = Attachment(f"peserta-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
+    out.say(Reply(t("admin.exported", count=len(rows)), attachment=sheet))
 
 
 def help_text(staff: StaffView) -> str:

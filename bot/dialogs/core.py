@@ -13,7 +13,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from scheduler.rules import Standing
 from scheduler.scan import ReminderPolicy
+from storage.imports import Plan as ImportPlan
+from storage.imports import Row as ImportRow
 from storage.regions import RegionIndex
 
 # Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
@@ -26,6 +29,7 @@ class Kind(StrEnum):
     COMMAND = "command"
     CHOICE = "choice"
     CONTACT = "contact"
+    FILE = "file"
     UNSUPPORTED = "unsupported"
 
 
@@ -36,6 +40,9 @@ class Incoming:
     command: str = ""
     contact_phone: str = ""
     contact_is_sender: bool = False
+    filename: str = ""
+    content: bytes = b""
+    size: int = 0  # of the file as sent (content stays empty when it was not worth fetching)
 
     @classmethod
     def from_text(cls, text: str) -> Incoming:
@@ -53,6 +60,11 @@ class Incoming:
     @classmethod
     def contact(cls, phone: str, *, is_sender: bool) -> Incoming:
         return cls(Kind.CONTACT, contact_phone=phone, contact_is_sender=is_sender)
+
+    @classmethod
+    def file(cls, filename: str, content: bytes, *, size: int | None = None) -> Incoming:
+        """A document sent to the bot (an admin's member spreadsheet)."""
+        return cls(Kind.FILE, filename=filename, content=content, size=len(content) if size is None else size)
 
     @classmethod
     def unsupported(cls) -> Incoming:
@@ -243,6 +255,14 @@ class Lookups(Protocol):
         """The most recent audit entries, newest first."""
         ...
 
+    def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
+        """How checked spreadsheet rows compare with the members already registered."""
+        ...
+
+    def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
+        """Members of this chat's staff area (optionally one kecamatan, one standing) in the spreadsheet's form."""
+        ...
+
     def is_sponsor(self) -> bool:
         """Whether this chat receives reminders for members someone here pays for."""
         ...
@@ -367,6 +387,29 @@ class SetPaused:
     paused: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StageImport:
+    """Checked spreadsheet rows, kept until the admin says "Lanjutkan"."""
+
+    token: str
+    filename: str
+    rows: tuple[ImportRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DecideImport:
+    token: str
+    go: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """Members' data left in a file: how many, and the filter asked for (audited)."""
+
+    count: int
+    detail: str
+
+
 Effect = (
     SaveMember
     | UpdateMember
@@ -384,6 +427,9 @@ Effect = (
     | ChangeStaff
     | RecordVerifiedPayment
     | SetPaused
+    | StageImport
+    | DecideImport
+    | Exported
 )
 
 

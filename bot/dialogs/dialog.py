@@ -128,8 +128,11 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         chosen = typed_choice(incoming.text, [Choice(*option) for option in offered])
         if chosen is not None:
             return _out_of_band(chosen.value, state, ctx, out)
-    if incoming.kind is Kind.CHOICE and (incoming.text.startswith("rem:") or officer.is_officer_value(incoming.text)):
+    if incoming.kind is Kind.CHOICE and (incoming.text.startswith(("rem:", admin.IMPORT_PREFIX))
+                                         or officer.is_officer_value(incoming.text)):  # fmt: skip
         return _out_of_band(incoming.text, state, ctx, out)
+    if incoming.kind is Kind.FILE and admin.on_file(incoming, ctx, out):
+        return remember(state, out)
     if state.step is Step.OFFICER_NEW_NUMBER and incoming.kind is Kind.TEXT:
         return officer.new_number(incoming.text, state, ctx, out)
     if incoming.kind is Kind.TEXT and incoming.text.strip().upper() in KEYWORDS:
@@ -144,7 +147,7 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
                 return _out_of_band(chosen.value, state, ctx, out)
     if incoming.kind is Kind.COMMAND:
         return _command(state, incoming, ctx, out)
-    if incoming.kind is Kind.UNSUPPORTED:
+    if incoming.kind in (Kind.UNSUPPORTED, Kind.FILE):
         return _ask(state, ctx, out, t("invalid.unsupported"))
     if incoming.kind is Kind.TEXT and len(incoming.text) > MAX_TEXT:
         return _ask(state, ctx, out, t("invalid.too_long"))
@@ -277,6 +280,8 @@ def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
     """Answer options that came with a reminder or an officer's list, then go back to what the person was doing."""
     if officer.is_officer_value(value):
         state = officer.answer(value, state, ctx, out)
+    elif value.startswith(admin.IMPORT_PREFIX):
+        admin.on_choice(value, ctx, out)
     else:
         answer_reminder(value, ctx, out)
     return _resume(state, ctx, out)

@@ -1,0 +1,193 @@
+"""Importing the branch's member spreadsheet: compare (new / updated / unchanged), stage until the admin confirms,
+then apply a slice at a time (upsert by NIK), reconciling what members reported paying with what the branch
+recorded. The caller owns the transaction; each slice is meant to be its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage import members as store
+from storage.crypto import Cipher
+from storage.models import BpjsStatus, ImportBatch, Member, Occupation, Payment, PaymentSource
+from storage.officers import in_area
+
+_CHUNK = 5000
+# The columns a spreadsheet row sets on a member (NIK-derived birth date and sex included).
+SHEET_FIELDS = ("full_name", "birth_date", "sex", "phone", "kecamatan_code", "desa_code", "kpj", "covered_until",
+                "payer")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A checked spreadsheet row, as the storage layer needs it."""
+
+    nik: str
+    full_name: str
+    birth_date: date
+    sex: str
+    phone: str | None
+    kecamatan_code: str
+    desa_code: str
+    kpj: str | None
+    covered_until: date | None
+    payer: str
+
+    def fields(self) -> dict[str, object]:
+        values: dict[str, object] = {name: getattr(self, name) for name in SHEET_FIELDS}
+        registered = self.kpj is not None or self.covered_until is not None
+        values["bpjs_status"] = BpjsStatus.MEMBER if registered else BpjsStatus.NOT_REGISTERED
+        values["needs_enrolment"] = not registered
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(slots=True)
+class Applied:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    confirmed: int = 0  # self-reported payments the branch's data confirms
+    flagged: int = 0  # self-reported payments it does not (yet): the officer checks
+
+
+def existing(session: Session, cipher: Cipher, niks: Iterable[str]) -> dict[str, Member]:
+    """Members already registered, by NIK (found through the lookup hash)."""
+    by_hash = {cipher.lookup_hash(nik): nik for nik in niks}
+    hashes = list(by_hash)
+    found: dict[str, Member] = {}
+    for start in range(0, len(hashes), _CHUNK):
+        chunk = hashes[start : start + _CHUNK]
+        for member in session.exec(select(Member).where(col(Member.nik_hash).in_(chunk))):
+            found[by_hash[member.nik_hash]] = member
+    return found
+
+
+def plan(session: Session, cipher: Cipher, rows: Sequence[Row]) -> Plan:
+    known = existing(session, cipher, (row.nik for row in rows))
+    updated = sum(1 for row in rows if row.nik in known and _changes(known[row.nik], row))
+    return Plan(len(rows) - len(known), updated, len(known) - updated)
+
+
+def _changes(member: Member, row: Row) -> dict[str, object]:
+    wanted = row.fields()
+    return {key: value for key, value in wanted.items() if getattr(member, key) != value}
+
+
+def stage(
+    *, session: Session, cipher: Cipher, token: str, address_id: int, filename: str, rows: Sequence[Row], now: datetime
+) -> None:
+    payload = json.dumps([asdict(row) for row in rows], default=str, separators=(",", ":"))
+    session.add(ImportBatch(token=token, address_id=address_id, filename=filename[:100], total=len(rows),
+                            rows_sealed=cipher.encrypt(payload), created_at=now))  # fmt: skip
+
+
+def set_status(*, session: Session, token: str, address_id: int, status: str) -> ImportBatch | None:
+    """Confirm or cancel a staged batch of this chat's; None when there is none (or it is no longer staged)."""
+    batch = session.get(ImportBatch, token)
+    if batch is None or batch.address_id != address_id or batch.status != "staged":
+        return None
+    batch.status = status
+    session.add(batch)
+    return batch
+
+
+def confirmed(*, session: Session) -> list[str]:
+    return list(session.exec(select(ImportBatch.token).where(col(ImportBatch.status) == "confirmed")).all())
+
+
+def apply_slice(*, session: Session, cipher: Cipher, token: str, size: int, now: datetime) -> ImportBatch | None:
+    """Apply the next `size` rows of a confirmed batch (locked against a second process); None if there is none."""
+    batch = session.exec(select(ImportBatch).where(col(ImportBatch.token) == token).with_for_update()).first()
+    if batch is None or batch.status != "confirmed":
+        return None
+    rows = [_row(item) for item in json.loads(cipher.decrypt(batch.rows_sealed))[batch.applied : batch.applied + size]]
+    applied = Applied(**json.loads(batch.summary)) if batch.summary else Applied()
+    _apply(session, cipher, rows, applied, now)
+    batch.applied += len(rows)
+    batch.summary = json.dumps(asdict(applied))
+    if batch.applied >= batch.total:
+        batch.status, batch.rows_sealed = "done", ""  # the NIKs are not kept once applied
+    session.add(batch)
+    return batch
+
+
+def _row(item: dict[str, Any]) -> Row:
+    covered = item["covered_until"]
+    return Row(**item | {"birth_date": date.fromisoformat(item["birth_date"]),
+                         "covered_until": date.fromisoformat(covered) if covered else None})  # fmt: skip
+
+
+def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Applied, now: datetime) -> None:
+    known = existing(session, cipher, (row.nik for row in rows))
+    for row in rows:
+        member = known.get(row.nik)
+        if member is None:
+            fields = row.fields() | {"occupation": Occupation.LAINNYA, "period_months": 1}
+            member = store.create_member(session=session, cipher=cipher, nik=row.nik, fields=fields, address_id=None,
+                                         now=now)  # fmt: skip
+            applied.created += 1
+        else:
+            changes = _changes(member, row)
+            branch = row.covered_until
+            reported = member.covered_until
+            if "covered_until" in changes and branch is not None and reported is not None and branch < reported:
+                del changes["covered_until"]  # the member reported more than the branch has seen: the officer checks
+            _reconcile(session, member, branch, applied, now)
+            if changes:
+                store.update_member(session=session, cipher=cipher, member=member, fields=changes, now=now)
+                applied.updated += 1
+            else:
+                applied.unchanged += 1
+        if row.phone:
+            assert member.id is not None
+            store.link_phone_address(session=session, member_id=member.id, phone=row.phone, now=now)
+
+
+def _reconcile(session: Session, member: Member, branch: date | None, applied: Applied, now: datetime) -> None:
+    """Self-reported payments the branch's data covers become verified; the others are flagged for the officer
+    (the member's list entry says they need help) and keep the coverage the member reported."""
+    if branch is None:
+        return
+    reported = session.exec(
+        select(Payment).where(
+            col(Payment.member_id) == member.id,
+            col(Payment.source) == PaymentSource.SELF_REPORT,
+            col(Payment.verified).is_(False),
+        )
+    ).all()
+    for payment in reported:
+        first = date(payment.first_cycle // 100, payment.first_cycle % 100, 1)
+        months_in = (branch.year - first.year) * 12 + branch.month - first.month + 1
+        if months_in >= payment.months:
+            payment.verified = True
+            session.add(payment)
+            applied.confirmed += 1
+        else:
+            member.help_requested_at = member.help_requested_at or now
+            session.add(member)
+            applied.flagged += 1
+
+
+def export_rows(*, session: Session, cipher: Cipher, codes: Sequence[str] | None) -> list[Row]:
+    """Members of the area (None: everywhere) as spreadsheet rows, by kecamatan, desa and name."""
+    query = select(Member).order_by(col(Member.kecamatan_code), col(Member.desa_code), col(Member.full_name))
+    if codes is not None:
+        query = query.where(in_area(codes))
+    return [
+        Row(cipher.decrypt(m.nik_encrypted), m.full_name, m.birth_date, m.sex, m.phone, m.kecamatan_code, m.desa_code,
+            m.kpj, m.covered_until, m.payer)
+        for m in session.exec(query)
+    ]  # fmt: skip

@@ -1,0 +1,252 @@
+"""/impor and /ekspor through the real service and database (SQLite and PostgreSQL): a branch's spreadsheet with
+the errors Excel makes, preview then confirm, idempotent re-import, reconciliation, export round trip, bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session, col, select
+
+from bot.conversation import Conversations
+from bot.dialogs.core import Incoming, Reply
+from bot.imports import run_imports
+from bot.texts import t
+from scheduler.payments import record_payment
+from scheduler.rules import ContributionMonth
+from scheduler.tariffs import default_tariffs
+from storage.crypto import Cipher
+from storage.models import Address, AuditEntry, ImportBatch, Member, Payment, PaymentSource
+from tests.test_admin import ADMIN_CHAT
+from tests.test_conversation_db import Person
+from tests.test_reminder_replies import Inbox
+from tests.test_scan import add_member
+
+HEADER = ["No.", "No KTP", "Nama Lengkap", "No. KPJ", "No HP", "Desa/Kel", "Kec.", "Iuran Terakhir", "Program",
+          "Sumber Iuran"]  # fmt: skip
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+# Fake NIKs (serial 9xxx) of Donri-Donri people born 1 January 1980; member 1 and 2 are registered already.
+NIK = "731206010180{:04d}"
+
+
+@pytest.fixture
+def service(conversations: Conversations) -> Conversations:
+    config = dataclasses.replace(conversations.config, admins=frozenset({f"telegram:{ADMIN_CHAT}"}))
+    return dataclasses.replace(conversations, config=config)
+
+
+def branch_file() -> bytes:
+    """As a branch exports it, with what Excel does to such files."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Data peserta BPU SUTASOMA"])  # a title row above the header
+    sheet.append(HEADER)
+    rows: list[list[object]] = [
+        [1, NIK.format(9001), "Peserta 1", "", "", "Donri Donri", "Donri-Donri", "10/2026", "SUTASOMA", "mandiri"],
+        [2, NIK.format(9002), "Peserta 2 Baru", "12345678901", 81200009002, "Donri Donri", "Donri-Donri",
+         datetime(2026, 10, 31), "SUTASOMA", "Mandiri"],  # noqa: DTZ001 (Excel dates have no zone)  # a changed name; a phone that lost its 0
+        [3, NIK.format(9003), "Siti Aminah", "", "0812-0000-9003", "Donri Donri", "", "Okt 2026", "SUTASOMA", "Pemda"],
+        [4, NIK.format(9004), "Baso Tang", "", "", "73.12.06.2002", "", "31/10/2026", "", ""],
+        [5, NIK.format(9005), "La Tahang", "", "", "Donri Donri", "Donri-Donri", 46296, "", ""],  # a date serial
+        [6, 7312060101809000, "Angka Ilmiah", "", "", "Donri Donri", "", "10/2026", "", ""],
+        [7, NIK.format(9007), "=HYPERLINK(\"http://x\")", "", "", "Donri Donri", "", "10/2026", "", ""],
+        [8, NIK.format(9008), "Desa Salah", "", "", "Kampung Antah", "Donri-Donri", "10/2026", "", ""],
+        [9, NIK.format(9003), "Siti Lagi", "", "", "Donri Donri", "", "10/2026", "", ""],  # the same NIK again
+        [10, "12345", "NIK Pendek", "", "", "Donri Donri", "", "10/2026", "", ""],
+        [11, NIK.format(9011), "Bulan Aneh", "", "", "Donri Donri", "", "bulan lalu", "", ""],
+        [],  # an empty row is skipped
+    ]  # fmt: skip
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def seed(service: Conversations, cipher: Cipher) -> None:
+    with Session(service.engine) as session:
+        add_member(session, cipher, 1, date(2026, 10, 31))  # the same as in the file
+        add_member(session, cipher, 2, date(2026, 10, 31))
+        session.commit()
+
+
+def sheet_of(content: bytes) -> Worksheet:
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def send_file(person: Person, name: str, content: bytes) -> list[Reply]:
+    return person.say(Incoming.file(name, content))
+
+
+async def apply_confirmed(service: Conversations) -> Inbox:
+    inbox = Inbox()
+    await run_imports(service, {"telegram": inbox}, lambda: NOW)
+    return inbox
+
+
+def members(service: Conversations) -> dict[str, Member]:
+    with Session(service.engine) as session:
+        return {m.full_name: m for m in session.exec(select(Member)).all()}
+
+
+async def test_a_branch_spreadsheet_is_checked_previewed_then_applied(service: Conversations, cipher: Cipher) -> None:
+    seed(service, cipher)
+    admin = Person(service, ADMIN_CHAT)
+    [preview] = send_file(admin, "sutasoma.xlsx", branch_file())
+    assert preview.text.startswith(t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1,
+                                     unchanged=1, invalid=6).split("\n")[0])  # fmt: skip
+    assert "• baru: 3" in preview.text
+    assert "• berubah: 1" in preview.text
+    assert "• tidak valid: 6" in preview.text
+    assert preview.attachment is not None
+    errors = list(sheet_of(preview.attachment.content).iter_rows(values_only=True))
+    assert errors[0] == tuple(t("sheet.error_header").split("|"))
+    assert [(line, column) for line, column, _ in errors[1:]] == [
+        (8, "NIK"), (9, "Nama"), (10, "Desa/Kelurahan"), (11, "NIK"), (12, "NIK"), (13, "Bulan Iuran Terakhir")
+    ]  # fmt: skip
+    assert errors[1][2] == t("sheet.scientific")
+    assert errors[2][2] == t("sheet.formula")
+    assert errors[4][2] == t("sheet.duplicate_nik", line=5)
+    assert "Peserta 2 Baru" not in members(service)  # nothing changed before "Lanjutkan"
+    assert admin.tap(t("admin.import_go"))[0].text == t("admin.import_started", total=5)
+    inbox = await apply_confirmed(service)
+    done = inbox.received[-1]
+    assert done == (
+        ADMIN_CHAT,
+        Reply(t("admin.import_done", created=3, updated=1, unchanged=1, confirmed=0, flagged=0)),
+    )
+    found = members(service)
+    assert {"Peserta 1", "Peserta 2 Baru", "Siti Aminah", "Baso Tang", "La Tahang"} <= set(found)
+    assert found["Peserta 2 Baru"].phone == "+6281200009002"
+    assert found["Peserta 2 Baru"].kpj == "12345678901"
+    assert found["Siti Aminah"].payer == "regional_government"
+    assert found["La Tahang"].covered_until == date(2026, 10, 31)  # serial 46296 = 31 October 2026
+    assert found["Baso Tang"].covered_until == date(2026, 10, 31)
+    with Session(service.engine) as session:
+        whatsapp = session.exec(select(Address).where(col(Address.external_id) == "+6281200009003")).first()
+        batch = session.exec(select(ImportBatch)).one()
+        actions = [e.action for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()]
+    assert whatsapp is not None  # reachable on WhatsApp at the number the branch has
+    assert (batch.status, batch.applied, batch.rows_sealed) == ("done", 5, "")  # no NIKs kept once applied
+    assert actions[-2:] == ["import.stage", "import.confirm"]
+    # The same file again changes nothing.
+    [again] = send_file(admin, "sutasoma.xlsx", branch_file())
+    assert "• baru: 0" in again.text
+    assert "• berubah: 0" in again.text
+    assert "• tidak berubah: 5" in again.text
+
+
+async def test_cancel_and_stale_previews_change_nothing(service: Conversations, cipher: Cipher) -> None:
+    admin = Person(service, ADMIN_CHAT)
+    send_file(admin, "sutasoma.xlsx", branch_file())
+    assert admin.tap(t("admin.import_cancel"))[0].text == t("admin.import_cancelled")
+    assert admin.say(Incoming.choice("imp:go:0123456789abcdef01234567"))[0].text == t("admin.import_stale")
+    assert (await apply_confirmed(service)).received == []
+    assert members(service) == {}
+
+
+async def test_self_reported_payments_are_reconciled(service: Conversations, cipher: Cipher) -> None:
+    seed(service, cipher)
+    with Session(service.engine) as session:
+        found = session.exec(select(Member).order_by(col(Member.id))).all()
+        ids = [m.id or 0 for m in found]
+        for member, months in zip(found, (1, 3), strict=True):  # both said "sudah bayar" from November
+            record_payment(session=session, tariffs=default_tariffs(), member=member, first=ContributionMonth(2026, 11),
+                           months=months, source=PaymentSource.SELF_REPORT, now=NOW)  # fmt: skip
+        session.commit()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["NIK", "Nama", "Desa", "Bulan Iuran Terakhir"])
+    sheet.append([NIK.format(9001), "Peserta 1", "Donri Donri", "11/2026"])  # the branch saw November
+    sheet.append([NIK.format(9002), "Peserta 2", "Donri Donri", "11/2026"])  # but not December and January
+    buffer = io.BytesIO()
+    book.save(buffer)
+    admin = Person(service, ADMIN_CHAT)
+    send_file(admin, "bayar.xlsx", buffer.getvalue())
+    admin.tap(t("admin.import_go"))
+    inbox = await apply_confirmed(service)
+    done = t("admin.import_done", created=0, updated=0, unchanged=2, confirmed=1, flagged=1)
+    assert inbox.received[-1][1].text == done
+    with Session(service.engine) as session:
+        verified = {p.member_id: p.verified for p in session.exec(select(Payment)).all()}
+        second = session.get(Member, ids[1])
+    assert verified == {ids[0]: True, ids[1]: False}
+    assert second is not None
+    assert second.help_requested_at is not None  # on the officer's list to check
+    assert second.covered_until == date(2027, 1, 31)  # what the member reported stays until checked
+
+
+def test_export_round_trips_through_import(service: Conversations, cipher: Cipher) -> None:
+    seed(service, cipher)
+    with Session(service.engine) as session:
+        add_member(session, cipher, 3, date(2026, 10, 31), full_name='=HYPERLINK("http://x","klik")')
+        session.commit()
+    admin = Person(service, ADMIN_CHAT)
+    [exported] = admin.say("/ekspor")
+    assert exported.text == t("admin.exported", count=3)
+    assert exported.attachment is not None
+    rows = list(sheet_of(exported.attachment.content).iter_rows(values_only=True))
+    assert rows[0][:3] == ("NIK", "Nama", "KPJ")
+    assert [row[0] for row in rows[1:]] == [NIK.format(9003), NIK.format(9001), NIK.format(9002)]  # by name
+    formula_cell = sheet_of(exported.attachment.content)["B2"]
+    assert formula_cell.data_type == "s"  # text, never a formula
+    [preview] = send_file(admin, "peserta.xlsx", exported.attachment.content)
+    # The name that looks like a formula comes back as one and is refused: nothing is silently changed.
+    assert "• baru: 0" in preview.text
+    assert "• berubah: 0" in preview.text
+    assert "• tidak berubah: 2" in preview.text
+    assert (admin.say("/ekspor Donri-Donri menunggak")[0].text) == t("admin.exported", count=3)
+    assert admin.say("/ekspor Kecamatan Antah")[0].text == t("admin.export_usage")
+    with Session(service.engine) as session:
+        exports = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "member.export")).all()
+    assert [e.detail for e in exports] == ["3 members", "3 members Donri-Donri menunggak"]
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 * 2**20))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("data.pdf", b"%PDF-1.4", "sheet.wrong_type"),
+        ("data.xlsx", b"not a zip at all", "sheet.unreadable"),
+        ("data.csv", b"Tanggal;Keterangan\n1;2\n", "sheet.no_header"),
+    ],
+)
+def test_unusable_files_get_a_clear_answer(service: Conversations, name: str, content: bytes, reason: str) -> None:
+    [reply] = send_file(Person(service, ADMIN_CHAT), name, content)
+    expected = t(reason, columns="NIK, Nama, Desa/Kelurahan") if reason == "sheet.no_header" else t(reason)
+    assert reply.text == t("admin.import_unusable", reason=expected)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_opened(service: Conversations) -> None:
+    bomb = zip_bomb()
+    assert len(bomb) < 2**20  # small to send, 300 MB unpacked
+    [reply] = send_file(Person(service, ADMIN_CHAT), "besar.xlsx", bomb)
+    assert reply.text == t("admin.import_unusable", reason=t("sheet.suspicious"))
+
+
+def test_semicolon_csv_from_indonesian_excel(service: Conversations) -> None:
+    csv = f"NIK;Nama;Desa;Kecamatan;Bulan Iuran Terakhir\n{NIK.format(9020)};Wa Ode;Donri Donri;Donri-Donri;10/2026\n"
+    [preview] = send_file(Person(service, ADMIN_CHAT), "data.csv", csv.encode("cp1252"))
+    assert "• baru: 1" in preview.text
+
+
+def test_files_from_anyone_but_an_admin_are_not_read(service: Conversations) -> None:
+    [reply] = send_file(Person(service, "701"), "data.xlsx", branch_file())
+    assert reply.text.startswith(t("invalid.unsupported"))
+    with Session(service.engine) as session:
+        assert session.exec(select(ImportBatch)).all() == []
