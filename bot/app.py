@@ -33,7 +33,7 @@ from bot.imports import run_imports
 from bot.reminders import OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
-from scheduler.jobs import build_scheduler, mark_lapses, scan_once
+from scheduler.jobs import build_scheduler, mark_lapses, scan_once, snapshot
 from scheduler.rules import parse_quiet_periods, parse_stages
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
@@ -155,7 +155,9 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
         await run_imports(conversations, dispatcher.senders, utc_now)  # confirmed member imports, if any
 
     async def on_lapses() -> None:
-        await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=local_today(settings))
+        today = local_today(settings)
+        await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=today)
+        await asyncio.to_thread(snapshot, engine=engine, policy=policy, today=today)  # the /statistik trend
 
     async def on_digests() -> None:
         stats = await send_digests(

@@ -52,9 +52,11 @@ from bot.dialogs.core import (
 from bot.dialogs.state import EditField, Flow, State, Step
 from bot.texts import short_date, t
 from bot.why import find_members, timeline
+from scheduler import stats
 from scheduler.payments import record_payment
 from scheduler.rules import DEFAULT_STAGES, ContributionMonth, Standing, coverage, parse_stages
 from scheduler.scan import ReminderPolicy, cycle_key, month_of
+from scheduler.stats import AreaStats
 from scheduler.tariffs import Tariffs, default_tariffs
 from scheduler.unreached import Unreached, unreached
 from storage import admin as admin_store
@@ -207,6 +209,19 @@ class _Lookups:
 
     def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
         return imports.plan(self._session, self._cipher, rows)
+
+    def statistics(self, kecamatan: str | None) -> tuple[Sequence[AreaStats], Sequence[AreaStats]]:
+        scope = self._scope()
+        if scope == [] or (kecamatan is not None and scope is not None and not admin_store.inside(kecamatan, scope)
+                           and not any(admin_store.inside(code, [kecamatan]) for code in scope)):  # fmt: skip
+            return [], []
+        area = [kecamatan] if kecamatan else scope
+        if kecamatan and scope is not None:  # a coordinator of some desa of it: those desa only
+            area = [code for code in scope if admin_store.inside(code, [kecamatan])] or [kecamatan]
+        policy = self._service.policy
+        areas = stats.compute(session=self._session, today=self._today, policy=policy, codes=area)
+        weekly = stats.trend(session=self._session, today=self._today, kecamatan=[a.kecamatan for a in areas])
+        return areas, weekly
 
     def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
         scope = self._scope()

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from scheduler.rules import ContributionMonth, lapse_date
 from scheduler.scan import ReminderPolicy, ScanResult, scan
+from scheduler.stats import take_snapshot
 from storage import members
 from storage.db import LAPSE_LOCK, SCAN_LOCK, try_lead
 
@@ -54,6 +55,14 @@ def mark_lapses(*, engine: Engine, policy: ReminderPolicy, today: date) -> int |
         lapsed = members.mark_lapsed(session=session, covered_until_at_most=cutoff, today=today)
         session.commit()
     return lapsed
+
+
+def snapshot(*, engine: Engine, policy: ReminderPolicy, today: date) -> int:
+    """Today's numbers per kecamatan, kept for the trend (any process may do it: a second run replaces them)."""
+    with Session(engine) as session:
+        count = take_snapshot(session=session, today=today, policy=policy)
+        session.commit()
+    return count
 
 
 def build_scheduler(

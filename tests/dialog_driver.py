@@ -27,6 +27,7 @@ from bot.dialogs.core import (
 from bot.dialogs.state import State, Step
 from scheduler.rules import DEFAULT_STAGES, Standing, parse_stages
 from scheduler.scan import ReminderPolicy
+from scheduler.stats import AreaStats
 from storage.imports import Plan as ImportPlan
 from storage.imports import Row as ImportRow
 from storage.regions import RegionIndex
@@ -126,6 +127,9 @@ class FakeLookups:
     def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
         known = {m.nik for m in self.members}
         return ImportPlan(sum(1 for r in rows if r.nik not in known), 0, sum(1 for r in rows if r.nik in known))
+
+    def statistics(self, kecamatan: str | None) -> tuple[Sequence[AreaStats], Sequence[AreaStats]]:
+        return [], []
 
     def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
         return []

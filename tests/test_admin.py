@@ -28,6 +28,7 @@ EVERY_COMMAND = {
     "audit": "",
     "impor": "",
     "ekspor": "",
+    "statistik": "",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot import member_sheet, xlsx
+from bot import charts, member_sheet, xlsx
 from bot.dialogs.core import (
     AddStaff,
     Attachment,
@@ -29,8 +29,9 @@ from bot.dialogs.core import (
     StaffView,
     StageImport,
 )
-from bot.texts import t
+from bot.texts import long_date, t
 from scheduler.rules import Standing
+from scheduler.stats import AreaStats, total
 from storage.admin import inside
 from storage.identity import Nik, mask_nik, parse_nik
 from storage.models import OfficerRole
@@ -44,6 +45,7 @@ COMMANDS: dict[str, frozenset[str]] = {
     "jeda": frozenset({ADMIN}),
     "lanjut": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
+    "statistik": frozenset({ADMIN, COORDINATOR}),
     "impor": frozenset({ADMIN}),
     "ekspor": frozenset({ADMIN, COORDINATOR}),
 }
@@ -88,7 +90,50 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
             out.say(Reply(t("admin.import_send_file", mb=member_sheet.MAX_BYTES // 2**20)))
         case "ekspor":
             _export(args, ctx, out)
+        case "statistik":
+            _statistics(args, ctx, out)
     return True
+
+
+# --- /statistik ---
+
+_LINES = 20  # kecamatan listed in the message (the lowest coverage first); the chart shows more
+
+
+def _statistics(args: str, ctx: Context, out: Outcome) -> None:
+    kecamatan = None
+    if args:
+        kecamatan = _kecamatan(args, ctx)
+        if kecamatan is None:
+            out.say(Reply(t("stats.usage")))
+            return
+    areas, weekly = ctx.lookups.statistics(kecamatan)
+    if not areas:
+        out.say(Reply(t("stats.none")))
+        return
+    whole = total(areas)
+    lines = [t("stats.header", day=long_date(ctx.today)), _numbers(t("stats.all"), whole), ""]
+    worst = sorted(areas, key=lambda a: a.coverage)
+    lines += [_numbers(ctx.regions.name(a.kecamatan), a) for a in worst[:_LINES]]
+    if len(worst) > _LINES:
+        lines.append(t("stats.more", count=len(worst) - _LINES))
+    chart = charts.coverage_chart(areas, [*weekly, whole] if not weekly or weekly[-1].kecamatan != ctx.today.isoformat()
+                                  else weekly, ctx.regions.name)  # fmt: skip
+    out.say(
+        Reply("\n".join(lines), attachment=Attachment(f"statistik-{ctx.today.isoformat()}.png", "image/png", chart))
+    )
+
+
+def _numbers(label: str, a: AreaStats) -> str:
+    return t("stats.line", name=label, members=a.members, active=a.active, percent=round(100 * a.coverage),
+             due_soon=a.due_soon, arrears_1=a.arrears_1, arrears_2=a.arrears_2, lapsed=a.lapsed_month,
+             unreachable=a.unreachable, opted_out=a.opted_out)  # fmt: skip
+
+
+def _kecamatan(text: str, ctx: Context) -> str | None:
+    districts = ctx.regions.kecamatan_in(ctx.config.service_area)
+    found = [k for k in districts if k.code == text.strip()] or ctx.regions.match(text, districts)
+    return found[0].code if len(found) == 1 else None
 
 
 # --- /impor ---
@@ -140,14 +185,10 @@ def _export(args: str, ctx: Context, out: Outcome) -> None:
     words = args.split()
     status = next((STANDING_WORDS[w.lower()] for w in words if w.lower() in STANDING_WORDS), None)
     place = " ".join(w for w in words if w.lower() not in STANDING_WORDS)
-    kecamatan = None
-    if place:
-        districts = ctx.regions.kecamatan_in(ctx.config.service_area)
-        found = [k for k in districts if k.code == place] or ctx.regions.match(place, districts)
-        if len(found) != 1:
-            out.say(Reply(t("admin.export_usage")))
-            return
-        kecamatan = found[0].code
+    kecamatan = _kecamatan(place, ctx) if place else None
+    if place and kecamatan is None:
+        out.say(Reply(t("admin.export_usage")))
+        return
     rows = ctx.lookups.export_rows(kecamatan, status)
     content = member_sheet.export(rows, regions=ctx.regions)
     out.effects.append(Exported(len(rows), args[:60]))

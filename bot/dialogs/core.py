@@ -15,6 +15,7 @@ from typing import Protocol
 
 from scheduler.rules import Standing
 from scheduler.scan import ReminderPolicy
+from scheduler.stats import AreaStats
 from storage.imports import Plan as ImportPlan
 from storage.imports import Row as ImportRow
 from storage.regions import RegionIndex
@@ -257,6 +258,10 @@ class Lookups(Protocol):
 
     def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
         """How checked spreadsheet rows compare with the members already registered."""
+        ...
+
+    def statistics(self, kecamatan: str | None) -> tuple[Sequence[AreaStats], Sequence[AreaStats]]:
+        """Today's numbers per kecamatan of this chat's staff area (or one kecamatan of it), and the weekly trend."""
         ...
 
     def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
