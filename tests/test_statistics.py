@@ -14,7 +14,7 @@ from bot.texts import t
 from scheduler.jobs import snapshot
 from scheduler.stats import compute, trend
 from storage.crypto import Cipher
-from storage.models import Address, Member, OfficerRole, StatSnapshot
+from storage.models import Address, OfficerRole, StatSnapshot
 from tests.test_admin import ADMIN_CHAT, staff_chat
 from tests.test_conversation_db import Person
 from tests.test_scan import POLICY, add_member
@@ -83,9 +83,8 @@ def test_snapshots_make_a_weekly_trend(service: Conversations, cipher: Cipher) -
         snapshot(engine=service.engine, policy=POLICY, today=TODAY - timedelta(days=days_ago))
     snapshot(engine=service.engine, policy=POLICY, today=TODAY)  # again the same day: replaced, not doubled
     with Session(service.engine) as session:
-        days = session.exec(select(StatSnapshot.day).where(col(StatSnapshot.kecamatan_code) == DONRI)).all()
+        days = session.exec(select(col(StatSnapshot.day)).where(col(StatSnapshot.kecamatan_code) == DONRI)).all()
         weekly = trend(session=session, today=TODAY, kecamatan=None)
-        session.execute(update(Member).values(opted_out=False))
     assert len(days) == 10
     # The newest snapshot of each week back from today (snapshots every third day, the last 30 days).
     assert [w.kecamatan for w in weekly] == ["2026-11-02", "2026-11-08", "2026-11-14", "2026-11-23"]
