@@ -152,6 +152,7 @@ def _normal(value: object) -> str:
 
 def _check(table: Iterator[tuple[Any, ...]], *, regions: RegionIndex, area: Sequence[str], today: date) -> Sheet:
     header: dict[str, int] = {}
+    places: dict[tuple[str, str], Region | None] = {}  # a branch's file names each desa thousands of times
     rows: list[SheetRow] = []
     errors: list[RowError] = []
     line = 0
@@ -168,7 +169,7 @@ def _check(table: Iterator[tuple[Any, ...]], *, regions: RegionIndex, area: Sequ
         values = {key: cells[i] if i < len(cells) else None for key, i in header.items()}
         if all(value in (None, "") for value in values.values()):
             continue  # an empty line
-        row = _row(line, values, regions=regions, area=area, today=today, errors=errors)
+        row = _row(line, values, regions=regions, area=area, today=today, errors=errors, places=places)
         if row is not None:
             rows.append(row)
     if not header:
@@ -190,6 +191,7 @@ def _row(
     area: Sequence[str],
     today: date,
     errors: list[RowError],
+    places: dict[tuple[str, str], Region | None],
 ) -> SheetRow | None:
     def fail(key: str, reason: str) -> None:
         errors.append(RowError(line, HEADERS[key], reason))
@@ -225,7 +227,10 @@ def _row(
     if kpj_text and kpj is None:
         fail("kpj", t("sheet.kpj"))
         return None
-    desa = _desa(str(values.get("desa") or ""), str(values.get("kecamatan") or ""), regions=regions, area=area)
+    place = (str(values.get("desa") or ""), str(values.get("kecamatan") or ""))
+    if place not in places:
+        places[place] = _desa(*place, regions=regions, area=area)
+    desa = places[place]
     if desa is None:
         fail("desa", t("sheet.desa"))
         return None

@@ -132,42 +132,56 @@ def _row(item: dict[str, Any]) -> Row:
 
 def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Applied, now: datetime) -> None:
     known = existing(session, cipher, (row.nik for row in rows))
+    self_reports = _self_reported(session, [member.id or 0 for member in known.values()])
+    created: list[tuple[Member, Row]] = []
+    phones: dict[int, str] = {}  # members to link to a WhatsApp number: new ones, and changed numbers
     for row in rows:
         member = known.get(row.nik)
         if member is None:
             fields = row.fields() | {"occupation": Occupation.LAINNYA, "period_months": 1}
-            member = store.create_member(session=session, cipher=cipher, nik=row.nik, fields=fields, address_id=None,
-                                         now=now)  # fmt: skip
-            applied.created += 1
+            created.append((store.new_member(cipher=cipher, nik=row.nik, fields=fields, now=now), row))
+            continue
+        changes = _changes(member, row)
+        branch, reported = row.covered_until, member.covered_until
+        if "covered_until" in changes and branch is not None and reported is not None and branch < reported:
+            del changes["covered_until"]  # the member reported more than the branch has seen: the officer checks
+        _reconcile(session, member, self_reports.get(member.id or 0, []), branch, applied, now)
+        if changes:
+            store.update_member(session=session, cipher=cipher, member=member, fields=changes, now=now)
+            applied.updated += 1
         else:
-            changes = _changes(member, row)
-            branch = row.covered_until
-            reported = member.covered_until
-            if "covered_until" in changes and branch is not None and reported is not None and branch < reported:
-                del changes["covered_until"]  # the member reported more than the branch has seen: the officer checks
-            _reconcile(session, member, branch, applied, now)
-            if changes:
-                store.update_member(session=session, cipher=cipher, member=member, fields=changes, now=now)
-                applied.updated += 1
-            else:
-                applied.unchanged += 1
-        if row.phone:
-            assert member.id is not None
-            store.link_phone_address(session=session, member_id=member.id, phone=row.phone, now=now)
+            applied.unchanged += 1
+        if "phone" in changes and row.phone:
+            phones[member.id or 0] = row.phone
+    session.add_all([member for member, _ in created])
+    session.flush()  # one batched INSERT for the slice's new members
+    applied.created += len(created)
+    phones |= {member.id or 0: row.phone for member, row in created if row.phone}
+    store.link_phones(session=session, phones=phones, now=now)
 
 
-def _reconcile(session: Session, member: Member, branch: date | None, applied: Applied, now: datetime) -> None:
+def _self_reported(session: Session, member_ids: Sequence[int]) -> dict[int, list[Payment]]:
+    """Unverified self-reported payments of these members (one query a few thousand members)."""
+    found: dict[int, list[Payment]] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        for payment in session.exec(
+            select(Payment).where(
+                col(Payment.member_id).in_(member_ids[start : start + _CHUNK]),
+                col(Payment.source) == PaymentSource.SELF_REPORT,
+                col(Payment.verified).is_(False),
+            )
+        ):
+            found.setdefault(payment.member_id, []).append(payment)
+    return found
+
+
+def _reconcile(  # noqa: PLR0917 (a private helper of _apply)
+    session: Session, member: Member, reported: Sequence[Payment], branch: date | None, applied: Applied, now: datetime
+) -> None:
     """Self-reported payments the branch's data covers become verified; the others are flagged for the officer
     (the member's list entry says they need help) and keep the coverage the member reported."""
     if branch is None:
         return
-    reported = session.exec(
-        select(Payment).where(
-            col(Payment.member_id) == member.id,
-            col(Payment.source) == PaymentSource.SELF_REPORT,
-            col(Payment.verified).is_(False),
-        )
-    ).all()
     for payment in reported:
         first = date(payment.first_cycle // 100, payment.first_cycle % 100, 1)
         months_in = (branch.year - first.year) * 12 + branch.month - first.month + 1

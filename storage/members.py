@@ -94,6 +94,15 @@ def nik_registered(*, session: Session, nik_hash: str, except_member: int | None
     return session.exec(query).first() is not None
 
 
+def new_member(*, cipher: Cipher, nik: str, fields: Mapping[str, object], now: datetime) -> Member:
+    """A member row, not yet added: the NIK sealed and hashed, the other columns from `fields`."""
+    values = {key: value for key, value in fields.items() if key in MEMBER_COLUMNS}
+    return Member.model_validate(
+        {**values, "nik_encrypted": cipher.encrypt(nik), "nik_hash": cipher.lookup_hash(nik)}
+        | {"created_at": now, "updated_at": now}
+    )
+
+
 def create_member(
     *,
     session: Session,
@@ -103,11 +112,7 @@ def create_member(
     address_id: int | None,
     now: datetime,
 ) -> Member:
-    values = {key: value for key, value in fields.items() if key in MEMBER_COLUMNS}
-    member = Member.model_validate(
-        {**values, "nik_encrypted": cipher.encrypt(nik), "nik_hash": cipher.lookup_hash(nik)}
-        | {"created_at": now, "updated_at": now}
-    )
+    member = new_member(cipher=cipher, nik=nik, fields=fields, now=now)
     session.add(member)
     session.flush()
     assert member.id is not None
@@ -195,6 +200,30 @@ def link_phone_address(*, session: Session, member_id: int, phone: str, now: dat
     assert address.id is not None
     if session.get(MemberAddress, (member_id, address.id)) is None:
         session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))
+
+
+def link_phones(*, session: Session, phones: Mapping[int, str], now: datetime) -> None:
+    """`link_phone_address` for many members at once (an import): a few statements instead of three per member."""
+    if not phones:
+        return
+    insert = upsert_insert(session)
+    numbers = sorted(set(phones.values()))
+    for start in range(0, len(numbers), 5000):
+        rows = [{"channel": "whatsapp", "external_id": n, "status": "active", "created_at": now}
+                for n in numbers[start : start + 5000]]  # fmt: skip
+        session.execute(insert(Address).values(rows).on_conflict_do_nothing())
+    address_of: dict[str, int] = {}
+    for start in range(0, len(numbers), 5000):
+        found = session.execute(
+            select(col(Address.external_id), col(Address.id)).where(
+                col(Address.channel) == "whatsapp", col(Address.external_id).in_(numbers[start : start + 5000])
+            )
+        )
+        address_of.update({row[0]: row[1] for row in found})
+    links = [{"member_id": member_id, "address_id": address_of[phone], "created_at": now}
+             for member_id, phone in phones.items()]  # fmt: skip
+    for start in range(0, len(links), 5000):
+        session.execute(insert(MemberAddress).values(links[start : start + 5000]).on_conflict_do_nothing())
 
 
 def link_members_by_phone(*, session: Session, address: Address, now: datetime) -> None:
