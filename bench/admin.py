@@ -29,7 +29,7 @@ from bench.reminders import POLICY, fresh_database, seed
 from bot import charts, member_sheet
 from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
-from bot.imports import SLICE, apply_next
+from bot.imports import apply_next
 from scheduler.stats import compute, total
 from storage import imports
 from storage import members as store
@@ -110,7 +110,7 @@ def _apply(service: Conversations, members: list[imports.Row]) -> int:
         imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
         session.commit()
     slices = 0
-    while (progress := apply_next(service, token, NOW, size=SLICE)) is not None:
+    while (progress := apply_next(service, token, NOW)) is not None:
         slices += 1
         if progress.finished:
             break

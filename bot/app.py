@@ -30,7 +30,7 @@ from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
 from bot.digest import send_digests
 from bot.imports import run_imports
-from bot.reminders import OfficerDirectory, ReminderRenderer
+from bot.reminders import BroadcastTexts, OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
 from scheduler.jobs import build_scheduler, mark_lapses, scan_once, snapshot
@@ -132,6 +132,7 @@ def build_dispatcher(
         settings.payment_channels,
         settings.help_contact,
         officers=OfficerDirectory(engine),
+        broadcasts=BroadcastTexts(engine),
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker)

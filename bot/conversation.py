@@ -22,6 +22,7 @@ from bot.dialogs.core import (
     AddStaff,
     ChangeStaff,
     Context,
+    DecideBroadcast,
     DecideImport,
     DeleteMember,
     DialogConfig,
@@ -43,6 +44,7 @@ from bot.dialogs.core import (
     SetPaused,
     StaffLine,
     StaffView,
+    StageBroadcast,
     StageImport,
     UnbindSponsor,
     UnreachedView,
@@ -60,7 +62,7 @@ from scheduler.stats import AreaStats
 from scheduler.tariffs import Tariffs, default_tariffs
 from scheduler.unreached import Unreached, unreached
 from storage import admin as admin_store
-from storage import imports, officers, sponsors
+from storage import broadcasts, imports, officers, sponsors
 from storage import members as store
 from storage import reminders as outbox
 from storage import unreached as listing
@@ -168,6 +170,15 @@ class _Lookups:
         staff = self.staff()
         return staff is not None and staff.role == OfficerRole.ADMIN
 
+    def _area(self, kecamatan: str | None) -> list[str] | None:
+        """What a command about `kecamatan` (None: all of it) may cover for this chat's staff role: None everywhere,
+        [] nothing; a coordinator of some desa of that kecamatan gets those desa."""
+        scope = self._scope()
+        if kecamatan is None or scope is None:
+            return scope if kecamatan is None else [kecamatan]
+        return [c for c in scope if admin_store.inside(c, [kecamatan])] or (
+            [kecamatan] if admin_store.inside(kecamatan, scope) else [])  # fmt: skip
+
     def _scope(self) -> list[str] | None:
         """The area this chat's staff role covers: None everywhere (an admin), [] nowhere."""
         staff = self.staff()
@@ -211,23 +222,38 @@ class _Lookups:
         return imports.plan(self._session, self._cipher, rows)
 
     def statistics(self, kecamatan: str | None) -> tuple[Sequence[AreaStats], Sequence[AreaStats]]:
-        scope = self._scope()
-        if scope == [] or (kecamatan is not None and scope is not None and not admin_store.inside(kecamatan, scope)
-                           and not any(admin_store.inside(code, [kecamatan]) for code in scope)):  # fmt: skip
+        area = self._area(kecamatan)
+        if area == []:
             return [], []
-        area = [kecamatan] if kecamatan else scope
-        if kecamatan and scope is not None:  # a coordinator of some desa of it: those desa only
-            area = [code for code in scope if admin_store.inside(code, [kecamatan])] or [kecamatan]
         policy = self._service.policy
         areas = stats.compute(session=self._session, today=self._today, policy=policy, codes=area)
         weekly = stats.trend(session=self._session, today=self._today, kecamatan=[a.kecamatan for a in areas])
         return areas, weekly
 
-    def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
-        scope = self._scope()
-        if scope == []:
+    def broadcast_audience(self, segment: str) -> tuple[int, int]:
+        found = self.broadcast_members(segment)
+        return len(found), broadcasts.reachable_chats(session=self._session, member_ids=found)
+
+    def broadcast_members(self, segment: str) -> list[int]:
+        """The members of a segment (`kecamatan=…;status=…;occupation=…`) inside this chat's staff area."""
+        spec = dict(part.split("=", 1) for part in segment.split(";") if "=" in part)
+        codes = self._area(spec.get("kecamatan"))
+        if codes == []:
             return []
-        area = [kecamatan] if kecamatan else scope
+        policy, today = self._service.policy, self._today
+        standing = Standing(spec["status"]) if "status" in spec else None
+
+        def covered(day: date | None) -> bool:
+            return coverage(day, today, due_day=policy.due_day, lapse_after=policy.lapse_after).standing == standing
+
+        wanted = broadcasts.Segment(None if codes is None else tuple(codes), covered if standing else None,
+                                    spec.get("occupation"))  # fmt: skip
+        return broadcasts.members(session=self._session, segment=wanted)
+
+    def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
+        area = self._area(kecamatan)
+        if area == []:
+            return []
         policy = self._service.policy
         found = imports.export_rows(session=self._session, cipher=self._cipher, codes=area)
         if status is None:
@@ -632,6 +658,23 @@ class Conversations:
                 else:
                     action, detail = ("import.confirm" if go else "import.cancel"), f"{batch.total} rows"
                     said = [Reply(t("admin.import_started", total=batch.total) if go else t("admin.import_cancelled"))]
+            case StageBroadcast(token=token, segment=segment, text=text) if lookups.staff() is not None:
+                broadcasts.stage(session=session, token=token, address_id=address_id, text=text, segment=segment,
+                                 now=now)  # fmt: skip
+                action, detail = "broadcast.stage", segment
+            case DecideBroadcast(token=token, go=go):
+                found = broadcasts.decide(session=session, token=token, address_id=address_id, go=go)
+                if found is None:
+                    said = [Reply(t("broadcast.stale"))]
+                elif go:
+                    members = lookups.broadcast_members(found.segment)  # counted again: the preview may be old
+                    count = broadcasts.queue(session=session, broadcast=found, member_ids=members,
+                                             zone=self.zone.key, now=now)  # fmt: skip
+                    action, subject, detail = "broadcast.queue", found.id or 0, f"{count} members {found.segment}"
+                    said = [Reply(t("broadcast.queued", members=count))]
+                else:
+                    action, subject, detail = "broadcast.cancel", found.id or 0, found.segment
+                    said = [Reply(t("broadcast.cancelled"))]
             case Exported(count=count, detail=wanted):
                 action, detail = "member.export", f"{count} members {wanted}".strip()
             case (
@@ -754,4 +797,6 @@ class Conversations:
 def _subject_kind(action: str) -> str:
     """What an audit entry is about: staff, sponsor and service actions name them, everything else a member."""
     kind = action.split(".", maxsplit=1)[0]
-    return kind if kind in {"sponsor", "staff", "service", "admin"} or action == "officer.bind" else "member"
+    return (
+        kind if kind in {"sponsor", "staff", "service", "admin", "broadcast"} or action == "officer.bind" else "member"
+    )

@@ -22,7 +22,6 @@ from storage.reminders import Target
 
 log = logging.getLogger(__name__)
 
-SLICE = 2000  # rows a transaction: short enough not to hold up the bot's other writers on SQLite
 _REPORTS = 4  # progress messages per import (a quarter at a time), besides the final one
 
 
@@ -35,10 +34,10 @@ class Progress:
     target: Target | None
 
 
-def apply_next(conversations: Conversations, token: str, now: datetime, size: int = SLICE) -> Progress | None:
+def apply_next(conversations: Conversations, token: str, now: datetime) -> Progress | None:
     """One slice of a confirmed import, in its own transaction; None when the batch is not (or no longer) to do."""
     with Session(conversations.engine, expire_on_commit=False) as session:
-        batch = imports.apply_slice(session=session, cipher=conversations.cipher, token=token, size=size, now=now)
+        batch = imports.apply_slice(session=session, cipher=conversations.cipher, token=token, now=now)
         if batch is None:
             return None
         address = session.get(Address, batch.address_id)

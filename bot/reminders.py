@@ -19,10 +19,10 @@ from scheduler.payments import member_cost
 from scheduler.rules import ContributionMonth, lapse_date, months_due
 from scheduler.scan import ReminderPolicy, month_of
 from scheduler.tariffs import Tariffs
-from storage import officers
+from storage import broadcasts, officers
 from storage.crypto import Cipher
 from storage.identity import format_phone, mask_nik
-from storage.models import Member, Reminder
+from storage.models import BROADCAST_STAGE, Member, Reminder
 
 
 class OfficerDirectory:
@@ -43,6 +43,20 @@ class OfficerDirectory:
         return found[0] if found else None
 
 
+class BroadcastTexts:
+    """A broadcast's text by id, read once: thousands of messages carry the same one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._known: dict[int, str] = {}
+
+    def __call__(self, broadcast_id: int) -> str | None:
+        if broadcast_id not in self._known:
+            with Session(self._engine) as session:
+                self._known.update(broadcasts.texts(session=session, ids=[broadcast_id]))
+        return self._known.get(broadcast_id)
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderRenderer:
     cipher: Cipher
@@ -51,9 +65,15 @@ class ReminderRenderer:
     payment_channels: str
     contact: str  # who to ask when the member's desa has no officer
     officers: Callable[[str], tuple[str, str | None] | None] | None = None
+    broadcasts: Callable[[int], str | None] | None = None  # a broadcast's text by its id
 
     def __call__(self, batch: Batch) -> Reply:
         """One message for one chat, with a paragraph per person and the reply buttons."""
+        first = batch.items[0][0]
+        if first.stage == BROADCAST_STAGE:  # an admin's broadcast: its text, once however many members share the chat
+            text = self.broadcasts(first.cycle) if self.broadcasts is not None else None
+            message = t("broadcast.message", text=text or "")
+            return Reply(message, template=Template("broadcast", (text or "",)))
         if batch.note_for is not None:
             reminder, member = batch.items[0]
             month = month_of(reminder.cycle)

@@ -11,7 +11,7 @@ from scheduler.rules import ContributionMonth, ordered_stages
 from scheduler.scan import ReminderPolicy, month_of
 from storage.crypto import Cipher
 from storage.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
-from storage.models import Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
+from storage.models import BROADCAST_STAGE, Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
 from storage.regions import RegionIndex
 
 
@@ -51,7 +51,8 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         .order_by(col(Reminder.cycle), col(Reminder.stage_rank))
     ).all()
     for reminder in reminders:
-        month = month_of(reminder.cycle)
+        broadcast = reminder.stage == BROADCAST_STAGE  # its cycle is the broadcast's number, not a month
+        month = month_of(reminder.cycle) if not broadcast else None
         last = session.exec(
             select(DeliveryAttempt)
             .where(col(DeliveryAttempt.reminder_id) == reminder.id)
@@ -60,7 +61,7 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         lines.append(
             t(
                 "why.reminder",
-                month=month_year(month.year, month.month),
+                month=month_year(month.year, month.month) if month else t("why.broadcast", id=reminder.cycle),
                 stage=reminder.stage,
                 status=reminder.status,
                 reason=reminder.reason or "-",

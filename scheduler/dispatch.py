@@ -22,7 +22,7 @@ from scheduler.rules import quiet_until
 from scheduler.scan import ReminderPolicy, local_moment
 from storage import reminders as outbox
 from storage.admin import paused
-from storage.models import Member, Reminder, ReminderStatus
+from storage.models import BROADCAST_STAGE, Member, Reminder, ReminderStatus
 from storage.reminders import Outcome, Target
 
 M = TypeVar("M")
@@ -156,11 +156,15 @@ class Dispatcher(Generic[M]):
         claimed, members, targets = await asyncio.to_thread(self._claim, now)
         stats = DispatchStats(claimed=len(claimed))
         outcomes: list[Outcome] = []
-        grouped: dict[int, list[tuple[Reminder, Member]]] = {}
+        # By chat, and broadcasts apart from reminders: a family phone gets one message of each kind.
+        grouped: dict[tuple[int, bool], list[tuple[Reminder, Member]]] = {}
         chosen: dict[int, Target] = {}
         for reminder in claimed:
             member = members.get(reminder.member_id)
-            target = self._target(targets.get(reminder.member_id, []))
+            broadcast = reminder.stage == BROADCAST_STAGE
+            options = targets.get(reminder.member_id, [])
+            # News goes to the member's own chat, never to whoever pays for them.
+            target = self._target([t for t in options if t.sponsor is None] if broadcast else options)
             held = self._hold(reminder, target, now)
             if member is None or member.opted_out:
                 reason = "deleted" if member is None else "opted_out"
@@ -174,7 +178,7 @@ class Dispatcher(Generic[M]):
                 continue
             assert target is not None  # _hold returns FAILED when there is none
             chosen[target.address_id] = target
-            grouped.setdefault(target.address_id, []).append((reminder, member))
+            grouped.setdefault((target.address_id, broadcast), []).append((reminder, member))
         gate = asyncio.Semaphore(self.in_flight)
         unreachable: set[int] = set()
         notes: list[Outcome] = []
@@ -186,7 +190,7 @@ class Dispatcher(Generic[M]):
             if batch.target.sponsor is not None:
                 await self._notify_members(batch, results, targets, notes)
 
-        await asyncio.gather(*(deliver(Batch(chosen[a], tuple(items), now)) for a, items in grouped.items()))
+        await asyncio.gather(*(deliver(Batch(chosen[a], tuple(items), now)) for (a, _), items in grouped.items()))
         await asyncio.to_thread(self._record, outcomes, unreachable, notes)
         return stats
 

@@ -19,6 +19,7 @@ from storage.models import BpjsStatus, ImportBatch, Member, Occupation, Payment,
 from storage.officers import in_area
 
 _CHUNK = 5000
+SLICE = 2000  # rows a transaction when applying: short enough not to hold up the bot's other writers on SQLite
 # The columns a spreadsheet row sets on a member (NIK-derived birth date and sex included).
 SHEET_FIELDS = ("full_name", "birth_date", "sex", "phone", "kecamatan_code", "desa_code", "kpj", "covered_until",
                 "payer")  # fmt: skip
@@ -89,9 +90,14 @@ def _changes(member: Member, row: Row) -> dict[str, object]:
 def stage(
     *, session: Session, cipher: Cipher, token: str, address_id: int, filename: str, rows: Sequence[Row], now: datetime
 ) -> None:
-    payload = json.dumps([asdict(row) for row in rows], default=str, separators=(",", ":"))
+    """Keep the rows, sealed a slice at a time (each slice then opens only its own rows)."""
+    slices = [
+        cipher.encrypt(json.dumps([asdict(row) for row in rows[start : start + SLICE]], default=str,
+                                  separators=(",", ":")))
+        for start in range(0, len(rows), SLICE)
+    ]  # fmt: skip
     session.add(ImportBatch(token=token, address_id=address_id, filename=filename[:100], total=len(rows),
-                            rows_sealed=cipher.encrypt(payload), created_at=now))  # fmt: skip
+                            rows_sealed=json.dumps(slices), created_at=now))  # fmt: skip
 
 
 def set_status(*, session: Session, token: str, address_id: int, status: str) -> ImportBatch | None:
@@ -108,12 +114,13 @@ def confirmed(*, session: Session) -> list[str]:
     return list(session.exec(select(ImportBatch.token).where(col(ImportBatch.status) == "confirmed")).all())
 
 
-def apply_slice(*, session: Session, cipher: Cipher, token: str, size: int, now: datetime) -> ImportBatch | None:
-    """Apply the next `size` rows of a confirmed batch (locked against a second process); None if there is none."""
+def apply_slice(*, session: Session, cipher: Cipher, token: str, now: datetime) -> ImportBatch | None:
+    """Apply the next slice of a confirmed batch (locked against a second process); None if there is none."""
     batch = session.exec(select(ImportBatch).where(col(ImportBatch.token) == token).with_for_update()).first()
     if batch is None or batch.status != "confirmed":
         return None
-    rows = [_row(item) for item in json.loads(cipher.decrypt(batch.rows_sealed))[batch.applied : batch.applied + size]]
+    sealed = json.loads(batch.rows_sealed)[batch.applied // SLICE]
+    rows = [_row(item) for item in json.loads(cipher.decrypt(sealed))]
     applied = Applied(**json.loads(batch.summary)) if batch.summary else Applied()
     _apply(session, cipher, rows, applied, now)
     batch.applied += len(rows)

@@ -370,6 +370,22 @@ class ImportBatch(SQLModel, table=True):
     created_at: datetime = _utc_field()
 
 
+BROADCAST_STAGE = "SIARAN"  # the outbox stage of a broadcast's messages (their `cycle` is the broadcast's id)
+
+
+class Broadcast(SQLModel, table=True):
+    """An admin's message to a segment of members, sent through the outbox like the reminders once confirmed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)  # what the preview's buttons carry
+    address_id: int = Field(foreign_key="address.id", ondelete="CASCADE")  # the admin's chat
+    text: str = Field(max_length=1000)
+    segment: str = Field(max_length=200)  # as the admin wrote it, for the audit and the preview
+    status: str = Field(default="staged", max_length=12)  # staged | queued | cancelled
+    recipients: int = 0
+    created_at: datetime = _utc_field()
+
+
 class OfficerDigest(SQLModel, table=True):
     """Digests already sent: one per officer per day, whatever restarts or how many processes."""
 

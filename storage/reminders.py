@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import insert, or_, true, update
 from sqlmodel import Session, col, func, select
 
 from storage.db import upsert_insert
 from storage.models import (
+    BROADCAST_STAGE,
     Address,
     AddressStatus,
     Conversation,
@@ -168,14 +169,20 @@ def mark_unreachable(*, session: Session, address_ids: Iterable[int]) -> None:
         session.execute(update(Address).where(col(Address.id).in_(ids)).values(status=AddressStatus.UNREACHABLE))
 
 
+ALL_CYCLES = 999999
+
+
 def cancel_pending(*, session: Session, member_id: int, before_cycle: int, reason: str) -> int:
-    """Cancel a member's unsent reminders for cycles that are now paid."""
+    """Cancel a member's unsent reminders for cycles that are now paid (`before_cycle` 999999: everything, the
+    broadcasts included — a member who opts out gets nothing more)."""
+    everything = before_cycle >= ALL_CYCLES
     result = session.execute(
         update(Reminder)
         .where(
             col(Reminder.member_id) == member_id,
             col(Reminder.cycle) < before_cycle,
             col(Reminder.status).in_([ReminderStatus.PENDING, ReminderStatus.CLAIMED]),
+            true() if everything else col(Reminder.stage) != BROADCAST_STAGE,  # a payment does not cancel news
         )
         .values(status=ReminderStatus.CANCELLED, reason=reason)
         .execution_options(preserve_rowcount=True)
@@ -192,6 +199,7 @@ def reminder_of_address(*, session: Session, address_id: int, reminder_id: int) 
         .join(Sponsor, col(Sponsor.id) == col(Member.sponsor_id), isouter=True)
         .where(
             col(Reminder.id) == reminder_id,
+            col(Reminder.stage) != BROADCAST_STAGE,  # a broadcast has nothing to answer
             or_(col(MemberAddress.address_id) == address_id, col(Sponsor.address_id) == address_id),
         )
     )
@@ -245,14 +253,23 @@ def latest_sent_to_address(*, session: Session, address_id: int) -> list[tuple[R
     """The reminders of the newest message sent to this address (one message may carry several)."""
     sent = [ReminderStatus.SENT, ReminderStatus.DELIVERED, ReminderStatus.READ]
     newest = session.execute(
-        select(func.max(Reminder.sent_at)).where(col(Reminder.address_id) == address_id, col(Reminder.status).in_(sent))
+        select(func.max(Reminder.sent_at)).where(
+            col(Reminder.address_id) == address_id,
+            col(Reminder.status).in_(sent),
+            col(Reminder.stage) != BROADCAST_STAGE,  # a typed "1" after a broadcast still answers the reminder
+        )
     ).scalar()
     if newest is None:
         return []
     rows = session.exec(
         select(Reminder, Member)
         .join(Member, col(Member.id) == col(Reminder.member_id))
-        .where(col(Reminder.address_id) == address_id, col(Reminder.sent_at) == newest, col(Reminder.status).in_(sent))
+        .where(
+            col(Reminder.address_id) == address_id,
+            col(Reminder.sent_at) == newest,
+            col(Reminder.status).in_(sent),
+            col(Reminder.stage) != BROADCAST_STAGE,
+        )
         .order_by(col(Reminder.id))
     ).all()
     return [(reminder, member) for reminder, member in rows]

@@ -131,6 +131,9 @@ class FakeLookups:
     def statistics(self, kecamatan: str | None) -> tuple[Sequence[AreaStats], Sequence[AreaStats]]:
         return [], []
 
+    def broadcast_audience(self, segment: str) -> tuple[int, int]:
+        return 0, 0
+
     def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
         return []
 

@@ -29,6 +29,7 @@ EVERY_COMMAND = {
     "impor": "",
     "ekspor": "",
     "statistik": "",
+    "siaran": "Donri-Donri: Kantor tutup besok",
 }
 
 

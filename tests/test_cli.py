@@ -11,7 +11,9 @@ from bot.__main__ import main
 from bot.channels.console import chat_loop
 from bot.conversation import Conversations
 from bot.settings import Settings
+from bot.texts import t
 from tests.dialog_driver import HAPPY_PATH, NOW
+from tests.test_import import branch_file
 
 
 @pytest.fixture
@@ -89,3 +91,23 @@ def test_chat_as_whatsapp_takes_typed_command_words(conversations: Conversations
         translate=incoming_from_text,
     )  # fmt: skip
     assert "7312********9001" in written[-1]
+
+
+def test_import_then_export_from_the_command_line(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = isolated / "cabang.xlsx"
+    source.write_bytes(branch_file())
+    assert main(["migrate"]) == 0
+    assert main(["import", str(source)]) == 0  # the preview only
+    preview = capsys.readouterr().out
+    assert "cabang.xlsx: 5 new, 0 updated, 0 unchanged, 6 invalid" in preview
+    assert (isolated / "cabang-kesalahan.xlsx").exists()
+    assert "nothing changed (add --yes to apply)" in preview
+    assert main(["import", str(source), "--yes"]) == 0
+    assert t("admin.import_done", created=5, updated=0, unchanged=0, confirmed=0, flagged=0) in capsys.readouterr().out
+    assert main(["export", "--output", str(isolated / "semua.xlsx")]) == 0
+    assert "5 members written" in capsys.readouterr().out
+    assert main(["import", str(isolated / "semua.xlsx")]) == 0  # the export reads back as unchanged
+    assert "semua.xlsx: 0 new, 0 updated, 5 unchanged, 0 invalid" in capsys.readouterr().out
+    (isolated / "catatan.pdf").write_bytes(b"%PDF-1.4")
+    assert main(["import", str(isolated / "catatan.pdf")]) == 2
+    assert t("sheet.wrong_type") in capsys.readouterr().out

@@ -18,6 +18,7 @@ from bot.dialogs.core import (
     ChangeStaff,
     Choice,
     Context,
+    DecideBroadcast,
     DecideImport,
     Exported,
     Incoming,
@@ -27,6 +28,7 @@ from bot.dialogs.core import (
     Reply,
     SetPaused,
     StaffView,
+    StageBroadcast,
     StageImport,
 )
 from bot.texts import long_date, t
@@ -34,7 +36,7 @@ from scheduler.rules import Standing
 from scheduler.stats import AreaStats, total
 from storage.admin import inside
 from storage.identity import Nik, mask_nik, parse_nik
-from storage.models import OfficerRole
+from storage.models import Occupation, OfficerRole
 
 ADMIN, COORDINATOR = OfficerRole.ADMIN.value, OfficerRole.COORDINATOR.value
 # Which staff roles may use each admin command.
@@ -46,12 +48,15 @@ COMMANDS: dict[str, frozenset[str]] = {
     "lanjut": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
     "statistik": frozenset({ADMIN, COORDINATOR}),
+    "siaran": frozenset({ADMIN, COORDINATOR}),
     "impor": frozenset({ADMIN}),
     "ekspor": frozenset({ADMIN, COORDINATOR}),
 }
 STANDING_WORDS = {"aktif": Standing.ACTIVE, "menunggak": Standing.ARREARS, "nonaktif": Standing.LAPSED,
                   "belum": Standing.UNKNOWN}  # fmt: skip
 IMPORT_PREFIX = "imp:"
+BROADCAST_PREFIX = "bc:"
+MAX_BROADCAST = 1000
 ROLE_WORDS = {"penyuluh": OfficerRole.OFFICER.value, "koordinator": COORDINATOR, "admin": ADMIN}
 _ID = re.compile(r"^#?(\d{1,9})$")
 MAX_MONTHS = 12
@@ -92,7 +97,62 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
             _export(args, ctx, out)
         case "statistik":
             _statistics(args, ctx, out)
+        case "siaran":
+            _broadcast(args, ctx, out)
     return True
+
+
+# --- /siaran ---
+
+
+def _broadcast(args: str, ctx: Context, out: Outcome) -> None:
+    """`/siaran [kecamatan] [status] [pekerjaan]: pesan` → a preview with the count, then Kirim or Batal."""
+    words, colon, text = args.partition(":")
+    text = text.strip()
+    if not colon or not text or len(text) > MAX_BROADCAST:
+        out.say(Reply(t("broadcast.usage", most=MAX_BROADCAST)))
+        return
+    segment = segment_of(words, ctx)
+    if segment is None:
+        out.say(Reply(t("broadcast.usage", most=MAX_BROADCAST)))
+        return
+    members, chats = ctx.lookups.broadcast_audience(segment)
+    if members == 0:
+        out.say(Reply(t("broadcast.nobody")))
+        return
+    token = hashlib.sha256(f"{args}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
+    out.effects.append(StageBroadcast(token, segment, text))
+    choices = (Choice(t("broadcast.send"), f"{BROADCAST_PREFIX}go:{token}"),
+               Choice(t("admin.import_cancel"), f"{BROADCAST_PREFIX}no:{token}"))  # fmt: skip
+    out.say(Reply(t("broadcast.preview", members=members, chats=chats, text=text), choices))
+
+
+def segment_of(words: str, ctx: Context) -> str | None:
+    """The segment in canonical form (`kecamatan=…;status=…;occupation=…`, parts left out for "all"); None when a
+    word means nothing."""
+    parts, place = [], []
+    for word in words.split():
+        lower = word.lower()
+        if lower in STANDING_WORDS:
+            parts.append(f"status={STANDING_WORDS[lower]}")
+        elif lower in {o.value for o in Occupation}:
+            parts.append(f"occupation={lower}")
+        elif lower != "semua":
+            place.append(word)
+    if place:
+        kecamatan = _kecamatan(" ".join(place), ctx)
+        if kecamatan is None:
+            return None
+        parts.insert(0, f"kecamatan={kecamatan}")
+    return ";".join(parts)
+
+
+def on_broadcast_choice(value: str, ctx: Context, out: Outcome) -> None:
+    decision, _, token = value.removeprefix(BROADCAST_PREFIX).partition(":")
+    if not allowed("siaran", ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
+        out.say(Reply(t("invalid.stale_choice")))
+        return
+    out.effects.append(DecideBroadcast(token, decision == "go"))
 
 
 # --- /statistik ---

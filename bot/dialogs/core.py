@@ -22,7 +22,7 @@ from storage.regions import RegionIndex
 
 # Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
 MAX_TEXT = 500
-_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:(?:\s+|(?=:))(.*))?$", re.DOTALL)  # "/siaran: …" too
 
 
 class Kind(StrEnum):
@@ -264,6 +264,11 @@ class Lookups(Protocol):
         """Today's numbers per kecamatan of this chat's staff area (or one kecamatan of it), and the weekly trend."""
         ...
 
+    def broadcast_audience(self, segment: str) -> tuple[int, int]:
+        """How many members (who have not opted out) and how many of their chats a segment reaches, in this chat's
+        staff area."""
+        ...
+
     def export_rows(self, kecamatan: str | None, status: Standing | None) -> Sequence[ImportRow]:
         """Members of this chat's staff area (optionally one kecamatan, one standing) in the spreadsheet's form."""
         ...
@@ -408,6 +413,21 @@ class DecideImport:
 
 
 @dataclass(frozen=True, slots=True)
+class StageBroadcast:
+    """A broadcast waiting for "Kirim": `segment` as `kecamatan=…;status=…;occupation=…`."""
+
+    token: str
+    segment: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecideBroadcast:
+    token: str
+    go: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Exported:
     """Members' data left in a file: how many, and the filter asked for (audited)."""
 
@@ -435,6 +455,8 @@ Effect = (
     | StageImport
     | DecideImport
     | Exported
+    | StageBroadcast
+    | DecideBroadcast
 )
 
 

@@ -128,7 +128,7 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         chosen = typed_choice(incoming.text, [Choice(*option) for option in offered])
         if chosen is not None:
             return _out_of_band(chosen.value, state, ctx, out)
-    if incoming.kind is Kind.CHOICE and (incoming.text.startswith(("rem:", admin.IMPORT_PREFIX))
+    if incoming.kind is Kind.CHOICE and (incoming.text.startswith(("rem:", admin.IMPORT_PREFIX, admin.BROADCAST_PREFIX))
                                          or officer.is_officer_value(incoming.text)):  # fmt: skip
         return _out_of_band(incoming.text, state, ctx, out)
     if incoming.kind is Kind.FILE and admin.on_file(incoming, ctx, out):
@@ -282,6 +282,8 @@ def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
         state = officer.answer(value, state, ctx, out)
     elif value.startswith(admin.IMPORT_PREFIX):
         admin.on_choice(value, ctx, out)
+    elif value.startswith(admin.BROADCAST_PREFIX):
+        admin.on_broadcast_choice(value, ctx, out)
     else:
         answer_reminder(value, ctx, out)
     return _resume(state, ctx, out)
