@@ -8,7 +8,8 @@ month paid as a date), with members spread over the desa of the service area; ha
 (a re-import of last month's list with new members added), then times each step of /impor through the real code:
 reading and checking every row, the preview's comparison, staging, and applying it in slices.
 
-`stats` seeds members as `bench.reminders` does and times /statistik's numbers for everyone and its chart.
+`stats` seeds members as `bench.reminders` does, spread over the province as in `bench.digests`, and times
+/statistik's numbers for everyone and its chart.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlmodel import Session
 
+from bench.digests import spread_over_province
 from bench.reminders import POLICY, fresh_database, seed
 from bot import charts, member_sheet
 from bot.conversation import Conversations
@@ -121,6 +123,7 @@ def bench_stats(members: int, url: str) -> None:
     engine = fresh_database(url)
     cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
     seconds = seed(engine, cipher, members)
+    spread_over_province(engine)
     regions = sulawesi_selatan()
     started = time.perf_counter()
     with Session(engine) as session:

@@ -65,15 +65,14 @@ def remind_everyone_due(engine: Engine) -> int:
     return len(due)
 
 
-def run(members: int, officers: int, url: str) -> None:
-    engine = fresh_database(url)
-    cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
-    seconds = seed(engine, cipher, members)
+def spread_over_province(engine: Engine) -> list[str]:
+    """Spread the seeded members over 3,053 desa of South Sulawesi (coprime with the 14 month-ends and the 13 and 3
+    below, so every desa gets its share of each); one chat in thirteen unreachable, one member in three wrote back
+    after their reminder. Returns the desa codes."""
     regions = sulawesi_selatan()
     kabupaten = [k.code for k in regions.children("73")]
-    # 3,053 desa: coprime with the 14 month-ends and the 13 and 3 below, so every desa gets its share of each.
     villages = [d.code for k in regions.kecamatan_in(kabupaten) for d in regions.children(k.code)][:3053]
-    with engine.begin() as connection:  # spread the seeded members over the villages
+    with engine.begin() as connection:
         connection.execute(text("CREATE TEMPORARY TABLE bench_desa (idx INTEGER PRIMARY KEY, desa TEXT, kec TEXT)"))
         connection.execute(
             text("INSERT INTO bench_desa VALUES (:idx, :desa, :kec)"),
@@ -83,8 +82,16 @@ def run(members: int, officers: int, url: str) -> None:
         spread = f"UPDATE member SET desa_code = (SELECT desa {pick}), kecamatan_code = (SELECT kec {pick})"  # noqa: S608 (no input)
         connection.execute(text(spread))
         connection.execute(update(Address).where(text("address.id % 13 = 0")).values(status="unreachable"))
-        # One in three wrote to the bot after their reminder (they answered: not on the list).
         connection.execute(update(Address).where(text("address.id % 3 = 0")).values(last_inbound_at=ANSWERED))
+    return villages
+
+
+def run(members: int, officers: int, url: str) -> None:
+    engine = fresh_database(url)
+    cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
+    seconds = seed(engine, cipher, members)
+    regions = sulawesi_selatan()
+    villages = spread_over_province(engine)
     reminders = remind_everyone_due(engine)
     if engine.dialect.name == "postgresql":  # as autovacuum would after such mass updates: current statistics
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
