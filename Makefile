@@ -40,6 +40,10 @@ bench: .venv/.synced  ## every benchmark (several minutes: a million members on 
 	.venv/bin/python -m bench.reminders rate --sends 3000 --limit 80 --channel whatsapp
 	.venv/bin/python -m bench.digests --members 1000000 --officers 1000
 	.venv/bin/python -m bench.digests --members 1000000 --officers 1000 --database-url $(BENCH_PG_URL)
+	.venv/bin/python -m bench.admin import --rows 100000
+	.venv/bin/python -m bench.admin import --rows 100000 --database-url $(BENCH_PG_URL)
+	.venv/bin/python -m bench.admin stats --members 1000000
+	.venv/bin/python -m bench.admin stats --members 1000000 --database-url $(BENCH_PG_URL)
 
 clean:
 	rm -rf .venv .tools data/demo.db*
