@@ -21,8 +21,8 @@ from scheduler.payments import record_payment
 from scheduler.rules import ContributionMonth
 from scheduler.tariffs import default_tariffs
 from storage.crypto import Cipher
-from storage.models import Address, AuditEntry, ImportBatch, Member, Payment, PaymentSource
-from tests.test_admin import ADMIN_CHAT
+from storage.models import Address, AuditEntry, ImportBatch, Member, OfficerRole, Payment, PaymentSource
+from tests.test_admin import ADMIN_CHAT, staff_chat
 from tests.test_conversation_db import Person
 from tests.test_reminder_replies import Inbox
 from tests.test_scan import add_member
@@ -250,3 +250,11 @@ def test_files_from_anyone_but_an_admin_are_not_read(service: Conversations) -> 
     assert reply.text.startswith(t("invalid.unsupported"))
     with Session(service.engine) as session:
         assert session.exec(select(ImportBatch)).all() == []
+
+
+def test_a_coordinator_exports_only_their_area(service: Conversations, cipher: Cipher) -> None:
+    seed(service, cipher)  # two members in Donri-Donri
+    coordinator = staff_chat(service, "703", OfficerRole.COORDINATOR, ["73.12.01"])  # Marioriwawo
+    assert coordinator.say("/ekspor Donri-Donri")[0].text == t("admin.exported", count=0)
+    assert coordinator.say("/ekspor")[0].text == t("admin.exported", count=0)
+    assert Person(service, ADMIN_CHAT).say("/ekspor Donri-Donri")[0].text == t("admin.exported", count=2)
