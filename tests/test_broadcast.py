@@ -129,3 +129,17 @@ def test_a_broadcast_shows_in_the_members_timeline(service: Conversations, ciphe
     admin.tap(t("broadcast.send"))
     timeline = admin.say("/peserta 7312060101809005")[0].text
     assert t("why.broadcast", id=1) in timeline
+
+
+async def test_a_typed_answer_after_a_broadcast_is_not_taken_for_it(service: Conversations, cipher: Cipher) -> None:
+    ids = dataset(service, cipher)
+    admin = Person(service, ADMIN_CHAT)
+    admin.say("/siaran nelayan: Musim melaut")
+    admin.tap(t("broadcast.send"))
+    await dispatcher(service, Inbox()).drain(admin.now + timedelta(minutes=1))
+    with Session(service.engine) as session:
+        chat = session.exec(select(Address).where(col(Address.external_id) == "s5")).one()
+        sent = session.exec(select(Reminder).where(col(Reminder.member_id) == ids[5])).one()
+        assert sent.status == "sent"
+        assert outbox.latest_sent_to_address(session=session, address_id=chat.id or 0) == []
+        assert outbox.reminder_of_address(session=session, address_id=chat.id or 0, reminder_id=sent.id or 0) is None

@@ -20,6 +20,7 @@ from bot.texts import t
 from scheduler.payments import record_payment
 from scheduler.rules import ContributionMonth
 from scheduler.tariffs import default_tariffs
+from storage import imports
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, ImportBatch, Member, OfficerRole, Payment, PaymentSource
 from tests.test_admin import ADMIN_CHAT, staff_chat
@@ -258,3 +259,19 @@ def test_a_coordinator_exports_only_their_area(service: Conversations, cipher: C
     assert coordinator.say("/ekspor Donri-Donri")[0].text == t("admin.exported", count=0)
     assert coordinator.say("/ekspor")[0].text == t("admin.exported", count=0)
     assert Person(service, ADMIN_CHAT).say("/ekspor Donri-Donri")[0].text == t("admin.exported", count=2)
+
+
+async def test_a_large_import_reports_progress(
+    service: Conversations, cipher: Cipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "SLICE", 2)  # five rows in three slices, as 100,000 would be in fifty
+    admin = Person(service, ADMIN_CHAT)
+    send_file(admin, "sutasoma.xlsx", branch_file())
+    admin.tap(t("admin.import_go"))
+    told = [reply.text for _, reply in (await apply_confirmed(service)).received]
+    assert told == [
+        t("admin.import_progress", done=2, total=5),
+        t("admin.import_progress", done=4, total=5),
+        t("admin.import_done", created=5, updated=0, unchanged=0, confirmed=0, flagged=0),
+    ]
+    assert len(members(service)) == 5
