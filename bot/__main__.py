@@ -32,6 +32,7 @@ from storage.identity import parse_phone
 from storage.models import OfficerRole
 from storage.officers import create_officer
 from storage.regions import sulawesi_selatan
+from storage.rotation import rotate_keys
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     officer.add_argument("--bot", default="sipakainge_bot", help="the Telegram bot's username, for the deep link")
     officer.add_argument(
         "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
+    )
+    commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt NIKs and conversations with the first NIK_ENCRYPTION_KEYS key and rehash NIKs with "
+        "NIK_LOOKUP_KEY (stop the bot first; see docs/operations.md)",
     )
     importing = commands.add_parser("import", help="import the branch's member spreadsheet (XLSX or CSV)")
     importing.add_argument("file", type=Path)
@@ -104,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         case "officer-add":
             role = OfficerRole.COORDINATOR if args.coordinator else OfficerRole.OFFICER
             return _officer_add(settings, args.name, args.phone, args.area, args.bot, role)
+        case "rotate-keys":
+            done = rotate_keys(engine=app.build_engine(settings), cipher=app.build_cipher(settings))
+            print(f"rotated: {done.members} members, {done.conversations} conversations, {done.imports} imports")
         case "import":
             return _import(settings, args.file, apply=args.yes)
         case "export":
