@@ -33,7 +33,7 @@ from bot.imports import run_imports
 from bot.reminders import BroadcastTexts, OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
 from scheduler.dispatch import Dispatcher, Sender
-from scheduler.jobs import build_scheduler, mark_lapses, scan_once, snapshot
+from scheduler.jobs import build_scheduler, mark_lapses, purge_old, scan_once, snapshot
 from scheduler.rules import parse_quiet_periods, parse_stages
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
@@ -159,6 +159,8 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
         today = local_today(settings)
         await asyncio.to_thread(mark_lapses, engine=engine, policy=policy, today=today)
         await asyncio.to_thread(snapshot, engine=engine, policy=policy, today=today)  # the /statistik trend
+        purged = await asyncio.to_thread(purge_old, engine=engine, now=utc_now(), keep_days=settings.retention_days)
+        log.info("retention: %s", purged)
 
     async def on_digests() -> None:
         stats = await send_digests(

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     scan_at: str = "06:00"
     digest_at: str = "07:00"
     escalate_after_days: int = 7
+    retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
     payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
@@ -113,6 +114,8 @@ class Settings(BaseSettings):
         time.fromisoformat(self.digest_at)
         if not all(part.strip().isdigit() for part in self.admin_telegram_ids.split(",") if part.strip()):
             raise ValueError("ADMIN_TELEGRAM_IDS must be Telegram user ids (numbers), separated by commas")
+        if self.retention_days < 30:
+            raise ValueError("RETENTION_DAYS must be at least 30")
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
         parse_quiet_periods(self.quiet_periods)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +25,7 @@ from scheduler.scan import ReminderPolicy, ScanResult, scan
 from scheduler.stats import take_snapshot
 from storage import members
 from storage.db import LAPSE_LOCK, SCAN_LOCK, try_lead
+from storage.retention import Purged, purge
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,14 @@ def snapshot(*, engine: Engine, policy: ReminderPolicy, today: date) -> int:
         count = take_snapshot(session=session, today=today, policy=policy)
         session.commit()
     return count
+
+
+def purge_old(*, engine: Engine, now: datetime, keep_days: int) -> Purged:
+    """The retention rule, once a day (any process: a second run finds nothing left to remove)."""
+    with Session(engine) as session:
+        done = purge(session=session, now=now, keep=timedelta(days=keep_days))
+        session.commit()
+    return done
 
 
 def build_scheduler(

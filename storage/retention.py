@@ -1,0 +1,55 @@
+"""Retention (UU 27/2022: keep personal data no longer than needed). A daily job removes what is no longer used:
+members who opted out or lapsed and have not changed for the retention period (with everything about them, as a
+deletion from the chat would), idle conversations of chats nobody is linked to, old delivery attempts, and import
+batches (they hold NIKs) once done or abandoned. Audit entries stay: they hold no personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Delete, delete, exists, or_
+from sqlmodel import Session, col, select
+
+from storage import members as store
+from storage.models import AuditEntry, Conversation, DeliveryAttempt, ImportBatch, Member, MemberAddress, Officer
+
+STAGED_FOR = timedelta(days=1)  # a preview nobody confirmed
+FINISHED_FOR = timedelta(days=30)  # a done or cancelled import (its rows are already gone once done)
+
+
+@dataclass(slots=True)
+class Purged:
+    members: int = 0
+    conversations: int = 0
+    attempts: int = 0
+    imports: int = 0
+
+
+def purge(*, session: Session, now: datetime, keep: timedelta) -> Purged:
+    cutoff = now - keep
+    done = Purged()
+    inactive = session.exec(
+        select(col(Member.id)).where(
+            or_(col(Member.opted_out), col(Member.lapsed_on).is_not(None)), col(Member.updated_at) < cutoff
+        )
+    ).all()
+    for member_id in inactive:
+        if member_id is not None:
+            store.delete_member(session=session, member_id=member_id)
+            session.add(AuditEntry(at=now, actor="system", action="member.purge", subject=f"member:{member_id}"))
+            done.members += 1
+    linked = exists().where(col(MemberAddress.address_id) == col(Conversation.address_id))
+    staff = exists().where(col(Officer.address_id) == col(Conversation.address_id))
+    idle = delete(Conversation).where(col(Conversation.updated_at) < cutoff, ~linked, ~staff)
+    done.conversations = _deleted(session, idle)
+    done.attempts = _deleted(session, delete(DeliveryAttempt).where(col(DeliveryAttempt.at) < cutoff))
+    abandoned = (col(ImportBatch.status) == "staged") & (col(ImportBatch.created_at) < now - STAGED_FOR)
+    finished = col(ImportBatch.status).in_(["done", "cancelled"]) & (col(ImportBatch.created_at) < now - FINISHED_FOR)
+    done.imports = _deleted(session, delete(ImportBatch).where(or_(abandoned, finished)))
+    return done
+
+
+def _deleted(session: Session, statement: Delete) -> int:
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return max(getattr(result, "rowcount", 0) or 0, 0)
