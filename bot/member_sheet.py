@@ -142,8 +142,11 @@ def _csv_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
         text = content.decode("latin-1")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in Indonesian writes semicolons
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        yield tuple(row)
+    try:
+        # newline="": line ends inside quoted fields, and stray carriage returns, are the csv module's to judge.
+        yield from (tuple(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise _Unusable(t("sheet.unreadable")) from error
 
 
 def _normal(value: object) -> str:

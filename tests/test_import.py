@@ -275,3 +275,12 @@ async def test_a_large_import_reports_progress(
         t("admin.import_done", created=5, updated=0, unchanged=0, confirmed=0, flagged=0),
     ]
     assert len(members(service)) == 5
+
+
+def test_a_csv_with_stray_carriage_returns_is_read_not_crashed_on(service: Conversations) -> None:
+    # Found by the fuzzer: a carriage return inside an unquoted field made the csv module raise.
+    content = b"NIK;Nama;Desa\r\n7312060101809020;Wa\rOde;Donri Donri\n"
+    [reply] = send_file(Person(service, ADMIN_CHAT), "data.csv", content)
+    # The stray return ends the line, as Excel would show it: two broken rows, each reported, nothing imported.
+    assert "• tidak valid: 2" in reply.text
+    assert reply.text.endswith(t("admin.import_nothing"))
