@@ -39,6 +39,7 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)  # chats that blocked the bot: 403
     missing: set[int] = field(default_factory=set)  # chats that do not exist: 400 chat not found
     throttle_next: int = 0  # answer this many sendMessage calls with 429 first
+    fail_next: int = 0  # answer this many sendMessage calls with 502 Bad Gateway first
     per_second: float = 0.0  # enforce Telegram's overall limit (0: none) over any one-second window
     accepted_at: list[float] = field(default_factory=list)
     refused_429: int = 0
@@ -194,6 +195,9 @@ class FakeTelegram:
             return _error(403, "Forbidden: bot was blocked by the user")
         if chat_id in self.missing:
             return _error(400, "Bad Request: chat not found")
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return _error(502, "Bad Gateway")
         now = time.monotonic()
         recent = [at for at in self.accepted_at if at > now - 1.0]
         if self.throttle_next > 0 or (self.per_second and len(recent) >= self.per_second):

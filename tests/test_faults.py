@@ -1,5 +1,6 @@
 """Faults, for real: a dispatcher process killed with SIGKILL in the middle of sending, then a restart (PostgreSQL,
-the several-process deployment). Nothing is lost; only messages in flight at the kill may go out twice."""
+the several-process deployment) — nothing lost, only messages in flight at the kill may go out twice; and a Bot API
+answering bursts of 429 and 5xx — everything delivered in the end, never above the rate."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ import multiprocessing
 import os
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from telegram import Bot
 
+from bot.conversation import Conversations
 from scheduler.dispatch import Dispatcher, SendResult, Sent
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Reminder
 from storage.reminders import Target
+from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_dispatch import MORNING, POLICY, prepare, render, statuses
+from tests.test_telegram_reminders import MORNING as TELEGRAM_MORNING
+from tests.test_telegram_reminders import register, reminders_for
 
 REMINDERS = 3_000
 
@@ -95,3 +102,25 @@ def test_kill_9_during_dispatch_then_restart_loses_nothing(
     assert set(twice) <= in_flight  # duplicates only for messages in flight at the kill
     assert len(twice) <= 200  # at most one claimed batch
     assert statuses(engine) == {"sent": REMINDERS}
+
+
+async def test_bursts_of_429_and_5xx_are_waited_out_under_the_limit(
+    telegram: FakeTelegram, conversations: Conversations, cipher: Cipher
+) -> None:
+    chats = range(601, 641)
+    for chat_id in chats:
+        register(conversations, chat_id, f"73120615068{chat_id - 600:05d}")
+    telegram.per_second = 30  # the stand-in refuses with 429 whatever goes above Telegram's rate
+    telegram.throttle_next, telegram.fail_next = 5, 12  # and a burst of each, on top
+    async with Bot(TOKEN, base_url=telegram.base_url) as bot:
+        dispatcher = reminders_for(conversations, bot, cipher)
+        now = TELEGRAM_MORNING
+        for _ in range(40):  # the dispatch job every few seconds; retries wait their backoff
+            await dispatcher.drain(now)
+            if all(telegram.messages(chat) for chat in chats):
+                break
+            now += timedelta(minutes=1)
+    assert [len(telegram.messages(chat)) for chat in chats] == [1] * len(chats)  # everyone, once
+    assert telegram.refused_429 == 5  # only the injected ones: the dispatcher itself never went above the rate
+    with Session(conversations.engine) as session:
+        assert {r.status for r in session.exec(select(Reminder)).all()} == {"sent"}
