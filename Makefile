@@ -45,6 +45,7 @@ bench: .venv/.synced  ## every benchmark (several minutes: a million members on 
 	.venv/bin/python -m bench.admin stats --members 1000000
 	.venv/bin/python -m bench.admin stats --members 1000000 --database-url $(BENCH_PG_URL)
 	.venv/bin/python -m bench.webhooks --chats 200 --database-url $(BENCH_PG_URL)
+	.venv/bin/python -m bench.scale_out --database-url $(BENCH_PG_URL)
 
 clean:
 	rm -rf .venv .tools data/demo.db*
