@@ -7,25 +7,40 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from twilio.request_validator import RequestValidator
 
+from bot.conversation import Conversations
+from bot.dialogs.core import DialogConfig
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
 from storage.crypto import Cipher
 from storage.db import make_engine
-from storage.models import Reminder
+from storage.models import Member, Reminder
+from storage.regions import sulawesi_selatan
+from tests.dialog_driver import HAPPY_PATH
+from tests.fake_telegram import Served as ServedApp
+from tests.fake_telegram import free_port
+from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
 from tests.test_dispatch import MORNING, POLICY, ZONES, render, statuses
 from tests.test_faults import Journal
+from tests.test_whatsapp import PUBLIC_URL, Phone
 
 MEMBERS = 10_000
 PROCESSES = 3
+# The same keys in every process, as the same .env would give them.
+CIPHER = Cipher(encryption_keys=["a" * 43 + "="], lookup_key="k" * 32)
+CONFIG = DialogConfig(service_area=("73.12", "73.14"), data_holder="BPJS Ketenagakerjaan (uji)", consent_version="t")
 
 
 def _process(url: str, name: str, journal: str, ready: Any, results: Any) -> None:
@@ -69,3 +84,52 @@ def test_three_processes_one_scan_leader_shared_dispatch_no_duplicates(
     assert statuses(engine) == {"sent": MEMBERS}
     with Session(engine) as session:
         assert len(session.exec(select(Reminder.id).where(col(Reminder.stage) == "H-7")).all()) == MEMBERS
+
+
+def _webhook_server(url: str, port: int, ready: Any) -> None:
+    """One process serving the WhatsApp webhook, as `sipakainge run` does behind the proxy."""
+    asyncio.run(_serve(url, port, ready))
+
+
+async def _serve(url: str, port: int, ready: Any) -> None:
+    from bot.channels.whatsapp import SenderLimit, WhatsAppWebhook
+
+    engine = make_engine(url)
+    conversations = Conversations(engine=engine, cipher=CIPHER, regions=sulawesi_selatan(), config=CONFIG,
+                                  zone=ZoneInfo("Asia/Makassar"))  # fmt: skip
+    hook = WhatsAppWebhook(conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: datetime.now(UTC),
+                           SenderLimit(count=1000))  # fmt: skip
+    async with ServedApp(Starlette(routes=hook.routes()), port):
+        ready.set()
+        await asyncio.Event().wait()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_conversation_continues_whichever_process_takes_each_message(db_url: str, engine: Engine) -> None:
+    context = multiprocessing.get_context("spawn")
+    ports = [free_port() for _ in range(PROCESSES)]
+    events = [context.Event() for _ in ports]
+    servers = [context.Process(target=_webhook_server, args=(db_url, port, event))
+               for port, event in zip(ports, events, strict=True)]  # fmt: skip
+    for server in servers:
+        server.start()
+    try:
+        assert all(event.wait(60) for event in events)
+        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") for port in ports]
+        phones = [Phone(client) for client in clients]
+        answers = ["/start", *(answer for _, answer in HAPPY_PATH), "1"]
+        replies = []
+        for number, body in enumerate(answers):  # round robin: no two messages in a row reach the same process
+            phone = phones[number % PROCESSES]
+            phone.count = number  # one sender, one message id sequence, whichever process gets it
+            replies.append("\n".join(await phone.say(body)))
+        for client in clients:
+            await client.aclose()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.join()
+    assert "tersimpan" in replies[-1]  # the last step saved the registration begun in another process
+    with Session(engine) as session:
+        [member] = session.exec(select(Member)).all()
+    assert member.full_name == dict(HAPPY_PATH)["name"]
