@@ -19,7 +19,9 @@ from storage.models import (
     DeliveryAttempt,
     Member,
     MemberAddress,
+    Officer,
     Reminder,
+    Sponsor,
 )
 
 MEMBER_COLUMNS = frozenset(
@@ -148,10 +150,28 @@ def delete_member(*, session: Session, member_id: int) -> None:
     reminder_ids = select(Reminder.id).where(col(Reminder.member_id) == member_id)
     session.exec(delete(DeliveryAttempt).where(col(DeliveryAttempt.reminder_id).in_(reminder_ids)))
     session.exec(delete(Reminder).where(col(Reminder.member_id) == member_id))
+    # A WhatsApp address is the member's phone number: it goes too, with its conversation, unless someone else
+    # (another member on a family phone, an officer, a sponsor) still uses it.
+    linked = session.exec(select(MemberAddress.address_id).where(col(MemberAddress.member_id) == member_id)).all()
     session.exec(delete(MemberAddress).where(col(MemberAddress.member_id) == member_id))
+    for address_id in linked:
+        _forget_number(session, address_id)
     member = session.get(Member, member_id)
     if member is not None:
         session.delete(member)
+
+
+def _forget_number(session: Session, address_id: int) -> None:
+    address = session.get(Address, address_id)
+    if address is None or address.channel != "whatsapp":
+        return
+    still_used = (
+        session.exec(select(MemberAddress).where(col(MemberAddress.address_id) == address_id)).first()
+        or session.exec(select(Officer).where(col(Officer.address_id) == address_id)).first()
+        or session.exec(select(Sponsor).where(col(Sponsor.address_id) == address_id)).first()
+    )
+    if still_used is None:
+        session.delete(address)  # its conversation and consent records go with it (ON DELETE CASCADE)
 
 
 def record_consent(

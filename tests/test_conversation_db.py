@@ -292,3 +292,32 @@ def test_database_errors_keep_personal_data_out_of_their_messages(engine: Engine
             store.create_member(session=session, cipher=cipher, nik=NIK, fields=fields, address_id=None, now=NOW_UTC)
     assert "Nama Rahasia" not in str(failure.value)
     assert "+6281299998888" not in str(failure.value)
+
+
+def test_deleting_a_member_leaves_nothing_about_them(conversations: Conversations, cipher: Cipher) -> None:
+    from sqlalchemy import func
+
+    from storage.models import Address, ConsentRecord, Member, MemberAddress, Payment
+
+    farmer = Person(conversations, "4200")
+    farmer.register_until_summary(last_paid="11/2026")
+    farmer.tap("Benar, simpan")
+    farmer.say("sudah bayar")  # a self-reported payment on record
+    with Session(conversations.engine) as session:
+        member = session.exec(select(Member)).one()
+        number = member.phone
+        assert session.exec(select(Address).where(Address.external_id == number)).first() is not None
+    farmer.say("/hapus")
+    farmer.tap("Ya, hapus")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(func.count()).select_from(Member)).one() == 0
+        assert session.exec(select(func.count()).select_from(MemberAddress)).one() == 0
+        assert session.exec(select(func.count()).select_from(Payment)).one() == 0
+        assert session.exec(select(Address).where(Address.external_id == number)).first() is None  # the number too
+        consents = session.exec(select(ConsentRecord)).all()
+        chat = session.exec(select(Address).where(Address.external_id == "4200")).one()
+        state = session.exec(select(Conversation).where(Conversation.address_id == chat.id)).one()
+    assert all(record.member_id is None for record in consents)  # only that a decision was made, by this chat
+    assert NIK not in cipher.decrypt(state.state)  # nothing of the deleted registration left in the dialog
+    assert number is not None
+    assert number[3:] not in cipher.decrypt(state.state)
