@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
+from bot import member_sheet
 from bot.conversation import Conversations
 from bot.dialogs.core import Incoming, Reply
 from bot.imports import run_imports
@@ -284,3 +285,10 @@ def test_a_csv_with_stray_carriage_returns_is_read_not_crashed_on(service: Conve
     # The stray return ends the line, as Excel would show it: two broken rows, each reported, nothing imported.
     assert "• tidak valid: 2" in reply.text
     assert reply.text.endswith(t("admin.import_nothing"))
+
+
+def test_an_oversized_file_is_refused_without_reading_it(service: Conversations) -> None:
+    # Telegram says how big a document is before it is fetched; one over the limit is not fetched at all.
+    too_big = Incoming.file("besar.xlsx", b"", size=member_sheet.MAX_BYTES + 1)
+    [reply] = Person(service, ADMIN_CHAT).say(too_big)
+    assert reply.text == t("admin.import_unusable", reason=t("sheet.too_big", mb=member_sheet.MAX_BYTES // 2**20))

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from twilio.request_validator import RequestValidator
@@ -28,8 +32,8 @@ from storage.db import make_engine
 from storage.models import Member, Reminder
 from storage.regions import sulawesi_selatan
 from tests.dialog_driver import HAPPY_PATH
+from tests.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.fake_telegram import Served as ServedApp
-from tests.fake_telegram import free_port
 from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
 from tests.test_dispatch import MORNING, POLICY, ZONES, render, statuses
@@ -133,3 +137,67 @@ async def test_a_conversation_continues_whichever_process_takes_each_message(db_
     with Session(engine) as session:
         [member] = session.exec(select(Member)).all()
     assert member.full_name == dict(HAPPY_PATH)["name"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
+    db_url: str, engine: Engine, telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """The real command, three times: webhook mode for Telegram against the Bot API stand-in. Due reminders go out
+    once each, shared by whichever process claims them; one person's updates, round robin over the three, make one
+    registration."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        # Paid far ahead: the processes' own scan (they run one on start) adds nothing; the rows below are due now.
+        ids = bulk_members(session, CIPHER, 300, covered_until=date(2030, 12, 31), encrypt=False)
+        session.execute(insert(Reminder), [
+            {"member_id": member_id, "cycle": 202611, "stage": "H0", "stage_rank": 3, "status": "pending",
+             "send_after": now - timedelta(minutes=1), "expires_at": now + timedelta(hours=1),
+             "zone": "Asia/Makassar", "attempts": 0, "reason": "", "created_at": now}
+            for member_id in ids
+        ])  # fmt: skip
+        session.commit()
+    ports = [free_port() for _ in range(PROCESSES)]
+    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING",
+           "NIK_ENCRYPTION_KEYS": "a" * 43 + "=", "NIK_LOOKUP_KEY": "k" * 32, "DEV_SECRETS_FILE": str(tmp_path / "s"),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url,
+           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram", "TELEGRAM_WEBHOOK_SECRET": "rahasia",
+           "SEND_WINDOW": "00:00-23:59", "QUIET_PERIODS": "", "DISPATCH_EVERY_SECONDS": "0.5",
+           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_WHATSAPP_FROM": ""}  # fmt: skip
+    runs = [subprocess.Popen([str(Path(sys.executable).with_name("sipakainge")), "run"], cwd=tmp_path,  # noqa: ASYNC220, S603
+                             env=env | {"LISTEN_PORT": str(port)}) for port in ports]  # fmt: skip
+    try:
+        async with httpx.AsyncClient() as client:
+            for port in ports:  # each process up and serving its webhook
+                for _ in range(200):
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+            chat = 880_777
+            answers = ["/start", *(answer for _, answer in HAPPY_PATH), "1"]
+            for number, text in enumerate(answers):
+                update = {"update_id": number + 1, "message": {"message_id": number + 1, "date": int(time.time()),
+                          "text": text, "chat": {"id": chat, "type": "private"},
+                          "from": {"id": chat, "is_bot": False, "first_name": "Peserta"}}}  # fmt: skip
+                port = ports[number % PROCESSES]
+                response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                             headers={"X-Telegram-Bot-Api-Secret-Token": "rahasia"})  # fmt: skip
+                assert response.status_code == 200
+                await telegram.wait_for(chat, number + 1, seconds=30)
+        deadline = time.monotonic() + 60
+        chats = [str(10_000_000 + i) for i in range(300)]
+        while time.monotonic() < deadline and not all(telegram.messages(int(c)) for c in chats):  # noqa: ASYNC110
+            await asyncio.sleep(0.2)  # the processes' dispatch ticks; nothing to wait on in this process
+    finally:
+        for run in runs:
+            run.send_signal(signal.SIGTERM)
+        for run in runs:
+            assert run.wait(timeout=30) == 0
+    assert [len(telegram.messages(int(c))) for c in chats] == [1] * 300  # each reminder once, whoever sent it
+    assert "tersimpan" in telegram.texts(chat)[-1]  # the registration finished across the three processes
+    with Session(engine) as session:
+        assert session.exec(select(Member).where(col(Member.full_name) == dict(HAPPY_PATH)["name"])).one()
+        assert {r.status for r in session.exec(select(Reminder)).all()} == {"sent"}
