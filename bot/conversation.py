@@ -112,6 +112,7 @@ class _Lookups:
         self._today = today
         self._members: list[MemberView] | None = None
         self._unreached: list[UnreachedView] | None = None
+        self._standings: dict[date | None, Standing] = {}
         self._officer: Officer | Literal[False] | None = briefed.officer if briefed else None  # False: not one
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
@@ -240,11 +241,10 @@ class _Lookups:
         codes = self._area(spec.get("kecamatan"))
         if codes == []:
             return []
-        policy, today = self._service.policy, self._today
         standing = Standing(spec["status"]) if "status" in spec else None
 
         def covered(day: date | None) -> bool:
-            return coverage(day, today, due_day=policy.due_day, lapse_after=policy.lapse_after).standing == standing
+            return self._standing(day) == standing
 
         wanted = broadcasts.Segment(None if codes is None else tuple(codes), covered if standing else None,
                                     spec.get("occupation"))  # fmt: skip
@@ -254,16 +254,16 @@ class _Lookups:
         area = self._area(kecamatan)
         if area == []:
             return []
-        policy = self._service.policy
         found = imports.export_rows(session=self._session, cipher=self._cipher, codes=area)
-        if status is None:
-            return found
-        standing = {}  # a few distinct covered-until dates for thousands of members
-        for row in found:
-            if row.covered_until not in standing:
-                standing[row.covered_until] = coverage(row.covered_until, self._today, due_day=policy.due_day,
-                                                       lapse_after=policy.lapse_after).standing  # fmt: skip
-        return [row for row in found if standing[row.covered_until] == status]
+        return found if status is None else [row for row in found if self._standing(row.covered_until) == status]
+
+    def _standing(self, covered_until: date | None) -> Standing:
+        """A member's standing today, by their covered-until date (a few distinct dates for thousands of members)."""
+        if covered_until not in self._standings:
+            policy = self._service.policy
+            self._standings[covered_until] = coverage(covered_until, self._today, due_day=policy.due_day,
+                                                      lapse_after=policy.lapse_after).standing  # fmt: skip
+        return self._standings[covered_until]
 
     def audit_lines(self) -> Sequence[str]:
         return [

@@ -23,6 +23,7 @@ from bot import xlsx
 from bot.dialogs.fields import parse_month
 from bot.texts import t
 from scheduler.rules import ContributionMonth
+from storage.admin import inside
 from storage.identity import Nik, parse_kpj, parse_nik, parse_phone
 from storage.imports import Row
 from storage.models import Payer
@@ -273,7 +274,7 @@ def _desa(text: str, kecamatan: str, *, regions: RegionIndex, area: Sequence[str
     code = text.strip()
     region = regions.get(code)
     if region is not None:
-        return region if region.level == 4 and any(code.startswith(f"{a}.") for a in area) else None
+        return region if region.level == 4 and inside(code, area) else None
     districts = regions.kecamatan_in(area)
     if kecamatan.strip():
         districts = regions.match(kecamatan, districts) or (

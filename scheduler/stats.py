@@ -10,15 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, not_, true
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from scheduler.rules import ContributionMonth, Standing, coverage, lapse_date
 from scheduler.scan import ReminderPolicy
-from storage.db import upsert_insert
-from storage.models import Address, AddressStatus, Member, MemberAddress, StatSnapshot
-from storage.officers import in_area
+from storage import stats as queries
 
 DUE_SOON = timedelta(days=7)
 COUNTS = ("members", "active", "due_soon", "arrears_1", "arrears_2", "lapsed_month", "unreachable", "opted_out")
@@ -47,15 +43,9 @@ class AreaStats:
 
 def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Sequence[str] | None) -> list[AreaStats]:
     """Today's numbers per kecamatan of the area (None: everywhere), by kecamatan code."""
-    where = true() if codes is None else in_area(codes)
     found: dict[str, AreaStats] = {}
     standing: dict[date | None, tuple[Standing, int, date | None, date | None]] = {}
-    groups = session.execute(
-        sa_select(col(Member.kecamatan_code), col(Member.covered_until), col(Member.opted_out), func.count())
-        .where(where)
-        .group_by(col(Member.kecamatan_code), col(Member.covered_until), col(Member.opted_out))
-    )
-    for kecamatan, covered_until, opted_out, count in groups:
+    for kecamatan, covered_until, opted_out, count in queries.member_groups(session=session, codes=codes):
         stats = found.setdefault(kecamatan, AreaStats(kecamatan))
         if covered_until not in standing:
             standing[covered_until] = _classify(covered_until, today, policy)
@@ -68,17 +58,7 @@ def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Seq
         stats.arrears_2 += count if state == Standing.ARREARS and unpaid == 2 else 0
         this_month = lapsed_on is not None and (lapsed_on.year, lapsed_on.month) == (today.year, today.month)
         stats.lapsed_month += count if state == Standing.LAPSED and this_month else 0
-    working = exists().where(
-        col(MemberAddress.member_id) == col(Member.id),
-        col(Address.id) == col(MemberAddress.address_id),
-        col(Address.status) == AddressStatus.ACTIVE,
-    )
-    unreachable = session.execute(
-        sa_select(col(Member.kecamatan_code), func.count())
-        .where(and_(where, not_(working)))
-        .group_by(col(Member.kecamatan_code))
-    )
-    for kecamatan, count in unreachable:
+    for kecamatan, count in queries.unreachable_counts(session=session, codes=codes).items():
         found.setdefault(kecamatan, AreaStats(kecamatan)).unreachable = count
     return [found[code] for code in sorted(found)]
 
@@ -104,11 +84,8 @@ def total(stats: Sequence[AreaStats]) -> AreaStats:
 def take_snapshot(*, session: Session, today: date, policy: ReminderPolicy) -> int:
     """Store today's numbers for every kecamatan (again: replaced). Returns how many kecamatan."""
     stats = compute(session=session, today=today, policy=policy, codes=None)
-    insert = upsert_insert(session)(StatSnapshot)
-    for one in stats:
-        values = {name: getattr(one, name) for name in COUNTS}
-        statement = insert.values(day=today, kecamatan_code=one.kecamatan, **values)
-        session.execute(statement.on_conflict_do_update(index_elements=["day", "kecamatan_code"], set_=values))
+    counts = {one.kecamatan: {name: getattr(one, name) for name in COUNTS} for one in stats}
+    queries.save_snapshot(session=session, day=today, counts=counts)
     return len(stats)
 
 
@@ -117,11 +94,8 @@ def trend(*, session: Session, today: date, kecamatan: Sequence[str] | None, wee
     kecamatan (None: all); weeks without a snapshot are left out. `kecamatan` is the AreaStats label: the week's
     last day, as ISO text."""
     since = today - timedelta(weeks=weeks) + timedelta(days=1)
-    query = select(StatSnapshot).where(col(StatSnapshot.day) >= since, col(StatSnapshot.day) <= today)
-    if kecamatan is not None:
-        query = query.where(col(StatSnapshot.kecamatan_code).in_(list(kecamatan)))
     by_day: dict[date, AreaStats] = {}
-    for snap in session.exec(query):
+    for snap in queries.snapshots(session=session, since=since, until=today, kecamatan=kecamatan):
         summed = by_day.setdefault(snap.day, AreaStats(snap.day.isoformat()))
         summed.add(AreaStats("", **{name: getattr(snap, name) for name in COUNTS}))
     weekly: dict[int, date] = {}
