@@ -331,30 +331,43 @@ class AreaLists:
     """The unreached members of an area, decided once and handed out per officer: a run of digests decides for the
     whole service area in one pass instead of once per officer."""
 
-    by_desa: dict[str, list[UnreachedView]]
-    rank: dict[int, int]  # member id -> place in the definition's order (most urgent first)
+    by_desa: dict[str, list[UnreachedView]]  # each desa's members, most urgent first
+    desa_rank: dict[str, int]  # desa code -> the place of its most urgent member in the definition's order
     desa_of: dict[str, set[str]]  # kecamatan code -> its desa with someone on the list
 
     @classmethod
-    def of(cls, listed: Sequence[Unreached], cipher: Cipher, since: Mapping[int, date]) -> AreaLists:
+    def of(
+        cls, listed: Sequence[Unreached], cipher: Cipher, since: Mapping[int, date], *, new_since: date | None = None
+    ) -> AreaLists:
+        """`listed` in the definition's order; `since` the listing clock's readings (`new_since` for members not on
+        it yet)."""
         by_desa: dict[str, list[UnreachedView]] = {}
+        desa_rank: dict[str, int] = {}
         desa_of: dict[str, set[str]] = {}
         attempts: dict[tuple[str, date | None, str] | None, str] = {}  # thousands share a (stage, day, status)
-        for item in listed:
+        for place, item in enumerate(listed):
             desa, attempt = item.member.desa_code, item.last_attempt
             key = (attempt.stage, attempt.sent_at and attempt.sent_at.date(), attempt.status) if attempt else None
             tried = attempts.get(key)
             if tried is None:
                 tried = attempts[key] = _attempt_text(key)
-            by_desa.setdefault(desa, []).append(_unreached_view(item, cipher, since.get(item.member.id), tried))
-            desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
-        return cls(by_desa, {item.member.id: place for place, item in enumerate(listed)}, desa_of)
+            views = by_desa.get(desa)
+            if views is None:  # the desa's most urgent member
+                views = by_desa[desa] = []
+                desa_rank[desa] = place
+                desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
+            views.append(_unreached_view(item, cipher, since.get(item.member.id, new_since), tried))
+        return cls(by_desa, desa_rank, desa_of)
 
     def for_codes(self, codes: Sequence[str]) -> list[UnreachedView]:
-        """The share of an area given as desa and kecamatan codes, in the definition's order."""
+        """The share of an area given as desa and kecamatan codes, as the officer's list shows it: grouped by desa,
+        the desa with the most urgent member first, most urgent first within each desa."""
         villages = set().union(*(self.desa_of.get(code, {code}) for code in codes))
-        shares = (self.by_desa.get(desa, []) for desa in villages)
-        return sorted(chain.from_iterable(shares), key=lambda item: self.rank[item.member_id])
+        listed = sorted((desa for desa in villages if desa in self.by_desa), key=self.desa_rank.__getitem__)
+        return list(chain.from_iterable(self.by_desa[desa] for desa in listed))
+
+    def member_ids(self) -> set[int]:
+        return {view.member_id for views in self.by_desa.values() for view in views}
 
 
 def _attempt_text(attempt: tuple[str, date | None, str] | None) -> str:
@@ -463,8 +476,12 @@ class Conversations:
             return State()
 
     def _save(self, session: Session, address_id: int, state: State, now: datetime) -> None:
-        sealed = self.cipher.encrypt(state.model_dump_json(exclude_defaults=True))
-        store.save_conversation(session=session, address_id=address_id, state=sealed, now=now)
+        self._save_many(session, {address_id: state}, now)
+
+    def _save_many(self, session: Session, states: Mapping[int, State], now: datetime) -> None:
+        sealed = {address_id: self.cipher.encrypt(state.model_dump_json(exclude_defaults=True))
+                  for address_id, state in states.items()}  # fmt: skip
+        store.save_conversations(session=session, states=sealed, now=now)
 
     def _handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         with Session(self.engine) as session:
@@ -485,8 +502,8 @@ class Conversations:
         return outcome.replies
 
     def area_lists(self, session: Session, codes: Sequence[str] | None, today: date) -> AreaLists:
-        """The unreached members of the area (None: everywhere), as the officers' lists show them. For everywhere
-        (the daily run), the listing clock the escalation reads is brought up to date too, by one process."""
+        """The unreached members of the area (None: everywhere), as the officers' lists show them. Everywhere is
+        the daily run, which puts newcomers on the listing clock today (`keep_listing_clock` writes it down)."""
         listed = unreached(
             session=session,
             codes=None if codes is None else list(codes),
@@ -494,12 +511,19 @@ class Conversations:
             policy=self.policy,
             tariffs=self.tariffs,
         )
-        ids = [item.member.id for item in listed]
-        if codes is None and try_lead(session, LISTING_LOCK):
-            since = listing.track(session=session, member_ids=set(ids), today=today)
-        else:
-            since = listing.listed_since(session=session, member_ids=ids)
+        if codes is None:  # the daily run: whoever is not on the clock yet starts today
+            return AreaLists.of(listed, self.cipher, listing.clock(session=session), new_since=today)
+        since = listing.listed_since(session=session, member_ids=[item.member.id for item in listed])
         return AreaLists.of(listed, self.cipher, since)
+
+    def keep_listing_clock(self, lists: AreaLists, today: date) -> None:
+        """Write down who is on today's lists, in one process, in a transaction of its own: on PostgreSQL a first
+        day's 150,000 new rows take seconds of foreign-key checks, which the digests need not wait for (they were
+        given the clock's readings by `area_lists`)."""
+        with Session(self.engine) as session:
+            if try_lead(session, LISTING_LOCK):
+                listing.track(session=session, member_ids=lists.member_ids(), today=today)
+            session.commit()
 
     def run_for(
         self,
@@ -520,18 +544,25 @@ class Conversations:
             mine = [one for one in chats if (one.officer.id or 0) in claimed]
             states = self._load_many(session, [one.address.id or 0 for one in mine])
             results: dict[int, list[Reply]] = {}
+            remembered: dict[int, State] = {}
+            viewed: list[tuple[str, str, Sequence[int]]] = []  # audited for the whole batch in one statement
             for one in mine:
                 address_id, channel = one.address.id or 0, one.address.channel
                 lookups = _Lookups(session, self, address_id, self.today(now), lists=lists, briefed=one)
                 outcome = Outcome()
                 task(self._context(lookups, now), outcome)
                 for effect in outcome.effects:
+                    if isinstance(effect, ViewedMembers):
+                        viewed.append(_viewed(effect, channel, address_id))
+                        continue
                     outcome.replies.extend(self._apply(session, effect, address_id=address_id, channel=channel,
                                                        now=now, lookups=lookups))  # fmt: skip
                 state = states.get(address_id) or State()
                 if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
-                    self._save(session, address_id, dialog.remember(state, outcome), now)
+                    remembered[address_id] = dialog.remember(state, outcome)
                 results[one.officer.id or 0] = outcome.replies
+            store.audit_viewed(session=session, views=viewed, now=now)
+            self._save_many(session, remembered, now)
             session.commit()
         return [results.get(officer_id) for officer_id in ids]
 
@@ -637,9 +668,8 @@ class Conversations:
                     sponsor.address_id = None
                     session.add(sponsor)
                     action, subject = "sponsor.unbind", sponsor.id or 0
-            case ViewedMembers(member_ids=member_ids):
-                store.audit_viewed(session=session, actor=f"{channel}:{address_id}", subject=f"officer:{address_id}",
-                                   member_ids=member_ids, now=now)  # fmt: skip
+            case ViewedMembers():
+                store.audit_viewed(session=session, views=[_viewed(effect, channel, address_id)], now=now)
             case RecordFollowUp() if (follow := self._follow_up(session, effect, lookups.officer(), now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
             case Refused(command=command):
@@ -792,6 +822,11 @@ class Conversations:
             self._save(session, address.id, state, now)
             session.commit()
         return [Reply(f"{t('invalid.nik_taken')}\n\n{reply.text}", reply.choices)]
+
+
+def _viewed(effect: ViewedMembers, channel: str, address_id: int) -> tuple[str, str, Sequence[int]]:
+    """Who saw which members, as `audit_viewed` records it."""
+    return f"{channel}:{address_id}", f"officer:{address_id}", effect.member_ids
 
 
 def _subject_kind(action: str) -> str:

@@ -44,10 +44,23 @@ async def send_digests(
         return stats
     try:
         lists = await asyncio.to_thread(_lists, conversations, today)
-        await _brief(conversations, senders, briefed, lists, stats, today=today, now=now)
+        clock = asyncio.ensure_future(asyncio.to_thread(conversations.keep_listing_clock, lists, today))
+        try:
+            await _brief(conversations, senders, briefed, lists, stats, today=today, now=now)
+        finally:
+            await _kept(clock)
     finally:
         gc.unfreeze()  # the lists may go now
     return stats
+
+
+async def _kept(clock: asyncio.Future[None]) -> None:
+    """Wait for the listing clock; if the database failed it, the digests are out all the same and tomorrow's run
+    writes it down (a member's escalation may come a day late)."""
+    try:
+        await clock
+    except SQLAlchemyError:
+        log.exception("listing clock not kept today")
 
 
 async def _brief(
@@ -132,7 +145,6 @@ def _lists(conversations: Conversations, today: date) -> AreaLists:
     try:
         with Session(conversations.engine) as session:
             lists = conversations.area_lists(session, None, today)
-            session.commit()  # the listing clock
     finally:
         gc.freeze()
         gc.enable()

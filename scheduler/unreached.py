@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -38,8 +39,10 @@ class Reason(StrEnum):
     NO_ANSWER = "no_answer"
 
 
-@dataclass(frozen=True, slots=True)
-class Unreached:
+class Unreached(NamedTuple):
+    """One member on the lists. A named tuple: a province lists 150,000 at once, and a frozen dataclass costs
+    several times as much to make."""
+
     member: Candidate
     reason: Reason
     days_left: int | None  # before the membership lapses (negative: lapsed that many days ago)

@@ -17,6 +17,7 @@ from storage.models import (
     ConsentRecord,
     Conversation,
     DeliveryAttempt,
+    Listing,
     Member,
     MemberAddress,
     Officer,
@@ -70,14 +71,19 @@ def lock_conversations(*, session: Session, address_ids: Sequence[int]) -> Seque
     return session.exec(query).all()
 
 
-def save_conversation(*, session: Session, address_id: int, state: str, now: datetime) -> None:
-    conversation = session.get(Conversation, address_id)
-    if conversation is None:
-        session.add(Conversation(address_id=address_id, state=state, updated_at=now))
-    else:
-        conversation.state = state
-        conversation.updated_at = now
-        session.add(conversation)
+def save_conversations(*, session: Session, states: Mapping[int, str], now: datetime) -> None:
+    """Write the sealed states of several addresses (one message's, or a batch of officers' digests) in one upsert."""
+    if not states:
+        return
+    rows = [{"address_id": address_id, "state": state, "updated_at": now} for address_id, state in states.items()]
+    statement = upsert_insert(session)(Conversation).values(rows)
+    excluded = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[col(Conversation.address_id)],
+            set_={"state": excluded.state, "updated_at": excluded.updated_at},
+        )
+    )
 
 
 def members_of_address(*, session: Session, address_id: int) -> Sequence[Member]:
@@ -150,6 +156,7 @@ def delete_member(*, session: Session, member_id: int) -> None:
     reminder_ids = select(Reminder.id).where(col(Reminder.member_id) == member_id)
     session.exec(delete(DeliveryAttempt).where(col(DeliveryAttempt.reminder_id).in_(reminder_ids)))
     session.exec(delete(Reminder).where(col(Reminder.member_id) == member_id))
+    session.exec(delete(Listing).where(col(Listing.member_id) == member_id))
     # A WhatsApp address is the member's phone number: it goes too, with its conversation, unless someone else
     # (another member on a family phone, an officer, a sponsor) still uses it.
     linked = session.exec(select(MemberAddress.address_id).where(col(MemberAddress.member_id) == member_id)).all()
@@ -202,16 +209,17 @@ def audit(*, session: Session, actor: str, action: str, now: datetime, subject: 
     session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500]))
 
 
-def audit_viewed(*, session: Session, actor: str, subject: str, member_ids: Sequence[int], now: datetime) -> None:
-    """Who saw which members: one entry per slice of ids that fits the detail column, all in one INSERT (a whole
-    list sent as a file runs to hundreds)."""
-    ids = [str(member_id) for member_id in member_ids]
+def audit_viewed(*, session: Session, views: Sequence[tuple[str, str, Sequence[int]]], now: datetime) -> None:
+    """Who saw which members, given as (actor, subject, member ids): one entry per slice of ids that fits the detail
+    column, all in one statement (a whole list sent as a file runs to hundreds; a batch of digests to thousands)."""
     rows = [
-        {"at": now, "actor": actor, "action": "officer.view", "subject": subject, "detail": ",".join(ids[i : i + 40])}
-        for i in range(0, len(ids), 40)  # 40 ids of up to 12 digits and their commas fit 500 characters
-    ]
-    if rows:
-        session.connection().execute(insert(AuditEntry), rows)  # Core: the ORM bulk path costs ~1 ms per digest
+        {"at": now, "actor": actor, "action": "officer.view", "subject": subject,
+         "detail": ",".join(map(str, member_ids[i : i + 40]))}
+        for actor, subject, member_ids in views
+        for i in range(0, len(member_ids), 40)  # 40 ids of up to 12 digits and their commas fit 500 characters
+    ]  # fmt: skip
+    if rows:  # Core: the ORM bulk path cost ~1 ms a digest
+        session.connection().execute(insert(AuditEntry), rows)
 
 
 def link_phone_address(*, session: Session, member_id: int, phone: str, now: datetime) -> None:

@@ -326,9 +326,11 @@ class FollowUp(SQLModel, table=True):
 
 class Listing(SQLModel, table=True):
     """Since when a member has been on the officers' lists without a break: the clock the escalation reads. Kept by
-    the daily digest run; a member leaves (and the clock stops) when they drop off the list."""
+    the daily digest run; a member leaves (and the clock stops) when they drop off the list. No foreign key: the run
+    writes 150,000 rows on a province's first day, and each would lock its member row. `delete_member` removes it; a
+    row written for a member deleted during the run is dropped by the next run, which no longer lists them."""
 
-    member_id: int = Field(primary_key=True, foreign_key="member.id", ondelete="CASCADE")
+    member_id: int = Field(primary_key=True)
     since: date
 
 

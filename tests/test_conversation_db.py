@@ -194,7 +194,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0011"
+    assert version == "0012"
 
 
 def test_many_chats_at_once_from_several_threads(conversations: Conversations) -> None:
@@ -297,7 +297,18 @@ def test_database_errors_keep_personal_data_out_of_their_messages(engine: Engine
 def test_deleting_a_member_leaves_nothing_about_them(conversations: Conversations, cipher: Cipher) -> None:
     from sqlalchemy import func
 
-    from storage.models import Address, ConsentRecord, Member, MemberAddress, Payment
+    from storage.models import (
+        Address,
+        ConsentRecord,
+        DeliveryAttempt,
+        FollowUp,
+        Listing,
+        Member,
+        MemberAddress,
+        Payment,
+        Reminder,
+    )
+    from storage.officers import create_officer
 
     farmer = Person(conversations, "4200")
     farmer.register_until_summary(last_paid="11/2026")
@@ -305,11 +316,36 @@ def test_deleting_a_member_leaves_nothing_about_them(conversations: Conversation
     farmer.say("sudah bayar")  # a self-reported payment on record
     with Session(conversations.engine) as session:
         member = session.exec(select(Member)).one()
-        number = member.phone
+        number, member_id = member.phone, member.id or 0
         assert session.exec(select(Address).where(Address.external_id == number)).first() is not None
+        # What the rest of the system keeps about a member: a reminder tried once, an officer's outcome, a place on
+        # the officers' lists.
+        officer = create_officer(session=session, name="Penyuluh", phone=None, codes=["73.12.06"], now=farmer.now)
+        reminder = Reminder(
+            member_id=member_id,
+            cycle=202612,
+            stage="H-7",
+            stage_rank=0,
+            status="failed",
+            send_after=farmer.now,
+            expires_at=farmer.now,
+            zone="Asia/Makassar",
+            created_at=farmer.now,
+        )
+        session.add(reminder)
+        session.flush()
+        session.add(DeliveryAttempt(reminder_id=reminder.id or 0, at=farmer.now, channel="telegram", outcome="failed"))
+        session.add(FollowUp(member_id=member_id, officer_id=officer.id or 0, outcome="contacted", at=farmer.now))
+        session.add(Listing(member_id=member_id, since=farmer.now.date()))
+        session.commit()
     farmer.say("/hapus")
     farmer.tap("Ya, hapus")
     with Session(conversations.engine) as session:
+        for table in SQLModel.metadata.sorted_tables:  # every table that names a member, now or later
+            if "member_id" in table.c:
+                left = session.execute(select(func.count()).select_from(table).where(table.c.member_id == member_id))
+                assert (table.name, left.scalar_one()) == (table.name, 0)
+        assert session.exec(select(func.count()).select_from(DeliveryAttempt)).one() == 0
         assert session.exec(select(func.count()).select_from(Member)).one() == 0
         assert session.exec(select(func.count()).select_from(MemberAddress)).one() == 0
         assert session.exec(select(func.count()).select_from(Payment)).one() == 0

@@ -13,6 +13,7 @@ from scheduler.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, pars
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
 from scheduler.unreached import Reason, unreached
+from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
@@ -32,10 +33,12 @@ def test_open_cycles() -> None:
     assert open_cycles(date(2027, 1, 8)) == (ContributionMonth(2026, 10), ContributionMonth(2027, 1))
 
 
-def remind(session: Session, member_id: int, status: str, cycle: int = 202612) -> None:
+def remind(
+    session: Session, member_id: int, status: str, cycle: int = 202612, stage: tuple[str, int] = ("H-7", 0)
+) -> None:
     session.add(
-        Reminder(member_id=member_id, cycle=cycle, stage="H-7", stage_rank=0, status=status, send_after=SENT,
-                 expires_at=SENT, zone="Asia/Makassar", created_at=SENT, sent_at=SENT)
+        Reminder(member_id=member_id, cycle=cycle, stage=stage[0], stage_rank=stage[1], status=status,
+                 send_after=SENT, expires_at=SENT, zone="Asia/Makassar", created_at=SENT, sent_at=SENT)
     )  # fmt: skip
 
 
@@ -93,6 +96,45 @@ def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
     assert no_answer.last_attempt is not None
     assert no_answer.last_attempt.status == "delivered"
     assert [u.days_left for u in listed][-2:] == [None, None]  # help and enrolment have no deadline: last
+
+
+def test_the_newest_tried_reminder_decides_and_each_member_is_listed_once(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        failed_late = add_member(session, cipher, 1, date(2026, 11, 30)).id or 0
+        delivered_late = add_member(session, cipher, 2, date(2026, 11, 30)).id or 0
+        session.flush()
+        # Member 1: November's H-7 reached them (they paid November), December's H-7 too, then December's H-3
+        # failed; a pending H-1 was never tried. Member 2 the other way round: December's H-7 failed, H0 arrived.
+        remind(session, failed_late, "delivered", cycle=202611)
+        remind(session, failed_late, "delivered")
+        remind(session, failed_late, "failed", stage=("H-3", 1))
+        remind(session, failed_late, "pending", stage=("H-1", 2))
+        remind(session, delivered_late, "failed")
+        remind(session, delivered_late, "delivered", stage=("H0", 3))
+        # Member 2 also shares a family phone that works and has an old chat that does not: still one line.
+        second = store.get_or_create_address(
+            session=session, channel="whatsapp", external_id="+6281200009002", now=SENT
+        )
+        second.status = "unreachable"
+        session.add(second)
+        session.flush()
+        session.add(MemberAddress(member_id=delivered_late, address_id=second.id or 0, created_at=SENT))
+        session.commit()
+        listed = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
+    by_id = {u.member.id: u for u in listed}
+    assert len(by_id) == len(listed)  # no member twice
+    assert by_id[failed_late].reason == Reason.FAILED
+    attempt = by_id[failed_late].last_attempt
+    assert attempt is not None
+    assert (attempt.cycle, attempt.stage, attempt.status) == (202612, "H-3", "failed")
+    # Member 2's newest tried reminder is December's H0, delivered; today is H+7 and they never answered, so they
+    # are unanswered — not "failed" because of the older failure, nor "blocked" by the dead chat.
+    assert delivered_late in by_id
+    assert by_id[delivered_late].reason == Reason.NO_ANSWER
+    assert (by_id[delivered_late].member.active, by_id[delivered_late].member.unreachable) == (1, 1)
+    attempt = by_id[delivered_late].last_attempt
+    assert attempt is not None
+    assert (attempt.cycle, attempt.stage, attempt.status) == (202612, "H0", "delivered")
 
 
 def test_before_h7_a_delivered_reminder_is_not_yet_unanswered(engine: Engine, cipher: Cipher) -> None:
