@@ -336,11 +336,8 @@ class AreaLists:
     desa_of: dict[str, set[str]]  # kecamatan code -> its desa with someone on the list
 
     @classmethod
-    def of(
-        cls, listed: Sequence[Unreached], cipher: Cipher, since: Mapping[int, date], *, new_since: date | None = None
-    ) -> AreaLists:
-        """`listed` in the definition's order; `since` the listing clock's readings (`new_since` for members not on
-        it yet)."""
+    def of(cls, listed: Sequence[Unreached], cipher: Cipher, *, new_since: date | None = None) -> AreaLists:
+        """`listed` in the definition's order; `new_since`: when members not on the listing clock yet came on it."""
         by_desa: dict[str, list[UnreachedView]] = {}
         desa_rank: dict[str, int] = {}
         desa_of: dict[str, set[str]] = {}
@@ -356,7 +353,7 @@ class AreaLists:
                 views = by_desa[desa] = []
                 desa_rank[desa] = place
                 desa_of.setdefault(desa.rsplit(".", 1)[0], set()).add(desa)
-            views.append(_unreached_view(item, cipher, since.get(item.member.id, new_since), tried))
+            views.append(_unreached_view(item, cipher, item.member.listed_since or new_since, tried))
         return cls(by_desa, desa_rank, desa_of)
 
     def for_codes(self, codes: Sequence[str]) -> list[UnreachedView]:
@@ -511,15 +508,11 @@ class Conversations:
             policy=self.policy,
             tariffs=self.tariffs,
         )
-        if codes is None:  # the daily run: whoever is not on the clock yet starts today
-            return AreaLists.of(listed, self.cipher, listing.clock(session=session), new_since=today)
-        since = listing.listed_since(session=session, member_ids=[item.member.id for item in listed])
-        return AreaLists.of(listed, self.cipher, since)
+        return AreaLists.of(listed, self.cipher, new_since=today if codes is None else None)
 
     def keep_listing_clock(self, lists: AreaLists, today: date) -> None:
-        """Write down who is on today's lists, in one process, in a transaction of its own: on PostgreSQL a first
-        day's 150,000 new rows take seconds of foreign-key checks, which the digests need not wait for (they were
-        given the clock's readings by `area_lists`)."""
+        """Write down who is on today's lists, in one process, in a transaction of its own that the digests need not
+        wait for (a province's first day writes 150,000 rows; `area_lists` already gave the lists the readings)."""
         with Session(self.engine) as session:
             if try_lead(session, LISTING_LOCK):
                 listing.track(session=session, member_ids=lists.member_ids(), today=today)

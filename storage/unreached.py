@@ -65,6 +65,7 @@ class Candidate(NamedTuple):
     attempt_status: str | None
     attempt_sent_at: datetime | None
     followed_up: bool  # an officer recorded an outcome since `since`
+    listed_since: date | None  # on the officers' lists without a break since (None: not on the listing clock)
 
     @property
     def attempt(self) -> Attempt | None:
@@ -136,13 +137,15 @@ def facts(
             *chats,
             *attempt,
             handled,
+            col(Listing.since),
         )
         .select_from(Member)
         .outerjoin(*joined)
+        .outerjoin(Listing, col(Listing.member_id) == col(Member.id))
         .outerjoin(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
         .outerjoin(Address, col(Address.id) == col(MemberAddress.address_id))
         .where(wanted if codes is None else and_(in_area(codes), wanted))
-        .group_by(col(Member.id), *attempt)  # the member's other columns depend on its key
+        .group_by(col(Member.id), *attempt, col(Listing.since))  # the member's other columns depend on its key
     )
     if postgresql:
         # A province's 200,000 candidates: at the default 4 MB the joins and the sort spill to disk.
@@ -197,11 +200,6 @@ def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dic
     return found
 
 
-def clock(*, session: Session) -> dict[int, date]:
-    """Since when each member on the lists has been on them (everyone's: the daily run lists a province)."""
-    return {row[0]: row[1] for row in session.execute(select(col(Listing.member_id), col(Listing.since)))}
-
-
 def track(*, session: Session, member_ids: Collection[int], today: date) -> None:
     """Bring the listing up to today's lists: newcomers start their clock today, members no longer listed leave it."""
     existing = {row[0] for row in session.execute(select(col(Listing.member_id)))}
@@ -214,18 +212,3 @@ def track(*, session: Session, member_ids: Collection[int], today: date) -> None
         rows = id_rows(session, new).add_columns(literal(today, Date)).where(true())
         insert = upsert_insert(session)(Listing).from_select(["member_id", "since"], rows)
         session.connection().execute(insert.on_conflict_do_nothing())
-
-
-def listed_since(*, session: Session, member_ids: list[int]) -> dict[int, date]:
-    found: dict[int, date] = {}
-    for start in range(0, len(member_ids), _CHUNK):
-        chunk = member_ids[start : start + _CHUNK]
-        found.update(
-            {
-                row[0]: row[1]
-                for row in session.execute(
-                    select(col(Listing.member_id), col(Listing.since)).where(col(Listing.member_id).in_(chunk))
-                )
-            }
-        )
-    return found

@@ -168,10 +168,10 @@ def test_list_is_grouped_by_desa_most_urgent_first(dialog_config: DialogConfig, 
     chat.lookups.officer = "Penyuluh Donri"
     view = partial(UnreachedView, phone=None, masked_nik=lambda: "7312********9001", reason="no_answer", months_due=1,
                    amount_due=8_400, last_attempt="")  # fmt: skip
-    chat.lookups.unreached = [  # as the definition orders them: by urgency only
+    chat.lookups.unreached = [  # as the lookups give them (AreaLists.for_codes): grouped by desa, most urgent first
         view(member_id=1, name="A", desa_code="73.12.06.2003", days_left=-5),
-        view(member_id=2, name="B", desa_code="73.12.06.2002", days_left=3),
         view(member_id=3, name="C", desa_code="73.12.06.2003", days_left=40),
+        view(member_id=2, name="B", desa_code="73.12.06.2002", days_left=3),
     ]
     text = chat.send("/daftar")[0].text
     assert text.index("1. A") < text.index("2. C") < text.index("Desa Donri Donri") < text.index("3. B")

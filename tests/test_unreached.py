@@ -7,16 +7,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
+from bot.conversation import AreaLists, Conversations
 from bot.texts import t
 from scheduler.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
 from scheduler.scan import ReminderPolicy
 from scheduler.tariffs import default_tariffs
-from scheduler.unreached import Reason, unreached
+from scheduler.unreached import Reason, Unreached, unreached
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
+from storage.unreached import Candidate
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member
 
@@ -198,3 +199,32 @@ def test_an_officer_binds_their_chat_with_the_invitation_link(conversations: Con
     assert address is not None
     assert address.external_id == "9901"
     assert audit.subject == f"officer:{bound.id}"
+
+
+def _listed(member_id: int, desa_code: str, days_left: int | None) -> Unreached:
+    member = Candidate(
+        id=member_id, full_name=f"Peserta {member_id}", desa_code=desa_code, phone=None, nik_encrypted="",
+        covered_until=None, needs_enrolment=False, asked_help=False, opted_out=False, occupation="petani",
+        payer="self", declared_income=1_000_000, with_jht=False, active=0, unreachable=1, last_inbound_at=None,
+        attempt_cycle=None, attempt_stage=None, attempt_status=None, attempt_sent_at=None, followed_up=False,
+        listed_since=date(2026, 12, 1) if member_id == 1 else None,
+    )  # fmt: skip
+    return Unreached(member, Reason.BLOCKED, days_left, 1, 8_400, None)
+
+
+def test_each_officer_gets_their_share_grouped_by_desa(cipher: Cipher) -> None:
+    donri, lalabata, other = "73.12.06.2002", "73.12.06.2003", "73.12.01.2003"
+    # In the definition's order: most urgent first, whatever the desa.
+    everyone = [_listed(1, lalabata, -5), _listed(2, other, 0), _listed(3, donri, 3), _listed(4, lalabata, 40),
+                _listed(5, donri, None)]  # fmt: skip
+    lists = AreaLists.of(everyone, cipher, new_since=TODAY)
+    # The kecamatan's officer: Lalabata's members first (the most urgent is there), then Donri's; each in order.
+    assert [v.member_id for v in lists.for_codes([DONRI])] == [1, 4, 3, 5]
+    assert [v.member_id for v in lists.for_codes([donri])] == [3, 5]  # one desa's officer
+    assert [v.member_id for v in lists.for_codes([donri, "73.12.01"])] == [2, 3, 5]
+    assert lists.for_codes(["73.14.01"]) == []  # nobody listed there
+    assert lists.member_ids() == {1, 2, 3, 4, 5}
+    # The listing clock's reading, or today for those the daily run puts on it now.
+    assert {v.member_id: v.listed_since for v in lists.for_codes([DONRI])} == {
+        1: date(2026, 12, 1), 3: TODAY, 4: TODAY, 5: TODAY}  # fmt: skip
+    assert {v.listed_since for v in AreaLists.of(everyone[1:], cipher).for_codes([DONRI])} == {None}

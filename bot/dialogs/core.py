@@ -221,7 +221,8 @@ class Lookups(Protocol):
         ...
 
     def unreached_here(self) -> Sequence[UnreachedView]:
-        """The officer's list (empty for anyone else): the only members an officer's buttons may touch."""
+        """The officer's list (empty for anyone else): the only members an officer's buttons may touch. Grouped by
+        desa, the desa with the most urgent member first, most urgent first within each."""
         ...
 
     def search_area(self, query: str) -> Sequence[MemberView]:

@@ -47,7 +47,7 @@ def escalated(ctx: Context) -> list[UnreachedView]:
 def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, escalation: bool = False) -> None:
     """One page of the officer's list (or, for a coordinator, of the escalations), grouped by desa, most urgent first;
     with `attach`, a list longer than a page also comes whole as a spreadsheet."""
-    items = by_desa(escalated(ctx) if escalation else ctx.lookups.unreached_here())
+    items = escalated(ctx) if escalation else ctx.lookups.unreached_here()
     kind, prefix = ("coordinator", "es") if escalation else ("officer", "dg")
     if not items:
         out.say(Reply(t(f"{kind}.list_empty")))
@@ -100,15 +100,6 @@ def _sheet_cells(item: UnreachedView, ctx: Context) -> str:
              item.last_attempt or t("officer.never_tried"))
         )  # fmt: skip
     return cached
-
-
-def by_desa(items: Sequence[UnreachedView]) -> list[UnreachedView]:
-    """Grouped by desa, the desa with the most urgent member first; most urgent first within each desa (the
-    definition already orders everyone by urgency)."""
-    rank: dict[str, int] = {}
-    for item in items:
-        rank.setdefault(item.desa_code, len(rank))
-    return sorted(items, key=lambda item: rank[item.desa_code])  # stable: keeps the urgency order inside a desa
 
 
 def line(number: int, item: UnreachedView) -> str:
