@@ -66,3 +66,39 @@ async def test_digest_and_outcome_over_telegram(
     with Session(conversations.engine) as session:
         follow_up = session.exec(select(FollowUp)).one()
     assert (follow_up.member_id, follow_up.outcome) == (member_id, "contacted")
+
+
+HOSTILE_NAME = '<b>La</b> *Baco* _x_ [klik](http://evil.example) =HYPERLINK("http://evil.example")'
+
+
+async def test_a_hostile_name_from_a_spreadsheet_reaches_the_officer_as_plain_text(
+    telegram: FakeTelegram,
+    polling_bot: Application,  # type: ignore[type-arg]
+    conversations: Conversations,
+    cipher: Cipher,
+) -> None:
+    """Imported names are not checked like typed ones: markup and formulas in them must stay inert text."""
+    today = conversations.today(utc_now())
+    covered = date(today.year - (today.month <= 2), (today.month - 3) % 12 + 1, 1)
+    with Session(conversations.engine) as session:
+        for serial in range(1, 10):  # more than a screen: the file comes too
+            name = HOSTILE_NAME if serial == 1 else f"Peserta {serial}"
+            add_member(session, cipher, serial, ContributionMonth.of(covered).last_day, full_name=name)
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=utc_now())
+        code = officer.invite_code
+        session.execute(update(Address).values(status="unreachable"))
+        session.commit()
+    telegram.text(OFFICER_CHAT, f"/start {code}")
+    await telegram.wait_for(OFFICER_CHAT, 1)
+    senders = {"telegram": TelegramSender(polling_bot.bot)}
+    await send_digests(conversations=conversations, senders=senders, today=today, now=utc_now())
+    await telegram.wait_for(OFFICER_CHAT, 2)
+    digest = telegram.messages(OFFICER_CHAT)[-1]
+    assert HOSTILE_NAME in str(digest.params["text"])  # verbatim: nothing escaped, nothing interpreted
+    assert "parse_mode" not in digest.params  # Telegram shows the text as it is, never as HTML or Markdown
+    assert HOSTILE_NAME in telegram.buttons(OFFICER_CHAT)
+    [(_, content)] = await telegram.wait_for_documents(OFFICER_CHAT, 1)
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    [cell] = [row[1] for row in sheet.iter_rows(min_row=2) if row[1].value == HOSTILE_NAME]
+    assert cell.data_type == "s"  # a text cell: the spreadsheet never runs it as a formula
