@@ -148,11 +148,9 @@ def segment_of(words: str, ctx: Context) -> str | None:
 
 
 def on_broadcast_choice(value: str, ctx: Context, out: Outcome) -> None:
-    decision, _, token = value.removeprefix(BROADCAST_PREFIX).partition(":")
-    if not allowed("siaran", ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
-        out.say(Reply(t("invalid.stale_choice")))
-        return
-    out.effects.append(DecideBroadcast(token, decision == "go"))
+    """ "Kirim" or "Batal" under a broadcast's preview."""
+    if (decided := _decision(value, BROADCAST_PREFIX, "siaran", ctx, out)) is not None:
+        out.effects.append(DecideBroadcast(*decided))
 
 
 # --- /statistik ---
@@ -230,11 +228,17 @@ def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
 
 def on_choice(value: str, ctx: Context, out: Outcome) -> None:
     """ "Lanjutkan" or "Batal" under a preview; the service says what became of the batch."""
-    decision, _, token = value.removeprefix(IMPORT_PREFIX).partition(":")
-    if not allowed("impor", ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
+    if (decided := _decision(value, IMPORT_PREFIX, "impor", ctx, out)) is not None:
+        out.effects.append(DecideImport(*decided))
+
+
+def _decision(value: str, prefix: str, command: str, ctx: Context, out: Outcome) -> tuple[str, bool] | None:
+    """The token and the go-ahead of a button under a preview, if the caller may still decide it (else said so)."""
+    decision, _, token = value.removeprefix(prefix).partition(":")
+    if not allowed(command, ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
         out.say(Reply(t("invalid.stale_choice")))
-        return
-    out.effects.append(DecideImport(token, decision == "go"))
+        return None
+    return token, decision == "go"
 
 
 # --- /ekspor ---
