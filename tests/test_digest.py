@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -174,3 +175,41 @@ async def test_a_batch_the_database_fails_does_not_stop_the_others(
     retry = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
     assert (retry.sent, retry.already) == (2, 3)  # nothing of the failed batch was kept: it goes out on the retry
     assert [chat for chat, _ in inbox.received[3:]] == ["501", "502"]
+
+
+async def test_a_failed_listing_clock_does_not_hold_the_digests(
+    conversations: Conversations, cipher: Cipher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The clock is written beside the digests in a transaction of its own; the database refusing it (here a trigger,
+    as a full disk or a lost connection would) costs the clock a day, not the officers their lists."""
+    engine = conversations.engine
+    with Session(engine) as session:
+        member_id = add_member(session, cipher, 1, date(2026, 10, 31)).id
+        session.execute(update(Address).values(status="unreachable"))
+        session.commit()
+    bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
+    refuse = (
+        ["CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql",
+         "CREATE TRIGGER refuse BEFORE INSERT ON listing FOR EACH ROW EXECUTE FUNCTION refuse()"]
+        if engine.dialect.name == "postgresql"
+        else ["CREATE TRIGGER refuse BEFORE INSERT ON listing BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
+    )  # fmt: skip
+    with engine.begin() as connection:
+        for statement in refuse:
+            connection.execute(text(statement))
+    inbox = Inbox()
+    with caplog.at_level(logging.ERROR, logger="bot.digest"):
+        stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
+    assert stats.sent == 1
+    assert "Peserta 1" in inbox.received[0][1].text
+    assert "listing clock not kept today" in caplog.text
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse" + (" ON listing" if engine.dialect.name == "postgresql" else "")))
+    with Session(engine) as session:
+        assert session.exec(select(Listing)).all() == []
+    wednesday = date(2026, 12, 23)
+    await send_digests(
+        conversations=conversations, senders={"telegram": inbox}, today=wednesday, now=morning(wednesday)
+    )
+    with Session(engine) as session:  # the next run starts the clock
+        assert [(row.member_id, row.since) for row in session.exec(select(Listing)).all()] == [(member_id, wednesday)]
