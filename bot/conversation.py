@@ -439,10 +439,13 @@ class Conversations:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
         try:
             return self._handle(channel, external_id, incoming, now)
-        except IntegrityError:
-            # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.
-            log.info("duplicate NIK at save on %s", channel)
-            return self._back_to_nik(channel, external_id, now)
+        except IntegrityError as error:
+            if "nik_hash" in str(error.orig):  # the constraint's name, on SQLite and PostgreSQL alike
+                # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.
+                log.info("duplicate NIK at save on %s", channel)
+                return self._back_to_nik(channel, external_id, now)
+            log.exception("integrity error while handling a %s message", channel)  # a bug: say so, never a wrong "NIK"
+            return [Reply(t("error.temporary"))]
         except OperationalError:
             log.exception("database unavailable while handling a %s message", channel)
             return [Reply(t("error.temporary"))]
@@ -494,7 +497,11 @@ class Conversations:
             for effect in outcome.effects:
                 said = self._apply(session, effect, address_id=address.id, channel=channel, now=now, lookups=lookups)
                 outcome.replies.extend(said)
-            self._save(session, address.id, new_state, now)
+            # Deleting a member removes their WhatsApp number, which may be this very chat: then nothing is kept of
+            # it, not even the conversation (the next message starts afresh).
+            deleted = any(isinstance(e, DeleteMember) for e in outcome.effects)
+            if not deleted or store.address_exists(session=session, address_id=address.id):
+                self._save(session, address.id, new_state, now)
             session.commit()
         return outcome.replies
 

@@ -168,6 +168,11 @@ def delete_member(*, session: Session, member_id: int) -> None:
         session.delete(member)
 
 
+def address_exists(*, session: Session, address_id: int) -> bool:
+    session.flush()  # a deletion still pending counts
+    return session.exec(select(Address.id).where(col(Address.id) == address_id)).first() is not None
+
+
 def _forget_number(session: Session, address_id: int) -> None:
     address = session.get(Address, address_id)
     if address is None or address.channel != "whatsapp":

@@ -149,6 +149,25 @@ def test_two_chats_saving_the_same_nik_at_once(conversations: Conversations) -> 
         assert len(session.exec(select(Member)).all()) == 2
 
 
+def test_another_integrity_error_is_not_taken_for_a_taken_nik(conversations: Conversations) -> None:
+    """Only the NIK's own constraint means "NIK already registered"; any other refusal is a plain "try again"."""
+    first = Person(conversations, "3101")
+    first.register_until_summary()
+    first.tap("Benar, simpan")
+    with conversations.engine.begin() as connection:  # a constraint the save will break after the member is written
+        connection.execute(text("CREATE UNIQUE INDEX one_of_each ON auditentry (action)"))
+    try:
+        second = Person(conversations, "3102")
+        second.register_until_summary(nik="7312065506809002")
+        replies = second.tap("Benar, simpan")
+    finally:  # the schema outlives the test on PostgreSQL
+        with conversations.engine.begin() as connection:
+            connection.execute(text("DROP INDEX one_of_each"))
+    assert [r.text for r in replies] == [t("error.temporary")]
+    with Session(conversations.engine) as session:
+        assert len(session.exec(select(Member)).all()) == 1  # nothing of the failed save kept
+
+
 def test_ubah_and_hapus_change_the_database(conversations: Conversations, cipher: Cipher) -> None:
     farmer = Person(conversations, "4001")
     farmer.register_until_summary()
@@ -357,3 +376,35 @@ def test_deleting_a_member_leaves_nothing_about_them(conversations: Conversation
     assert NIK not in cipher.decrypt(state.state)  # nothing of the deleted registration left in the dialog
     assert number is not None
     assert number[3:] not in cipher.decrypt(state.state)
+
+
+def test_deleting_from_the_members_own_whatsapp_chat(conversations: Conversations) -> None:
+    """On WhatsApp the chat is the member's own number: deleting the member removes that address too, and the
+    conversation goes with it — the answer still comes, and nothing of the member stays."""
+    number = "+6281200001234"  # the phone HAPPY_PATH registers
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    replies: list[Reply] = []
+
+    def say(incoming: Incoming) -> list[Reply]:
+        nonlocal now, replies
+        replies = conversations.handle("whatsapp", number, incoming, now)
+        now += timedelta(seconds=20)
+        return replies
+
+    def tap(label: str) -> list[Reply]:
+        return say(Incoming.choice(next(c.value for c in replies[-1].choices if c.label == label)))
+
+    say(Incoming.from_text("/start"))
+    for _, answer in HAPPY_PATH:
+        say(Incoming.from_text(answer))
+    tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Member)).one().phone == number
+    say(Incoming.from_text("/hapus"))
+    assert tap("Ya, hapus")[0].text == t("delete.done", name="La Baco")
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Member)).all() == []
+        assert session.exec(select(Address)).all() == []  # the number was the chat: both gone
+        assert session.exec(select(Conversation)).all() == []
+        assert session.exec(select(ConsentRecord)).all() == []
+    assert say(Incoming.from_text("halo"))[0].text.startswith(t("menu.new"))  # the next message starts afresh

@@ -188,23 +188,28 @@ async def test_a_failed_listing_clock_does_not_hold_the_digests(
         session.execute(update(Address).values(status="unreachable"))
         session.commit()
     bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
+    postgresql = engine.dialect.name == "postgresql"
     refuse = (
-        ["CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql",
-         "CREATE TRIGGER refuse BEFORE INSERT ON listing FOR EACH ROW EXECUTE FUNCTION refuse()"]
-        if engine.dialect.name == "postgresql"
+        ["CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ "
+         "LANGUAGE plpgsql", "CREATE TRIGGER refuse BEFORE INSERT ON listing FOR EACH ROW EXECUTE FUNCTION refuse()"]
+        if postgresql
         else ["CREATE TRIGGER refuse BEFORE INSERT ON listing BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
     )  # fmt: skip
     with engine.begin() as connection:
         for statement in refuse:
             connection.execute(text(statement))
     inbox = Inbox()
-    with caplog.at_level(logging.ERROR, logger="bot.digest"):
-        stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.digest"):
+            stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
+    finally:  # the schema outlives the test on PostgreSQL
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse ON listing" if postgresql else "DROP TRIGGER refuse"))
+            if postgresql:
+                connection.execute(text("DROP FUNCTION refuse()"))
     assert stats.sent == 1
     assert "Peserta 1" in inbox.received[0][1].text
     assert "listing clock not kept today" in caplog.text
-    with engine.begin() as connection:
-        connection.execute(text("DROP TRIGGER refuse" + (" ON listing" if engine.dialect.name == "postgresql" else "")))
     with Session(engine) as session:
         assert session.exec(select(Listing)).all() == []
     wednesday = date(2026, 12, 23)
