@@ -33,15 +33,16 @@ NOW_UTC = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 class Person:
     """Someone typing into one chat, through the real service and database."""
 
-    def __init__(self, conversations: Conversations, address: str) -> None:
+    def __init__(self, conversations: Conversations, address: str, channel: str = "telegram") -> None:
         self.conversations = conversations
         self.address = address
+        self.channel = channel
         self.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
         self.replies: list[Reply] = []
 
     def say(self, said: str | Incoming) -> list[Reply]:
         incoming = Incoming.from_text(said) if isinstance(said, str) else incoming_choice(self.replies, said)
-        self.replies = self.conversations.handle("telegram", self.address, incoming, self.now)
+        self.replies = self.conversations.handle(self.channel, self.address, incoming, self.now)
         self.now += timedelta(seconds=20)
         return self.replies
 
@@ -382,29 +383,16 @@ def test_deleting_from_the_members_own_whatsapp_chat(conversations: Conversation
     """On WhatsApp the chat is the member's own number: deleting the member removes that address too, and the
     conversation goes with it — the answer still comes, and nothing of the member stays."""
     number = "+6281200001234"  # the phone HAPPY_PATH registers
-    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-    replies: list[Reply] = []
-
-    def say(incoming: Incoming) -> list[Reply]:
-        nonlocal now, replies
-        replies = conversations.handle("whatsapp", number, incoming, now)
-        now += timedelta(seconds=20)
-        return replies
-
-    def tap(label: str) -> list[Reply]:
-        return say(Incoming.choice(next(c.value for c in replies[-1].choices if c.label == label)))
-
-    say(Incoming.from_text("/start"))
-    for _, answer in HAPPY_PATH:
-        say(Incoming.from_text(answer))
-    tap("Benar, simpan")
+    member = Person(conversations, number, channel="whatsapp")
+    member.register_until_summary()
+    member.tap("Benar, simpan")
     with Session(conversations.engine) as session:
         assert session.exec(select(Member)).one().phone == number
-    say(Incoming.from_text("/hapus"))
-    assert tap("Ya, hapus")[0].text == t("delete.done", name="La Baco")
+    member.say("/hapus")
+    assert member.tap("Ya, hapus")[0].text == t("delete.done", name="La Baco")
     with Session(conversations.engine) as session:
         assert session.exec(select(Member)).all() == []
         assert session.exec(select(Address)).all() == []  # the number was the chat: both gone
         assert session.exec(select(Conversation)).all() == []
         assert session.exec(select(ConsentRecord)).all() == []
-    assert say(Incoming.from_text("halo"))[0].text.startswith(t("menu.new"))  # the next message starts afresh
+    assert member.say("halo")[0].text.startswith(t("menu.new"))  # the next message starts afresh
