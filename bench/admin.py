@@ -28,15 +28,17 @@ from sqlmodel import Session
 
 from bench.digests import spread_over_province
 from bench.reminders import POLICY, fresh_database, seed
-from bot import charts, member_sheet
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
-from bot.imports import apply_next
-from scheduler.stats import compute, total
+from domain.member_rows import Row
+from domain.regions import sulawesi_selatan
+from domain.stats import total
+from files import charts, member_sheet
+from scheduler.import_progress import apply_next
+from service.conversations import Conversations
+from service.stats import compute
 from storage import imports
 from storage import members as store
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
-from storage.regions import sulawesi_selatan
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -103,7 +105,7 @@ def bench_import(rows: int, url: str) -> None:
     engine.dispose()
 
 
-def _apply(service: Conversations, members: list[imports.Row]) -> int:
+def _apply(service: Conversations, members: list[Row]) -> int:
     with Session(service.engine) as session:
         address = store.get_or_create_address(session=session, channel="console", external_id="bench", now=NOW)
         token = f"bench{time.monotonic_ns()}"[:32]

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Incoming
+from domain.regions import sulawesi_selatan
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
-from storage.regions import sulawesi_selatan
 
 ANSWERS = (
     "/start",

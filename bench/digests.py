@@ -26,17 +26,16 @@ from sqlalchemy import Engine, insert, text, update
 from sqlmodel import Session, col, select
 
 from bench.reminders import fresh_database, seed
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
-from bot.digest import send_digests
-from scheduler.dispatch import Sent
-from scheduler.rules import ContributionMonth, open_cycles
-from scheduler.scan import cycle_key
+from domain.delivery import Sent, Target
+from domain.policy import cycle_key
+from domain.regions import sulawesi_selatan
+from domain.rules import ContributionMonth, open_cycles
+from scheduler.digest import send_digests
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.models import Address, Member, Reminder
 from storage.officers import bind_officer, create_officer
-from storage.regions import sulawesi_selatan
-from storage.reminders import Target
 
 TODAY = date(2026, 12, 22)
 NOW = datetime(2026, 12, 22, 0, 0, tzinfo=UTC)

@@ -18,14 +18,16 @@ from telegram.request import HTTPXRequest
 from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import WhatsAppSender, twilio_client
 from bot.dialogs.core import Reply
-from bot.reminders import ReminderRenderer
-from scheduler.dispatch import Dispatcher, DispatchStats, Sender
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from domain.delivery import Sender
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.tariffs import default_tariffs
+from scheduler.dispatch import Dispatcher, DispatchStats
+from scheduler.messages import ReminderRenderer
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.models import Address
+from storage.scan import scan
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
 from tests.outbox_fixtures import bulk_members

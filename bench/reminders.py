@@ -28,15 +28,16 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from bot.dialogs.core import Reply
-from bot.reminders import ReminderRenderer
-from scheduler.dispatch import Dispatcher, SendResult, Sent
-from scheduler.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from domain.delivery import SendResult, Sent, Target
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
+from domain.tariffs import default_tariffs
+from scheduler.dispatch import Dispatcher
+from scheduler.messages import ReminderRenderer
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from storage.models import Address, Member, MemberAddress, ScanRun
-from storage.reminders import Target
+from storage.scan import scan
 from tests.outbox_fixtures import synthetic_fields
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))

@@ -34,10 +34,10 @@ from twilio.request_validator import RequestValidator
 from bench.reminders import fresh_database
 from bot.channels.telegram import TelegramChannel, build_application, webhook_routes
 from bot.channels.whatsapp import SenderLimit, WhatsAppWebhook
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
+from domain.regions import sulawesi_selatan
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
-from storage.regions import sulawesi_selatan
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
 

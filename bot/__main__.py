@@ -12,26 +12,28 @@ from pathlib import Path
 from sqlmodel import Session
 from telegram import Bot
 
-from bot import app, member_sheet
+from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
 from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import incoming_from_text
-from bot.conversation import Conversations
 from bot.demo import SimulatedPhones, run_demo
 from bot.dialogs.core import Incoming, Reply
-from bot.imports import apply_next, report
 from bot.settings import Settings, looks_placeholder
 from bot.texts import t
-from bot.why import find_members, timeline
+from domain.identity import parse_phone
+from domain.regions import sulawesi_selatan
+from domain.vocabulary import OfficerRole
+from files import member_sheet
 from scheduler.dispatch import Dispatcher
+from scheduler.import_progress import apply_next, report
 from scheduler.jobs import scan_once
+from service.conversations import Conversations
+from service.why import find_members, timeline
+from storage import audit as audit_log
 from storage import imports
 from storage import members as store
 from storage.db import make_engine, migrate
-from storage.identity import parse_phone
-from storage.models import OfficerRole
 from storage.officers import create_officer
-from storage.regions import sulawesi_selatan
 from storage.rotation import rotate_keys
 
 
@@ -218,7 +220,7 @@ def _import(settings: Settings, path: Path, *, apply: bool) -> int:
         imports.stage(session=session, cipher=conversations.cipher, token=token, address_id=address.id or 0,
                       filename=path.name, rows=rows, now=now)  # fmt: skip
         imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
-        store.audit(session=session, actor="cli", action="import.confirm", subject=f"import:{token}",
+        audit_log.audit(session=session, actor="cli", action="import.confirm", subject=f"import:{token}",
                     detail=f"{len(rows)} rows", now=now)  # fmt: skip
         session.commit()
     while (progress := apply_next(conversations, token, app.utc_now())) is not None:
@@ -233,7 +235,7 @@ def _export(settings: Settings, kecamatan: str | None, output: Path) -> int:
     cipher = app.build_cipher(settings)
     with Session(engine) as session:
         rows = imports.export_rows(session=session, cipher=cipher, codes=[kecamatan] if kecamatan else None)
-        store.audit(session=session, actor="cli", action="member.export", subject="member:*",
+        audit_log.audit(session=session, actor="cli", action="member.export", subject="member:*",
                     detail=f"{len(rows)} members {kecamatan or ''}".strip(), now=app.utc_now())  # fmt: skip
         session.commit()
     output.write_bytes(member_sheet.export(rows, regions=sulawesi_selatan()))

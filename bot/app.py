@@ -26,20 +26,21 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
 from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Reply
-from bot.digest import send_digests
-from bot.imports import run_imports
-from bot.reminders import BroadcastTexts, OfficerDirectory, ReminderRenderer
 from bot.settings import Settings, looks_placeholder
-from scheduler.dispatch import Dispatcher, Sender
+from domain.delivery import Sender
+from domain.policy import ReminderPolicy
+from domain.regions import sulawesi_selatan, timezone_for
+from domain.rules import parse_quiet_periods, parse_stages
+from domain.tariffs import default_tariffs
+from scheduler.digest import send_digests
+from scheduler.dispatch import Dispatcher
+from scheduler.import_progress import run_imports
 from scheduler.jobs import build_scheduler, mark_lapses, purge_old, scan_once, snapshot
-from scheduler.rules import parse_quiet_periods, parse_stages
-from scheduler.scan import ReminderPolicy
-from scheduler.tariffs import default_tariffs
+from scheduler.messages import BroadcastTexts, OfficerDirectory, ReminderRenderer
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
-from storage.regions import sulawesi_selatan, timezone_for
 
 log = logging.getLogger(__name__)
 

@@ -14,20 +14,21 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from bot.channels.plain import render_plain
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming, Reply
-from bot.digest import send_digests
 from bot.texts import t
-from scheduler.dispatch import Dispatcher, SendResult, Sent, Unreachable
+from domain.delivery import SendResult, Sent, Target, Unreachable
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import ContributionMonth
+from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer
+from scheduler.digest import send_digests
+from scheduler.dispatch import Dispatcher
 from scheduler.jobs import mark_lapses, scan_once
-from scheduler.rules import ContributionMonth
-from scheduler.scan import ReminderPolicy
+from service.conversations import Conversations
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import Address, BpjsStatus, Channel, Member, Occupation, Payer, Payment, Reminder
+from storage.models import Address, Member, Payment, Reminder
 from storage.officers import create_officer
-from storage.regions import RegionIndex
-from storage.reminders import Target
 
 # Synthetic people only: NIK serials start with 9 and phones are +62 812-0000-xxxx, so nothing here is anyone's.
 FIRST_NAMES = ("Baco", "Becce", "Hasnah", "Muhammad Arif", "Hadijah", "Sitti", "Andi Tenri", "Kamaruddin", "Nurhayati")

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
-from storage.identity import parse_phone
+from domain.identity import parse_phone
+from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 

@@ -12,56 +12,22 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from scheduler.rules import quiet_until
-from scheduler.scan import ReminderPolicy, local_moment
-from storage import reminders as outbox
-from storage.admin import paused
-from storage.models import BROADCAST_STAGE, Member, Reminder, ReminderStatus
-from storage.reminders import Outcome, Target
+from domain.delivery import Failed, RetryLater, Sender, SendResult, Sent, Target, Unreachable
+from domain.policy import ReminderPolicy, local_moment
+from domain.rules import quiet_until
+from domain.vocabulary import BROADCAST_STAGE, ReminderStatus
+from storage import outbox
+from storage.controls import paused
+from storage.models import Member, Reminder
+from storage.outbox import Outcome
 
 M = TypeVar("M")
-M_contra = TypeVar("M_contra", contravariant=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    provider_id: str | None = None
-    uncertain: bool = False  # timed out: it may have arrived, so it is not sent again
-
-
-@dataclass(frozen=True, slots=True)
-class RetryLater:
-    error: str
-    after: float | None = None  # seconds the channel asked us to wait (429 retry_after)
-
-
-@dataclass(frozen=True, slots=True)
-class Unreachable:
-    error: str  # blocked, deleted, no such chat: no point trying this address again
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    error: str  # the channel refused this message for good
-
-
-SendResult = Sent | RetryLater | Unreachable | Failed
-
-
-class Sender(Protocol[M_contra]):
-    channel: str
-    per_second: float
-    per_chat_seconds: float
-
-    async def send(self, target: Target, message: M_contra) -> SendResult:
-        """Send to `target` (its address, and what the channel needs to know of it, such as the last inbound)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from scheduler.rules import ContributionMonth, lapse_date
-from scheduler.scan import ReminderPolicy, ScanResult, scan
-from scheduler.stats import take_snapshot
+from domain.policy import ReminderPolicy
+from domain.rules import ContributionMonth, lapse_date
+from service.stats import take_snapshot
 from storage import members
 from storage.db import LAPSE_LOCK, SCAN_LOCK, try_lead
 from storage.retention import Purged, purge
+from storage.scan import ScanResult, scan
 
 log = logging.getLogger(__name__)
 

@@ -12,17 +12,9 @@ from sqlalchemy import func, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import BROADCAST_STAGE, AddressStatus, ReminderStatus
 from storage.db import upsert_insert
-from storage.models import (
-    BROADCAST_STAGE,
-    Address,
-    AddressStatus,
-    Broadcast,
-    Member,
-    MemberAddress,
-    Reminder,
-    ReminderStatus,
-)
+from storage.models import Address, Broadcast, Member, MemberAddress, Reminder
 from storage.officers import in_area
 
 SEND_FOR = timedelta(days=3)  # not sent by then (paused, unreachable): dropped, it is news no longer

@@ -13,46 +13,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.member_rows import Plan, Row
+from domain.vocabulary import Occupation, PaymentSource
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import BpjsStatus, ImportBatch, Member, Occupation, Payment, PaymentSource
+from storage.models import ImportBatch, Member, Payment
 from storage.officers import in_area
 
 _CHUNK = 5000
 SLICE = 2000  # rows a transaction when applying: short enough not to hold up the bot's other writers on SQLite
-# The columns a spreadsheet row sets on a member (NIK-derived birth date and sex included).
-SHEET_FIELDS = ("full_name", "birth_date", "sex", "phone", "kecamatan_code", "desa_code", "kpj", "covered_until",
-                "payer")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """A checked spreadsheet row, as the storage layer needs it."""
-
-    nik: str
-    full_name: str
-    birth_date: date
-    sex: str
-    phone: str | None
-    kecamatan_code: str
-    desa_code: str
-    kpj: str | None
-    covered_until: date | None
-    payer: str
-
-    def fields(self) -> dict[str, object]:
-        values: dict[str, object] = {name: getattr(self, name) for name in SHEET_FIELDS}
-        registered = self.kpj is not None or self.covered_until is not None
-        values["bpjs_status"] = BpjsStatus.MEMBER if registered else BpjsStatus.NOT_REGISTERED
-        values["needs_enrolment"] = not registered
-        return values
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    new: int
-    updated: int
-    unchanged: int
 
 
 @dataclass(slots=True)

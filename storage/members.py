@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import ConsentDecision
 from storage.crypto import Cipher
 from storage.db import upsert_insert
 from storage.models import (
     Address,
-    AuditEntry,
-    ConsentDecision,
     ConsentRecord,
     Conversation,
     DeliveryAttempt,
@@ -208,23 +207,6 @@ def link_consent(*, session: Session, address_id: int, member_id: int) -> None:
     if record is not None:
         record.member_id = member_id
         session.add(record)
-
-
-def audit(*, session: Session, actor: str, action: str, now: datetime, subject: str = "", detail: str = "") -> None:
-    session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500]))
-
-
-def audit_viewed(*, session: Session, views: Sequence[tuple[str, str, Sequence[int]]], now: datetime) -> None:
-    """Who saw which members, given as (actor, subject, member ids): one entry per slice of ids that fits the detail
-    column, all in one statement (a whole list sent as a file runs to hundreds; a batch of digests to thousands)."""
-    rows = [
-        {"at": now, "actor": actor, "action": "officer.view", "subject": subject,
-         "detail": ",".join(map(str, member_ids[i : i + 40]))}
-        for actor, subject, member_ids in views
-        for i in range(0, len(member_ids), 40)  # 40 ids of up to 12 digits and their commas fit 500 characters
-    ]  # fmt: skip
-    if rows:  # Core: the ORM bulk path cost ~1 ms a digest
-        session.connection().execute(insert(AuditEntry), rows)
 
 
 def link_phone_address(*, session: Session, member_id: int, phone: str, now: datetime) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, text
@@ -11,6 +10,8 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from domain.vocabulary import AddressStatus, OfficerRole, ReminderStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -36,47 +37,6 @@ def _utc_field(*, nullable: bool = False, index: bool = False) -> Any:
     if nullable:
         return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
     return Field(sa_type=UTCDateTime, nullable=False, index=index)
-
-
-class Channel(StrEnum):
-    TELEGRAM = "telegram"
-    WHATSAPP = "whatsapp"
-    CONSOLE = "console"
-
-
-class AddressStatus(StrEnum):
-    ACTIVE = "active"
-    UNREACHABLE = "unreachable"
-
-
-class Occupation(StrEnum):
-    PETANI = "petani"
-    PEKEBUN = "pekebun"
-    PETERNAK = "peternak"
-    NELAYAN = "nelayan"
-    BURUH_TANI = "buruh_tani"
-    PEGAWAI_SYARA = "pegawai_syara"
-    PEDAGANG = "pedagang"
-    PENGEMUDI = "pengemudi"
-    LAINNYA = "lainnya"
-
-
-class BpjsStatus(StrEnum):
-    MEMBER = "member"
-    NOT_REGISTERED = "not_registered"
-
-
-class Payer(StrEnum):
-    SELF = "self"
-    FAMILY = "family"
-    REGIONAL_GOVERNMENT = "regional_government"
-    SPONSOR = "sponsor"
-
-
-class ConsentDecision(StrEnum):
-    GRANTED = "granted"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
 
 
 class Address(SQLModel, table=True):
@@ -173,17 +133,6 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
 
 
-class ReminderStatus(StrEnum):
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
 class Reminder(SQLModel, table=True):
     """The outbox: one row per (member, contribution month, stage), so no scan can create a reminder twice."""
 
@@ -233,13 +182,6 @@ class DeliveryAttempt(SQLModel, table=True):
     error: str = Field(default="", max_length=200)
 
 
-class PaymentSource(StrEnum):
-    SELF_REPORT = "self_report"
-    OFFICER = "officer"
-    ADMIN = "admin"
-    IMPORT = "import"
-
-
 class Payment(SQLModel, table=True):
     """A payment: self-reported ones advance coverage provisionally until the branch's data confirms them."""
 
@@ -279,12 +221,6 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = _utc_field(index=True)
 
 
-class OfficerRole(StrEnum):
-    OFFICER = "officer"  # chases the members of their area the bot could not reach
-    COORDINATOR = "coordinator"  # an admin limited to an area; also gets what its officers left without an outcome
-    ADMIN = "admin"  # runs the program: imports, statistics, officers, broadcasts, pause
-
-
 class Officer(SQLModel, table=True):
     """An extension officer (penyuluh), PERISAI agent or area coordinator, bound to a chat by a one-time code."""
 
@@ -303,14 +239,6 @@ class OfficerArea(SQLModel, table=True):
 
     officer_id: int = Field(primary_key=True, foreign_key="officer.id", ondelete="CASCADE")
     code: str = Field(primary_key=True, max_length=13, index=True)
-
-
-class FollowUpOutcome(StrEnum):
-    CONTACTED = "contacted"
-    PAID = "paid"
-    WRONG_NUMBER = "wrong_number"
-    MOVED_OR_DIED = "moved_or_died"
-    REFUSED = "refused"
 
 
 class FollowUp(SQLModel, table=True):
@@ -370,9 +298,6 @@ class ImportBatch(SQLModel, table=True):
     status: str = Field(default="staged", max_length=12)  # staged | confirmed | done | cancelled
     summary: str = Field(default="", max_length=500)
     created_at: datetime = _utc_field()
-
-
-BROADCAST_STAGE = "SIARAN"  # the outbox stage of a broadcast's messages (their `cycle` is the broadcast's id)
 
 
 class Broadcast(SQLModel, table=True):

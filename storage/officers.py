@@ -10,8 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import AddressStatus, OfficerRole
 from storage.db import upsert_insert
-from storage.models import Address, AddressStatus, Member, Officer, OfficerArea, OfficerDigest, OfficerRole
+from storage.models import Address, Member, Officer, OfficerArea, OfficerDigest
 
 
 def create_officer(

@@ -10,8 +10,9 @@ from sqlalchemy import and_, exists, func, not_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import AddressStatus
 from storage.db import upsert_insert
-from storage.models import Address, AddressStatus, Member, MemberAddress, StatSnapshot
+from storage.models import Address, Member, MemberAddress, StatSnapshot
 from storage.officers import in_area
 
 

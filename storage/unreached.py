@@ -1,4 +1,4 @@
-"""The facts the officers' list is decided from, fetched in bulk. The decision itself is in scheduler/unreached.py.
+"""The facts the officers' list is decided from, fetched in bulk. The decision itself is in domain/unreached.py.
 
 Plain rows in named tuples, not ORM objects or dataclasses: the daily digests decide this for a whole province at
 once, and building hundreds of thousands of heavier objects would cost more than the decision itself.
@@ -15,76 +15,16 @@ from sqlalchemy import select as sa_select  # sqlmodel's overloads stop at four 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from domain.unreached import Candidate, RecordedFollowUp
+from domain.vocabulary import AddressStatus, ReminderStatus
 from storage.db import id_rows, upsert_insert
-from storage.models import (
-    Address,
-    AddressStatus,
-    FollowUp,
-    Listing,
-    Member,
-    MemberAddress,
-    Reminder,
-    ReminderStatus,
-)
+from storage.models import Address, FollowUp, Listing, Member, MemberAddress, Reminder
 from storage.officers import in_area
-
-
-class Attempt(NamedTuple):
-    """A reminder that was actually tried."""
-
-    cycle: int
-    stage: str
-    status: str
-    sent_at: datetime | None
-
-
-class Candidate(NamedTuple):
-    """What the definition and the list need of a member (the columns `member_cost` reads included). Flat, one row
-    of the query as it comes: a province's 200,000 are made in one pass."""
-
-    id: int
-    full_name: str
-    desa_code: str
-    phone: str | None
-    nik_encrypted: str
-    covered_until: date | None
-    needs_enrolment: bool
-    asked_help: bool
-    opted_out: bool
-    occupation: str
-    payer: str
-    declared_income: int
-    with_jht: bool
-    # Their chats: how many work, how many do not, and when they last wrote.
-    active: int
-    unreachable: int
-    last_inbound_at: datetime | None
-    # The newest tried reminder since the oldest open cycle (all None: none).
-    attempt_cycle: int | None
-    attempt_stage: str | None
-    attempt_status: str | None
-    attempt_sent_at: datetime | None
-    followed_up: bool  # an officer recorded an outcome since `since`
-    listed_since: date | None  # on the officers' lists without a break since (None: not on the listing clock)
-
-    @property
-    def attempt(self) -> Attempt | None:
-        if self.attempt_cycle is None or self.attempt_stage is None or self.attempt_status is None:
-            return None
-        return Attempt(self.attempt_cycle, self.attempt_stage, self.attempt_status, self.attempt_sent_at)
-
-
-class Outcome(NamedTuple):
-    """An officer's recorded outcome."""
-
-    outcome: str
-    cycle: int | None
-    at: datetime
 
 
 class Facts(NamedTuple):
     candidates: list[Candidate]
-    follow_ups: dict[int, list[Outcome]]  # by member id
+    follow_ups: dict[int, list[RecordedFollowUp]]  # by member id
 
 
 _MEMBER_COLUMNS = [getattr(Member, name) for name in Candidate._fields[: Candidate._fields.index("asked_help")]]
@@ -187,8 +127,8 @@ def _newest_attempts(first_cycle: int, *, postgresql: bool) -> tuple[list[Any], 
     return list(_ATTEMPT_COLUMNS), (Reminder, col(Reminder.id) == probe)
 
 
-def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dict[int, list[Outcome]]:
-    found: dict[int, list[Outcome]] = {}
+def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dict[int, list[RecordedFollowUp]]:
+    found: dict[int, list[RecordedFollowUp]] = {}
     for start in range(0, len(member_ids), _CHUNK):
         chunk = member_ids[start : start + _CHUNK]
         rows = session.execute(
@@ -197,7 +137,7 @@ def _follow_ups(session: Session, member_ids: list[int], since: datetime) -> dic
             )
         )
         for member_id, outcome, cycle, at in rows:
-            found.setdefault(member_id, []).append(Outcome(outcome, cycle, at))
+            found.setdefault(member_id, []).append(RecordedFollowUp(outcome, cycle, at))
     return found
 
 

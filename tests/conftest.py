@@ -16,11 +16,11 @@ from telegram.ext import Application
 
 from bot.app import utc_now
 from bot.channels.telegram import TelegramChannel, build_application
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
+from domain.regions import RegionIndex, sulawesi_selatan
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
-from storage.regions import RegionIndex, sulawesi_selatan
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
 
 # The machine's PostgreSQL (trust auth). CI runs here too; a missing server fails the run instead of skipping.

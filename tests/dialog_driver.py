@@ -25,12 +25,12 @@ from bot.dialogs.core import (
     UpdateMember,
 )
 from bot.dialogs.state import State, Step
-from scheduler.rules import DEFAULT_STAGES, Standing, parse_stages
-from scheduler.scan import ReminderPolicy
-from scheduler.stats import AreaStats
-from storage.imports import Plan as ImportPlan
-from storage.imports import Row as ImportRow
-from storage.regions import RegionIndex
+from domain.member_rows import Plan as ImportPlan
+from domain.member_rows import Row as ImportRow
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import DEFAULT_STAGES, Standing, parse_stages
+from domain.stats import AreaStats
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA
 WITA = ZoneInfo("Asia/Makassar")

@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
 from bot.dialogs import admin
 from bot.texts import t
+from domain.vocabulary import OfficerRole
+from service.conversations import Conversations
 from storage.crypto import Cipher
-from storage.models import AuditEntry, Officer, OfficerArea, OfficerRole, Payment
+from storage.models import AuditEntry, Officer, OfficerArea, Payment
 from storage.officers import create_officer
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 from telegram.ext import Application
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
 from bot.texts import t
+from service.conversations import Conversations
 from storage.models import AuditEntry, Control, ImportBatch
 from tests.fake_telegram import FakeTelegram
 from tests.test_import import branch_file, sheet_of

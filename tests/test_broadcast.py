@@ -10,15 +10,16 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming
-from bot.reminders import BroadcastTexts, ReminderRenderer
 from bot.texts import t
+from domain.tariffs import default_tariffs
+from domain.vocabulary import BROADCAST_STAGE, OfficerRole
 from scheduler.dispatch import Dispatcher
-from scheduler.tariffs import default_tariffs
-from storage import reminders as outbox
+from scheduler.messages import BroadcastTexts, ReminderRenderer
+from service.conversations import Conversations
+from storage import outbox
 from storage.crypto import Cipher
-from storage.models import BROADCAST_STAGE, Address, Member, MemberAddress, OfficerRole, Reminder
+from storage.models import Address, Member, MemberAddress, Reminder
 from tests.test_admin import ADMIN_CHAT, staff_chat
 from tests.test_conversation_db import Person
 from tests.test_reminder_replies import Inbox

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from bot.__main__ import main
 from bot.channels.console import chat_loop
-from bot.conversation import Conversations
 from bot.settings import Settings
 from bot.texts import t
+from service.conversations import Conversations
 from tests.dialog_driver import HAPPY_PATH, NOW
 from tests.test_import import branch_file
 

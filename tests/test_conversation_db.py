@@ -15,15 +15,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.conversation import Conversations
 from bot.dialogs import dialog
 from bot.dialogs.core import DialogConfig, Incoming, Reply
 from bot.dialogs.state import State, Step
 from bot.texts import t
+from domain.regions import RegionIndex
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Address, AuditEntry, ConsentRecord, Conversation, Member, MemberAddress
-from storage.regions import RegionIndex
 from tests.dialog_driver import HAPPY_PATH
 
 NIK = "7312061506809001"
@@ -273,9 +273,10 @@ def test_two_messages_to_one_chat_at_once_are_serialised(
 
 
 def test_deleting_a_member_removes_their_reminders_and_attempts(conversations: Conversations) -> None:
-    from scheduler.rules import DEFAULT_STAGES, parse_stages
-    from scheduler.scan import ReminderPolicy, scan
+    from domain.policy import ReminderPolicy
+    from domain.rules import DEFAULT_STAGES, parse_stages
     from storage.models import DeliveryAttempt, Reminder
+    from storage.scan import scan
 
     farmer = Person(conversations, "4100")
     farmer.register_until_summary(last_paid="11/2026")

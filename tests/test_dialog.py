@@ -10,7 +10,7 @@ from bot.dialogs import dialog
 from bot.dialogs.core import DeleteMember, DialogConfig, Incoming, RecordConsent, SaveMember, UpdateMember
 from bot.dialogs.state import Step
 from bot.texts import t
-from storage.regions import RegionIndex
+from domain.regions import RegionIndex
 from tests.dialog_driver import HAPPY_PATH, Chat
 
 
@@ -491,8 +491,8 @@ def test_status_follows_the_configured_lapse_rule(chat: Chat) -> None:
     """`/status` reads the same policy as the reminders: with a 2-month lapse rule, 2 unpaid months is non-active."""
     from dataclasses import replace
 
-    from scheduler.rules import DEFAULT_STAGES, parse_stages
-    from scheduler.scan import ReminderPolicy
+    from domain.policy import ReminderPolicy
+    from domain.rules import DEFAULT_STAGES, parse_stages
 
     chat.register(last_paid="09/2026")  # October and November unpaid on 23 November
     chat.press("Selesai")

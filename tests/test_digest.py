@@ -10,14 +10,15 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from bot import digest
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming
-from bot.digest import send_digests
 from bot.texts import t
+from domain.vocabulary import OfficerRole
+from scheduler import digest
+from scheduler.digest import send_digests
+from service.conversations import Conversations
 from storage import officers
 from storage.crypto import Cipher
-from storage.models import Address, AuditEntry, FollowUp, Listing, Officer, OfficerRole
+from storage.models import Address, AuditEntry, FollowUp, Listing, Officer
 from storage.officers import create_officer
 from tests.test_conversation_db import Person
 from tests.test_reminder_replies import Inbox
@@ -200,7 +201,7 @@ async def test_a_failed_listing_clock_does_not_hold_the_digests(
             connection.execute(text(statement))
     inbox = Inbox()
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.digest"):
+        with caplog.at_level(logging.ERROR, logger="scheduler.digest"):
             stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=TUESDAY, now=NOW)
     finally:  # the schema outlives the test on PostgreSQL
         with engine.begin() as connection:

@@ -13,15 +13,16 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from scheduler.dispatch import Batch, Dispatcher, Failed, RetryLater, SendResult, Sent, Unreachable
-from scheduler.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from storage import reminders as outbox
-from storage.admin import set_paused
+from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
+from scheduler.dispatch import Batch, Dispatcher
+from storage import outbox
+from storage.controls import set_paused
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Address, Conversation, DeliveryAttempt, Reminder
-from storage.reminders import Target
+from storage.scan import scan
 from tests.outbox_fixtures import bulk_members
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))

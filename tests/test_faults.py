@@ -19,12 +19,12 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 from telegram import Bot
 
-from bot.conversation import Conversations
-from scheduler.dispatch import Dispatcher, SendResult, Sent
+from domain.delivery import SendResult, Sent, Target
+from scheduler.dispatch import Dispatcher
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Reminder
-from storage.reminders import Target
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_dispatch import MORNING, POLICY, prepare, render, statuses
 from tests.test_telegram_reminders import MORNING as TELEGRAM_MORNING

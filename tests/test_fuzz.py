@@ -29,7 +29,7 @@ from bot.dialogs.core import (
     UnreachedView,
 )
 from bot.texts import catalog
-from storage.regions import sulawesi_selatan
+from domain.regions import sulawesi_selatan
 from tests.dialog_driver import Chat
 
 CONFIG = DialogConfig(service_area=("73.12", "73.14"), data_holder="BPJS Ketenagakerjaan (uji)", consent_version="t")

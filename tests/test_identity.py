@@ -7,7 +7,7 @@ from datetime import date
 import phonenumbers
 import pytest
 
-from storage.identity import (
+from domain.identity import (
     Nik,
     NikProblem,
     PhoneProblem,
@@ -18,7 +18,7 @@ from storage.identity import (
     parse_nik,
     parse_phone,
 )
-from storage.regions import RegionIndex
+from domain.regions import RegionIndex
 
 TODAY = date(2026, 11, 23)
 

@@ -13,17 +13,18 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
-from bot import member_sheet
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming, Reply
-from bot.imports import run_imports
 from bot.texts import t
-from scheduler.payments import record_payment
-from scheduler.rules import ContributionMonth
-from scheduler.tariffs import default_tariffs
+from domain.rules import ContributionMonth
+from domain.tariffs import default_tariffs
+from domain.vocabulary import OfficerRole, PaymentSource
+from files import member_sheet
+from scheduler.import_progress import run_imports
+from service.conversations import Conversations
 from storage import imports
 from storage.crypto import Cipher
-from storage.models import Address, AuditEntry, ImportBatch, Member, OfficerRole, Payment, PaymentSource
+from storage.models import Address, AuditEntry, ImportBatch, Member, Payment
+from storage.payments import record_payment
 from tests.test_admin import ADMIN_CHAT, staff_chat
 from tests.test_conversation_db import Person
 from tests.test_reminder_replies import Inbox

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming
-from bot.digest import send_digests
-from bot.imports import run_imports
 from bot.texts import t
-from scheduler.dispatch import Dispatcher, Failed, Unreachable
+from domain.delivery import Failed, Unreachable
+from scheduler.digest import send_digests
+from scheduler.dispatch import Dispatcher
+from scheduler.import_progress import run_imports
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address
 from storage.officers import create_officer

@@ -8,13 +8,13 @@ from functools import partial
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Incoming, UnreachedView
 from bot.texts import t
+from domain.regions import RegionIndex
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Member, MemberAddress, Payment
 from storage.officers import create_officer
-from storage.regions import RegionIndex
 from tests.dialog_driver import HAPPY_PATH, Chat
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member

@@ -12,10 +12,10 @@ from telegram.ext import Application
 
 from bot.app import utc_now
 from bot.channels.telegram import TelegramSender
-from bot.conversation import Conversations
-from bot.digest import send_digests
 from bot.texts import t
-from scheduler.rules import ContributionMonth
+from domain.rules import ContributionMonth
+from scheduler.digest import send_digests
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address, FollowUp
 from storage.officers import create_officer

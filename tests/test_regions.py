@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.regions import RegionIndex, timezone_for
+from domain.regions import RegionIndex, timezone_for
 
 
 def test_shipped_table_has_the_service_area(regions: RegionIndex) -> None:

@@ -9,20 +9,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Incoming, RecordPayment, ReminderView, Reply, RequestHelp, SetOptOut
 from bot.dialogs.state import Step
-from bot.reminders import OfficerDirectory, ReminderRenderer
 from bot.texts import t
-from scheduler.dispatch import Dispatcher, SendResult, Sent
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from domain.delivery import SendResult, Sent, Target
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.tariffs import default_tariffs
+from domain.vocabulary import OfficerRole
+from scheduler.dispatch import Dispatcher
+from scheduler.messages import OfficerDirectory, ReminderRenderer
+from service.conversations import Conversations
 from storage.crypto import Cipher
-from storage.models import Member, OfficerRole, Payment, Reminder
+from storage.models import Member, Payment, Reminder
 from storage.officers import create_officer
-from storage.regions import RegionIndex
-from storage.reminders import Target
+from storage.scan import scan
 from tests.dialog_driver import Chat
 from tests.test_conversation_db import Person
 from tests.test_scan import T0, add_member

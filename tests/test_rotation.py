@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.conversation import Conversations
 from bot.texts import t
+from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.models import Conversation, Member
 from storage.rotation import rotate_keys

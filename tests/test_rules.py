@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.rules import (
+from domain.rules import (
     DEFAULT_STAGES,
     ContributionMonth,
     Standing,
@@ -18,7 +18,7 @@ from scheduler.rules import (
     parse_stages,
     quiet_until,
 )
-from scheduler.tariffs import default_tariffs
+from domain.tariffs import default_tariffs
 
 
 @pytest.mark.parametrize(

@@ -23,14 +23,14 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from twilio.request_validator import RequestValidator
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig
+from domain.regions import sulawesi_selatan
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import scan_once
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Member, Reminder
-from storage.regions import sulawesi_selatan
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.fake_telegram import Served as ServedApp

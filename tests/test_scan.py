@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, ScanResult, scan
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, parse_stages
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Member, Reminder
+from storage.scan import ScanResult, scan
 from tests.outbox_fixtures import synthetic_fields
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))

@@ -8,17 +8,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
 from bot.dialogs.core import DialogConfig, Incoming
-from bot.reminders import ReminderRenderer
 from bot.texts import t
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.tariffs import default_tariffs
 from scheduler.dispatch import Dispatcher
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from scheduler.messages import ReminderRenderer
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import DeliveryAttempt, Member
-from storage.regions import RegionIndex
+from storage.scan import scan
 from storage.sponsors import create_sponsor
 from tests.dialog_driver import Chat
 from tests.test_conversation_db import Person

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations
 from bot.texts import t
+from domain.vocabulary import OfficerRole
 from scheduler.jobs import snapshot
-from scheduler.stats import compute, trend
+from service.conversations import Conversations
+from service.stats import compute, trend
 from storage.crypto import Cipher
-from storage.models import Address, OfficerRole, StatSnapshot
+from storage.models import Address, StatSnapshot
 from tests.test_admin import ADMIN_CHAT, staff_chat
 from tests.test_conversation_db import Person
 from tests.test_scan import POLICY, add_member

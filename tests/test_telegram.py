@@ -12,8 +12,8 @@ from telegram.ext import Application
 
 from bot.app import utc_now
 from bot.channels.telegram import TelegramChannel, build_application, webhook_routes
-from bot.conversation import Conversations
 from bot.texts import t
+from service.conversations import Conversations
 from storage.models import Member
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, free_port
 

@@ -11,15 +11,16 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot.channels.telegram import TelegramSender
-from bot.conversation import Conversations
 from bot.dialogs.core import Reply
-from bot.reminders import ReminderRenderer
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.tariffs import default_tariffs
 from scheduler.dispatch import Dispatcher
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from scheduler.messages import ReminderRenderer
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address, Member, Reminder
+from storage.scan import scan
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_conversation_db import Person
 

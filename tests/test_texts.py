@@ -7,12 +7,12 @@ from pathlib import Path
 
 from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
-from bot.member_sheet import COLUMNS
 from bot.texts import catalog, long_date, t
-from scheduler.rules import Standing
-from scheduler.unreached import Reason
-from storage.identity import NikProblem, PhoneProblem
-from storage.models import FollowUpOutcome, OfficerRole
+from domain.identity import NikProblem, PhoneProblem
+from domain.rules import Standing
+from domain.unreached import Reason
+from domain.vocabulary import FollowUpOutcome, OfficerRole
+from files.member_sheet import COLUMNS
 from storage.unreached import TRIED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,11 @@ LITERAL = re.compile(r"""["']([a-z_]+\.[a-z_.0-9]+)["']""")
 
 
 def source_text() -> str:
-    return "\n".join(p.read_text() for d in ("bot", "scheduler", "storage") for p in (ROOT / d).rglob("*.py"))
+    return "\n".join(
+        p.read_text()
+        for d in ("domain", "bot", "scheduler", "service", "files", "storage")
+        for p in (ROOT / d).rglob("*.py")
+    )
 
 
 def dynamic_keys() -> set[str]:

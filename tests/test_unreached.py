@@ -7,17 +7,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
-from bot.conversation import AreaLists, Conversations
 from bot.texts import t
-from scheduler.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
-from scheduler.scan import ReminderPolicy
-from scheduler.tariffs import default_tariffs
-from scheduler.unreached import Reason, Unreached, unreached
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
+from domain.tariffs import default_tariffs
+from domain.unreached import Candidate, Reason, Unreached
+from service.conversations import AreaLists, Conversations
+from service.unreached import unreached
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
-from storage.unreached import Candidate
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member
 

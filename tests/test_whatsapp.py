@@ -22,21 +22,23 @@ from starlette.applications import Starlette
 from telegram import Bot
 from twilio.request_validator import RequestValidator
 
-from bot import xlsx
 from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
-from bot.conversation import Conversations
 from bot.dialogs.core import Reply
-from bot.digest import send_digests
-from bot.reminders import ReminderRenderer
 from bot.texts import t
-from scheduler.dispatch import Dispatcher, Sender
-from scheduler.rules import DEFAULT_STAGES, parse_stages
-from scheduler.scan import ReminderPolicy, scan
-from scheduler.tariffs import default_tariffs
+from domain.delivery import Sender
+from domain.policy import ReminderPolicy
+from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.tariffs import default_tariffs
+from files import xlsx
+from scheduler.digest import send_digests
+from scheduler.dispatch import Dispatcher
+from scheduler.messages import ReminderRenderer
+from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address, FollowUp, Member, MemberAddress, Reminder
 from storage.officers import create_officer
+from storage.scan import scan
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, fake_app, free_port
 from tests.fake_telegram import Served as ServedApp

@@ -6,7 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.xlsx import cells, workbook
+from files.xlsx import cells, workbook
 
 HOSTILE = ['=HYPERLINK("http://evil.example","klik")', "+62-1", "-1+1", "@SUM(A1)", "<b>&amp;</b>", "nul\x00 bel\x07"]
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.channels.plain import render_plain
-from bot.conversation import Conversations
 from bot.dialogs.core import Incoming, Reply
 from bot.texts import t
-from scheduler.dispatch import SendResult, Sent
-from storage.models import Channel
-from storage.reminders import Target
+from domain.delivery import SendResult, Sent, Target
+from domain.vocabulary import Channel
+from service.conversations import Conversations
 
 
 def chat_loop(

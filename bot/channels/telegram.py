@@ -31,13 +31,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.conversation import Conversations
 from bot.dialogs.core import Attachment, Choice, Incoming, Reply
-from bot.member_sheet import MAX_BYTES
 from bot.texts import t
-from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
-from storage.models import Channel
-from storage.reminders import Target
+from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.vocabulary import Channel
+from files.member_sheet import MAX_BYTES
+from service.conversations import Conversations
 
 log = logging.getLogger(__name__)
 

@@ -26,13 +26,12 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.plain import render_plain
-from bot.conversation import Conversations
 from bot.dialogs.core import Attachment, Incoming, Kind, Reply
-from scheduler.dispatch import Failed, RetryLater, SendResult, Sent, Unreachable
-from storage import media
-from storage import reminders as outbox
-from storage.models import Channel, MediaFile
-from storage.reminders import Target
+from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.vocabulary import Channel
+from service.conversations import Conversations
+from storage import media, outbox
+from storage.models import MediaFile
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot import charts, member_sheet, xlsx
 from bot.dialogs.core import (
     AddStaff,
     Attachment,
@@ -32,11 +31,12 @@ from bot.dialogs.core import (
     StageImport,
 )
 from bot.texts import long_date, t
-from scheduler.rules import Standing
-from scheduler.stats import AreaStats, total
-from storage.admin import inside
-from storage.identity import Nik, mask_nik, parse_nik
-from storage.models import Occupation, OfficerRole
+from domain.identity import Nik, mask_nik, parse_nik
+from domain.regions import inside
+from domain.rules import Standing
+from domain.stats import AreaStats, total
+from domain.vocabulary import Occupation, OfficerRole
+from files import charts, member_sheet, xlsx
 
 ADMIN, COORDINATOR = OfficerRole.ADMIN.value, OfficerRole.COORDINATOR.value
 # Which staff roles may use each admin command.

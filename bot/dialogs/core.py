@@ -13,12 +13,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from scheduler.rules import Standing
-from scheduler.scan import ReminderPolicy
-from scheduler.stats import AreaStats
-from storage.imports import Plan as ImportPlan
-from storage.imports import Row as ImportRow
-from storage.regions import RegionIndex
+from domain.member_rows import Plan as ImportPlan
+from domain.member_rows import Row as ImportRow
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import Standing
+from domain.stats import AreaStats
 
 # Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
 MAX_TEXT = 500

@@ -34,9 +34,9 @@ from bot.dialogs.core import (
 from bot.dialogs.fields import FIELD_STEPS, PERIODS, Accept, Answer, Narrow, Reject, typed_choice
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
 from bot.texts import long_date, month_year, short_date, t
-from scheduler.rules import ContributionMonth, Standing, coverage
-from storage.identity import Nik, format_phone, mask_nik, parse_nik
-from storage.models import BpjsStatus, Payer
+from domain.identity import Nik, format_phone, mask_nik, parse_nik
+from domain.rules import ContributionMonth, Standing, coverage
+from domain.vocabulary import BpjsStatus, Payer
 
 REGISTRATION_ORDER = (
     Step.CONSENT,

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, t
-from scheduler.rules import ContributionMonth
-from storage.identity import Nik, parse_kpj, parse_nik, parse_phone
-from storage.models import BpjsStatus, Occupation, Payer
-from storage.names import match_names
-from storage.regions import Region
+from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.names import match_names
+from domain.regions import Region
+from domain.rules import ContributionMonth, parse_month
+from domain.vocabulary import BpjsStatus, Occupation, Payer
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,30 +243,6 @@ class KpjStep(FieldStep):
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         kpj = parse_kpj(text)
         return Accept(with_draft(state, kpj=kpj)) if kpj else Reject(t("invalid.kpj"))
-
-
-_MONTH_WORDS = {
-    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7,
-    "agu": 8, "agt": 8, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11, "des": 12, "dec": 12,
-}  # fmt: skip
-
-
-def parse_month(text: str) -> ContributionMonth | None:
-    """`10/2026`, `10-26`, `2026-10`, `Oktober 2026`, `okt 26` → a month; None when it is not one."""
-    cleaned = text.strip().lower()
-    numeric = re.fullmatch(r"(\d{1,2})\s*[/\-. ]\s*(\d{2}|\d{4})", cleaned)
-    iso = re.fullmatch(r"(\d{4})\s*[/\-.]\s*(\d{1,2})", cleaned)
-    worded = re.fullmatch(r"([a-z]+)\s*(\d{2}|\d{4})", cleaned)
-    if numeric:
-        month, year = int(numeric.group(1)), int(numeric.group(2))
-    elif iso:
-        year, month = int(iso.group(1)), int(iso.group(2))
-    elif worded and worded.group(1)[:3] in _MONTH_WORDS:
-        month, year = _MONTH_WORDS[worded.group(1)[:3]], int(worded.group(2))
-    else:
-        return None
-    year = year + 2000 if year < 100 else year
-    return ContributionMonth(year, month) if 1 <= month <= 12 and 2000 <= year <= 2100 else None
 
 
 class LastPaidStep(FieldStep):

@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot import xlsx
 from bot.dialogs.core import (
     Attachment,
     Choice,
@@ -25,9 +24,10 @@ from bot.dialogs.core import (
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, rupiah, t
-from scheduler.rules import Standing, coverage
-from storage.identity import format_phone, mask_nik, parse_phone
-from storage.models import FollowUpOutcome
+from domain.identity import format_phone, mask_nik, parse_phone
+from domain.rules import Standing, coverage
+from domain.vocabulary import FollowUpOutcome
+from files import xlsx
 
 PAGE = 8
 # dg: a page of the list, es: a page of the escalations, of: a member's outcomes, oc: an outcome

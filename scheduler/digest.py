@@ -13,12 +13,11 @@ from functools import partial
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.conversation import AreaLists, Conversations
 from bot.dialogs import officer as officer_dialog
 from bot.dialogs.core import Context, Outcome, Reply
-from scheduler.dispatch import Sender, Sent
+from domain.delivery import Sender, Sent, Target
+from service.conversations import AreaLists, Conversations
 from storage import officers
-from storage.reminders import Target
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
-from scheduler.rules import ContributionMonth
+from domain.rules import ContributionMonth
 
 MIN_DECLARED_INCOME = 1_000_000
 
@@ -119,7 +120,7 @@ def _monthly(  # noqa: PLR0917 (the cache key is positional)
 
 
 def load_tariffs(path: Path | None = None) -> Tariffs:
-    source = path.read_bytes() if path else (resources.files("scheduler") / "data" / "tariffs.toml").read_bytes()
+    source = path.read_bytes() if path else (resources.files("domain") / "data" / "tariffs.toml").read_bytes()
     raw = tomllib.loads(source.decode())
     components = tuple(
         Component(
@@ -150,3 +151,28 @@ def load_tariffs(path: Path | None = None) -> Tariffs:
 @cache
 def default_tariffs() -> Tariffs:
     return load_tariffs()
+
+
+class Insured(Protocol):
+    """What a member's tariff depends on (a `Member`, or a row of the officers' list)."""
+
+    @property
+    def occupation(self) -> str: ...
+    @property
+    def payer(self) -> str: ...
+    @property
+    def declared_income(self) -> int: ...
+    @property
+    def with_jht(self) -> bool: ...
+
+
+def member_cost(tariffs: Tariffs, member: Insured, first: ContributionMonth, months: int) -> int:
+    """What `months` months from `first` cost this member: each month at its own tariff."""
+    return tariffs.for_months(
+        first,
+        months,
+        occupation=member.occupation,
+        payer=member.payer,
+        declared_income=member.declared_income,
+        with_jht=member.with_jht,
+    )

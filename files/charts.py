@@ -12,7 +12,7 @@ mpl.use("Agg")  # files only: no display on a server, and no pyplot state shared
 from matplotlib.figure import Figure
 
 from bot.texts import t
-from scheduler.stats import AreaStats
+from domain.stats import AreaStats
 
 MAX_BARS = 30  # more would not be readable in a chat; the lowest coverage first is what an admin acts on
 

@@ -218,3 +218,27 @@ def months_due(first: ContributionMonth, today: date, due_day: int = 15) -> int:
     while month.due_date(due_day) <= today:
         count, month = count + 1, month.plus(1)
     return count
+
+
+_MONTH_WORDS = {
+    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7,
+    "agu": 8, "agt": 8, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11, "des": 12, "dec": 12,
+}  # fmt: skip
+
+
+def parse_month(text: str) -> ContributionMonth | None:
+    """`10/2026`, `10-26`, `2026-10`, `Oktober 2026`, `okt 26` → a month; None when it is not one."""
+    cleaned = text.strip().lower()
+    numeric = re.fullmatch(r"(\d{1,2})\s*[/\-. ]\s*(\d{2}|\d{4})", cleaned)
+    iso = re.fullmatch(r"(\d{4})\s*[/\-.]\s*(\d{1,2})", cleaned)
+    worded = re.fullmatch(r"([a-z]+)\s*(\d{2}|\d{4})", cleaned)
+    if numeric:
+        month, year = int(numeric.group(1)), int(numeric.group(2))
+    elif iso:
+        year, month = int(iso.group(1)), int(iso.group(2))
+    elif worded and worded.group(1)[:3] in _MONTH_WORDS:
+        month, year = _MONTH_WORDS[worded.group(1)[:3]], int(worded.group(2))
+    else:
+        return None
+    year = year + 2000 if year < 100 else year
+    return ContributionMonth(year, month) if 1 <= month <= 12 and 2000 <= year <= 2100 else None

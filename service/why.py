@@ -7,12 +7,13 @@ from datetime import date
 from sqlmodel import Session, col, or_, select
 
 from bot.texts import long_date, month_year, short_date, t
-from scheduler.rules import ContributionMonth, ordered_stages
-from scheduler.scan import ReminderPolicy, month_of
+from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
+from domain.policy import ReminderPolicy, month_of
+from domain.regions import RegionIndex
+from domain.rules import ContributionMonth, ordered_stages
+from domain.vocabulary import BROADCAST_STAGE
 from storage.crypto import Cipher
-from storage.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
-from storage.models import BROADCAST_STAGE, Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
-from storage.regions import RegionIndex
+from storage.models import Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
 
 
 def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: str, today: date) -> list[Member]:

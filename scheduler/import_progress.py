@@ -12,13 +12,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.conversation import Conversations
 from bot.dialogs.core import Reply
 from bot.texts import t
-from scheduler.dispatch import Sender
+from domain.delivery import Sender, Target
+from service.conversations import Conversations
 from storage import imports
 from storage.models import Address
-from storage.reminders import Target
 
 log = logging.getLogger(__name__)
 

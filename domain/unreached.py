@@ -9,19 +9,13 @@ or when they are waiting to be enrolled in BPJS ("belum terdaftar").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlmodel import Session
-
-from scheduler.payments import member_cost
-from scheduler.rules import ContributionMonth, lapse_date, months_due, open_cycles
-from scheduler.scan import ReminderPolicy, cycle_key
-from scheduler.tariffs import Tariffs
-from storage import unreached as storage
-from storage.models import FollowUpOutcome, ReminderStatus
-from storage.unreached import Attempt, Candidate, Outcome
+from domain.policy import ReminderPolicy, cycle_key
+from domain.rules import ContributionMonth, lapse_date, months_due
+from domain.vocabulary import FollowUpOutcome, ReminderStatus
 
 NO_ANSWER_AFTER = timedelta(days=7)  # H+7
 CONTACTED_FOR = timedelta(days=7)  # "Sudah dihubungi" takes a member off the list for a week
@@ -51,43 +45,8 @@ class Unreached(NamedTuple):
     last_attempt: Attempt | None
 
 
-def unreached(
-    *, session: Session, codes: list[str] | None, today: date, policy: ReminderPolicy, tariffs: Tariffs
-) -> list[Unreached]:
-    """The area's (None: everyone's) unreached members, most urgent first (fewest days before lapse), then by desa
-    and name."""
-    earliest, latest = open_cycles(today, due_day=policy.due_day, lapse_after=policy.lapse_after)
-    known = storage.facts(
-        session=session,
-        codes=codes,
-        covered_from=earliest.plus(-1).last_day,
-        covered_to=latest.plus(-1).last_day,
-        first_cycle=cycle_key(earliest),
-        since=datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC),
-    )
-    cycles: dict[date | None, _Cycle] = {}  # a few distinct months for a province: decided once each
-    costs: dict[tuple[str, str, int, bool, ContributionMonth, int], int] = {}
-    found = []
-    for member in known.candidates:
-        cycle = cycles.get(member.covered_until)
-        if cycle is None:
-            cycle = cycles[member.covered_until] = _Cycle.of(member.covered_until, earliest, latest, today, policy)
-        reason = _reason(member, cycle, today)
-        if reason is None or (member.followed_up and _handled(known.follow_ups[member.id], cycle.key, today)):
-            continue
-        amount = 0
-        if cycle.first_unpaid is not None and cycle.months:
-            key = (member.occupation, member.payer, member.declared_income, member.with_jht, cycle.first_unpaid,
-                   cycle.months)  # fmt: skip
-            if (amount := costs.get(key, -1)) < 0:
-                amount = costs[key] = member_cost(tariffs, member, cycle.first_unpaid, cycle.months)
-        found.append(Unreached(member, reason, cycle.days_left, cycle.months, amount, member.attempt))
-    found.sort(key=lambda u: (u.days_left is None, u.days_left or 0, u.member.desa_code, u.member.full_name))
-    return found
-
-
 @dataclass(frozen=True, slots=True)
-class _Cycle:
+class Cycle:
     """What a covered-until date means today: the first unpaid month and, when its cycle is open, the deadline."""
 
     first_unpaid: ContributionMonth | None
@@ -105,7 +64,7 @@ class _Cycle:
         latest: ContributionMonth,
         today: date,
         policy: ReminderPolicy,
-    ) -> _Cycle:
+    ) -> Cycle:
         if covered_until is None:
             return cls(None, None, False, None, None, 0)
         first = ContributionMonth.of(covered_until).plus(1)
@@ -121,7 +80,7 @@ class _Cycle:
         )
 
 
-def _reason(member: Candidate, cycle: _Cycle, today: date) -> Reason | None:
+def reason_for(member: Candidate, cycle: Cycle, today: date) -> Reason | None:
     if member.asked_help:
         return Reason.HELP
     if member.needs_enrolment and member.covered_until is None:
@@ -143,7 +102,7 @@ def _reason(member: Candidate, cycle: _Cycle, today: date) -> Reason | None:
     return None if answered else Reason.NO_ANSWER
 
 
-def _handled(follow_ups: list[Outcome], cycle: int | None, today: date) -> bool:
+def handled(follow_ups: list[RecordedFollowUp], cycle: int | None, today: date) -> bool:
     """An officer already dealt with this: any outcome for the current cycle; "contacted" only for a week."""
     for follow_up in follow_ups:
         if follow_up.outcome == FollowUpOutcome.CONTACTED:
@@ -152,3 +111,56 @@ def _handled(follow_ups: list[Outcome], cycle: int | None, today: date) -> bool:
         elif follow_up.cycle == cycle:
             return True
     return False
+
+
+class Attempt(NamedTuple):
+    """A reminder that was actually tried."""
+
+    cycle: int
+    stage: str
+    status: str
+    sent_at: datetime | None
+
+
+class Candidate(NamedTuple):
+    """What the definition and the list need of a member (the columns `member_cost` reads included). Flat, one row
+    of the query as it comes: a province's 200,000 are made in one pass."""
+
+    id: int
+    full_name: str
+    desa_code: str
+    phone: str | None
+    nik_encrypted: str
+    covered_until: date | None
+    needs_enrolment: bool
+    asked_help: bool
+    opted_out: bool
+    occupation: str
+    payer: str
+    declared_income: int
+    with_jht: bool
+    # Their chats: how many work, how many do not, and when they last wrote.
+    active: int
+    unreachable: int
+    last_inbound_at: datetime | None
+    # The newest tried reminder since the oldest open cycle (all None: none).
+    attempt_cycle: int | None
+    attempt_stage: str | None
+    attempt_status: str | None
+    attempt_sent_at: datetime | None
+    followed_up: bool  # an officer recorded an outcome since `since`
+    listed_since: date | None  # on the officers' lists without a break since (None: not on the listing clock)
+
+    @property
+    def attempt(self) -> Attempt | None:
+        if self.attempt_cycle is None or self.attempt_stage is None or self.attempt_status is None:
+            return None
+        return Attempt(self.attempt_cycle, self.attempt_stage, self.attempt_status, self.attempt_sent_at)
+
+
+class RecordedFollowUp(NamedTuple):
+    """An officer's recorded outcome."""
+
+    outcome: str
+    cycle: int | None
+    at: datetime

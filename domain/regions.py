@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from storage.names import match_names
+from domain.names import match_names
 
 # Province codes in use on NIKs (Kemendagri). 91/92 are also found on cards issued before the 2022 Papua split.
 PROVINCE_TIMEZONES: dict[str, str] = {
@@ -122,6 +122,11 @@ def timezone_for(code: str, default: str = "Asia/Makassar") -> ZoneInfo:
 @cache
 def sulawesi_selatan() -> RegionIndex:
     """The shipped Kemendagri table for province 73 (see storage/data/ATTRIBUTION.md)."""
-    source = resources.files("storage") / "data" / "wilayah_73_sulawesi_selatan.csv"
+    source = resources.files("domain") / "data" / "wilayah_73_sulawesi_selatan.csv"
     with source.open(encoding="utf-8") as handle:
         return RegionIndex(Region(row["kode"], row["nama"]) for row in csv.DictReader(handle))
+
+
+def inside(code: str, area: Sequence[str]) -> bool:
+    """Whether a kecamatan or desa code lies in an area given as kecamatan and/or desa codes."""
+    return any(code == a or code.startswith(f"{a}.") for a in area)

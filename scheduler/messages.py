@@ -14,15 +14,15 @@ from sqlmodel import Session
 from bot.dialogs.core import Choice, ReminderView, Reply, Template
 from bot.dialogs.dialog import reminder_choices
 from bot.texts import long_date, month_year, rupiah, t
+from domain.identity import format_phone, mask_nik
+from domain.policy import ReminderPolicy, month_of
+from domain.rules import ContributionMonth, lapse_date, months_due
+from domain.tariffs import Tariffs, member_cost
+from domain.vocabulary import BROADCAST_STAGE
 from scheduler.dispatch import Batch
-from scheduler.payments import member_cost
-from scheduler.rules import ContributionMonth, lapse_date, months_due
-from scheduler.scan import ReminderPolicy, month_of
-from scheduler.tariffs import Tariffs
 from storage import broadcasts, officers
 from storage.crypto import Cipher
-from storage.identity import format_phone, mask_nik
-from storage.models import BROADCAST_STAGE, Member, Reminder
+from storage.models import Member, Reminder
 
 
 class OfficerDirectory:

@@ -19,15 +19,13 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot import xlsx
-from bot.dialogs.fields import parse_month
 from bot.texts import t
-from scheduler.rules import ContributionMonth
-from storage.admin import inside
-from storage.identity import Nik, parse_kpj, parse_nik, parse_phone
-from storage.imports import Row
-from storage.models import Payer
-from storage.regions import Region, RegionIndex
+from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.member_rows import Row
+from domain.regions import Region, RegionIndex, inside
+from domain.rules import ContributionMonth, parse_month
+from domain.vocabulary import Payer
+from files import xlsx
 
 MAX_BYTES = 15 * 2**20  # what a branch's 100,000-row export weighs, with room to spare
 MAX_ROWS = 200_000

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from sqlmodel import Session
 
-from scheduler.rules import ContributionMonth
-from scheduler.scan import cycle_key
-from scheduler.tariffs import Tariffs
-from storage import reminders as outbox
-from storage.models import Member, Payment, PaymentSource
-
-
-class Insured(Protocol):
-    """What a member's tariff depends on (a `Member`, or a row of the officers' list)."""
-
-    @property
-    def occupation(self) -> str: ...
-    @property
-    def payer(self) -> str: ...
-    @property
-    def declared_income(self) -> int: ...
-    @property
-    def with_jht(self) -> bool: ...
-
-
-def member_cost(tariffs: Tariffs, member: Insured, first: ContributionMonth, months: int) -> int:
-    """What `months` months from `first` cost this member: each month at its own tariff."""
-    return tariffs.for_months(
-        first,
-        months,
-        occupation=member.occupation,
-        payer=member.payer,
-        declared_income=member.declared_income,
-        with_jht=member.with_jht,
-    )
+from domain.policy import cycle_key
+from domain.rules import ContributionMonth
+from domain.tariffs import Tariffs, member_cost
+from domain.vocabulary import PaymentSource
+from storage import outbox
+from storage.models import Member, Payment
 
 
 def record_payment(

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import phonenumbers
 
-from storage.regions import PROVINCE_TIMEZONES, RegionIndex
+from domain.regions import PROVINCE_TIMEZONES, RegionIndex
 
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 

@@ -53,37 +53,28 @@ from bot.dialogs.core import (
 )
 from bot.dialogs.state import EditField, Flow, State, Step
 from bot.texts import short_date, t
-from bot.why import find_members, timeline
-from scheduler import stats
-from scheduler.payments import record_payment
-from scheduler.rules import DEFAULT_STAGES, ContributionMonth, Standing, coverage, parse_stages
-from scheduler.scan import ReminderPolicy, cycle_key, month_of
-from scheduler.stats import AreaStats
-from scheduler.tariffs import Tariffs, default_tariffs
-from scheduler.unreached import Unreached, unreached
-from storage import admin as admin_store
-from storage import broadcasts, imports, officers, sponsors
+from domain.identity import Nik, mask_nik, parse_kpj, parse_nik
+from domain.member_rows import Plan as ImportPlan
+from domain.member_rows import Row as ImportRow
+from domain.policy import ReminderPolicy, cycle_key, month_of
+from domain.regions import RegionIndex, inside
+from domain.rules import DEFAULT_STAGES, ContributionMonth, Standing, coverage, parse_stages
+from domain.stats import AreaStats
+from domain.tariffs import Tariffs, default_tariffs
+from domain.unreached import Unreached
+from domain.vocabulary import Channel, ConsentDecision, FollowUpOutcome, OfficerRole, PaymentSource
+from service import stats
+from service.unreached import unreached
+from service.why import find_members, timeline
+from storage import audit as audit_log
+from storage import broadcasts, controls, imports, officers, outbox, sponsors
 from storage import members as store
-from storage import reminders as outbox
+from storage import staff as admin_store
 from storage import unreached as listing
 from storage.crypto import Cipher
 from storage.db import LISTING_LOCK, try_lead
-from storage.identity import Nik, mask_nik, parse_kpj, parse_nik
-from storage.imports import Plan as ImportPlan
-from storage.imports import Row as ImportRow
-from storage.models import (
-    Channel,
-    ConsentDecision,
-    Conversation,
-    FollowUp,
-    FollowUpOutcome,
-    Member,
-    Officer,
-    OfficerRole,
-    PaymentSource,
-    Reminder,
-)
-from storage.regions import RegionIndex
+from storage.models import Conversation, FollowUp, Member, Officer, Reminder
+from storage.payments import record_payment
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +168,8 @@ class _Lookups:
         scope = self._scope()
         if kecamatan is None or scope is None:
             return scope if kecamatan is None else [kecamatan]
-        return [c for c in scope if admin_store.inside(c, [kecamatan])] or (
-            [kecamatan] if admin_store.inside(kecamatan, scope) else [])  # fmt: skip
+        return [c for c in scope if inside(c, [kecamatan])] or (
+            [kecamatan] if inside(kecamatan, scope) else [])  # fmt: skip
 
     def _scope(self) -> list[str] | None:
         """The area this chat's staff role covers: None everywhere (an admin), [] nowhere."""
@@ -210,14 +201,14 @@ class _Lookups:
         if not found and not query.strip().isdigit():  # a name
             found = list(officers.search_area(session=self._session, codes=scope, nik_hash=None, kpj=None,
                                               name=query.strip()))  # fmt: skip
-        return [m for m in found if scope is None or admin_store.inside(m.desa_code, scope)]
+        return [m for m in found if scope is None or inside(m.desa_code, scope)]
 
     def member_by_nik(self, nik: str) -> MemberView | None:
         found = self._find_members(nik)
         return member_view(found[0], self._cipher) if len(found) == 1 else None
 
     def paused(self) -> bool:
-        return admin_store.paused(session=self._session)
+        return controls.paused(session=self._session)
 
     def import_plan(self, rows: Sequence[ImportRow]) -> ImportPlan:
         return imports.plan(self._session, self._cipher, rows)
@@ -269,7 +260,7 @@ class _Lookups:
         return [
             t("admin.audit_line", at=e.at.astimezone(self._service.zone).strftime("%d-%m %H:%M"), actor=e.actor,
               action=e.action, subject=e.subject)
-            for e in admin_store.recent_audit(session=self._session)
+            for e in audit_log.recent_audit(session=self._session)
         ]  # fmt: skip
 
     def officer_name(self) -> str | None:
@@ -561,7 +552,7 @@ class Conversations:
                 if state.flow in (Flow.NONE, Flow.OFFICER):  # a typed answer may refer to what was just sent
                     remembered[address_id] = dialog.remember(state, outcome)
                 results[one.officer.id or 0] = outcome.replies
-            store.audit_viewed(session=session, views=viewed, now=now)
+            audit_log.audit_viewed(session=session, views=viewed, now=now)
             self._save_many(session, remembered, now)
             session.commit()
         return [results.get(officer_id) for officer_id in ids]
@@ -645,7 +636,7 @@ class Conversations:
                         outbox.cancel_pending(
                             session=session, member_id=member_id, before_cycle=999999, reason="opted_out"
                         )
-                    store.audit(
+                    audit_log.audit(
                         session=session,
                         actor=f"{channel}:{address_id}",
                         action="member.opt_out" if opted_out else "member.opt_in",
@@ -669,7 +660,7 @@ class Conversations:
                     session.add(sponsor)
                     action, subject = "sponsor.unbind", sponsor.id or 0
             case ViewedMembers():
-                store.audit_viewed(session=session, views=[_viewed(effect, channel, address_id)], now=now)
+                audit_log.audit_viewed(session=session, views=[_viewed(effect, channel, address_id)], now=now)
             case RecordFollowUp() if (follow := self._follow_up(session, effect, lookups.officer(), now)) is not None:
                 action, subject, detail = "officer.outcome", effect.member_id, follow
             case Refused(command=command):
@@ -717,7 +708,7 @@ class Conversations:
                 action, subject = "member.denied", member_id
         if action:
             # Column names only, never values: the audit log holds no personal data.
-            store.audit(
+            audit_log.audit(
                 session=session,
                 actor=f"{channel}:{address_id}",
                 action=action,
@@ -739,7 +730,7 @@ class Conversations:
         manageable = {line.id for line in lookups.staff_list()}
         match effect:
             case AddStaff(name=name, codes=codes, role=role) if is_admin or (
-                role == OfficerRole.OFFICER and codes and all(admin_store.inside(c, scope or []) for c in codes)
+                role == OfficerRole.OFFICER and codes and all(inside(c, scope or []) for c in codes)
             ):
                 added = officers.create_officer(session=session, name=name, phone=None, codes=codes, now=now,
                                                 role=OfficerRole(role))  # fmt: skip
@@ -748,7 +739,7 @@ class Conversations:
                 row = session.get(Officer, officer_id)
                 assert row is not None
                 said: list[Reply] = []
-                if change == "areas" and (is_admin or all(admin_store.inside(c, scope or []) for c in effect.codes)):
+                if change == "areas" and (is_admin or all(inside(c, scope or []) for c in effect.codes)):
                     admin_store.set_areas(session=session, officer_id=officer_id, codes=effect.codes)
                 elif change == "role" and is_admin:
                     admin_store.set_role(row, OfficerRole(effect.role))
@@ -763,7 +754,7 @@ class Conversations:
                 return f"staff.{change}", officer_id, effect.role or ",".join(effect.codes), said
             case RecordVerifiedPayment(member_id=member_id, months=months):
                 member = session.get(Member, member_id)
-                if member is None or not (is_admin or admin_store.inside(member.desa_code, scope or [])):
+                if member is None or not (is_admin or inside(member.desa_code, scope or [])):
                     return "payment.denied", member_id, "", []
                 first = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
                 first = first or ContributionMonth(self.today(now).year, self.today(now).month)
@@ -773,7 +764,7 @@ class Conversations:
                 session.add(payment)
                 return "payment.verified", member_id, f"{cycle_key(first)}+{months}", []
             case SetPaused(paused=paused) if is_admin:
-                admin_store.set_paused(session=session, value=paused, now=now)
+                controls.set_paused(session=session, value=paused, now=now)
                 return ("service.pause" if paused else "service.resume"), 0, "", []
         return "admin.denied", 0, type(effect).__name__, []
 

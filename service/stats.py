@@ -7,38 +7,14 @@ classified once with the same rules the reminders use, instead of a million rows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from scheduler.rules import ContributionMonth, Standing, coverage, lapse_date
-from scheduler.scan import ReminderPolicy
+from domain.policy import ReminderPolicy
+from domain.rules import Standing
+from domain.stats import COUNTS, DUE_SOON, AreaStats, classify
 from storage import stats as queries
-
-DUE_SOON = timedelta(days=7)
-COUNTS = ("members", "active", "due_soon", "arrears_1", "arrears_2", "lapsed_month", "unreachable", "opted_out")
-
-
-@dataclass(slots=True)
-class AreaStats:
-    kecamatan: str
-    members: int = 0
-    active: int = 0  # protected today (paid up, or in arrears but not yet lapsed)
-    due_soon: int = 0  # paid up, next contribution due within 7 days
-    arrears_1: int = 0
-    arrears_2: int = 0
-    lapsed_month: int = 0  # lapsed this calendar month
-    unreachable: int = 0  # no working chat
-    opted_out: int = 0
-
-    def add(self, other: AreaStats) -> None:
-        for name in COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    @property
-    def coverage(self) -> float:
-        return self.active / self.members if self.members else 0.0
 
 
 def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Sequence[str] | None) -> list[AreaStats]:
@@ -48,7 +24,7 @@ def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Seq
     for kecamatan, covered_until, opted_out, count in queries.member_groups(session=session, codes=codes):
         stats = found.setdefault(kecamatan, AreaStats(kecamatan))
         if covered_until not in standing:
-            standing[covered_until] = _classify(covered_until, today, policy)
+            standing[covered_until] = classify(covered_until, today, policy)
         state, unpaid, due, lapsed_on = standing[covered_until]
         stats.members += count
         stats.opted_out += count if opted_out else 0
@@ -61,24 +37,6 @@ def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Seq
     for kecamatan, count in queries.unreachable_counts(session=session, codes=codes).items():
         found.setdefault(kecamatan, AreaStats(kecamatan)).unreachable = count
     return [found[code] for code in sorted(found)]
-
-
-def _classify(
-    covered_until: date | None, today: date, policy: ReminderPolicy
-) -> tuple[Standing, int, date | None, date | None]:
-    """Standing, unpaid months, next due date, and the day it lapsed (or will)."""
-    cover = coverage(covered_until, today, due_day=policy.due_day, lapse_after=policy.lapse_after)
-    lapsed_on = None
-    if covered_until is not None:
-        lapsed_on = lapse_date(ContributionMonth.of(covered_until).plus(1), policy.due_day, policy.lapse_after)
-    return cover.standing, cover.months_unpaid, cover.due, lapsed_on
-
-
-def total(stats: Sequence[AreaStats]) -> AreaStats:
-    whole = AreaStats("")
-    for one in stats:
-        whole.add(one)
-    return whole
 
 
 def take_snapshot(*, session: Session, today: date, policy: ReminderPolicy) -> int:

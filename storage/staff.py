@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEntry, Control, Officer, OfficerArea, OfficerRole
-
-PAUSED = "paused"
+from domain.regions import inside
+from domain.vocabulary import OfficerRole
+from storage.models import Officer, OfficerArea
 
 
 class Staff(NamedTuple):
@@ -31,11 +30,6 @@ def staff(*, session: Session, within: Sequence[str] | None = None) -> list[Staf
     if within is None:
         return listed
     return [one for one in listed if one.codes and all(inside(code, within) for code in one.codes)]
-
-
-def inside(code: str, area: Sequence[str]) -> bool:
-    """Whether a kecamatan or desa code lies in an area given as kecamatan and/or desa codes."""
-    return any(code == a or code.startswith(f"{a}.") for a in area)
 
 
 def set_areas(*, session: Session, officer_id: int, codes: Sequence[str]) -> None:
@@ -56,18 +50,3 @@ def deactivate(officer: Officer) -> None:
 
 def set_role(officer: Officer, role: OfficerRole) -> None:
     officer.role = role
-
-
-def paused(*, session: Session) -> bool:
-    row = session.get(Control, PAUSED)
-    return row is not None and row.value == "1"
-
-
-def set_paused(*, session: Session, value: bool, now: datetime) -> None:
-    row = session.get(Control, PAUSED) or Control(key=PAUSED, value="0", updated_at=now)
-    row.value, row.updated_at = ("1" if value else "0"), now
-    session.add(row)
-
-
-def recent_audit(*, session: Session, limit: int = 15) -> Sequence[AuditEntry]:
-    return session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)).all()

@@ -12,25 +12,17 @@ recorded as skipped, never sent late.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, select
 from sqlmodel import Session, col
 
-from scheduler.rules import ContributionMonth, QuietPeriod, Stage, ordered_stages
+from domain.policy import ReminderPolicy, cycle_key, local_moment
+from domain.rules import ContributionMonth, Stage, ordered_stages
+from domain.vocabulary import BpjsStatus, ReminderStatus
 from storage.db import upsert_insert
-from storage.models import BpjsStatus, Member, Reminder, ReminderStatus, ScanRun
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderPolicy:
-    stages: tuple[Stage, ...]
-    due_day: int = 15
-    lapse_after: int = 3
-    window_start: time = time(8, 0)
-    window_end: time = time(20, 0)
-    quiet: tuple[QuietPeriod, ...] = ()
+from storage.models import Member, Reminder, ScanRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +30,6 @@ class ScanResult:
     day: date
     created: int
     skipped: int
-
-
-def cycle_key(month: ContributionMonth) -> int:
-    return month.year * 100 + month.month
-
-
-def month_of(cycle: int) -> ContributionMonth:
-    return ContributionMonth(cycle // 100, cycle % 100)
-
-
-def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def scan(

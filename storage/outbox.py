@@ -9,18 +9,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, true, update
 from sqlmodel import Session, col, func, select
 
+from domain.delivery import Target
+from domain.vocabulary import BROADCAST_STAGE, AddressStatus, ReminderStatus
 from storage.db import upsert_insert
 from storage.models import (
-    BROADCAST_STAGE,
     Address,
-    AddressStatus,
     Conversation,
     DeliveryAttempt,
     InboundMessage,
     Member,
     MemberAddress,
     Reminder,
-    ReminderStatus,
     Sponsor,
 )
 
@@ -45,16 +44,6 @@ def claim_due(*, session: Session, now: datetime, worker: str, limit: int, lease
         for row in rows:
             row.status, row.claimed_by, row.claimed_at = ReminderStatus.CLAIMED, worker, now
     return rows
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    address_id: int
-    channel: str
-    external_id: str
-    busy_until: datetime | None  # the person is chatting with the bot right now
-    sponsor: str | None = None  # the sponsor's name when this is the chat of whoever pays for the member
-    last_inbound_at: datetime | None = None  # WhatsApp allows free text only within 24 hours of this
 
 
 def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta) -> dict[int, list[Target]]:

@@ -1,0 +1,54 @@
+"""Sending, as the rules see it: where a message goes, what a channel answered, and what a channel must offer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    address_id: int
+    channel: str
+    external_id: str
+    busy_until: datetime | None  # the person is chatting with the bot right now
+    sponsor: str | None = None  # the sponsor's name when this is the chat of whoever pays for the member
+    last_inbound_at: datetime | None = None  # WhatsApp allows free text only within 24 hours of this
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    provider_id: str | None = None
+    uncertain: bool = False  # timed out: it may have arrived, so it is not sent again
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    error: str
+    after: float | None = None  # seconds the channel asked us to wait (429 retry_after)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    error: str  # blocked, deleted, no such chat: no point trying this address again
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: str  # the channel refused this message for good
+
+
+SendResult = Sent | RetryLater | Unreachable | Failed
+
+
+class Sender(Protocol[M_contra]):
+    channel: str
+    per_second: float
+    per_chat_seconds: float
+
+    async def send(self, target: Target, message: M_contra) -> SendResult:
+        """Send to `target` (its address, and what the channel needs to know of it, such as the last inbound)."""
+        ...
