@@ -28,6 +28,7 @@ lint: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 test: lint  ## lint, types, and the whole suite on SQLite and PostgreSQL
 	.venv/bin/pytest
