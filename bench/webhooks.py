@@ -83,63 +83,63 @@ async def drive(port: int, bot_api_port: int, chats: int, messages: int) -> None
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         whatsapp: list[float] = []
         started = time.perf_counter()
-
-        async def whatsapp_person(n: int) -> None:
-            number = f"+62813{n:08d}"
-            for i, body in enumerate(answers):
-                params = {
-                    "MessageSid": f"SM{n:06d}{i:04d}",
-                    "From": f"whatsapp:{number}",
-                    "To": "whatsapp:+1",
-                    "Body": body,
-                    "NumMedia": "0",
-                    "AccountSid": "AC",
-                }
-                signature = RequestValidator(AUTH).compute_signature(f"{PUBLIC}/twilio/whatsapp", params)
-                sent = time.perf_counter()
-                response = await client.post(
-                    "/twilio/whatsapp",
-                    content=urlencode(params),
-                    headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
-                )
-                whatsapp.append(time.perf_counter() - sent)
-                assert response.status_code == 200, response.status_code
-
-        await asyncio.gather(*(whatsapp_person(n) for n in range(chats)))
+        await asyncio.gather(*(_whatsapp_person(client, n, answers, whatsapp) for n in range(chats)))
         whatsapp_seconds = time.perf_counter() - started
         _report("WhatsApp", whatsapp, whatsapp_seconds, "answered in the response")
 
         telegram: list[float] = []
         started = time.perf_counter()
-
-        async def telegram_person(n: int) -> None:
-            chat = 700_000 + n
-            for i, text in enumerate(answers):
-                update = {
-                    "update_id": n * 100 + i + 1,
-                    "message": {
-                        "message_id": i + 1,
-                        "date": int(time.time()),
-                        "text": text,
-                        "chat": {"id": chat, "type": "private"},
-                        "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
-                    },
-                }
-                sent = time.perf_counter()
-                response = await client.post(
-                    "/telegram",
-                    content=json.dumps(update),
-                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
-                )
-                telegram.append(time.perf_counter() - sent)
-                assert response.status_code == 200, response.status_code
-                await asyncio.sleep(0.05)  # a person does not type faster than this
-
-        await asyncio.gather(*(telegram_person(n) for n in range(chats)))
+        await asyncio.gather(*(_telegram_person(client, n, answers, telegram) for n in range(chats)))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bot_api_port}") as bot_api:
             while (await bot_api.get("/_answered")).json()["sent"] < chats * len(answers):  # noqa: ASYNC110 (another process)
                 await asyncio.sleep(0.02)
         _report("Telegram", telegram, time.perf_counter() - started, "acknowledged; all answered by the end")
+
+
+async def _whatsapp_person(client: httpx.AsyncClient, n: int, answers: list[str], latencies: list[float]) -> None:
+    number = f"+62813{n:08d}"
+    for i, body in enumerate(answers):
+        params = {
+            "MessageSid": f"SM{n:06d}{i:04d}",
+            "From": f"whatsapp:{number}",
+            "To": "whatsapp:+1",
+            "Body": body,
+            "NumMedia": "0",
+            "AccountSid": "AC",
+        }
+        signature = RequestValidator(AUTH).compute_signature(f"{PUBLIC}/twilio/whatsapp", params)
+        sent = time.perf_counter()
+        response = await client.post(
+            "/twilio/whatsapp",
+            content=urlencode(params),
+            headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        latencies.append(time.perf_counter() - sent)
+        assert response.status_code == 200, response.status_code
+
+
+async def _telegram_person(client: httpx.AsyncClient, n: int, answers: list[str], latencies: list[float]) -> None:
+    chat = 700_000 + n
+    for i, text in enumerate(answers):
+        update = {
+            "update_id": n * 100 + i + 1,
+            "message": {
+                "message_id": i + 1,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
+            },
+        }
+        sent = time.perf_counter()
+        response = await client.post(
+            "/telegram",
+            content=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+        )
+        latencies.append(time.perf_counter() - sent)
+        assert response.status_code == 200, response.status_code
+        await asyncio.sleep(0.05)  # a person does not type faster than this
 
 
 def _report(channel: str, latencies: list[float], seconds: float, what: str) -> None:
