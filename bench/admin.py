@@ -43,6 +43,18 @@ from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 AREA = ("73.12", "73.14")
+# The header row of a branch's member list.
+BRANCH_COLUMNS = [
+    "NIK",
+    "Nama Lengkap",
+    "No KPJ",
+    "No HP",
+    "Desa/Kelurahan",
+    "Kecamatan",
+    "Bulan Iuran Terakhir",
+    "Program",
+    "Sumber Iuran",
+]
 
 
 def peak_mib() -> float:
@@ -55,16 +67,15 @@ def branch_sheet(rows: int) -> bytes:
     villages = [(d.name, k.name) for k in regions.kecamatan_in(AREA) for d in regions.children(k.code)]
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Peserta")
-    sheet.append(["NIK", "Nama Lengkap", "No KPJ", "No HP", "Desa/Kelurahan", "Kecamatan", "Bulan Iuran Terakhir",
-                  "Program", "Sumber Iuran"])  # fmt: skip
+    sheet.append(BRANCH_COLUMNS)
     for i in range(rows):
         day, month, year = 1 + i % 28, 1 + (i // 28) % 12, 60 + (i // 336) % 40
         serial = 1 + i // 13_440
         nik = f"731206{day:02d}{month:02d}{year:02d}{serial:04d}"
         desa, kecamatan = villages[i % len(villages)]
         paid = datetime(2026, 1 + i % 11, 1)  # noqa: DTZ001 (an Excel date has no zone)
-        sheet.append([nik, f"Peserta Uji {i}", f"{90_000_000_000 + i}", f"0812{i:08d}", desa, kecamatan, paid,
-                      "SUTASOMA", "mandiri"])  # fmt: skip
+        kpj, phone = f"{90_000_000_000 + i}", f"0812{i:08d}"
+        sheet.append([nik, f"Peserta Uji {i}", kpj, phone, desa, kecamatan, paid, "SUTASOMA", "mandiri"])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -74,13 +85,16 @@ def bench_import(rows: int, url: str) -> None:
     engine = fresh_database(url)
     cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
     config = DialogConfig(service_area=AREA, data_holder="bench", consent_version="bench")
-    service = Conversations(engine=engine, cipher=cipher, regions=sulawesi_selatan(), config=config,
-                            zone=ZoneInfo("Asia/Makassar"))  # fmt: skip
+    service = Conversations(
+        engine=engine, cipher=cipher, regions=sulawesi_selatan(), config=config, zone=ZoneInfo("Asia/Makassar")
+    )
     started = time.perf_counter()
     content = branch_sheet(rows)
     print(f"database                {engine.dialect.name}")
-    print(f"file                    {rows:,} rows, {len(content) / 2**20:.1f} MiB XLSX (written in "
-          f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
+    print(
+        f"file                    {rows:,} rows, {len(content) / 2**20:.1f} MiB XLSX (written in "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
     # Last month's list, half as long, is in already: the new file adds the other half.
     half = member_sheet.read("lalu.xlsx", branch_sheet(rows // 2), regions=service.regions, area=AREA, today=TODAY)
     _apply(service, [r.member for r in half.rows])
@@ -99,8 +113,10 @@ def bench_import(rows: int, url: str) -> None:
     for label, seconds in timings:
         print(f"{label:<24}{seconds:6.1f} s")
     print(f"{'total':<24}{sum(s for _, s in timings):6.1f} s = {rows / sum(s for _, s in timings):,.0f} rows/s")
-    print(f"preview                 {plan.new:,} new, {plan.updated:,} updated, {plan.unchanged:,} unchanged, "
-          f"{len(sheet.errors):,} invalid")  # fmt: skip
+    print(
+        f"preview                 {plan.new:,} new, {plan.updated:,} updated, {plan.unchanged:,} unchanged, "
+        f"{len(sheet.errors):,} invalid"
+    )
     print(f"peak memory (process)   {peak_mib():.0f} MiB")
     engine.dispose()
 
@@ -109,8 +125,15 @@ def _apply(service: Conversations, members: list[Row]) -> int:
     with Session(service.engine) as session:
         address = store.get_or_create_address(session=session, channel="console", external_id="bench", now=NOW)
         token = f"bench{time.monotonic_ns()}"[:32]
-        imports.stage(session=session, cipher=service.cipher, token=token, address_id=address.id or 0,
-                      filename="data.xlsx", rows=members, now=NOW)  # fmt: skip
+        imports.stage(
+            session=session,
+            cipher=service.cipher,
+            token=token,
+            address_id=address.id or 0,
+            filename="data.xlsx",
+            rows=members,
+            now=NOW,
+        )
         imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
         session.commit()
     slices = 0

@@ -57,9 +57,20 @@ def remind_everyone_due(engine: Engine) -> int:
                 month = ContributionMonth.of(covered_until or TODAY).plus(1)
                 sent = datetime.combine(month.due_date(15) - timedelta(days=7), datetime.min.time(), tzinfo=UTC)
                 status = "failed" if (member_id or 0) % 20 == 0 else "delivered"
-                rows.append({"member_id": member_id, "cycle": cycle_key(month), "stage": "H-7", "stage_rank": 0,
-                             "status": status, "send_after": sent, "expires_at": sent, "zone": "Asia/Makassar",
-                             "created_at": sent, "sent_at": sent})  # fmt: skip
+                rows.append(
+                    {
+                        "member_id": member_id,
+                        "cycle": cycle_key(month),
+                        "stage": "H-7",
+                        "stage_rank": 0,
+                        "status": status,
+                        "send_after": sent,
+                        "expires_at": sent,
+                        "zone": "Asia/Makassar",
+                        "created_at": sent,
+                        "sent_at": sent,
+                    }
+                )
             connection.execute(insert(Reminder), rows)
     return len(due)
 

@@ -102,9 +102,12 @@ async def _whatsapp(
     async with Served(fake.app(), fake.port):
         client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, fake.base_url)
         sender = WhatsAppSender(  # the production default: 78 messages a second
-            client, from_number=FROM, templates={"reminder": "HXbench"}, status_callback="https://example.org/s",
+            client,
+            from_number=FROM,
+            templates={"reminder": "HXbench"},
+            status_callback="https://example.org/s",
             clock=lambda: morning,
-        )  # fmt: skip
+        )
         stats, elapsed = await _drain(_dispatcher(engine, cipher, "whatsapp", sender), morning)
         await sender.close()
     return stats, elapsed, fake.refused_429, sender.per_second

@@ -36,8 +36,10 @@ def main() -> None:
     ready, results = context.Barrier(args.processes), context.Queue()
     with tempfile.TemporaryDirectory() as folder:
         journals = [Path(folder) / f"p{i}.txt" for i in range(args.processes)]
-        processes = [context.Process(target=_process, args=(args.database_url, f"p{i}", str(journals[i]), ready,
-                                                            results)) for i in range(args.processes)]  # fmt: skip
+        processes = [
+            context.Process(target=_process, args=(args.database_url, f"p{i}", str(journals[i]), ready, results))
+            for i in range(args.processes)
+        ]
         started = time.perf_counter()
         for process in processes:
             process.start()
@@ -46,10 +48,14 @@ def main() -> None:
         reports = [results.get(timeout=5) for _ in processes]
         elapsed = max(seconds for _, _, _, seconds in reports)
         sent = [int(i) for j in journals if j.exists() for line in j.read_text().splitlines() for i in line.split(",")]
-    print(f"processes          {args.processes} on {engine.dialect.name} (wall {time.perf_counter() - started:.1f} s "
-          f"with start-up)")  # fmt: skip
-    print(f"reminders          {args.members:,}: sent {len(sent):,}, distinct {len(set(sent)):,}, "
-          f"duplicates {len(sent) - len(set(sent))}, lost {args.members - len(set(sent))}")  # fmt: skip
+    print(
+        f"processes          {args.processes} on {engine.dialect.name} (wall {time.perf_counter() - started:.1f} s "
+        f"with start-up)"
+    )
+    print(
+        f"reminders          {args.members:,}: sent {len(sent):,}, distinct {len(set(sent)):,}, "
+        f"duplicates {len(sent) - len(set(sent))}, lost {args.members - len(set(sent))}"
+    )
     for name, created, count, seconds in sorted(reports):
         role = f"led the scan ({created:,} created)" if created else "scan lead taken"
         print(f"  {name}: {role}; sent {count:,} in {seconds:.1f} s")

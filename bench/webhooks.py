@@ -55,8 +55,9 @@ async def _serve(url: str, port: int, bot_api_port: int, ready: multiprocessing.
     engine = fresh_database(url)
     cipher = Cipher(encryption_keys=[new_encryption_key()], lookup_key=new_lookup_key())
     config = DialogConfig(service_area=("73.12", "73.14"), data_holder="bench", consent_version="bench")
-    conversations = Conversations(engine=engine, cipher=cipher, regions=sulawesi_selatan(), config=config,
-                                  zone=ZoneInfo("Asia/Makassar"))  # fmt: skip
+    conversations = Conversations(
+        engine=engine, cipher=cipher, regions=sulawesi_selatan(), config=config, zone=ZoneInfo("Asia/Makassar")
+    )
     fake = FakeTelegram(port=bot_api_port)
 
     async def answered(_: Request) -> JSONResponse:  # how many replies the bot has sent through the Bot API
@@ -66,8 +67,9 @@ async def _serve(url: str, port: int, bot_api_port: int, ready: multiprocessing.
     bot_api.router.routes.append(Route("/_answered", answered))
     channel = TelegramChannel(conversations, lambda: datetime.now(UTC))
     application = build_application(token=TOKEN, base_url=fake.base_url, channel=channel, webhook=True)
-    whatsapp = WhatsAppWebhook(conversations, RequestValidator(AUTH), PUBLIC, lambda: datetime.now(UTC),
-                               SenderLimit(count=10**6))  # fmt: skip
+    whatsapp = WhatsAppWebhook(
+        conversations, RequestValidator(AUTH), PUBLIC, lambda: datetime.now(UTC), SenderLimit(count=10**6)
+    )
     app = Starlette(routes=webhook_routes(application, SECRET) + whatsapp.routes())
     async with Served(bot_api, bot_api_port), application:
         await application.start()
@@ -81,54 +83,72 @@ async def drive(port: int, bot_api_port: int, chats: int, messages: int) -> None
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         whatsapp: list[float] = []
         started = time.perf_counter()
-
-        async def whatsapp_person(n: int) -> None:
-            number = f"+62813{n:08d}"
-            for i, body in enumerate(answers):
-                params = {"MessageSid": f"SM{n:06d}{i:04d}", "From": f"whatsapp:{number}", "To": "whatsapp:+1",
-                          "Body": body, "NumMedia": "0", "AccountSid": "AC"}  # fmt: skip
-                signature = RequestValidator(AUTH).compute_signature(f"{PUBLIC}/twilio/whatsapp", params)
-                sent = time.perf_counter()
-                response = await client.post("/twilio/whatsapp", content=urlencode(params),
-                                             headers={"X-Twilio-Signature": signature,
-                                                      "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-                whatsapp.append(time.perf_counter() - sent)
-                assert response.status_code == 200, response.status_code
-
-        await asyncio.gather(*(whatsapp_person(n) for n in range(chats)))
+        await asyncio.gather(*(_whatsapp_person(client, n, answers, whatsapp) for n in range(chats)))
         whatsapp_seconds = time.perf_counter() - started
         _report("WhatsApp", whatsapp, whatsapp_seconds, "answered in the response")
 
         telegram: list[float] = []
         started = time.perf_counter()
-
-        async def telegram_person(n: int) -> None:
-            chat = 700_000 + n
-            for i, text in enumerate(answers):
-                update = {"update_id": n * 100 + i + 1, "message": {
-                    "message_id": i + 1, "date": int(time.time()), "text": text,
-                    "chat": {"id": chat, "type": "private"},
-                    "from": {"id": chat, "is_bot": False, "first_name": "Peserta"}}}  # fmt: skip
-                sent = time.perf_counter()
-                response = await client.post("/telegram", content=json.dumps(update),
-                                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
-                                                      "Content-Type": "application/json"})  # fmt: skip
-                telegram.append(time.perf_counter() - sent)
-                assert response.status_code == 200, response.status_code
-                await asyncio.sleep(0.05)  # a person does not type faster than this
-
-        await asyncio.gather(*(telegram_person(n) for n in range(chats)))
+        await asyncio.gather(*(_telegram_person(client, n, answers, telegram) for n in range(chats)))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bot_api_port}") as bot_api:
             while (await bot_api.get("/_answered")).json()["sent"] < chats * len(answers):  # noqa: ASYNC110 (another process)
                 await asyncio.sleep(0.02)
         _report("Telegram", telegram, time.perf_counter() - started, "acknowledged; all answered by the end")
 
 
+async def _whatsapp_person(client: httpx.AsyncClient, n: int, answers: list[str], latencies: list[float]) -> None:
+    number = f"+62813{n:08d}"
+    for i, body in enumerate(answers):
+        params = {
+            "MessageSid": f"SM{n:06d}{i:04d}",
+            "From": f"whatsapp:{number}",
+            "To": "whatsapp:+1",
+            "Body": body,
+            "NumMedia": "0",
+            "AccountSid": "AC",
+        }
+        signature = RequestValidator(AUTH).compute_signature(f"{PUBLIC}/twilio/whatsapp", params)
+        sent = time.perf_counter()
+        response = await client.post(
+            "/twilio/whatsapp",
+            content=urlencode(params),
+            headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        latencies.append(time.perf_counter() - sent)
+        assert response.status_code == 200, response.status_code
+
+
+async def _telegram_person(client: httpx.AsyncClient, n: int, answers: list[str], latencies: list[float]) -> None:
+    chat = 700_000 + n
+    for i, text in enumerate(answers):
+        update = {
+            "update_id": n * 100 + i + 1,
+            "message": {
+                "message_id": i + 1,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
+            },
+        }
+        sent = time.perf_counter()
+        response = await client.post(
+            "/telegram",
+            content=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+        )
+        latencies.append(time.perf_counter() - sent)
+        assert response.status_code == 200, response.status_code
+        await asyncio.sleep(0.05)  # a person does not type faster than this
+
+
 def _report(channel: str, latencies: list[float], seconds: float, what: str) -> None:
     ordered = sorted(latencies)
     p50, p95 = statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
-    print(f"{channel:<9} {len(ordered):,} requests in {seconds:.1f} s = {len(ordered) / seconds:,.0f}/s; "
-          f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms ({what})")  # fmt: skip
+    print(
+        f"{channel:<9} {len(ordered):,} requests in {seconds:.1f} s = {len(ordered) / seconds:,.0f}/s; "
+        f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms ({what})"
+    )
 
 
 def main() -> None:

@@ -106,7 +106,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
-        parse_stages(self.reminder_stages)  # a typo here would silently stop reminders: fail at start instead
+        self._check_formats()
+        if self.environment == "development":
+            return self
+        problems = self._placeholders()
+        if problems:
+            raise ValueError(f"set real values outside development for: {', '.join(problems)}")
+        return self
+
+    def _check_formats(self) -> None:
+        """Settings that would fail later, or silently (a typo in the stages stops reminders): fail at start instead."""
+        parse_stages(self.reminder_stages)
         start, end = self.window
         if not start < end:
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
@@ -122,8 +132,9 @@ class Settings(BaseSettings):
         _ = self.templates
         if self.twilio_enabled and not self.twilio_public_url:
             raise ValueError("TWILIO_PUBLIC_URL is required with Twilio: signatures are checked against it")
-        if self.environment == "development":
-            return self
+
+    def _placeholders(self) -> list[str]:
+        """The secrets still empty or a placeholder (refused outside development)."""
         problems = []
         if not self.encryption_keys or any(looks_placeholder(key) for key in self.encryption_keys):
             problems.append("NIK_ENCRYPTION_KEYS")
@@ -135,6 +146,4 @@ class Settings(BaseSettings):
             problems.append("TELEGRAM_WEBHOOK_SECRET")
         if self.twilio_account_sid and looks_placeholder(self.twilio_auth_token):
             problems.append("TWILIO_AUTH_TOKEN")
-        if problems:
-            raise ValueError(f"set real values outside development for: {', '.join(problems)}")
-        return self
+        return problems

@@ -78,11 +78,21 @@ def queue(*, session: Session, broadcast: Broadcast, member_ids: Sequence[int], 
     """One outbox row per member; the dispatcher takes it from there."""
     assert broadcast.id is not None
     rows = [
-        {"member_id": member_id, "cycle": broadcast.id, "stage": BROADCAST_STAGE, "stage_rank": 0,
-         "status": ReminderStatus.PENDING, "send_after": now, "expires_at": now + SEND_FOR, "zone": zone,
-         "attempts": 0, "reason": "", "created_at": now}
+        {
+            "member_id": member_id,
+            "cycle": broadcast.id,
+            "stage": BROADCAST_STAGE,
+            "stage_rank": 0,
+            "status": ReminderStatus.PENDING,
+            "send_after": now,
+            "expires_at": now + SEND_FOR,
+            "zone": zone,
+            "attempts": 0,
+            "reason": "",
+            "created_at": now,
+        }
         for member_id in member_ids
-    ]  # fmt: skip
+    ]
     insert = upsert_insert(session)(Reminder)
     for start in range(0, len(rows), 2000):  # 12 columns a row: SQLite takes at most 32,766 parameters
         session.execute(insert.values(rows[start : start + 2000]).on_conflict_do_nothing())
@@ -92,5 +102,5 @@ def queue(*, session: Session, broadcast: Broadcast, member_ids: Sequence[int], 
 
 
 def texts(*, session: Session, ids: Sequence[int]) -> dict[int, str]:
-    return {row[0]: row[1] for row in session.execute(sa_select(col(Broadcast.id), col(Broadcast.text)).where(
-        col(Broadcast.id).in_(list(ids))))}  # fmt: skip
+    query = sa_select(col(Broadcast.id), col(Broadcast.text)).where(col(Broadcast.id).in_(list(ids)))
+    return {row[0]: row[1] for row in session.execute(query)}

@@ -60,13 +60,21 @@ def stage(
     *, session: Session, cipher: Cipher, token: str, address_id: int, filename: str, rows: Sequence[Row], now: datetime
 ) -> None:
     """Keep the rows, sealed a slice at a time (each slice then opens only its own rows)."""
-    slices = [
-        cipher.encrypt(json.dumps([asdict(row) for row in rows[start : start + SLICE]], default=str,
-                                  separators=(",", ":")))
-        for start in range(0, len(rows), SLICE)
-    ]  # fmt: skip
-    session.add(ImportBatch(token=token, address_id=address_id, filename=filename[:100], total=len(rows),
-                            rows_sealed=json.dumps(slices), created_at=now))  # fmt: skip
+    slices = [_seal(cipher, rows[start : start + SLICE]) for start in range(0, len(rows), SLICE)]
+    session.add(
+        ImportBatch(
+            token=token,
+            address_id=address_id,
+            filename=filename[:100],
+            total=len(rows),
+            rows_sealed=json.dumps(slices),
+            created_at=now,
+        )
+    )
+
+
+def _seal(cipher: Cipher, rows: Sequence[Row]) -> str:
+    return cipher.encrypt(json.dumps([asdict(row) for row in rows], default=str, separators=(",", ":")))
 
 
 def set_status(*, session: Session, token: str, address_id: int, status: str) -> ImportBatch | None:
@@ -101,9 +109,9 @@ def apply_slice(*, session: Session, cipher: Cipher, token: str, now: datetime) 
 
 
 def _row(item: dict[str, Any]) -> Row:
-    covered = item["covered_until"]
-    return Row(**item | {"birth_date": date.fromisoformat(item["birth_date"]),
-                         "covered_until": date.fromisoformat(covered) if covered else None})  # fmt: skip
+    birth_date, covered = date.fromisoformat(item["birth_date"]), item["covered_until"]
+    covered_until = date.fromisoformat(covered) if covered else None
+    return Row(**item | {"birth_date": birth_date, "covered_until": covered_until})
 
 
 def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Applied, now: datetime) -> None:
@@ -177,7 +185,17 @@ def export_rows(*, session: Session, cipher: Cipher, codes: Sequence[str] | None
     if codes is not None:
         query = query.where(in_area(codes))
     return [
-        Row(cipher.decrypt(m.nik_encrypted), m.full_name, m.birth_date, m.sex, m.phone, m.kecamatan_code, m.desa_code,
-            m.kpj, m.covered_until, m.payer)
+        Row(
+            cipher.decrypt(m.nik_encrypted),
+            m.full_name,
+            m.birth_date,
+            m.sex,
+            m.phone,
+            m.kecamatan_code,
+            m.desa_code,
+            m.kpj,
+            m.covered_until,
+            m.payer,
+        )
         for m in session.exec(query)
-    ]  # fmt: skip
+    ]

@@ -15,8 +15,9 @@ def publish(*, session: Session, filename: str, media_type: str, content: bytes,
     """Store the file under a new unguessable token, dropping every expired one; returns the token."""
     session.execute(delete(MediaFile).where(col(MediaFile.expires_at) <= now))
     token = secrets.token_urlsafe(32)
-    session.add(MediaFile(token=token, filename=filename, media_type=media_type, content=content,
-                          expires_at=now + keep))  # fmt: skip
+    session.add(
+        MediaFile(token=token, filename=filename, media_type=media_type, content=content, expires_at=now + keep)
+    )
     return token
 
 

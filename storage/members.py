@@ -224,8 +224,10 @@ def link_phones(*, session: Session, phones: Mapping[int, str], now: datetime) -
     insert = upsert_insert(session)
     numbers = sorted(set(phones.values()))
     for start in range(0, len(numbers), 5000):
-        rows = [{"channel": "whatsapp", "external_id": n, "status": "active", "created_at": now}
-                for n in numbers[start : start + 5000]]  # fmt: skip
+        rows = [
+            {"channel": "whatsapp", "external_id": n, "status": "active", "created_at": now}
+            for n in numbers[start : start + 5000]
+        ]
         session.execute(insert(Address).values(rows).on_conflict_do_nothing())
     address_of: dict[str, int] = {}
     for start in range(0, len(numbers), 5000):
@@ -235,8 +237,10 @@ def link_phones(*, session: Session, phones: Mapping[int, str], now: datetime) -
             )
         )
         address_of.update({row[0]: row[1] for row in found})
-    links = [{"member_id": member_id, "address_id": address_of[phone], "created_at": now}
-             for member_id, phone in phones.items()]  # fmt: skip
+    links = [
+        {"member_id": member_id, "address_id": address_of[phone], "created_at": now}
+        for member_id, phone in phones.items()
+    ]
     for start in range(0, len(links), 5000):
         session.execute(insert(MemberAddress).values(links[start : start + 5000]).on_conflict_do_nothing())
 

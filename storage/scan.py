@@ -83,13 +83,18 @@ def scan(
                         status=ReminderStatus.SKIPPED,
                         reason=f"superseded:{current.code}",
                     )
+    _record_run(session, today, now, created, skipped)
+    return ScanResult(today, created, skipped)
+
+
+def _record_run(session: Session, today: date, now: datetime, created: int, skipped: int) -> None:
+    """The day's scan run (a second run the same day adds its counts to the first's)."""
     run = session.get(ScanRun, today)
     if run is None:
         session.add(ScanRun(day=today, ran_at=now, created=created, skipped=skipped))
     else:
         run.ran_at, run.created, run.skipped = now, run.created + created, run.skipped + skipped
         session.add(run)
-    return ScanResult(today, created, skipped)
 
 
 def _owing(month: ContributionMonth, province: str) -> ColumnElement[bool]:

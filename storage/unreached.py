@@ -28,8 +28,8 @@ class Facts(NamedTuple):
 
 
 _MEMBER_COLUMNS = [getattr(Member, name) for name in Candidate._fields[: Candidate._fields.index("asked_help")]]
-_MORE_MEMBER_COLUMNS = [getattr(Member, name) for name in ("opted_out", "occupation", "payer", "declared_income",
-                                                           "with_jht")]  # fmt: skip
+_MORE_MEMBER_FIELDS = ("opted_out", "occupation", "payer", "declared_income", "with_jht")
+_MORE_MEMBER_COLUMNS = [getattr(Member, name) for name in _MORE_MEMBER_FIELDS]
 _ATTEMPT_COLUMNS = [getattr(Reminder, name) for name in ("cycle", "stage", "status", "sent_at")]
 TRIED = [  # reminder states that count as an attempt to reach someone
     ReminderStatus.SENT,

@@ -7,8 +7,9 @@ so progress is never lost. Writes leave as effects for the caller to apply with 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 from bot.dialogs import admin, officer
 from bot.dialogs.core import (
@@ -128,8 +129,21 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         chosen = typed_choice(incoming.text, [Choice(*option) for option in offered])
         if chosen is not None:
             return _out_of_band(chosen.value, state, ctx, out)
-    if incoming.kind is Kind.CHOICE and (incoming.text.startswith(("rem:", admin.IMPORT_PREFIX, admin.BROADCAST_PREFIX))
-                                         or officer.is_officer_value(incoming.text)):  # fmt: skip
+    beside = _beside_the_question(state, incoming, ctx, out)
+    if beside is not None:
+        return beside
+    if incoming.kind is Kind.COMMAND:
+        return _command(state, incoming, ctx, out)
+    problem = _unusable(state, incoming, ctx)
+    if problem is not None:
+        return _ask(state, ctx, out, problem)
+    return _answer(state, incoming, ctx, out)
+
+
+def _beside_the_question(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State | None:
+    """Inputs that are no answer to the conversation's question: the buttons of a reminder, an import, a broadcast or
+    an officer's list, an uploaded sheet, an officer's new number, a keyword, a typed answer to the latest reminder."""
+    if incoming.kind is Kind.CHOICE and _is_out_of_band(incoming.text):
         return _out_of_band(incoming.text, state, ctx, out)
     if incoming.kind is Kind.FILE and admin.on_file(incoming, ctx, out):
         return remember(state, out)
@@ -139,23 +153,41 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out)
         return _resume(state, ctx, out)
     if state.flow is Flow.NONE and incoming.kind is Kind.TEXT:
-        # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
-        latest = ctx.lookups.latest_reminders()
-        if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
-            chosen = typed_choice(incoming.text, reminder_choices(latest))
-            if chosen is not None:
-                return _out_of_band(chosen.value, state, ctx, out)
-    if incoming.kind is Kind.COMMAND:
-        return _command(state, incoming, ctx, out)
+        return _typed_reminder_answer(state, incoming.text, ctx, out)
+    return None
+
+
+def _is_out_of_band(value: str) -> bool:
+    prefixes = ("rem:", admin.IMPORT_PREFIX, admin.BROADCAST_PREFIX)
+    return value.startswith(prefixes) or officer.is_officer_value(value)
+
+
+def _typed_reminder_answer(state: State, text: str, ctx: Context, out: Outcome) -> State | None:
+    # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
+    latest = ctx.lookups.latest_reminders()
+    if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
+        chosen = typed_choice(text, reminder_choices(latest))
+        if chosen is not None:
+            return _out_of_band(chosen.value, state, ctx, out)
+    return None
+
+
+def _unusable(state: State, incoming: Incoming, ctx: Context) -> str | None:
+    """Why this input cannot answer the question (said before asking it again), or None."""
     if incoming.kind in (Kind.UNSUPPORTED, Kind.FILE):
-        return _ask(state, ctx, out, t("invalid.unsupported"))
+        return t("invalid.unsupported")
     if incoming.kind is Kind.TEXT and len(incoming.text) > MAX_TEXT:
-        return _ask(state, ctx, out, t("invalid.too_long"))
+        return t("invalid.too_long")
     if incoming.kind is Kind.TEXT and not incoming.text:
-        return _ask(state, ctx, out, t("invalid.empty"))
+        return t("invalid.empty")
     if state.flow is not Flow.NONE and incoming.kind is not Kind.CHOICE and _idle(state, ctx):
         # After a long pause a typed word is more likely a greeting than an answer: re-orient first.
-        return _ask(state, ctx, out, t("resume.welcome_back"))
+        return t("resume.welcome_back")
+    return None
+
+
+def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    """An answer to the question: a shared contact, a button, a typed option, or typed text for a field."""
     current = question(state, ctx)
     if incoming.kind is Kind.CONTACT:
         if state.step is not Step.PHONE:
@@ -303,57 +335,107 @@ def _resume(state: State, ctx: Context, out: Outcome) -> State:
 
 
 def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
-    match incoming.command:
-        case "start":
-            payload = incoming.text if _PAYLOAD.match(incoming.text) else state.start_payload
-            if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
-                return _accept_invitation(state, incoming.text, ctx, out)
-            state = state.model_copy(update={"start_payload": payload})
-            if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
-                officer.show_list(0, ctx, out)
-                return remember(state, out)
-            if state.flow is Flow.REGISTER:
-                return _ask(state, ctx, out, t("resume.continue"))
-            if ctx.lookups.members_here():
-                return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
-            return _begin_registration(state, ctx, out)
-        case "batal":
-            if state.flow is Flow.NONE:
-                return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
-            out.say(Reply(t("command.cancelled")))
-            return _reset(state)
-        case "peserta_baru" if ctx.lookups.officer_name() is not None:
-            return _begin_registration(state, ctx, out, t("officer.register_on_behalf"), on_behalf=True)
-        case "cari" if ctx.lookups.officer_name() is not None:
-            officer.search(incoming.text, ctx, out)
-            return state
-        case "rekap" if ctx.lookups.officer_name() is not None:
-            officer.summary(ctx, out)
-            return state
-        case "daftar" if ctx.lookups.officer_name() is not None:
-            officer.show_list(0, ctx, out, attach=True)
-            return remember(state, out)
-        case "eskalasi" if ctx.lookups.is_coordinator():
-            officer.show_list(0, ctx, out, attach=True, escalation=True)
-            return remember(state, out)
-        case "daftar":
-            return _begin_registration(state, ctx, out)
-        case command if command in admin.COMMANDS:
-            admin.handle(incoming, ctx, out)
-            return state
-        case "ulang":
-            return _begin_registration(state, ctx, out, t("command.restarted"))
-        case "bantuan" | "help":
-            out.say(Reply(_help(ctx)))
-            return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
-        case "status":
-            return _start_status(state, ctx, out)
-        case "ubah":
-            return _start_member_flow(state, Flow.EDIT, ctx, out)
-        case "hapus":
-            return _start_member_flow(state, Flow.DELETE, ctx, out)
-        case _:
-            return _ask(state, ctx, out, t("command.unknown"))
+    command = incoming.command
+    staff_only = _STAFF_COMMANDS.get(command)
+    if staff_only is not None and staff_only.may_use(ctx):  # an officer's /daftar is their list, not registration
+        return staff_only.run(state, incoming, ctx, out)
+    if command in admin.COMMANDS:
+        admin.handle(incoming, ctx, out)
+        return state
+    return _COMMANDS.get(command, _unknown_command)(state, incoming, ctx, out)
+
+
+_Command = Callable[[State, Incoming, Context, Outcome], State]
+
+
+class _StaffCommand(NamedTuple):
+    may_use: Callable[[Context], bool]
+    run: _Command
+
+
+def _start(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    payload = incoming.text if _PAYLOAD.match(incoming.text) else state.start_payload
+    if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
+        return _accept_invitation(state, incoming.text, ctx, out)
+    state = state.model_copy(update={"start_payload": payload})
+    if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
+        officer.show_list(0, ctx, out)
+        return remember(state, out)
+    if state.flow is Flow.REGISTER:
+        return _ask(state, ctx, out, t("resume.continue"))
+    if ctx.lookups.members_here():
+        return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
+    return _begin_registration(state, ctx, out)
+
+
+def _cancel(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    if state.flow is Flow.NONE:
+        return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
+    out.say(Reply(t("command.cancelled")))
+    return _reset(state)
+
+
+def _show_help(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    out.say(Reply(_help(ctx)))
+    return _ask(state, ctx, out) if state.flow is not Flow.NONE else state
+
+
+def _unknown_command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    return _ask(state, ctx, out, t("command.unknown"))
+
+
+def _register_on_behalf(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    return _begin_registration(state, ctx, out, t("officer.register_on_behalf"), on_behalf=True)
+
+
+def _search(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    officer.search(incoming.text, ctx, out)
+    return state
+
+
+def _summary(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    officer.summary(ctx, out)
+    return state
+
+
+def _officer_list(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    officer.show_list(0, ctx, out, attach=True)
+    return remember(state, out)
+
+
+def _escalation_list(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    officer.show_list(0, ctx, out, attach=True, escalation=True)
+    return remember(state, out)
+
+
+def _is_officer(ctx: Context) -> bool:
+    return ctx.lookups.officer_name() is not None
+
+
+def _is_coordinator(ctx: Context) -> bool:
+    return ctx.lookups.is_coordinator()
+
+
+# Tried first, and only for the staff they name; for anyone else the command means what `_COMMANDS` says, if anything.
+_STAFF_COMMANDS: dict[str, _StaffCommand] = {
+    "peserta_baru": _StaffCommand(_is_officer, _register_on_behalf),
+    "cari": _StaffCommand(_is_officer, _search),
+    "rekap": _StaffCommand(_is_officer, _summary),
+    "daftar": _StaffCommand(_is_officer, _officer_list),
+    "eskalasi": _StaffCommand(_is_coordinator, _escalation_list),
+}
+
+_COMMANDS: dict[str, _Command] = {
+    "start": _start,
+    "batal": _cancel,
+    "daftar": lambda state, _, ctx, out: _begin_registration(state, ctx, out),
+    "ulang": lambda state, _, ctx, out: _begin_registration(state, ctx, out, t("command.restarted")),
+    "bantuan": _show_help,
+    "help": _show_help,
+    "status": lambda state, _, ctx, out: _start_status(state, ctx, out),
+    "ubah": lambda state, _, ctx, out: _start_member_flow(state, Flow.EDIT, ctx, out),
+    "hapus": lambda state, _, ctx, out: _start_member_flow(state, Flow.DELETE, ctx, out),
+}
 
 
 INVITATIONS = ("sp_", "of_")  # sponsor, officer
@@ -445,62 +527,98 @@ def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
     field_step = FIELD_STEPS.get(state.step)
     if field_step is not None:
         return _apply(state, field_step.on_choice(state, value, ctx), ctx, out)
-    match group, name:
-        case "menu", "register":
-            return _begin_registration(state, ctx, out)
-        case "menu", "status":
-            return _start_status(state, ctx, out)
-        case "menu", "edit":
-            return _start_member_flow(state, Flow.EDIT, ctx, out)
-        case "menu", "delete":
-            return _start_member_flow(state, Flow.DELETE, ctx, out)
-        case "menu", "help":
-            out.say(Reply(t("help.member")))
-            return state
-        case "consent", "yes":
-            out.effects.append(RecordConsent(granted=True))
-            return _ask(state.at(Step.NAME), ctx, out, t("consent.thanks"))
-        case "consent", "no":
-            out.effects.append(RecordConsent(granted=False))
-            out.say(Reply(t("consent.refused")))
-            return _reset(state)
-        case "summary", "ok":
-            out.effects.append(SaveMember(member_fields(state.draft, ctx), on_behalf=state.on_behalf))
-            return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft))
-        case "summary", "change":
-            return _ask(state.at(Step.EDIT_FIELD), ctx, out)
-        case "field", "cancel":
-            if state.flow is Flow.REGISTER:
-                return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
-            out.say(Reply(t("edit.cancelled")))
-            return _reset(state)
-        case "field", _:
-            field = EditField(name)
-            return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
-        case "after", "another":
-            return _begin_registration(state, ctx, out, on_behalf=state.on_behalf)
-        case "after", _:
-            out.say(Reply(t("after_save.done")))
-            return _reset(state)
-        case "m", "all":
-            out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.lookups.members_here())))
-            return _reset(state)
-        case "m", _:
-            member = _member(int(name), ctx)
-            if member is None:
-                return _ask(state, ctx, out, t("invalid.stale_choice"))
-            if state.flow is Flow.STATUS:
-                out.say(Reply(status_text(member, ctx)))
-                return _reset(state)
-            return _ask(_open_member(state, member), ctx, out)
-        case "delete", "yes" if state.member_id is not None:
-            out.effects.append(DeleteMember(state.member_id))
-            member = _member(state.member_id, ctx)
-            out.say(Reply(t("delete.done", name=member.full_name if member else "")))
-            return _reset(state)
-        case _:
-            out.say(Reply(t("delete.kept")))
-            return _reset(state)
+    chosen = _CHOICES.get((group, name)) or _CHOICE_GROUPS.get(group, _keep_member)
+    return chosen(state, name, ctx, out)
+
+
+_OnChoice = Callable[[State, str, Context, Outcome], State]
+
+
+def _menu_help(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.say(Reply(t("help.member")))
+    return state
+
+
+def _consent_given(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.effects.append(RecordConsent(granted=True))
+    return _ask(state.at(Step.NAME), ctx, out, t("consent.thanks"))
+
+
+def _consent_refused(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.effects.append(RecordConsent(granted=False))
+    out.say(Reply(t("consent.refused")))
+    return _reset(state)
+
+
+def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.effects.append(SaveMember(member_fields(state.draft, ctx), on_behalf=state.on_behalf))
+    return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft))
+
+
+def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    if state.flow is Flow.REGISTER:
+        return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
+    out.say(Reply(t("edit.cancelled")))
+    return _reset(state)
+
+
+def _edit_field(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    field = EditField(name)
+    return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
+
+
+def _done(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.say(Reply(t("after_save.done")))
+    return _reset(state)
+
+
+def _status_of_all(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.lookups.members_here())))
+    return _reset(state)
+
+
+def _member_chosen(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    member = _member(int(name), ctx)
+    if member is None:
+        return _ask(state, ctx, out, t("invalid.stale_choice"))
+    if state.flow is Flow.STATUS:
+        out.say(Reply(status_text(member, ctx)))
+        return _reset(state)
+    return _ask(_open_member(state, member), ctx, out)
+
+
+def _delete(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    if state.member_id is None:
+        return _keep_member(state, name, ctx, out)
+    out.effects.append(DeleteMember(state.member_id))
+    member = _member(state.member_id, ctx)
+    out.say(Reply(t("delete.done", name=member.full_name if member else "")))
+    return _reset(state)
+
+
+def _keep_member(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    out.say(Reply(t("delete.kept")))
+    return _reset(state)
+
+
+# The options of the control steps, as "group:name" → what choosing it does.
+_CHOICES: dict[tuple[str, str], _OnChoice] = {
+    ("menu", "register"): lambda state, _, ctx, out: _begin_registration(state, ctx, out),
+    ("menu", "status"): lambda state, _, ctx, out: _start_status(state, ctx, out),
+    ("menu", "edit"): lambda state, _, ctx, out: _start_member_flow(state, Flow.EDIT, ctx, out),
+    ("menu", "delete"): lambda state, _, ctx, out: _start_member_flow(state, Flow.DELETE, ctx, out),
+    ("menu", "help"): _menu_help,
+    ("consent", "yes"): _consent_given,
+    ("consent", "no"): _consent_refused,
+    ("summary", "ok"): _save,
+    ("summary", "change"): lambda state, _, ctx, out: _ask(state.at(Step.EDIT_FIELD), ctx, out),
+    ("field", "cancel"): _cancel_edit,
+    ("after", "another"): lambda state, _, ctx, out: _begin_registration(state, ctx, out, on_behalf=state.on_behalf),
+    ("m", "all"): _status_of_all,
+    ("delete", "yes"): _delete,
+}
+# Any other name in these groups (a field, a member id, "done"); anything else keeps the member ("delete:no").
+_CHOICE_GROUPS: dict[str, _OnChoice] = {"field": _edit_field, "after": _done, "m": _member_chosen}
 
 
 # --- field answers ---
