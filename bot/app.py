@@ -36,9 +36,11 @@ from domain.tariffs import default_tariffs
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
 from scheduler.import_progress import run_imports
-from scheduler.jobs import build_scheduler, mark_lapses, purge_old, scan_once, snapshot
-from scheduler.messages import BroadcastTexts, OfficerDirectory, ReminderRenderer
+from scheduler.jobs import build_scheduler
+from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
+from service.daily import mark_lapses, purge_old, scan_once, snapshot
+from service.directory import BroadcastTexts, OfficerDirectory
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 
