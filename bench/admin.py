@@ -33,8 +33,8 @@ from domain.member_rows import Row
 from domain.regions import sulawesi_selatan
 from domain.stats import total
 from files import charts, member_sheet
-from scheduler.import_progress import apply_next
 from service.conversations import Conversations
+from service.import_runs import apply_next
 from service.stats import compute
 from storage import imports
 from storage import members as store
@@ -137,7 +137,7 @@ def _apply(service: Conversations, members: list[Row]) -> int:
         imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
         session.commit()
     slices = 0
-    while (progress := apply_next(service, token, NOW)) is not None:
+    while (progress := apply_next(engine=service.engine, cipher=service.cipher, token=token, now=NOW)) is not None:
         slices += 1
         if progress.finished:
             break

@@ -25,16 +25,17 @@ from domain.regions import sulawesi_selatan
 from domain.vocabulary import OfficerRole
 from files import member_sheet
 from scheduler.dispatch import Dispatcher
-from scheduler.import_progress import apply_next, report
-from scheduler.jobs import scan_once
+from scheduler.import_progress import report
 from service.conversations import Conversations
+from service.daily import scan_once
+from service.import_runs import apply_next
+from service.keys import rotate_keys
 from service.why import find_members, timeline
 from storage import audit as audit_log
 from storage import imports
 from storage import members as store
 from storage.db import make_engine, migrate
 from storage.officers import create_officer
-from storage.rotation import rotate_keys
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,7 +224,8 @@ def _import(settings: Settings, path: Path, *, apply: bool) -> int:
         audit_log.audit(session=session, actor="cli", action="import.confirm", subject=f"import:{token}",
                     detail=f"{len(rows)} rows", now=now)  # fmt: skip
         session.commit()
-    while (progress := apply_next(conversations, token, app.utc_now())) is not None:
+    cipher = conversations.cipher
+    while (progress := apply_next(engine=engine, cipher=cipher, token=token, now=app.utc_now())) is not None:
         print(report(progress))
         if progress.finished:
             break

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from telegram.ext import Application
 from twilio.request_validator import RequestValidator
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
@@ -36,9 +37,11 @@ from domain.tariffs import default_tariffs
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
 from scheduler.import_progress import run_imports
-from scheduler.jobs import build_scheduler, mark_lapses, purge_old, scan_once, snapshot
-from scheduler.messages import BroadcastTexts, OfficerDirectory, ReminderRenderer
+from scheduler.jobs import build_scheduler
+from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
+from service.daily import mark_lapses, purge_old, scan_once, snapshot
+from service.directory import BroadcastTexts, OfficerDirectory
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 
@@ -205,26 +208,7 @@ async def serve(settings: Settings) -> None:
             webhook=bool(settings.telegram_webhook_url),
         )
     if settings.twilio_enabled:
-        hook = WhatsAppWebhook(
-            conversations,
-            RequestValidator(settings.twilio_auth_token),
-            settings.twilio_public_url,
-            utc_now,
-            SenderLimit(count=settings.whatsapp_sender_limit_per_minute, seconds=60.0),
-        )
-        routes += hook.routes()
-        client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
-        host = MediaHost(engine, settings.twilio_public_url, utc_now)
-        routes += host.routes()
-        whatsapp = WhatsAppSender(
-            client,
-            from_number=settings.twilio_whatsapp_from,
-            templates=settings.templates,
-            status_callback=settings.twilio_public_url.rstrip("/") + "/twilio/status",
-            clock=utc_now,
-            per_second=settings.whatsapp_per_second,
-            media=host,
-        )
+        whatsapp = _whatsapp(settings, conversations, routes)
         senders[whatsapp.channel] = whatsapp
         closers.append(whatsapp.close)
     stop = asyncio.Event()
@@ -236,42 +220,81 @@ async def serve(settings: Settings) -> None:
             stack.push_async_callback(close)
         if application is not None:
             await stack.enter_async_context(application)
-            await application.start()
-            sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
-            senders[sender.channel] = sender
-            if settings.telegram_webhook_url:
-                await application.bot.set_webhook(
-                    url=settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                routes += webhook_routes(application, settings.telegram_webhook_secret)
-            else:
-                assert application.updater is not None
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-                log.info("polling Telegram for updates")
+            await _start_telegram(settings, application, senders, routes)
         scheduler = start_jobs(
             settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
         )
-        server_task = None
-        if len(routes) > 1:
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    Starlette(routes=routes), host=settings.listen_host, port=settings.listen_port, log_level="warning"
-                )
-            )
-            server_task = asyncio.create_task(server.serve())
-            log.info("webhooks on %s:%s", settings.listen_host, settings.listen_port)
-        await stop.wait()
-        if server_task is not None:
-            server.should_exit = True
-            await server_task
+        await _serve_until(stop, settings, routes)
         scheduler.shutdown(wait=False)
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
     engine.dispose()
+
+
+def _whatsapp(settings: Settings, conversations: Conversations, routes: list[BaseRoute]) -> WhatsAppSender:
+    """Twilio's webhook and the files it fetches (their routes added to `routes`), and the WhatsApp sender."""
+    hook = WhatsAppWebhook(
+        conversations,
+        RequestValidator(settings.twilio_auth_token),
+        settings.twilio_public_url,
+        utc_now,
+        SenderLimit(count=settings.whatsapp_sender_limit_per_minute, seconds=60.0),
+    )
+    routes += hook.routes()
+    client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
+    host = MediaHost(conversations.engine, settings.twilio_public_url, utc_now)
+    routes += host.routes()
+    return WhatsAppSender(
+        client,
+        from_number=settings.twilio_whatsapp_from,
+        templates=settings.templates,
+        status_callback=settings.twilio_public_url.rstrip("/") + "/twilio/status",
+        clock=utc_now,
+        per_second=settings.whatsapp_per_second,
+        media=host,
+    )
+
+
+async def _start_telegram(
+    settings: Settings,
+    application: Application,  # type: ignore[type-arg]
+    senders: dict[str, Sender[Reply]],
+    routes: list[BaseRoute],
+) -> None:
+    """Start the Telegram application (entered already), its sender, and its webhook route or long polling."""
+    await application.start()
+    sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
+    senders[sender.channel] = sender
+    if settings.telegram_webhook_url:
+        await application.bot.set_webhook(
+            url=settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        routes += webhook_routes(application, settings.telegram_webhook_secret)
+    else:
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        log.info("polling Telegram for updates")
+
+
+async def _serve_until(stop: asyncio.Event, settings: Settings, routes: list[BaseRoute]) -> None:
+    """Serve the webhooks (when there is more than /healthz) until `stop` is set."""
+    if len(routes) <= 1:
+        await stop.wait()
+        return
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=routes), host=settings.listen_host, port=settings.listen_port, log_level="warning"
+        )
+    )
+    server_task = asyncio.create_task(server.serve())
+    log.info("webhooks on %s:%s", settings.listen_host, settings.listen_port)
+    await stop.wait()
+    server.should_exit = True
+    await server_task
 
 
 async def _health(_: Request) -> Response:

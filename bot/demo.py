@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from sqlmodel import Session, col, func, select
 
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Incoming, Reply
@@ -23,12 +21,9 @@ from domain.rules import ContributionMonth
 from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
-from scheduler.jobs import mark_lapses, scan_once
+from service import demo
 from service.conversations import Conversations
-from storage import members as store
-from storage.crypto import Cipher
-from storage.models import Address, Member, Payment, Reminder
-from storage.officers import create_officer
+from service.daily import mark_lapses, scan_once
 
 # Synthetic people only: NIK serials start with 9 and phones are +62 812-0000-xxxx, so nothing here is anyone's.
 FIRST_NAMES = ("Baco", "Becce", "Hasnah", "Muhammad Arif", "Hadijah", "Sitti", "Andi Tenri", "Kamaruddin", "Nurhayati")
@@ -60,14 +55,11 @@ SCRIPT: tuple[str | Incoming, ...] = (
 )
 
 
-def seed_members(
-    *, session: Session, cipher: Cipher, regions: RegionIndex, area: tuple[str, ...], count: int, today: date
-) -> None:
+def synthetic_members(*, regions: RegionIndex, area: tuple[str, ...], count: int, today: date) -> Iterator[demo.Person]:
     """Synthetic members across the service area, with a spread of coverage states."""
     rng = random.Random(7312)  # noqa: S311 (synthetic data, not security)
     villages = [d for k in regions.kecamatan_in(area) for d in regions.children(k.code)]
     this_month = ContributionMonth.of(today)
-    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     for index in range(count):
         desa = rng.choice(villages)
         born = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
@@ -92,12 +84,7 @@ def seed_members(
             "period_months": rng.choice((1, 1, 3, 6, 12)),
         }
         # About one in ten shares a family phone with the person before.
-        phone_of = index - 1 if index % 10 == 1 else index
-        address = store.get_or_create_address(
-            session=session, channel=Channel.TELEGRAM, external_id=f"demo-{phone_of}", now=now
-        )
-        assert address.id is not None
-        store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=now)
+        yield demo.Person(nik, fields, phone_of=index - 1 if index % 10 == 1 else index)
 
 
 @dataclass
@@ -131,9 +118,7 @@ def simulate(
 ) -> None:
     """Days of reminders: each day the real scan, dispatcher and lapse job run, and people answer some reminders."""
     rng = random.Random(2026)  # noqa: S311 (simulation, not security)
-    with Session(conversations.engine) as session:
-        chats = session.exec(select(Address.external_id).where(col(Address.external_id).startswith("demo-"))).all()
-    phones = SimulatedPhones(blocked={chat for chat in chats if rng.random() < 0.05})
+    phones = SimulatedPhones(blocked={chat for chat in demo.chats(conversations.engine) if rng.random() < 0.05})
     dispatcher = dispatcher_for(phones)
     answers: Counter[str] = Counter()
     for offset in range(days):
@@ -151,10 +136,7 @@ def simulate(
 
 def _officer(conversations: Conversations, now: datetime, write: Callable[[str], None]) -> None:
     """An extension officer for Donri-Donri: invited, briefed with the morning digest, records one outcome."""
-    with Session(conversations.engine) as session:
-        code = create_officer(session=session, name="Penyuluh Donri-Donri", phone=None, codes=["73.12.06"], now=now)
-        invite = code.invite_code or ""
-        session.commit()
+    invite = demo.add_officer(conversations.engine, name="Penyuluh Donri-Donri", codes=["73.12.06"], now=now)
     chat = "demo-officer"
     write("\n== Penyuluh: daftar pagi dan satu tindakan ==")
     for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {invite}"), now):
@@ -205,27 +187,23 @@ def _summary(
     days: int,
     write: Callable[[str], None],
 ) -> None:
-    with Session(conversations.engine) as session:
-        rows = session.exec(select(Reminder.stage, Reminder.status)).all()
-        payments = session.exec(select(func.count()).select_from(Payment)).one()
-        lapsed = session.exec(select(func.count()).select_from(Member).where(col(Member.lapsed_on).is_not(None))).one()
-        opted_out = session.exec(select(func.count()).select_from(Member).where(col(Member.opted_out))).one()
-        helped = session.exec(
-            select(func.count()).select_from(Member).where(col(Member.help_requested_at).is_not(None))
-        ).one()
+    tally = demo.tally(conversations.engine)
     write(f"\n== {days} hari pengingat (simulasi) ==")
     if phones.example:
         write("Contoh pengingat untuk satu HP keluarga:\n  " + phones.example.replace("\n", "\n  "))
     by_stage: dict[str, Counter[str]] = {}
-    for stage, status in rows:
+    for stage, status in tally.reminders:
         by_stage.setdefault(stage, Counter())[status] += 1
     statuses = ["sent", "skipped", "cancelled", "failed", "pending"]
     write(f"{'tahap':<6}" + "".join(f"{s:>11}" for s in statuses))
     for stage in sorted(by_stage, key=lambda code: (code[0] == "L", int(code[1:] or 0))):
         write(f"{stage:<6}" + "".join(f"{by_stage[stage][s]:>11}" for s in statuses))
-    write(f"Pengingat dibuat: {len(rows)}; HP yang memblokir bot: {len(phones.blocked)}")
+    write(f"Pengingat dibuat: {len(tally.reminders)}; HP yang memblokir bot: {len(phones.blocked)}")
     write(f"Jawaban: {dict(answers)}")
-    write(f"Pembayaran dilaporkan: {payments} · minta bantuan: {helped} · berhenti: {opted_out} · nonaktif: {lapsed}")
+    write(
+        f"Pembayaran dilaporkan: {tally.payments} · minta bantuan: {tally.helped} · berhenti: {tally.opted_out} · "
+        f"nonaktif: {tally.lapsed}"
+    )
 
 
 def run_demo(
@@ -245,16 +223,10 @@ def run_demo(
     conversations = make_conversations(f"sqlite:///{database}")
     zone: ZoneInfo = conversations.zone
     today = DEMO_NOW.astimezone(zone).date()
-    with Session(conversations.engine) as session:
-        seed_members(
-            session=session,
-            cipher=conversations.cipher,
-            regions=conversations.regions,
-            area=conversations.config.service_area,
-            count=members,
-            today=today,
-        )
-        session.commit()
+    people = synthetic_members(
+        regions=conversations.regions, area=conversations.config.service_area, count=members, today=today
+    )
+    demo.seed(conversations.engine, cipher=conversations.cipher, people=people, now=_midnight(today))
     write(f"== Sipakainge demo: {members} peserta sintetis di {database} ==\n")
     write("== Pendaftaran lewat chat (tampilan seperti WhatsApp/terminal) ==\n")
     for step, said in enumerate(SCRIPT):
@@ -263,15 +235,12 @@ def run_demo(
         write(f"PETANI  > {shown}")
         for reply in conversations.handle(Channel.CONSOLE, "demo-farmer", incoming, DEMO_NOW.replace(second=step)):
             write("BOT     < " + render_plain(reply).replace("\n", "\n          ") + "\n")
-    with Session(conversations.engine) as session:
-        total = session.exec(select(func.count()).select_from(Member)).one()
-        per_kabupaten = Counter(code[:5] for code in session.exec(select(Member.kecamatan_code)).all())
-        sample = session.exec(select(Member.nik_encrypted)).first() or ""
+    overview = demo.overview(conversations.engine)
     write("== Database ==")
-    write(f"Peserta: {total}")
-    for code, count in sorted(per_kabupaten.items()):
+    write(f"Peserta: {overview.members}")
+    for code, count in sorted(overview.per_kabupaten.items()):
         write(f"  {conversations.regions.name(code)}: {count}")
-    write(f"NIK tersimpan terenkripsi, contoh: {sample[:24]}…")
+    write(f"NIK tersimpan terenkripsi, contoh: {overview.sample_nik[:24]}…")
     if days and dispatcher_for is not None and policy is not None and zones is not None:
         simulate(
             conversations=conversations,
@@ -281,3 +250,7 @@ def run_demo(
             days=days,
             write=write,
         )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)

@@ -8,14 +8,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
-from bot.dialogs import officer as officer_dialog
-from bot.dialogs.core import Context, Outcome, Reply
+from bot.dialogs.core import Reply
 from domain.delivery import Sender, Sent, Target
+from service import digests
 from service.conversations import AreaLists, Conversations
 from storage import officers
 
@@ -38,7 +36,7 @@ async def send_digests(
 ) -> DigestStats:
     """Send today's digests; an officer already briefed today (by this or another process) is skipped."""
     stats = DigestStats()
-    briefed = await asyncio.to_thread(_officers, conversations)
+    briefed = await asyncio.to_thread(digests.officers_to_brief, conversations.engine)
     if not briefed:
         return stats
     try:
@@ -76,13 +74,11 @@ async def _brief(
     send them in officer order; the next batch is prepared while this one is sent."""
     ours = [one for one in briefed if one.address.channel in senders]
     stats.officers, stats.already = len(briefed), len(briefed) - len(ours)  # the rest: a channel we do not send on
-    task = partial(_digest, weekly_all_clear=today.weekday() == 0)  # Mondays
-    claim = partial(_claim, today=today)
     batches = [ours[start : start + _BATCH] for start in range(0, len(ours), _BATCH)]
 
     def prepare(batch: list[officers.Briefed]) -> asyncio.Future[list[list[Reply] | None]]:
         return asyncio.ensure_future(
-            asyncio.to_thread(conversations.run_for, batch, task, now, lists=lists, claim=claim)
+            asyncio.to_thread(digests.prepare, conversations, batch, lists=lists, today=today, now=now)
         )
 
     # One batch prepared ahead, no more: digests whose claims are committed but that were never sent (the process
@@ -115,8 +111,9 @@ async def _send(sender: Sender[Reply], one: officers.Briefed, replies: list[Repl
         stats.empty += 1
         return
     address = one.address
-    target = Target(address.id or 0, address.channel, address.external_id, None,
-                    last_inbound_at=address.last_inbound_at)  # fmt: skip
+    target = Target(
+        address.id or 0, address.channel, address.external_id, None, last_inbound_at=address.last_inbound_at
+    )
     for reply in replies:
         result = await sender.send(target, reply)
         if isinstance(result, Sent):
@@ -126,29 +123,15 @@ async def _send(sender: Sender[Reply], one: officers.Briefed, replies: list[Repl
             log.warning("digest for officer %s not delivered (%s)", one.officer.id, type(result).__name__)
 
 
-def _digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> None:
-    officer_dialog.digest(ctx, out, weekly_all_clear=weekly_all_clear)
-
-
-def _officers(conversations: Conversations) -> list[officers.Briefed]:
-    with Session(conversations.engine) as session:
-        return officers.officers_to_brief(session=session)
-
-
 def _lists(conversations: Conversations, today: date) -> AreaLists:
-    """Everyone's lists in one pass over all members (one scan beats one index probe per member of a large area)."""
+    """Everyone's lists, kept out of the cycle collector's way."""
     # Everyone's lists are hundreds of thousands of small objects, alive until the last digest is out. The cycle
     # collector would walk them again and again while they are built and while each digest runs (about a fifth of
     # the run at a million members): it pauses while they are built, then they are set aside until send_digests ends.
     gc.disable()
     try:
-        with Session(conversations.engine) as session:
-            lists = conversations.area_lists(session, None, today)
+        lists = digests.everyones_lists(conversations, today)
     finally:
         gc.freeze()
         gc.enable()
     return lists
-
-
-def _claim(session: Session, officer_ids: list[int], *, today: date) -> set[int]:
-    return officers.claim_digests(session=session, officer_ids=officer_ids, day=today)

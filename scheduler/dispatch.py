@@ -16,16 +16,15 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from domain.delivery import Failed, RetryLater, Sender, SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy, local_moment
 from domain.rules import quiet_until
 from domain.vocabulary import BROADCAST_STAGE, ReminderStatus
-from storage import outbox
-from storage.controls import paused
+from service import dispatching
+from service.dispatching import Claimed
 from storage.models import Member, Reminder
-from storage.outbox import Outcome
+from storage.outbox import ReminderUpdate
 
 M = TypeVar("M")
 
@@ -99,6 +98,21 @@ class DispatchStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(slots=True)
+class _Pass:
+    """One pass's working state: what was claimed, the counts, and what is recorded at its end."""
+
+    now: datetime
+    claimed: Claimed
+    stats: DispatchStats
+    updates: list[ReminderUpdate] = field(default_factory=list)
+    notes: list[ReminderUpdate] = field(default_factory=list)  # sent to sponsored members about their reminder
+    unreachable: set[int] = field(default_factory=set)  # address ids
+
+    def targets(self, member_id: int) -> list[Target]:
+        return self.claimed.targets.get(member_id, [])
+
+
 @dataclass
 class Dispatcher(Generic[M]):
     engine: Engine
@@ -119,67 +133,21 @@ class Dispatcher(Generic[M]):
 
     async def run_once(self, now: datetime) -> DispatchStats:
         """Claim one batch of due reminders and deal with each of them."""
-        claimed, members, targets = await asyncio.to_thread(self._claim, now)
-        stats = DispatchStats(claimed=len(claimed))
-        outcomes: list[Outcome] = []
-        # By chat, and broadcasts apart from reminders: a family phone gets one message of each kind.
-        grouped: dict[tuple[int, bool], list[tuple[Reminder, Member]]] = {}
-        chosen: dict[int, Target] = {}
-        for reminder in claimed:
-            member = members.get(reminder.member_id)
-            broadcast = reminder.stage == BROADCAST_STAGE
-            options = targets.get(reminder.member_id, [])
-            # News goes to the member's own chat, never to whoever pays for them.
-            target = self._target([t for t in options if t.sponsor is None] if broadcast else options)
-            held = self._hold(reminder, target, now)
-            if member is None or member.opted_out:
-                reason = "deleted" if member is None else "opted_out"
-                outcomes.append(self._outcome(reminder, now, ReminderStatus.CANCELLED, reason=reason))
-                continue
-            if held is not None:
-                outcomes.append(held)
-                stats.expired += held.status is ReminderStatus.SKIPPED
-                stats.deferred += held.status is ReminderStatus.PENDING
-                stats.failed += held.status is ReminderStatus.FAILED
-                continue
-            assert target is not None  # _hold returns FAILED when there is none
-            chosen[target.address_id] = target
-            grouped.setdefault((target.address_id, broadcast), []).append((reminder, member))
+        claimed = await asyncio.to_thread(self._claim, now)
+        work = _Pass(now, claimed, DispatchStats(claimed=len(claimed.reminders)))
+        batches = self._batches(work)
         gate = asyncio.Semaphore(self.in_flight)
-        unreachable: set[int] = set()
-        notes: list[Outcome] = []
 
         async def deliver(batch: Batch) -> None:
             async with gate:
-                results = await self._send(batch, now, stats, unreachable, targets)
-                outcomes.extend(results)
+                results = await self._send(batch, work)
+                work.updates.extend(results)
             if batch.target.sponsor is not None:
-                await self._notify_members(batch, results, targets, notes)
+                await self._notify_members(batch, results, work)
 
-        await asyncio.gather(*(deliver(Batch(chosen[a], tuple(items), now)) for (a, _), items in grouped.items()))
-        await asyncio.to_thread(self._record, outcomes, unreachable, notes)
-        return stats
-
-    async def _notify_members(
-        self, batch: Batch, results: list[Outcome], targets: dict[int, list[Target]], notes: list[Outcome]
-    ) -> None:
-        """Tell each sponsored member, on their own chat, that whoever pays for them was reminded."""
-        sent = {o.reminder_id for o in results if o.status is ReminderStatus.SENT}
-        for reminder, member in batch.items:
-            own = self._target([t for t in targets.get(member.id or 0, []) if t.sponsor is None])
-            if reminder.id not in sent or own is None:
-                continue
-            note = Batch(own, ((reminder, member),), batch.now, note_for=batch.target.sponsor)
-            await self.limiters[own.channel].wait(own.external_id)
-            try:
-                result = await self.senders[own.channel].send(own, self.render(note))
-            except Exception as bug:  # a note is best effort: record and move on
-                result = Failed(f"{type(bug).__name__}: {bug}")
-            attempt = "sent" if isinstance(result, Sent) else "failed"
-            error = "" if isinstance(result, Sent) else getattr(result, "error", "")
-            notes.append(
-                self._outcome(reminder, batch.now, ReminderStatus.SENT, attempt=attempt, error=error, target=own)
-            )
+        await asyncio.gather(*(deliver(batch) for batch in batches))
+        await asyncio.to_thread(self._record, work)
+        return work.stats
 
     async def drain(self, now: datetime, *, max_passes: int = 10_000) -> DispatchStats:
         """Run passes until nothing due is left (the CLI's `dispatch --once`, tests, benchmarks)."""
@@ -193,51 +161,81 @@ class Dispatcher(Generic[M]):
 
     # --- steps ---
 
-    def _claim(self, now: datetime) -> tuple[list[Reminder], dict[int, Member], dict[int, list[Target]]]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            if paused(session=session):  # an admin's /jeda: nothing leaves until /lanjut; the rows wait (or expire)
-                return [], {}, {}
-            claimed = outbox.claim_due(
-                session=session, now=now, worker=self.worker, limit=self.batch_size, lease=self.lease
-            )
-            member_ids = {r.member_id for r in claimed}
-            members = outbox.members_by_id(session=session, member_ids=member_ids) if claimed else {}
-            targets = outbox.targets(session=session, member_ids=member_ids, busy_for=self.busy_for) if claimed else {}
-            session.commit()
-        return claimed, members, targets
+    def _claim(self, now: datetime) -> Claimed:
+        return dispatching.claim(
+            self.engine, now=now, worker=self.worker, limit=self.batch_size, lease=self.lease, busy_for=self.busy_for
+        )
+
+    def _record(self, work: _Pass) -> None:
+        dispatching.record(self.engine, updates=work.updates, notes=work.notes, unreachable=work.unreachable)
+
+    def _batches(self, work: _Pass) -> list[Batch]:
+        """What goes out now, by chat, and broadcasts apart from reminders: a family phone gets one message of each
+        kind. The rest is cancelled or held back from this pass (its update is kept for the record)."""
+        grouped: dict[tuple[int, bool], list[tuple[Reminder, Member]]] = {}
+        chosen: dict[int, Target] = {}
+        for reminder in work.claimed.reminders:
+            member = work.claimed.members.get(reminder.member_id)
+            broadcast = reminder.stage == BROADCAST_STAGE
+            options = work.targets(reminder.member_id)
+            # News goes to the member's own chat, never to whoever pays for them.
+            target = self._target([t for t in options if t.sponsor is None] if broadcast else options)
+            held = self._held(reminder, member, target, work)
+            if held is not None:
+                work.updates.append(held)
+                continue
+            assert member is not None  # _held cancels the reminder otherwise
+            assert target is not None  # and fails it
+            chosen[target.address_id] = target
+            grouped.setdefault((target.address_id, broadcast), []).append((reminder, member))
+        return [Batch(chosen[address_id], tuple(items), work.now) for (address_id, _), items in grouped.items()]
+
+    def _held(
+        self, reminder: Reminder, member: Member | None, target: Target | None, work: _Pass
+    ) -> ReminderUpdate | None:
+        """Cancelled (the member was deleted or opted out), or held back and counted, when not sent in this pass."""
+        if member is None or member.opted_out:
+            reason = "deleted" if member is None else "opted_out"
+            return self._update(reminder, work.now, ReminderStatus.CANCELLED, reason=reason)
+        held = self._hold(reminder, target, work.now)
+        if held is not None:
+            work.stats.expired += held.status is ReminderStatus.SKIPPED
+            work.stats.deferred += held.status is ReminderStatus.PENDING
+            work.stats.failed += held.status is ReminderStatus.FAILED
+        return held
 
     def _target(self, options: list[Target]) -> Target | None:
         usable = [t for t in options if t.channel in self.senders]
         return usable[0] if usable else None
 
-    def _hold(self, reminder: Reminder, target: Target | None, now: datetime) -> Outcome | None:
+    def _hold(self, reminder: Reminder, target: Target | None, now: datetime) -> ReminderUpdate | None:
         """Why this reminder is not sent in this pass, if it is not."""
         if reminder.expires_at <= now:
-            return self._outcome(reminder, now, ReminderStatus.SKIPPED, reason="expired")
+            return self._update(reminder, now, ReminderStatus.SKIPPED, reason="expired")
+        later = self._not_now(reminder, now)
+        if later is not None:
+            return later
+        if target is None:
+            return self._update(reminder, now, ReminderStatus.FAILED, reason="no_channel")
+        if target.busy_until is not None and target.busy_until > now:
+            # The person is in the middle of a conversation: do not interrupt, try again when it has gone quiet.
+            return self._update(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason="busy")
+        return None
+
+    def _not_now(self, reminder: Reminder, now: datetime) -> ReminderUpdate | None:
+        """Outside the sending hours or in a quiet period, where the reminder's member lives: wait until they end."""
         zone = ZoneInfo(reminder.zone)
         local = now.astimezone(zone)
         if not self.policy.window_start <= local.time() < self.policy.window_end:
             day = local.date() if local.time() < self.policy.window_start else local.date() + timedelta(days=1)
             opens = local_moment(day, self.policy.window_start, zone)
-            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=opens, reason="outside_window")
+            return self._update(reminder, now, ReminderStatus.PENDING, send_after=opens, reason="outside_window")
         quiet_end = quiet_until(self.policy.quiet, local)
         if quiet_end is not None:
-            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=quiet_end, reason="quiet_period")
-        if target is None:
-            return self._outcome(reminder, now, ReminderStatus.FAILED, reason="no_channel")
-        if target.busy_until is not None and target.busy_until > now:
-            # The person is in the middle of a conversation: do not interrupt, try again when it has gone quiet.
-            return self._outcome(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason="busy")
+            return self._update(reminder, now, ReminderStatus.PENDING, send_after=quiet_end, reason="quiet_period")
         return None
 
-    async def _send(
-        self,
-        batch: Batch,
-        now: datetime,
-        stats: DispatchStats,
-        unreachable: set[int],
-        targets: dict[int, list[Target]],
-    ) -> list[Outcome]:
+    async def _send(self, batch: Batch, work: _Pass) -> list[ReminderUpdate]:
         target = batch.target
         sender = self.senders[target.channel]
         message = self.render(batch)
@@ -246,74 +244,98 @@ class Dispatcher(Generic[M]):
             result: SendResult = await sender.send(target, message)
         except Exception as bug:  # a sender bug must not lose the batch: retry it later
             result = RetryLater(error=f"{type(bug).__name__}: {bug}")
-        stats.messages += 1
-        outcomes = []
-        for reminder, _ in batch.items:
-            match result:
-                case Sent(provider_id=provider_id, uncertain=uncertain):
-                    stats.sent += 1
-                    outcome = self._outcome(
-                        reminder,
-                        now,
-                        ReminderStatus.SENT,
-                        attempt="uncertain" if uncertain else "sent",
-                        provider_message_id=provider_id,
-                        target=target,
-                    )
-                case RetryLater(error=error, after=after):
-                    if after is not None:
-                        self.limiters[target.channel].pause(after)
-                        stats.throttled += 1
-                    outcome = self._retry(reminder, now, error, after, target)
-                    stats.retried += outcome.status is ReminderStatus.PENDING
-                    stats.failed += outcome.status is ReminderStatus.FAILED
-                case Unreachable(error=error):
-                    stats.unreachable += 1
-                    unreachable.add(target.address_id)
-                    # Another channel of the member (Telegram blocked → WhatsApp) takes over at once; with none left
-                    # the reminder fails, and the member goes on the officer's list.
-                    others = [
-                        t
-                        for t in targets.get(reminder.member_id, [])
-                        if t.channel in self.senders and t.address_id != target.address_id
-                    ]
-                    outcome = self._outcome(
-                        reminder,
-                        now,
-                        ReminderStatus.PENDING if others else ReminderStatus.FAILED,
-                        attempt="unreachable",
-                        error=error,
-                        reason=f"fallback:{others[0].channel}" if others else "unreachable",
-                        target=target,
-                    )
-                case Failed(error=error):
-                    stats.failed += 1
-                    outcome = self._outcome(
-                        reminder,
-                        now,
-                        ReminderStatus.FAILED,
-                        attempt="failed",
-                        error=error,
-                        reason="refused",
-                        target=target,
-                    )
-            outcomes.append(outcome)
-        return outcomes
+        work.stats.messages += 1
+        return [self._after(reminder, result, target, work) for reminder, _ in batch.items]
 
-    def _retry(self, reminder: Reminder, now: datetime, error: str, after: float | None, target: Target) -> Outcome:
+    def _after(self, reminder: Reminder, result: SendResult, target: Target, work: _Pass) -> ReminderUpdate:
+        """The reminder's new state once its message went out (or did not), counted."""
+        stats = work.stats
+        match result:
+            case Sent(provider_id=provider_id, uncertain=uncertain):
+                stats.sent += 1
+                attempt = "uncertain" if uncertain else "sent"
+                return self._update(
+                    reminder,
+                    work.now,
+                    ReminderStatus.SENT,
+                    attempt=attempt,
+                    provider_message_id=provider_id,
+                    target=target,
+                )
+            case RetryLater(error=error, after=after):
+                if after is not None:
+                    self.limiters[target.channel].pause(after)
+                    stats.throttled += 1
+                update = self._retry(reminder, work.now, error, after, target)
+                stats.retried += update.status is ReminderStatus.PENDING
+                stats.failed += update.status is ReminderStatus.FAILED
+                return update
+            case Unreachable(error=error):
+                stats.unreachable += 1
+                work.unreachable.add(target.address_id)
+                return self._fall_back(reminder, error, target, work)
+            case Failed(error=error):
+                stats.failed += 1
+                return self._update(
+                    reminder,
+                    work.now,
+                    ReminderStatus.FAILED,
+                    attempt="failed",
+                    error=error,
+                    reason="refused",
+                    target=target,
+                )
+
+    def _fall_back(self, reminder: Reminder, error: str, target: Target, work: _Pass) -> ReminderUpdate:
+        """Another channel of the member (Telegram blocked → WhatsApp) takes over at once; with none left the
+        reminder fails, and the member goes on the officer's list."""
+        others = [
+            t
+            for t in work.targets(reminder.member_id)
+            if t.channel in self.senders and t.address_id != target.address_id
+        ]
+        status = ReminderStatus.PENDING if others else ReminderStatus.FAILED
+        reason = f"fallback:{others[0].channel}" if others else "unreachable"
+        return self._update(
+            reminder, work.now, status, attempt="unreachable", error=error, reason=reason, target=target
+        )
+
+    def _retry(
+        self, reminder: Reminder, now: datetime, error: str, after: float | None, target: Target
+    ) -> ReminderUpdate:
         attempts = reminder.attempts + 1
         delay = after if after is not None else min(30 * 2**reminder.attempts, 3600)
         retry_at = now + timedelta(seconds=delay)
         if attempts >= self.max_attempts or retry_at >= reminder.expires_at:
-            return self._outcome(
+            return self._update(
                 reminder, now, ReminderStatus.FAILED, attempt="error", error=error, reason="gave_up", target=target
             )
-        return self._outcome(
+        return self._update(
             reminder, now, ReminderStatus.PENDING, send_after=retry_at, attempt="retry", error=error, target=target
         )
 
+    async def _notify_members(self, batch: Batch, results: list[ReminderUpdate], work: _Pass) -> None:
+        """Tell each sponsored member, on their own chat, that whoever pays for them was reminded."""
+        sent = {update.reminder_id for update in results if update.status is ReminderStatus.SENT}
+        for reminder, member in batch.items:
+            own = self._target([t for t in work.targets(member.id or 0) if t.sponsor is None])
+            if reminder.id not in sent or own is None:
+                continue
+            work.notes.append(await self._note(batch, reminder, member, own))
+
+    async def _note(self, batch: Batch, reminder: Reminder, member: Member, own: Target) -> ReminderUpdate:
+        note = Batch(own, ((reminder, member),), batch.now, note_for=batch.target.sponsor)
+        await self.limiters[own.channel].wait(own.external_id)
+        try:
+            result = await self.senders[own.channel].send(own, self.render(note))
+        except Exception as bug:  # a note is best effort: record and move on
+            result = Failed(f"{type(bug).__name__}: {bug}")
+        attempt = "sent" if isinstance(result, Sent) else "failed"
+        error = "" if isinstance(result, Sent) else getattr(result, "error", "")
+        return self._update(reminder, batch.now, ReminderStatus.SENT, attempt=attempt, error=error, target=own)
+
     @staticmethod
-    def _outcome(
+    def _update(
         reminder: Reminder,
         now: datetime,
         status: ReminderStatus,
@@ -324,9 +346,9 @@ class Dispatcher(Generic[M]):
         reason: str = "",
         target: Target | None = None,
         provider_message_id: str | None = None,
-    ) -> Outcome:
+    ) -> ReminderUpdate:
         assert reminder.id is not None
-        return Outcome(
+        return ReminderUpdate(
             reminder_id=reminder.id,
             status=status,
             at=now,
@@ -339,9 +361,3 @@ class Dispatcher(Generic[M]):
             provider_message_id=provider_message_id,
             reason=reason,
         )
-
-    def _record(self, outcomes: list[Outcome], unreachable: set[int], notes: list[Outcome]) -> None:
-        with Session(self.engine) as session:
-            outbox.record_outcomes(session=session, outcomes=outcomes, notes=notes)
-            outbox.mark_unreachable(session=session, address_ids=unreachable)
-            session.commit()

@@ -93,7 +93,7 @@ def members_by_id(*, session: Session, member_ids: Iterable[int]) -> dict[int, M
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ReminderUpdate:
     """A reminder's new state after a dispatch pass, with every column it sets, so all go out as one executemany."""
 
     reminder_id: int
@@ -109,8 +109,10 @@ class Outcome:
     reason: str = ""
 
 
-def record_outcomes(*, session: Session, outcomes: Sequence[Outcome], notes: Sequence[Outcome] = ()) -> None:
-    """Write many outcomes at once: each reminder's new state, and an attempt row for each try on the wire.
+def record_updates(
+    *, session: Session, updates: Sequence[ReminderUpdate], notes: Sequence[ReminderUpdate] = ()
+) -> None:
+    """Write many updates at once: each reminder's new state, and an attempt row for each try on the wire.
     `notes` are messages sent about a reminder (to a sponsored member): attempts only, the state is unchanged."""
     note_rows = [
         {
@@ -124,7 +126,7 @@ def record_outcomes(*, session: Session, outcomes: Sequence[Outcome], notes: Seq
     ]
     if note_rows:
         session.execute(insert(DeliveryAttempt), note_rows)
-    if not outcomes:
+    if not updates:
         return
     session.execute(
         update(Reminder),
@@ -140,12 +142,12 @@ def record_outcomes(*, session: Session, outcomes: Sequence[Outcome], notes: Seq
                 "claimed_by": None,
                 "sent_at": o.at if o.status is ReminderStatus.SENT else None,
             }
-            for o in outcomes
+            for o in updates
         ],
     )
     attempts = [
         {"reminder_id": o.reminder_id, "at": o.at, "channel": o.channel, "outcome": o.attempt, "error": o.error[:200]}
-        for o in outcomes
+        for o in updates
         if o.attempt
     ]
     if attempts:

@@ -15,8 +15,9 @@ from bot.texts import t
 from domain.tariffs import default_tariffs
 from domain.vocabulary import BROADCAST_STAGE, OfficerRole
 from scheduler.dispatch import Dispatcher
-from scheduler.messages import BroadcastTexts, ReminderRenderer
+from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
+from service.directory import BroadcastTexts
 from storage import outbox
 from storage.crypto import Cipher
 from storage.models import Address, Member, MemberAddress, Reminder

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 from bot.__main__ import main
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, parse_stages
-from scheduler.jobs import build_scheduler, mark_lapses, scan_once
+from scheduler.jobs import build_scheduler
+from service.daily import mark_lapses, scan_once
 from storage.crypto import Cipher
 from storage.db import SCAN_LOCK
 from storage.models import Member

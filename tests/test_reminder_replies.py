@@ -19,8 +19,9 @@ from domain.rules import DEFAULT_STAGES, parse_stages
 from domain.tariffs import default_tariffs
 from domain.vocabulary import OfficerRole
 from scheduler.dispatch import Dispatcher
-from scheduler.messages import OfficerDirectory, ReminderRenderer
+from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
+from service.directory import OfficerDirectory
 from storage.crypto import Cipher
 from storage.models import Member, Payment, Reminder
 from storage.officers import create_officer

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from scheduler.jobs import purge_old
+from service.daily import purge_old
 from storage import imports
 from storage import members as store
 from storage.crypto import Cipher

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from bot.texts import t
 from service.conversations import Conversations
+from service.keys import rotate_keys
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.models import Conversation, Member
-from storage.rotation import rotate_keys
 from tests.dialog_driver import HAPPY_PATH
 from tests.test_conversation_db import Person
 from tests.test_scan import add_member

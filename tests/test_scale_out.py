@@ -26,8 +26,8 @@ from twilio.request_validator import RequestValidator
 from bot.dialogs.core import DialogConfig
 from domain.regions import sulawesi_selatan
 from scheduler.dispatch import Dispatcher
-from scheduler.jobs import scan_once
 from service.conversations import Conversations
+from service.daily import scan_once
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Member, Reminder

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from bot.texts import t
 from domain.vocabulary import OfficerRole
-from scheduler.jobs import snapshot
 from service.conversations import Conversations
+from service.daily import snapshot
 from service.stats import compute, trend
 from storage.crypto import Cipher
 from storage.models import Address, StatSnapshot

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,8 +28,8 @@ from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Kind, Reply
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
 from domain.vocabulary import Channel
+from service import inbound
 from service.conversations import Conversations
-from storage import media, outbox
 from storage.models import MediaFile
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,7 @@ class WhatsAppWebhook:
         if not self.limit.allow(number):
             return Response(status_code=429)
         now = self.clock()
-        if not await asyncio.to_thread(self._first_delivery, sid, now):
+        if not await asyncio.to_thread(inbound.first_sight, self.engine, sid=sid, now=now):
             return twiml([])  # Twilio retried (or someone replayed it): already answered once
         replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
         return twiml(replies)
@@ -152,18 +151,8 @@ class WhatsAppWebhook:
         await asyncio.to_thread(self._record_status, sid, state, form.get("ErrorCode", "") or "")
         return Response(status_code=204)
 
-    def _first_delivery(self, sid: str, now: datetime) -> bool:
-        with Session(self.engine) as session:
-            first = outbox.first_delivery(session=session, sid=sid, now=now)
-            session.commit()
-        return first
-
     def _record_status(self, sid: str, state: str, error: str) -> None:
-        with Session(self.engine) as session:
-            outbox.record_delivery(
-                session=session, provider_message_id=sid, status=state, error=error, now=self.clock()
-            )
-            session.commit()
+        inbound.record_status(self.engine, sid=sid, status=state, error=error, now=self.clock())
 
 
 class WhatsAppSender:
@@ -269,15 +258,17 @@ class MediaHost:
         return Response(found.content, media_type=found.media_type)  # Twilio checks the content type
 
     def _publish(self, attachment: Attachment) -> str:
-        with Session(self.engine) as session:
-            token = media.publish(session=session, filename=attachment.filename, media_type=attachment.media_type,
-                                  content=attachment.content, now=self.clock(), keep=self.keep)  # fmt: skip
-            session.commit()
-        return token
+        return inbound.publish_media(
+            self.engine,
+            filename=attachment.filename,
+            media_type=attachment.media_type,
+            content=attachment.content,
+            now=self.clock(),
+            keep=self.keep,
+        )
 
     def _fetch(self, token: str) -> MediaFile | None:
-        with Session(self.engine) as session:
-            return media.fetch(session=session, token=token, now=self.clock())
+        return inbound.fetch_media(self.engine, token=token, now=self.clock())
 
 
 class _OutsideWindow:
