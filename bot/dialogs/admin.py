@@ -177,7 +177,7 @@ def _statistics(args: str, ctx: Context, out: Outcome) -> None:
     lines += [_numbers(ctx.regions.name(a.kecamatan), a) for a in worst[:_LINES]]
     if len(worst) > _LINES:
         lines.append(t("stats.more", count=len(worst) - _LINES))
-    today_done = bool(weekly) and weekly[-1].kecamatan == ctx.today.isoformat()  # this week's point, already taken
+    today_done = bool(weekly) and weekly[-1].kecamatan == ctx.today.isoformat()  # today is in the trend already
     chart = ChartFile(tuple(areas), tuple(weekly) if today_done else (*weekly, whole), ctx.today)
     out.say(Reply("\n".join(lines), file_request=chart))
 
