@@ -64,6 +64,7 @@ from domain.tariffs import Tariffs, default_tariffs
 from domain.unreached import Unreached
 from domain.vocabulary import Channel, ConsentDecision, FollowUpOutcome, OfficerRole, PaymentSource
 from service import stats
+from service.files import read_upload, render
 from service.unreached import unreached
 from service.why import find_members, timeline
 from storage import audit as audit_log
@@ -429,7 +430,8 @@ class Conversations:
     def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
         try:
-            return self._handle(channel, external_id, incoming, now)
+            upload = read_upload(self, channel, external_id, incoming, now)  # a sheet is read before the chat is locked
+            return render(self._handle(channel, external_id, upload, now), self.regions)  # files: after the commit
         except IntegrityError as error:
             if "nik_hash" in str(error.orig):  # the constraint's name, on SQLite and PostgreSQL alike
                 # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.
@@ -555,7 +557,7 @@ class Conversations:
             audit_log.audit_viewed(session=session, views=viewed, now=now)
             self._save_many(session, remembered, now)
             session.commit()
-        return [results.get(officer_id) for officer_id in ids]
+        return [None if (said := results.get(i)) is None else render(said, self.regions) for i in ids]  # files made now
 
     def _load_many(self, session: Session, address_ids: list[int]) -> dict[int, State]:
         rows = store.lock_conversations(session=session, address_ids=address_ids)

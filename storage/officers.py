@@ -151,3 +151,13 @@ def search_area(
         .order_by(col(Member.full_name))
         .limit(limit)
     ).all()
+
+
+def staff_of_chat(*, session: Session, channel: str, external_id: str) -> Officer | None:
+    """The staff record bound to the chat at this channel address, if any (looked up without creating the address)."""
+    query = (
+        select(Officer)
+        .join(Address, col(Officer.address_id) == col(Address.id))
+        .where(Address.channel == channel, Address.external_id == external_id, col(Officer.active))
+    )
+    return session.exec(query).first()

@@ -30,6 +30,7 @@ from bot.dialogs.core import (
 )
 from bot.texts import catalog
 from domain.regions import sulawesi_selatan
+from files import member_sheet
 from tests.dialog_driver import Chat
 
 CONFIG = DialogConfig(service_area=("73.12", "73.14"), data_holder="BPJS Ketenagakerjaan (uji)", consent_version="t")
@@ -62,7 +63,12 @@ inputs = st.one_of(
         lambda c: Incoming.contact(c[0], is_sender=c[1])
     ),
     st.tuples(st.sampled_from(["a.xlsx", "b.csv", "c.pdf", ""]), st.binary(max_size=300)).map(
-        lambda f: Incoming.file(f[0], f[1])
+        lambda f: Incoming.file(f[0], f[1])  # a file the service did not read (not an admin's)
+    ),
+    st.tuples(st.sampled_from(["a.xlsx", "b.csv", "c.pdf", ""]), st.binary(max_size=300)).map(
+        lambda f: Incoming.checked(
+            f[0], member_sheet.read(f[0], f[1], regions=REGIONS, area=CONFIG.service_area, today=date(2026, 11, 23))
+        )  # as it hands on an admin's
     ),
     st.just(Incoming.unsupported()),
 )

@@ -13,13 +13,15 @@ import re
 
 from bot.dialogs.core import (
     AddStaff,
-    Attachment,
     ChangeStaff,
+    ChartFile,
     Choice,
     Context,
     DecideBroadcast,
     DecideImport,
+    ErrorFile,
     Exported,
+    ExportFile,
     Incoming,
     Outcome,
     RecordVerifiedPayment,
@@ -32,11 +34,11 @@ from bot.dialogs.core import (
 )
 from bot.texts import long_date, t
 from domain.identity import Nik, mask_nik, parse_nik
+from domain.member_rows import MAX_BYTES
 from domain.regions import inside
 from domain.rules import Standing
 from domain.stats import AreaStats, total
 from domain.vocabulary import Occupation, OfficerRole
-from files import charts, member_sheet, xlsx
 
 ADMIN, COORDINATOR = OfficerRole.ADMIN.value, OfficerRole.COORDINATOR.value
 # Which staff roles may use each admin command.
@@ -92,7 +94,7 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
             lines = ctx.lookups.audit_lines()
             out.say(Reply("\n".join([t("admin.audit_header"), *lines]) if lines else t("admin.audit_empty")))
         case "impor":
-            out.say(Reply(t("admin.import_send_file", mb=member_sheet.MAX_BYTES // 2**20)))
+            out.say(Reply(t("admin.import_send_file", mb=MAX_BYTES // 2**20)))
         case "ekspor":
             _export(args, ctx, out)
         case "statistik":
@@ -175,11 +177,9 @@ def _statistics(args: str, ctx: Context, out: Outcome) -> None:
     lines += [_numbers(ctx.regions.name(a.kecamatan), a) for a in worst[:_LINES]]
     if len(worst) > _LINES:
         lines.append(t("stats.more", count=len(worst) - _LINES))
-    chart = charts.coverage_chart(areas, [*weekly, whole] if not weekly or weekly[-1].kecamatan != ctx.today.isoformat()
-                                  else weekly, ctx.regions.name)  # fmt: skip
-    out.say(
-        Reply("\n".join(lines), attachment=Attachment(f"statistik-{ctx.today.isoformat()}.png", "image/png", chart))
-    )
+    today_done = bool(weekly) and weekly[-1].kecamatan == ctx.today.isoformat()  # today is in the trend already
+    chart = ChartFile(tuple(areas), tuple(weekly) if today_done else (*weekly, whole), ctx.today)
+    out.say(Reply("\n".join(lines), file_request=chart))
 
 
 def _numbers(label: str, a: AreaStats) -> str:
@@ -198,31 +198,27 @@ def _kecamatan(text: str, ctx: Context) -> str | None:
 
 
 def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
-    """A spreadsheet from an admin: checked, compared, shown as a preview to confirm. False for anyone else (the
-    caller answers as for any unsupported message)."""
-    if not allowed("impor", ctx.lookups.staff()):
+    """A spreadsheet from an admin, read and checked by the service: compared, shown as a preview to confirm. False
+    for anyone else, and for a file the service did not read (the caller answers as for any unsupported message)."""
+    sheet = incoming.sheet
+    if sheet is None or not allowed("impor", ctx.lookups.staff()):
         return False
-    sheet = member_sheet.read(incoming.filename, incoming.content, regions=ctx.regions,
-                              area=ctx.config.service_area, today=ctx.today, size=incoming.size)  # fmt: skip
     if sheet.problem:
         out.say(Reply(t("admin.import_unusable", reason=sheet.problem)))
         return True
     rows = tuple(row.member for row in sheet.rows)
     plan = ctx.lookups.import_plan(rows)
-    token = hashlib.sha256(incoming.content + ctx.now.isoformat().encode()).hexdigest()[:24]
-    text = t("admin.import_preview", filename=incoming.filename[:60], new=plan.new, updated=plan.updated,
-             unchanged=plan.unchanged, invalid=len(sheet.errors))  # fmt: skip
+    token = hashlib.sha256(f"{sheet.fingerprint}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
+    counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": len(sheet.errors)}
+    text = t("admin.import_preview", filename=incoming.filename[:60], **counts)
     choices: tuple[Choice, ...] = ()
     if rows:
         out.effects.append(StageImport(token, incoming.filename, rows))
-        choices = (Choice(t("admin.import_go"), f"{IMPORT_PREFIX}go:{token}"),
-                   Choice(t("admin.import_cancel"), f"{IMPORT_PREFIX}no:{token}"))  # fmt: skip
+        go, cancel = f"{IMPORT_PREFIX}go:{token}", f"{IMPORT_PREFIX}no:{token}"
+        choices = (Choice(t("admin.import_go"), go), Choice(t("admin.import_cancel"), cancel))
     else:
         text = f"{text}\n\n{t('admin.import_nothing')}"
-    errors = None
-    if sheet.errors:
-        errors = Attachment("kesalahan-impor.xlsx", xlsx.MEDIA_TYPE, member_sheet.error_file(sheet.errors))
-    out.say(Reply(text, choices, attachment=errors))
+    out.say(Reply(text, choices, file_request=ErrorFile(sheet.errors) if sheet.errors else None))
     return True
 
 
@@ -254,10 +250,8 @@ def _export(args: str, ctx: Context, out: Outcome) -> None:
         out.say(Reply(t("admin.export_usage")))
         return
     rows = ctx.lookups.export_rows(kecamatan, status)
-    content = member_sheet.export(rows, regions=ctx.regions)
     out.effects.append(Exported(len(rows), args[:60]))
-    sheet = Attachment(f"peserta-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
-    out.say(Reply(t("admin.exported", count=len(rows)), attachment=sheet))
+    out.say(Reply(t("admin.exported", count=len(rows)), file_request=ExportFile(tuple(rows), ctx.today)))
 
 
 def help_text(staff: StaffView) -> str:

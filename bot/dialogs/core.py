@@ -15,6 +15,7 @@ from typing import Protocol
 
 from domain.member_rows import Plan as ImportPlan
 from domain.member_rows import Row as ImportRow
+from domain.member_rows import RowError, Sheet
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import Standing
@@ -42,8 +43,9 @@ class Incoming:
     contact_phone: str = ""
     contact_is_sender: bool = False
     filename: str = ""
-    content: bytes = b""
+    content: bytes = b""  # as the channel fetched it; never seen by a dialog (the service reads it, or drops it)
     size: int = 0  # of the file as sent (content stays empty when it was not worth fetching)
+    sheet: Sheet | None = None  # an admin's file, read and checked by the service; None: not read
 
     @classmethod
     def from_text(cls, text: str) -> Incoming:
@@ -66,6 +68,11 @@ class Incoming:
     def file(cls, filename: str, content: bytes, *, size: int | None = None) -> Incoming:
         """A document sent to the bot (an admin's member spreadsheet)."""
         return cls(Kind.FILE, filename=filename, content=content, size=len(content) if size is None else size)
+
+    @classmethod
+    def checked(cls, filename: str, sheet: Sheet) -> Incoming:
+        """A member spreadsheet as the dialogs get it: read and checked, row by row, before the chat is locked."""
+        return cls(Kind.FILE, filename=filename, sheet=sheet)
 
     @classmethod
     def unsupported(cls) -> Incoming:
@@ -105,7 +112,46 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     request_contact: bool = False
     template: Template | None = None
-    attachment: Attachment | None = None
+    attachment: Attachment | None = None  # what the channels send
+    file_request: FileRequest | None = None  # what a dialog asks for: made into `attachment` after the commit
+
+
+# --- files a dialog asks for: the service makes them (after the commit) and attaches them to the reply ---
+
+
+@dataclass(frozen=True, slots=True)
+class ListFile:
+    """The officer's whole list (or the escalations), in the order of the chat pages."""
+
+    items: tuple[UnreachedView, ...]
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFile:
+    """/statistik's chart: coverage per kecamatan, and its trend week by week."""
+
+    areas: tuple[AreaStats, ...]
+    weekly: tuple[AreaStats, ...]
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """/ekspor: members in the import's own columns."""
+
+    rows: tuple[ImportRow, ...]
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFile:
+    """The rows of an import that were not taken, and why."""
+
+    errors: tuple[RowError, ...]
+
+
+FileRequest = ListFile | ChartFile | ExportFile | ErrorFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,14 @@ nothing, whatever the callback data says.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.dialogs.core import (
-    Attachment,
     Choice,
     Context,
+    ListFile,
     Outcome,
     RecordFollowUp,
     Reply,
@@ -27,7 +27,6 @@ from bot.texts import long_date, rupiah, t
 from domain.identity import format_phone, mask_nik, parse_phone
 from domain.rules import Standing, coverage
 from domain.vocabulary import FollowUpOutcome
-from files import xlsx
 
 PAGE = 8
 # dg: a page of the list, es: a page of the escalations, of: a member's outcomes, oc: an outcome
@@ -73,33 +72,12 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
         choices.append(Choice(t("option.nav.prev"), f"{prefix}:{page - 1}", key="<"))
     if page < pages - 1:
         choices.append(Choice(t("option.nav.next"), f"{prefix}:{page + 1}", key=">"))
-    attachment = None
+    whole = None
     if attach and pages > 1:
         lines.append(f"\n{t('officer.list_attached')}")
-        attachment = spreadsheet(items, ctx)
-    out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if attachment else shown))))
-    out.say(Reply("\n".join(lines), tuple(choices), attachment=attachment))
-
-
-def spreadsheet(items: Sequence[UnreachedView], ctx: Context) -> Attachment:
-    """The whole list as an XLSX file, in the order of the chat pages. No NIK, not even masked: files get
-    forwarded, and name, desa and phone are what an officer needs to find someone."""
-    rows = (xlsx.number(number) + _sheet_cells(item, ctx) for number, item in enumerate(items, start=1))
-    content = xlsx.workbook(t("officer.sheet"), t("officer.sheet_header").split("|"), rows)
-    return Attachment(f"daftar-{ctx.today.isoformat()}.xlsx", xlsx.MEDIA_TYPE, content)
-
-
-def _sheet_cells(item: UnreachedView, ctx: Context) -> str:
-    """A member's cells after the row number, rendered once however many officers' files list them."""
-    cached = item.memo.get("sheet")
-    if cached is None:
-        days = "" if item.days_left is None else item.days_left
-        cached = item.memo["sheet"] = xlsx.cells(
-            (item.name, ctx.regions.name(item.desa_code), format_phone(item.phone) if item.phone else "",
-             item.months_due, item.amount_due, days, t(f"officer.reason.{item.reason}"),
-             item.last_attempt or t("officer.never_tried"))
-        )  # fmt: skip
-    return cached
+        whole = ListFile(tuple(items), ctx.today)  # the service makes the spreadsheet, after the commit
+    out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if whole else shown))))
+    out.say(Reply("\n".join(lines), tuple(choices), file_request=whole))
 
 
 def line(number: int, item: UnreachedView) -> str:
@@ -177,7 +155,7 @@ def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
         name = ctx.lookups.officer_name() or ""
         first = out.replies[-1]
         template = Template(f"{kind}_digest", (name, str(len(items))))
-        out.replies[-1] = Reply(first.text, first.choices, template=template, attachment=first.attachment)
+        out.replies[-1] = dataclasses.replace(first, template=template)
     elif weekly_all_clear:
         out.say(Reply(t(f"{kind}.all_clear")))
     return len(items)
