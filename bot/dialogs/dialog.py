@@ -103,7 +103,7 @@ def question(state: State, ctx: Context) -> Reply:
         case Step.AFTER_SAVE:
             return Reply(t("ask.after_save"), _options("after", ("another", "done")))
         case Step.PICK_MEMBER:
-            members = [Choice(m.full_name, f"m:{m.id}") for m in ctx.lookups.members_here()]
+            members = [Choice(m.full_name, f"m:{m.id}") for m in ctx.chat.members_here()]
             if state.flow is Flow.STATUS:
                 members.append(Choice(t("option.m.all"), "m:all"))
             return Reply(t(f"ask.pick_member_{state.flow}"), tuple(members))
@@ -112,7 +112,7 @@ def question(state: State, ctx: Context) -> Reply:
             name = member.full_name if member else ""
             return Reply(t("ask.confirm_delete", name=name), _options("delete", ("yes", "no")))
         case _:
-            known = bool(ctx.lookups.members_here())
+            known = bool(ctx.chat.members_here())
             actions = ("status", "edit", "register", "delete", "help") if known else ("register", "help")
             return Reply(t("menu.known" if known else "menu.new"), _options("menu", actions))
 
@@ -140,7 +140,7 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         return _resume(state, ctx, out)
     if state.flow is Flow.NONE and incoming.kind is Kind.TEXT:
         # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
-        latest = ctx.lookups.latest_reminders()
+        latest = ctx.chat.latest_reminders()
         if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
             chosen = typed_choice(incoming.text, reminder_choices(latest))
             if chosen is not None:
@@ -216,7 +216,7 @@ def reminder_choices(reminders: Sequence[ReminderView]) -> tuple[Choice, ...]:
 def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
     """Handle a reminder's answer (a button, or a typed choice): paid → how many months → recorded; help; stop."""
     match = _REMINDER_ANSWER.match(value)
-    reminder = ctx.lookups.reminder(int(match.group(1))) if match else None
+    reminder = ctx.chat.reminder(int(match.group(1))) if match else None
     if match is None or reminder is None:
         out.say(Reply(t("invalid.stale_choice")))
         return
@@ -236,16 +236,16 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
 
 def keyword(word: str, ctx: Context, out: Outcome) -> None:
     """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
-    members = tuple(m.id for m in ctx.lookups.members_here())
-    if not members and word == "stop" and ctx.lookups.is_sponsor():
+    members = tuple(m.id for m in ctx.chat.members_here())
+    if not members and word == "stop" and ctx.chat.is_sponsor():
         out.effects.append(UnbindSponsor())
         out.say(Reply(t("sponsor.unbound")))
         return
-    if not members and (word != "paid" or not ctx.lookups.latest_reminders()):
+    if not members and (word != "paid" or not ctx.chat.latest_reminders()):
         out.say(Reply(t("status.none")))
         return
     if word == "paid":
-        latest = ctx.lookups.latest_reminders()
+        latest = ctx.chat.latest_reminders()
         if not latest:
             out.say(Reply(t("reminder_reply.no_reminder")))
             return
@@ -309,12 +309,12 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
             if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
                 return _accept_invitation(state, incoming.text, ctx, out)
             state = state.model_copy(update={"start_payload": payload})
-            if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
+            if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.area.officer_name() is not None:
                 officer.show_list(0, ctx, out)
                 return remember(state, out)
             if state.flow is Flow.REGISTER:
                 return _ask(state, ctx, out, t("resume.continue"))
-            if ctx.lookups.members_here():
+            if ctx.chat.members_here():
                 return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
             return _begin_registration(state, ctx, out)
         case "batal":
@@ -322,18 +322,18 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
                 return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
             out.say(Reply(t("command.cancelled")))
             return _reset(state)
-        case "peserta_baru" if ctx.lookups.officer_name() is not None:
+        case "peserta_baru" if ctx.area.officer_name() is not None:
             return _begin_registration(state, ctx, out, t("officer.register_on_behalf"), on_behalf=True)
-        case "cari" if ctx.lookups.officer_name() is not None:
+        case "cari" if ctx.area.officer_name() is not None:
             officer.search(incoming.text, ctx, out)
             return state
-        case "rekap" if ctx.lookups.officer_name() is not None:
+        case "rekap" if ctx.area.officer_name() is not None:
             officer.summary(ctx, out)
             return state
-        case "daftar" if ctx.lookups.officer_name() is not None:
+        case "daftar" if ctx.area.officer_name() is not None:
             officer.show_list(0, ctx, out, attach=True)
             return remember(state, out)
-        case "eskalasi" if ctx.lookups.is_coordinator():
+        case "eskalasi" if ctx.area.is_coordinator():
             officer.show_list(0, ctx, out, attach=True, escalation=True)
             return remember(state, out)
         case "daftar":
@@ -361,7 +361,7 @@ INVITATIONS = ("sp_", "of_")  # sponsor, officer
 
 def _help(ctx: Context) -> str:
     """Exactly the commands the caller may use."""
-    staff = ctx.lookups.staff()
+    staff = ctx.staff.here()
     if staff is None:
         return t("help.member")
     if staff.role == admin.ADMIN:
@@ -374,7 +374,7 @@ def _help(ctx: Context) -> str:
 def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> State:
     """An invitation link: a sponsor's chat then receives the reminders of the members they pay for; an officer's
     chat their daily list."""
-    name = ctx.lookups.invitation(code)
+    name = ctx.chat.invitation(code)
     if name is None:
         out.say(Reply(t("invitation.unknown")))
         return state
@@ -403,7 +403,7 @@ def _begin_registration(
 
 
 def _start_status(state: State, ctx: Context, out: Outcome) -> State:
-    members = ctx.lookups.members_here()
+    members = ctx.chat.members_here()
     if not members:
         return _ask(state, ctx, out, t("status.none"))
     if len(members) == 1 or state.flow is not Flow.NONE:
@@ -416,7 +416,7 @@ def _start_status(state: State, ctx: Context, out: Outcome) -> State:
 def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> State:
     if state.flow is Flow.REGISTER and state.step is not Step.AFTER_SAVE:  # after saving, the registration is done
         return _ask(state, ctx, out, t("command.finish_first"))
-    members = ctx.lookups.members_here()
+    members = ctx.chat.members_here()
     if not members:
         return _ask(_reset(state), ctx, out, t("status.none"))
     base = _reset(state).model_copy(update={"flow": flow})
@@ -432,7 +432,7 @@ def _open_member(state: State, member: MemberView) -> State:
 
 
 def _member(member_id: int | None, ctx: Context) -> MemberView | None:
-    return next((m for m in ctx.lookups.members_here() if m.id == member_id), None)
+    return next((m for m in ctx.chat.members_here() if m.id == member_id), None)
 
 
 # --- choices on the control steps ---
@@ -483,7 +483,7 @@ def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
             out.say(Reply(t("after_save.done")))
             return _reset(state)
         case "m", "all":
-            out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.lookups.members_here())))
+            out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.chat.members_here())))
             return _reset(state)
         case "m", _:
             member = _member(int(name), ctx)
