@@ -1,23 +1,33 @@
 """The branch's member spreadsheet in and out: an import is checked, compared, staged until an admin confirms it,
-then applied a slice at a time (`scheduler.import_progress`); an export writes members in the import's columns."""
+then applied a slice at a time (`scheduler.import_progress`); an export writes members in the import's columns.
+The chat (/impor, /ekspor) and the command line (`sipakainge import`, `export`) take the same steps."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.dialogs.core import DecideImport, Exported, Reply, StageImport
 from bot.texts import t
-from domain.member_rows import Row
+from domain.member_rows import Plan, Row
+from domain.regions import RegionIndex
+from files import member_sheet
+from storage import audit as audit_log
 from storage import imports as stored
+from storage import members as store
 from storage.crypto import Cipher
 from storage.models import ImportBatch
 
 if TYPE_CHECKING:
     from service.effects import EffectContext, Handled
+
+CLI_ACTOR = "cli"  # who the audit log says imported or exported from the command line
 
 
 def stage(
@@ -66,6 +76,59 @@ def on_exported(ctx: EffectContext, effect: Exported) -> Handled:
     return ("member.export", 0, export_detail(effect.count, effect.detail)), []
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A spreadsheet checked and compared with the members registered."""
+
+    problem: str  # the whole file is unusable: why (and nothing else is set)
+    rows: tuple[Row, ...]
+    invalid: int  # rows refused
+    plan: Plan
+    error_file: bytes  # the refused rows and why, as a spreadsheet (empty: none)
+
+
+def check_file(
+    engine: Engine,
+    cipher: Cipher,
+    regions: RegionIndex,
+    *,
+    area: Sequence[str],
+    filename: str,
+    content: bytes,
+    today: date,
+) -> Checked:
+    """The same checks and comparison as /impor's preview, for `sipakainge import`."""
+    sheet = member_sheet.read(filename, content, regions=regions, area=area, today=today)
+    if sheet.problem:
+        return Checked(sheet.problem, (), 0, Plan(0, 0, 0), b"")
+    rows = tuple(row.member for row in sheet.rows)
+    with Session(engine) as session:
+        plan = stored.plan(session, cipher, rows)
+    errors = member_sheet.error_file(sheet.errors) if sheet.errors else b""
+    return Checked("", rows, len(sheet.errors), plan, errors)
+
+
+def confirm(engine: Engine, cipher: Cipher, *, filename: str, rows: Sequence[Row], now: datetime) -> str:
+    """Stage and confirm at once, as the command line's own admin chat; returns the batch's token (its slices are
+    then applied as a confirmed chat import's are)."""
+    token = secrets.token_hex(12)
+    with Session(engine) as session:
+        address = store.get_or_create_address(session=session, channel="console", external_id="cli", now=now)
+        address_id = address.id or 0
+        stage(session, cipher, token=token, address_id=address_id, filename=filename, rows=rows, now=now)
+        decide(session, token=token, address_id=address_id, go=True)
+        audit_log.audit(
+            session=session,
+            actor=CLI_ACTOR,
+            action="import.confirm",
+            subject=f"import:{token}",
+            detail=f"{len(rows)} rows",
+            now=now,
+        )
+        session.commit()
+    return token
+
+
 def members_for_export(session: Session, cipher: Cipher, codes: Sequence[str] | None) -> list[Row]:
     """Members of the area (None: everywhere) as spreadsheet rows, by kecamatan, desa and name."""
     return stored.export_rows(session=session, cipher=cipher, codes=codes)
@@ -74,3 +137,21 @@ def members_for_export(session: Session, cipher: Cipher, codes: Sequence[str] | 
 def export_detail(count: int, wanted: str) -> str:
     """What the audit log says of an export: how many members, and the filter asked for."""
     return f"{count} members {wanted}".strip()
+
+
+def export_sheet(
+    engine: Engine, cipher: Cipher, regions: RegionIndex, *, kecamatan: str | None, now: datetime
+) -> tuple[int, bytes]:
+    """`sipakainge export`: the members (of one kecamatan, or all), audited; how many, and the XLSX file."""
+    with Session(engine) as session:
+        rows = members_for_export(session, cipher, [kecamatan] if kecamatan else None)
+        audit_log.audit(
+            session=session,
+            actor=CLI_ACTOR,
+            action="member.export",
+            subject="member:*",
+            detail=export_detail(len(rows), kecamatan or ""),
+            now=now,
+        )
+        session.commit()
+    return len(rows), member_sheet.export(rows, regions=regions)

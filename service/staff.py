@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.dialogs.core import AcceptInvitation, AddStaff, ChangeStaff, Refused, Reply, SetPaused, UnbindSponsor
@@ -25,8 +26,20 @@ if TYPE_CHECKING:
 def create_officer(
     session: Session, *, name: str, phone: str | None, codes: Sequence[str], role: OfficerRole, now: datetime
 ) -> Officer:
-    """A new officer, coordinator or admin with their area and a one-time invitation code."""
+    """A new officer, coordinator or admin with their area and a one-time invitation code (the chat's /petugas and
+    `sipakainge officer-add` alike)."""
     return officers.create_officer(session=session, name=name, phone=phone, codes=codes, now=now, role=role)
+
+
+def add_officer(
+    engine: Engine, *, name: str, phone: str | None, codes: Sequence[str], role: OfficerRole, now: datetime
+) -> str | None:
+    """`create_officer` in a transaction of its own; returns the invitation code."""
+    with Session(engine) as session:
+        officer = create_officer(session, name=name, phone=phone, codes=codes, role=role, now=now)
+        code = officer.invite_code
+        session.commit()
+    return code
 
 
 def add(ctx: EffectContext, effect: AddStaff) -> Handled:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from bot.texts import long_date, month_year, short_date, t
@@ -86,3 +87,12 @@ def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
         if day > today:
             return t("why.next", stage=stage.code, day=long_date(day), month=month_year(month.year, month.month))
     return t("why.next_none")  # the cycle has run its course: the member has lapsed
+
+
+def timelines(
+    engine: Engine, cipher: Cipher, regions: RegionIndex, policy: ReminderPolicy, *, query: str, today: date
+) -> list[list[str]]:
+    """`sipakainge why`: the timeline of each member the query finds (none: empty)."""
+    with Session(engine) as session:
+        found = find_members(session, cipher, regions, query, today)
+        return [timeline(session, cipher, member, policy, today) for member in found]
