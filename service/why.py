@@ -37,15 +37,18 @@ def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: 
 def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderPolicy, today: date) -> list[str]:
     """Who, coverage, every reminder with its fate, payments, and the next planned reminder."""
     assert member.id is not None
+    nik = mask_nik(cipher.decrypt(member.nik_encrypted))
+    until = short_date(member.covered_until) if member.covered_until else "-"
+    opted_out = t("why.yes") if member.opted_out else t("why.no")
     lines = [
-        t("why.member", name=member.full_name, nik=mask_nik(cipher.decrypt(member.nik_encrypted)), id=member.id),
-        t("why.covered", until=short_date(member.covered_until) if member.covered_until else "-",
-          opted_out=t("why.yes") if member.opted_out else t("why.no")),
-    ]  # fmt: skip
+        t("why.member", name=member.full_name, nik=nik, id=member.id),
+        t("why.covered", until=until, opted_out=opted_out),
+    ]
     addresses = session.exec(
-        select(Address).join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
+        select(Address)
+        .join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
         .where(col(MemberAddress.member_id) == member.id)
-    ).all()  # fmt: skip
+    ).all()
     lines += [t("why.address", channel=a.channel, status=a.status) for a in addresses] or [t("why.no_address")]
     reminders = session.exec(
         select(Reminder)
@@ -73,8 +76,9 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         )
     for payment in session.exec(select(Payment).where(col(Payment.member_id) == member.id)).all():
         first = month_of(payment.first_cycle)
-        lines.append(t("why.payment", months=payment.months, month=month_year(first.year, first.month),
-                       source=payment.source, verified=t("why.yes") if payment.verified else t("why.no")))  # fmt: skip
+        paid_from = month_year(first.year, first.month)
+        verified = t("why.yes") if payment.verified else t("why.no")
+        lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
     lines.append(_next_planned(member, policy, today))
     return lines
 
