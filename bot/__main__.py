@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session
 from telegram import Bot
 
 from bot import app
@@ -23,22 +22,24 @@ from bot.texts import t
 from domain.identity import parse_phone
 from domain.regions import sulawesi_selatan
 from domain.vocabulary import OfficerRole
-from files import member_sheet
 from scheduler.dispatch import Dispatcher
 from scheduler.import_progress import report
+from service import imports, staff, why
 from service.conversations import Conversations
 from service.daily import scan_once
 from service.import_runs import apply_next
 from service.keys import rotate_keys
-from service.why import find_members, timeline
-from storage import audit as audit_log
-from storage import imports
-from storage import members as store
 from storage.db import make_engine, migrate
-from storage.officers import create_officer
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    app.configure_logging(settings)
+    return _COMMANDS[args.command](settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sipakainge", description="Pengingat iuran BPJS Ketenagakerjaan.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set)")
@@ -56,8 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     dispatch = commands.add_parser("dispatch", help="send the reminders that are due")
     dispatch.add_argument("--once", action="store_true", required=True, help="send what is due now, then stop")
     dispatch.add_argument("--print", action="store_true", help="development: print instead of sending")
-    why = commands.add_parser("why", help="a member's reminder timeline")
-    why.add_argument("who", help="NIK, KPJ or phone number")
+    why_parser = commands.add_parser("why", help="a member's reminder timeline")
+    why_parser.add_argument("who", help="NIK, KPJ or phone number")
+    _add_staff_and_data_commands(commands)
+    demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
+    demo.add_argument("--members", type=int, default=300)
+    demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
+    demo.add_argument("--days", type=int, default=60, help="days of reminders to simulate")
+    return parser
+
+
+def _add_staff_and_data_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     officer = commands.add_parser("officer-add", help="create an officer and print their invitation link")
     officer.add_argument("--name", required=True)
     officer.add_argument("--phone", default=None)
@@ -79,75 +89,76 @@ def main(argv: list[str] | None = None) -> int:
     exporting = commands.add_parser("export", help="write members to an XLSX file in the import's columns")
     exporting.add_argument("--kecamatan", default=None, help="only this kecamatan code (73.12.06)")
     exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"))
-    demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
-    demo.add_argument("--members", type=int, default=300)
-    demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
-    demo.add_argument("--days", type=int, default=60, help="days of reminders to simulate")
-    args = parser.parse_args(argv)
 
-    settings = Settings()
-    app.configure_logging(settings)
-    match args.command:
-        case "run":
-            asyncio.run(app.serve(settings))
-        case "migrate":
-            engine = make_engine(settings.database_url)
-            migrate(engine)
-            print("schema is up to date")
-        case "scan":
-            engine = app.build_engine(settings)
-            today = args.date or app.local_today(settings)
-            moment = app.utc_now()
-            result = scan_once(
-                engine=engine,
-                policy=app.build_policy(settings),
-                zones=app.area_zones(settings),
-                today=today,
-                now=moment,
-            )
-            print(f"{today}: {result.created} created, {result.skipped} skipped" if result else "another process leads")
-        case "dispatch":
-            return asyncio.run(_dispatch(settings, printing=args.print))
-        case "why":
-            return _why(settings, args.who)
-        case "officer-add":
-            role = OfficerRole.COORDINATOR if args.coordinator else OfficerRole.OFFICER
-            return _officer_add(settings, args.name, args.phone, args.area, args.bot, role)
-        case "rotate-keys":
-            done = rotate_keys(engine=app.build_engine(settings), cipher=app.build_cipher(settings))
-            print(f"rotated: {done.members} members, {done.conversations} conversations, {done.imports} imports")
-        case "import":
-            return _import(settings, args.file, apply=args.yes)
-        case "export":
-            return _export(settings, args.kecamatan, args.output)
-        case "chat":
-            engine = app.build_engine(settings)
-            conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
-            translate = incoming_from_text if args.channel == "whatsapp" else Incoming.from_text
-            chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate)
-        case "demo":
-            cipher = app.build_cipher(settings)
 
-            def make(url: str) -> Conversations:
-                demo_settings = settings.model_copy(update={"database_url": url})
-                return app.build_conversations(demo_settings, app.build_engine(demo_settings), cipher)
-
-            def dispatcher_for(conversations: Conversations, phones: SimulatedPhones) -> Dispatcher[Reply]:
-                return app.build_dispatcher(settings, conversations.engine, cipher, {phones.channel: phones})
-
-            run_demo(
-                database=args.database,
-                make_conversations=make,
-                members=args.members,
-                days=args.days,
-                dispatcher_for=dispatcher_for,
-                policy=app.build_policy(settings),
-                zones=app.area_zones(settings),
-            )
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(app.serve(settings))
     return 0
 
 
-async def _dispatch(settings: Settings, *, printing: bool) -> int:
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    print("schema is up to date")
+    return 0
+
+
+def _scan(settings: Settings, args: argparse.Namespace) -> int:
+    engine = app.build_engine(settings)
+    today = args.date or app.local_today(settings)
+    moment = app.utc_now()
+    result = scan_once(
+        engine=engine,
+        policy=app.build_policy(settings),
+        zones=app.area_zones(settings),
+        today=today,
+        now=moment,
+    )
+    print(f"{today}: {result.created} created, {result.skipped} skipped" if result else "another process leads")
+    return 0
+
+
+def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    done = rotate_keys(engine=app.build_engine(settings), cipher=app.build_cipher(settings))
+    print(f"rotated: {done.members} members, {done.conversations} conversations, {done.imports} imports")
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    engine = app.build_engine(settings)
+    conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
+    translate = incoming_from_text if args.channel == "whatsapp" else Incoming.from_text
+    chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate)
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    cipher = app.build_cipher(settings)
+
+    def make(url: str) -> Conversations:
+        demo_settings = settings.model_copy(update={"database_url": url})
+        return app.build_conversations(demo_settings, app.build_engine(demo_settings), cipher)
+
+    def dispatcher_for(conversations: Conversations, phones: SimulatedPhones) -> Dispatcher[Reply]:
+        return app.build_dispatcher(settings, conversations.engine, cipher, {phones.channel: phones})
+
+    run_demo(
+        database=args.database,
+        make_conversations=make,
+        members=args.members,
+        days=args.days,
+        dispatcher_for=dispatcher_for,
+        policy=app.build_policy(settings),
+        zones=app.area_zones(settings),
+    )
+    return 0
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_drain(settings, printing=args.print))
+
+
+async def _drain(settings: Settings, *, printing: bool) -> int:
     engine = app.build_engine(settings)
     cipher = app.build_cipher(settings)
     if printing:
@@ -168,96 +179,99 @@ async def _dispatch(settings: Settings, *, printing: bool) -> int:
     return 0
 
 
-def _officer_add(  # noqa: PLR0917 (the command's arguments)
-    settings: Settings, name: str, phone: str | None, area: str, bot: str, role: OfficerRole
-) -> int:
+def _officer_add(settings: Settings, args: argparse.Namespace) -> int:
+    name, role = args.name, OfficerRole.COORDINATOR if args.coordinator else OfficerRole.OFFICER
     regions = sulawesi_selatan()
-    codes = [code.strip() for code in area.split(",") if code.strip()]
+    codes = [code.strip() for code in args.area.split(",") if code.strip()]
     unknown = [code for code in codes if (region := regions.get(code)) is None or region.level not in (3, 4)]
     if not codes or unknown:
         print(f"unknown kecamatan/desa codes: {', '.join(unknown) or '(none given)'}")
         return 2
-    number = parse_phone(phone) if phone else None
+    number = parse_phone(args.phone) if args.phone else None
     if number is not None and not number.startswith("+"):
         print("the phone number is not an Indonesian mobile number")
         return 2
     engine = app.build_engine(settings)
-    with Session(engine) as session:
-        officer = create_officer(session=session, name=name, phone=number, codes=codes, now=app.utc_now(), role=role)
-        code = officer.invite_code
-        session.commit()
+    code = staff.add_officer(engine, name=name, phone=number, codes=codes, role=role, now=app.utc_now())
     print(f"{role} {name}: {', '.join(regions.name(c) for c in codes)}")
-    print(f"Telegram: https://t.me/{bot}?start={code}")
+    print(f"Telegram: https://t.me/{args.bot}?start={code}")
     print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
     return 0
 
 
-def _import(settings: Settings, path: Path, *, apply: bool) -> int:
+def _import(settings: Settings, args: argparse.Namespace) -> int:
     """The same checks, preview and slices as /impor in chat, from a terminal."""
+    path: Path = args.file
     engine = app.build_engine(settings)
     conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
     now = app.utc_now()
-    sheet = member_sheet.read(path.name, path.read_bytes(), regions=conversations.regions,
-                              area=conversations.config.service_area, today=app.local_today(settings))  # fmt: skip
-    if sheet.problem:
-        print(sheet.problem)
-        return 2
-    rows = [row.member for row in sheet.rows]
-    with Session(engine) as session:
-        plan = imports.plan(session, conversations.cipher, rows)
-    print(
-        f"{path.name}: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {len(sheet.errors)} invalid"
+    checked = imports.check_file(
+        engine,
+        conversations.cipher,
+        conversations.regions,
+        area=conversations.config.service_area,
+        filename=path.name,
+        content=path.read_bytes(),
+        today=app.local_today(settings),
     )
-    if sheet.errors:
+    if checked.problem:
+        print(checked.problem)
+        return 2
+    plan, rows = checked.plan, checked.rows
+    print(f"{path.name}: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid")
+    if checked.error_file:
         errors = path.with_name(f"{path.stem}-kesalahan.xlsx")
-        errors.write_bytes(member_sheet.error_file(sheet.errors))
+        errors.write_bytes(checked.error_file)
         print(f"invalid rows and why: {errors}")
-    if not apply or not rows:
+    if not args.yes or not rows:
         print("nothing changed (add --yes to apply)" if rows else "nothing to import")
         return 0
-    token = secrets.token_hex(12)
-    with Session(engine) as session:
-        address = store.get_or_create_address(session=session, channel="console", external_id="cli", now=now)
-        imports.stage(session=session, cipher=conversations.cipher, token=token, address_id=address.id or 0,
-                      filename=path.name, rows=rows, now=now)  # fmt: skip
-        imports.set_status(session=session, token=token, address_id=address.id or 0, status="confirmed")
-        audit_log.audit(session=session, actor="cli", action="import.confirm", subject=f"import:{token}",
-                    detail=f"{len(rows)} rows", now=now)  # fmt: skip
-        session.commit()
-    cipher = conversations.cipher
-    while (progress := apply_next(engine=engine, cipher=cipher, token=token, now=app.utc_now())) is not None:
+    token = imports.confirm(engine, conversations.cipher, filename=path.name, rows=rows, now=now)
+    while (progress := apply_next(engine=engine, cipher=conversations.cipher, token=token, now=app.utc_now())) is not None:
         print(report(progress))
         if progress.finished:
             break
     return 0
 
 
-def _export(settings: Settings, kecamatan: str | None, output: Path) -> int:
+def _export(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     cipher = app.build_cipher(settings)
-    with Session(engine) as session:
-        rows = imports.export_rows(session=session, cipher=cipher, codes=[kecamatan] if kecamatan else None)
-        audit_log.audit(session=session, actor="cli", action="member.export", subject="member:*",
-                    detail=f"{len(rows)} members {kecamatan or ''}".strip(), now=app.utc_now())  # fmt: skip
-        session.commit()
-    output.write_bytes(member_sheet.export(rows, regions=sulawesi_selatan()))
-    print(f"{len(rows)} members written to {output} (it holds NIKs: keep it safe)")
+    output: Path = args.output
+    count, content = imports.export_sheet(
+        engine, cipher, sulawesi_selatan(), kecamatan=args.kecamatan, now=app.utc_now()
+    )
+    output.write_bytes(content)
+    print(f"{count} members written to {output} (it holds NIKs: keep it safe)")
     return 0
 
 
-def _why(settings: Settings, who: str) -> int:
+def _why(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     cipher = app.build_cipher(settings)
     today = app.local_today(settings)
-    with Session(engine) as session:
-        members = find_members(session, cipher, sulawesi_selatan(), who, today)
-        if not members:
-            print(t("why.not_found"))
-            return 1
-        for member in members:
-            print("\n".join(timeline(session, cipher, member, app.build_policy(settings), today)) + "\n")
+    found = why.timelines(engine, cipher, sulawesi_selatan(), app.build_policy(settings), query=args.who, today=today)
+    if not found:
+        print(t("why.not_found"))
+        return 1
+    for lines in found:
+        print("\n".join(lines) + "\n")
     return 0
 
+
+_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "run": _run,
+    "migrate": _migrate,
+    "scan": _scan,
+    "dispatch": _dispatch,
+    "why": _why,
+    "officer-add": _officer_add,
+    "rotate-keys": _rotate_keys,
+    "import": _import,
+    "export": _export,
+    "chat": _chat,
+    "demo": _demo,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

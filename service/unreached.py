@@ -39,8 +39,14 @@ def unreached(
             continue
         amount = 0
         if cycle.first_unpaid is not None and cycle.months:
-            key = (member.occupation, member.payer, member.declared_income, member.with_jht, cycle.first_unpaid,
-                   cycle.months)  # fmt: skip
+            key = (
+                member.occupation,
+                member.payer,
+                member.declared_income,
+                member.with_jht,
+                cycle.first_unpaid,
+                cycle.months,
+            )
             if (amount := costs.get(key, -1)) < 0:
                 amount = costs[key] = member_cost(tariffs, member, cycle.first_unpaid, cycle.months)
         found.append(Unreached(member, reason, cycle.days_left, cycle.months, amount, member.attempt))

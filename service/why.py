@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from bot.texts import long_date, month_year, short_date, t
@@ -36,15 +37,18 @@ def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: 
 def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderPolicy, today: date) -> list[str]:
     """Who, coverage, every reminder with its fate, payments, and the next planned reminder."""
     assert member.id is not None
+    nik = mask_nik(cipher.decrypt(member.nik_encrypted))
+    until = short_date(member.covered_until) if member.covered_until else "-"
+    opted_out = t("why.yes") if member.opted_out else t("why.no")
     lines = [
-        t("why.member", name=member.full_name, nik=mask_nik(cipher.decrypt(member.nik_encrypted)), id=member.id),
-        t("why.covered", until=short_date(member.covered_until) if member.covered_until else "-",
-          opted_out=t("why.yes") if member.opted_out else t("why.no")),
-    ]  # fmt: skip
+        t("why.member", name=member.full_name, nik=nik, id=member.id),
+        t("why.covered", until=until, opted_out=opted_out),
+    ]
     addresses = session.exec(
-        select(Address).join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
+        select(Address)
+        .join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
         .where(col(MemberAddress.member_id) == member.id)
-    ).all()  # fmt: skip
+    ).all()
     lines += [t("why.address", channel=a.channel, status=a.status) for a in addresses] or [t("why.no_address")]
     reminders = session.exec(
         select(Reminder)
@@ -72,8 +76,9 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         )
     for payment in session.exec(select(Payment).where(col(Payment.member_id) == member.id)).all():
         first = month_of(payment.first_cycle)
-        lines.append(t("why.payment", months=payment.months, month=month_year(first.year, first.month),
-                       source=payment.source, verified=t("why.yes") if payment.verified else t("why.no")))  # fmt: skip
+        paid_from = month_year(first.year, first.month)
+        verified = t("why.yes") if payment.verified else t("why.no")
+        lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
     lines.append(_next_planned(member, policy, today))
     return lines
 
@@ -86,3 +91,12 @@ def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
         if day > today:
             return t("why.next", stage=stage.code, day=long_date(day), month=month_year(month.year, month.month))
     return t("why.next_none")  # the cycle has run its course: the member has lapsed
+
+
+def timelines(
+    engine: Engine, cipher: Cipher, regions: RegionIndex, policy: ReminderPolicy, *, query: str, today: date
+) -> list[list[str]]:
+    """`sipakainge why`: the timeline of each member the query finds (none: empty)."""
+    with Session(engine) as session:
+        found = find_members(session, cipher, regions, query, today)
+        return [timeline(session, cipher, member, policy, today) for member in found]

@@ -1,4 +1,4 @@
-"""Drives the pure dialog like a person would, with a hand-written fake for its two database reads."""
+"""Drives the pure dialog like a person would, with a hand-written fake for its database reads."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ HAPPY_PATH: tuple[tuple[str, str], ...] = (
 
 
 class FakeLookups:
+    """All four readers of the dialogs (`Context.chat`, `.staff`, `.area`, `.admin`) over one set of test data."""
+
     def __init__(self) -> None:
         self.members: list[MemberView] = []
         self.taken_elsewhere: set[str] = set()
@@ -93,23 +95,23 @@ class FakeLookups:
     def unreached_here(self) -> Sequence[UnreachedView]:
         return list(self.unreached)
 
-    def search_area(self, query: str) -> Sequence[MemberView]:
+    def search(self, query: str) -> Sequence[MemberView]:
         return [m for m in self.members if self.officer and query.lower() in m.full_name.lower()]
 
-    def area_members(self) -> Sequence[MemberView]:
+    def all_members(self) -> Sequence[MemberView]:
         return list(self.members) if self.officer else []
 
     def is_sponsor(self) -> bool:
         return self.sponsor_here
 
-    def staff(self) -> StaffView | None:
+    def here(self) -> StaffView | None:
         if self.role is not None:
             return self.role
         if self.officer is None:
             return None
         return StaffView("coordinator" if self.coordinator else "officer", ("73.12.06",))
 
-    def staff_list(self) -> Sequence[StaffLine]:
+    def manageable(self) -> Sequence[StaffLine]:
         return list(self.staff_lines) if self.role is not None else []
 
     def member_timelines(self, query: str) -> Sequence[str]:
@@ -158,7 +160,10 @@ class Chat:
             config=self.config,
             policy=self.policy,
             regions=self.regions,
-            lookups=self.lookups,
+            chat=self.lookups,
+            staff=self.lookups,
+            area=self.lookups,
+            admin=self.lookups,
             now=self.now,
             today=today,
         )

@@ -73,7 +73,7 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
     command = incoming.command
     if command not in COMMANDS:
         return False
-    staff = ctx.lookups.staff()
+    staff = ctx.staff.here()
     if staff is None or not allowed(command, staff):
         out.effects.append(Refused(command))
         out.say(Reply(t("command.unknown")))
@@ -91,7 +91,7 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
             out.effects.append(SetPaused(pause))
             out.say(Reply(t("admin.paused" if pause else "admin.resumed")))
         case "audit":
-            lines = ctx.lookups.audit_lines()
+            lines = ctx.admin.audit_lines()
             out.say(Reply("\n".join([t("admin.audit_header"), *lines]) if lines else t("admin.audit_empty")))
         case "impor":
             out.say(Reply(t("admin.import_send_file", mb=MAX_BYTES // 2**20)))
@@ -118,7 +118,7 @@ def _broadcast(args: str, ctx: Context, out: Outcome) -> None:
     if segment is None:
         out.say(Reply(t("broadcast.usage", most=MAX_BROADCAST)))
         return
-    members, chats = ctx.lookups.broadcast_audience(segment)
+    members, chats = ctx.admin.broadcast_audience(segment)
     if members == 0:
         out.say(Reply(t("broadcast.nobody")))
         return
@@ -167,7 +167,7 @@ def _statistics(args: str, ctx: Context, out: Outcome) -> None:
         if kecamatan is None:
             out.say(Reply(t("stats.usage")))
             return
-    areas, weekly = ctx.lookups.statistics(kecamatan)
+    areas, weekly = ctx.admin.statistics(kecamatan)
     if not areas:
         out.say(Reply(t("stats.none")))
         return
@@ -201,13 +201,13 @@ def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
     """A spreadsheet from an admin, read and checked by the service: compared, shown as a preview to confirm. False
     for anyone else, and for a file the service did not read (the caller answers as for any unsupported message)."""
     sheet = incoming.sheet
-    if sheet is None or not allowed("impor", ctx.lookups.staff()):
+    if sheet is None or not allowed("impor", ctx.staff.here()):
         return False
     if sheet.problem:
         out.say(Reply(t("admin.import_unusable", reason=sheet.problem)))
         return True
     rows = tuple(row.member for row in sheet.rows)
-    plan = ctx.lookups.import_plan(rows)
+    plan = ctx.admin.import_plan(rows)
     token = hashlib.sha256(f"{sheet.fingerprint}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
     counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": len(sheet.errors)}
     text = t("admin.import_preview", filename=incoming.filename[:60], **counts)
@@ -231,7 +231,7 @@ def on_choice(value: str, ctx: Context, out: Outcome) -> None:
 def _decision(value: str, prefix: str, command: str, ctx: Context, out: Outcome) -> tuple[str, bool] | None:
     """The token and the go-ahead of a button under a preview, if the caller may still decide it (else said so)."""
     decision, _, token = value.removeprefix(prefix).partition(":")
-    if not allowed(command, ctx.lookups.staff()) or decision not in {"go", "no"} or not token:
+    if not allowed(command, ctx.staff.here()) or decision not in {"go", "no"} or not token:
         out.say(Reply(t("invalid.stale_choice")))
         return None
     return token, decision == "go"
@@ -249,7 +249,7 @@ def _export(args: str, ctx: Context, out: Outcome) -> None:
     if place and kecamatan is None:
         out.say(Reply(t("admin.export_usage")))
         return
-    rows = ctx.lookups.export_rows(kecamatan, status)
+    rows = ctx.admin.export_rows(kecamatan, status)
     out.effects.append(Exported(len(rows), args[:60]))
     out.say(Reply(t("admin.exported", count=len(rows)), file_request=ExportFile(tuple(rows), ctx.today)))
 
@@ -280,7 +280,7 @@ def _list_staff(ctx: Context, out: Outcome) -> None:
         t("admin.staff_line", id=s.id, name=s.name, role=t(f"admin.role.{s.role}"),
           area=", ".join(ctx.regions.name(c) for c in s.codes) or t("admin.everywhere"),
           bound=t("admin.bound" if s.bound else "admin.unbound"))
-        for s in ctx.lookups.staff_list()
+        for s in ctx.staff.manageable()
     ]  # fmt: skip
     out.say(Reply("\n".join([t("admin.staff_header"), *lines, "", t("admin.staff_usage")]) if lines else
                   t("admin.staff_none")))  # fmt: skip
@@ -305,7 +305,7 @@ def _add_staff(rest: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
 def _change_staff(verb: str, rest: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
     target, _, value = rest.strip().partition(" ")
     match = _ID.match(target)
-    known = {s.id: s for s in ctx.lookups.staff_list()}  # only those this chat may manage
+    known = {s.id: s for s in ctx.staff.manageable()}  # only those this chat may manage
     if match is None or int(match.group(1)) not in known:
         out.say(Reply(t("admin.staff_unknown")))
         return
@@ -356,7 +356,7 @@ def _lookup(query: str, ctx: Context, out: Outcome) -> None:
     if len(query) < 3:
         out.say(Reply(t("admin.lookup_usage")))
         return
-    found = ctx.lookups.member_timelines(query)
+    found = ctx.admin.member_timelines(query)
     out.say(Reply("\n\n".join(found) if found else t("admin.lookup_none")))
 
 
@@ -367,7 +367,7 @@ def _payment(args: str, ctx: Context, out: Outcome) -> None:
     if not isinstance(nik, Nik) or not 1 <= months <= MAX_MONTHS:
         out.say(Reply(t("admin.pay_usage", most=MAX_MONTHS)))
         return
-    member = ctx.lookups.member_by_nik(nik.value)
+    member = ctx.admin.member_by_nik(nik.value)
     if member is None:
         out.say(Reply(t("admin.lookup_none")))
         return

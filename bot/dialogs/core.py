@@ -239,12 +239,15 @@ class DialogConfig:
     bot_username: str = ""  # for invitation links t.me/<bot>?start=<code>
 
 
-class Lookups(Protocol):
-    """Reads the dialogs need from the database; writes go back as effects."""
+class ChatReader(Protocol):
+    """What the dialogs read about this chat: its members, the reminders sent to it, the invitations it may accept.
+    Writes go back as effects (as for every reader)."""
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool: ...
 
-    def members_here(self) -> Sequence[MemberView]: ...
+    def members_here(self) -> Sequence[MemberView]:
+        """The members registered from this chat."""
+        ...
 
     def reminder(self, reminder_id: int) -> ReminderView | None:
         """A reminder of one of this chat's members; None for anyone else's (or a forged id)."""
@@ -257,6 +260,26 @@ class Lookups(Protocol):
     def invitation(self, code: str) -> str | None:
         """The name of whoever this invitation code (sponsor `sp_…`, officer `of_…`) was made for."""
         ...
+
+    def is_sponsor(self) -> bool:
+        """Whether this chat receives reminders for members someone here pays for."""
+        ...
+
+
+class StaffReader(Protocol):
+    """Who this chat is on the staff side, and the staff it may manage."""
+
+    def here(self) -> StaffView | None:
+        """This chat's staff role (an admin named in the settings, or a bound officer, coordinator or admin)."""
+        ...
+
+    def manageable(self) -> Sequence[StaffLine]:
+        """The staff this chat may manage: everyone for an admin, those inside the area for a coordinator."""
+        ...
+
+
+class AreaReader(Protocol):
+    """The officer's area: their list and their members (nothing for a chat that is not an officer's)."""
 
     def officer_name(self) -> str | None:
         """The officer this chat belongs to, if it is an officer's."""
@@ -271,21 +294,17 @@ class Lookups(Protocol):
         desa, the desa with the most urgent member first, most urgent first within each."""
         ...
 
-    def search_area(self, query: str) -> Sequence[MemberView]:
+    def search(self, query: str) -> Sequence[MemberView]:
         """Members of the officer's area matching a name, NIK or KPJ (nothing for anyone else)."""
         ...
 
-    def area_members(self) -> Sequence[MemberView]:
+    def all_members(self) -> Sequence[MemberView]:
         """Every member of the officer's area (nothing for anyone else)."""
         ...
 
-    def staff(self) -> StaffView | None:
-        """This chat's staff role (an admin named in the settings, or a bound officer, coordinator or admin)."""
-        ...
 
-    def staff_list(self) -> Sequence[StaffLine]:
-        """The staff this chat may manage: everyone for an admin, those inside the area for a coordinator."""
-        ...
+class AdminReader(Protocol):
+    """What the admin commands read, each within this chat's staff area."""
 
     def member_timelines(self, query: str) -> Sequence[str]:
         """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's "why" timeline."""
@@ -320,17 +339,16 @@ class Lookups(Protocol):
         """Members of this chat's staff area (optionally one kecamatan, one standing) in the spreadsheet's form."""
         ...
 
-    def is_sponsor(self) -> bool:
-        """Whether this chat receives reminders for members someone here pays for."""
-        ...
-
 
 @dataclass(frozen=True, slots=True)
 class Context:
     config: DialogConfig
     policy: ReminderPolicy  # due day and lapse rule, the same the reminders use
     regions: RegionIndex
-    lookups: Lookups
+    chat: ChatReader  # the reads of the database, by concern; writes go back as effects
+    staff: StaffReader
+    area: AreaReader
+    admin: AdminReader
     now: datetime
     today: date
 

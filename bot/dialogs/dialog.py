@@ -104,7 +104,7 @@ def question(state: State, ctx: Context) -> Reply:
         case Step.AFTER_SAVE:
             return Reply(t("ask.after_save"), _options("after", ("another", "done")))
         case Step.PICK_MEMBER:
-            members = [Choice(m.full_name, f"m:{m.id}") for m in ctx.lookups.members_here()]
+            members = [Choice(m.full_name, f"m:{m.id}") for m in ctx.chat.members_here()]
             if state.flow is Flow.STATUS:
                 members.append(Choice(t("option.m.all"), "m:all"))
             return Reply(t(f"ask.pick_member_{state.flow}"), tuple(members))
@@ -113,7 +113,7 @@ def question(state: State, ctx: Context) -> Reply:
             name = member.full_name if member else ""
             return Reply(t("ask.confirm_delete", name=name), _options("delete", ("yes", "no")))
         case _:
-            known = bool(ctx.lookups.members_here())
+            known = bool(ctx.chat.members_here())
             actions = ("status", "edit", "register", "delete", "help") if known else ("register", "help")
             return Reply(t("menu.known" if known else "menu.new"), _options("menu", actions))
 
@@ -164,7 +164,7 @@ def _is_out_of_band(value: str) -> bool:
 
 def _typed_reminder_answer(state: State, text: str, ctx: Context, out: Outcome) -> State | None:
     # The newest thing this chat saw is a reminder: a typed "1" or "sudah bayar" answers it, not the menu.
-    latest = ctx.lookups.latest_reminders()
+    latest = ctx.chat.latest_reminders()
     if latest and (state.updated_at is None or (latest[0].sent_at or state.updated_at) > state.updated_at):
         chosen = typed_choice(text, reminder_choices(latest))
         if chosen is not None:
@@ -248,7 +248,7 @@ def reminder_choices(reminders: Sequence[ReminderView]) -> tuple[Choice, ...]:
 def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
     """Handle a reminder's answer (a button, or a typed choice): paid → how many months → recorded; help; stop."""
     match = _REMINDER_ANSWER.match(value)
-    reminder = ctx.lookups.reminder(int(match.group(1))) if match else None
+    reminder = ctx.chat.reminder(int(match.group(1))) if match else None
     if match is None or reminder is None:
         out.say(Reply(t("invalid.stale_choice")))
         return
@@ -268,16 +268,16 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
 
 def keyword(word: str, ctx: Context, out: Outcome) -> None:
     """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
-    members = tuple(m.id for m in ctx.lookups.members_here())
-    if not members and word == "stop" and ctx.lookups.is_sponsor():
+    members = tuple(m.id for m in ctx.chat.members_here())
+    if not members and word == "stop" and ctx.chat.is_sponsor():
         out.effects.append(UnbindSponsor())
         out.say(Reply(t("sponsor.unbound")))
         return
-    if not members and (word != "paid" or not ctx.lookups.latest_reminders()):
+    if not members and (word != "paid" or not ctx.chat.latest_reminders()):
         out.say(Reply(t("status.none")))
         return
     if word == "paid":
-        latest = ctx.lookups.latest_reminders()
+        latest = ctx.chat.latest_reminders()
         if not latest:
             out.say(Reply(t("reminder_reply.no_reminder")))
             return
@@ -358,12 +358,12 @@ def _start(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
     if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):
         return _accept_invitation(state, incoming.text, ctx, out)
     state = state.model_copy(update={"start_payload": payload})
-    if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.lookups.officer_name() is not None:
+    if state.flow in (Flow.NONE, Flow.OFFICER) and ctx.area.officer_name() is not None:
         officer.show_list(0, ctx, out)
         return remember(state, out)
     if state.flow is Flow.REGISTER:
         return _ask(state, ctx, out, t("resume.continue"))
-    if ctx.lookups.members_here():
+    if ctx.chat.members_here():
         return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
     return _begin_registration(state, ctx, out)
 
@@ -409,11 +409,11 @@ def _escalation_list(state: State, incoming: Incoming, ctx: Context, out: Outcom
 
 
 def _is_officer(ctx: Context) -> bool:
-    return ctx.lookups.officer_name() is not None
+    return ctx.area.officer_name() is not None
 
 
 def _is_coordinator(ctx: Context) -> bool:
-    return ctx.lookups.is_coordinator()
+    return ctx.area.is_coordinator()
 
 
 # Tried first, and only for the staff they name; for anyone else the command means what `_COMMANDS` says, if anything.
@@ -443,7 +443,7 @@ INVITATIONS = ("sp_", "of_")  # sponsor, officer
 
 def _help(ctx: Context) -> str:
     """Exactly the commands the caller may use."""
-    staff = ctx.lookups.staff()
+    staff = ctx.staff.here()
     if staff is None:
         return t("help.member")
     if staff.role == admin.ADMIN:
@@ -456,7 +456,7 @@ def _help(ctx: Context) -> str:
 def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> State:
     """An invitation link: a sponsor's chat then receives the reminders of the members they pay for; an officer's
     chat their daily list."""
-    name = ctx.lookups.invitation(code)
+    name = ctx.chat.invitation(code)
     if name is None:
         out.say(Reply(t("invitation.unknown")))
         return state
@@ -485,7 +485,7 @@ def _begin_registration(
 
 
 def _start_status(state: State, ctx: Context, out: Outcome) -> State:
-    members = ctx.lookups.members_here()
+    members = ctx.chat.members_here()
     if not members:
         return _ask(state, ctx, out, t("status.none"))
     if len(members) == 1 or state.flow is not Flow.NONE:
@@ -498,7 +498,7 @@ def _start_status(state: State, ctx: Context, out: Outcome) -> State:
 def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> State:
     if state.flow is Flow.REGISTER and state.step is not Step.AFTER_SAVE:  # after saving, the registration is done
         return _ask(state, ctx, out, t("command.finish_first"))
-    members = ctx.lookups.members_here()
+    members = ctx.chat.members_here()
     if not members:
         return _ask(_reset(state), ctx, out, t("status.none"))
     base = _reset(state).model_copy(update={"flow": flow})
@@ -514,7 +514,7 @@ def _open_member(state: State, member: MemberView) -> State:
 
 
 def _member(member_id: int | None, ctx: Context) -> MemberView | None:
-    return next((m for m in ctx.lookups.members_here() if m.id == member_id), None)
+    return next((m for m in ctx.chat.members_here() if m.id == member_id), None)
 
 
 # --- choices on the control steps ---
@@ -573,7 +573,7 @@ def _done(state: State, name: str, ctx: Context, out: Outcome) -> State:
 
 
 def _status_of_all(state: State, name: str, ctx: Context, out: Outcome) -> State:
-    out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.lookups.members_here())))
+    out.say(Reply("\n\n".join(status_text(m, ctx) for m in ctx.chat.members_here())))
     return _reset(state)
 
 

@@ -99,7 +99,7 @@ class NikStep(FieldStep):
         parsed = parse_nik(text, regions=ctx.regions, today=ctx.today)
         if not isinstance(parsed, Nik):
             return Reject(t(f"invalid.nik_{parsed}"))
-        if ctx.lookups.nik_registered(parsed.value, except_member=state.member_id):
+        if ctx.chat.nik_registered(parsed.value, except_member=state.member_id):
             return Reject(t("invalid.nik_taken"))
         return Accept(with_draft(state, nik=parsed.value))
 

@@ -40,13 +40,13 @@ def is_officer_value(value: str) -> bool:
 def escalated(ctx: Context) -> list[UnreachedView]:
     """The members of the list who have been on it for the configured days without an outcome."""
     days = ctx.config.escalate_after_days
-    return [i for i in ctx.lookups.unreached_here() if i.listed_since and (ctx.today - i.listed_since).days >= days]
+    return [i for i in ctx.area.unreached_here() if i.listed_since and (ctx.today - i.listed_since).days >= days]
 
 
 def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, escalation: bool = False) -> None:
     """One page of the officer's list (or, for a coordinator, of the escalations), grouped by desa, most urgent first;
     with `attach`, a list longer than a page also comes whole as a spreadsheet."""
-    items = escalated(ctx) if escalation else ctx.lookups.unreached_here()
+    items = escalated(ctx) if escalation else ctx.area.unreached_here()
     kind, prefix = ("coordinator", "es") if escalation else ("officer", "dg")
     if not items:
         out.say(Reply(t(f"{kind}.list_empty")))
@@ -94,14 +94,14 @@ def line(number: int, item: UnreachedView) -> str:
 def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
     """A button of the list: a page, a member's outcome menu, or an outcome."""
     match = _VALUE.match(value)
-    if match is None or ctx.lookups.officer_name() is None:
+    if match is None or ctx.area.officer_name() is None:
         out.say(Reply(t("invalid.stale_choice")))
         return state
     kind, number, outcome, months = match.group(1), int(match.group(2)), match.group(3), match.group(4)
     if kind in {"dg", "es"}:
-        show_list(number, ctx, out, escalation=kind == "es" and ctx.lookups.is_coordinator())
+        show_list(number, ctx, out, escalation=kind == "es" and ctx.area.is_coordinator())
         return state
-    item = next((i for i in ctx.lookups.unreached_here() if i.member_id == number), None)
+    item = next((i for i in ctx.area.unreached_here() if i.member_id == number), None)
     if item is None:  # not on this officer's list (another area, or already dealt with)
         out.say(Reply(t("officer.not_yours")))
         return state
@@ -127,7 +127,7 @@ def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
 
 def new_number(text: str, state: State, ctx: Context, out: Outcome) -> State:
     """The typed new number after "Nomor salah"."""
-    item = next((i for i in ctx.lookups.unreached_here() if i.member_id == state.member_id), None)
+    item = next((i for i in ctx.area.unreached_here() if i.member_id == state.member_id), None)
     if item is None:
         out.say(Reply(t("officer.not_yours")))
         return State(start_payload=state.start_payload)
@@ -147,12 +147,12 @@ def _outcomes(member_id: int) -> tuple[Choice, ...]:
 def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
     """The morning digest: the first page of the list — for a coordinator, of the members officers left on it without
     an outcome — and nothing when it is empty, except a weekly all-clear. Returns how many members are on it."""
-    coordinator = ctx.lookups.is_coordinator()
+    coordinator = ctx.area.is_coordinator()
     kind = "coordinator" if coordinator else "officer"
-    items = escalated(ctx) if coordinator else ctx.lookups.unreached_here()
+    items = escalated(ctx) if coordinator else ctx.area.unreached_here()
     if items:
         show_list(0, ctx, out, attach=True, escalation=coordinator)
-        name = ctx.lookups.officer_name() or ""
+        name = ctx.area.officer_name() or ""
         first = out.replies[-1]
         template = Template(f"{kind}_digest", (name, str(len(items))))
         out.replies[-1] = dataclasses.replace(first, template=template)
@@ -166,7 +166,7 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
     if len(query.strip()) < 3:
         out.say(Reply(t("officer.search_how")))
         return
-    found = ctx.lookups.search_area(query.strip())
+    found = ctx.area.search(query.strip())
     if not found:
         out.say(Reply(t("officer.search_none")))
         return
@@ -186,7 +186,7 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
 
 def summary(ctx: Context, out: Outcome) -> None:
     """`/rekap`: the area's numbers today."""
-    members = ctx.lookups.area_members()
+    members = ctx.area.all_members()
     standings = [
         coverage(m.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after)
         for m in members
@@ -200,6 +200,6 @@ def summary(ctx: Context, out: Outcome) -> None:
         "lapsed": sum(1 for c in standings if c.standing == Standing.LAPSED),
         "unknown": sum(1 for c in standings if c.standing == Standing.UNKNOWN),
         "opted_out": sum(1 for m in members if m.opted_out),
-        "unreached": len(ctx.lookups.unreached_here()),
+        "unreached": len(ctx.area.unreached_here()),
     }
-    out.say(Reply(t("officer.summary", name=ctx.lookups.officer_name() or "", day=long_date(ctx.today), **numbers)))
+    out.say(Reply(t("officer.summary", name=ctx.area.officer_name() or "", day=long_date(ctx.today), **numbers)))

@@ -1,0 +1,157 @@
+"""The branch's member spreadsheet in and out: an import is checked, compared, staged until an admin confirms it,
+then applied a slice at a time (`scheduler.import_progress`); an export writes members in the import's columns.
+The chat (/impor, /ekspor) and the command line (`sipakainge import`, `export`) take the same steps."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.dialogs.core import DecideImport, Exported, Reply, StageImport
+from bot.texts import t
+from domain.member_rows import Plan, Row
+from domain.regions import RegionIndex
+from files import member_sheet
+from storage import audit as audit_log
+from storage import imports as stored
+from storage import members as store
+from storage.crypto import Cipher
+from storage.models import ImportBatch
+
+if TYPE_CHECKING:
+    from service.effects import EffectContext, Handled
+
+CLI_ACTOR = "cli"  # who the audit log says imported or exported from the command line
+
+
+def stage(
+    session: Session, cipher: Cipher, *, token: str, address_id: int, filename: str, rows: Sequence[Row], now: datetime
+) -> None:
+    """Keep checked rows, sealed, until the admin who sent them decides."""
+    stored.stage(
+        session=session, cipher=cipher, token=token, address_id=address_id, filename=filename, rows=rows, now=now
+    )
+
+
+def decide(session: Session, *, token: str, address_id: int, go: bool) -> ImportBatch | None:
+    """Confirm (the slices are then applied in the background) or cancel a batch this chat staged; None when there
+    is none (or it was decided already)."""
+    status = "confirmed" if go else "cancelled"
+    return stored.set_status(session=session, token=token, address_id=address_id, status=status)
+
+
+def on_stage(ctx: EffectContext, effect: StageImport) -> Handled:
+    if not ctx.readers.staff.is_admin():
+        return None, []
+    stage(
+        ctx.session,
+        ctx.cipher,
+        token=effect.token,
+        address_id=ctx.address_id,
+        filename=effect.filename,
+        rows=effect.rows,
+        now=ctx.now,
+    )
+    return ("import.stage", 0, f"{len(effect.rows)} rows"), []
+
+
+def on_decide(ctx: EffectContext, effect: DecideImport) -> Handled:
+    if not ctx.readers.staff.is_admin():
+        return None, []
+    go = effect.go
+    batch = decide(ctx.session, token=effect.token, address_id=ctx.address_id, go=go)
+    if batch is None:
+        return None, [Reply(t("admin.import_stale"))]
+    said = t("admin.import_started", total=batch.total) if go else t("admin.import_cancelled")
+    return ("import.confirm" if go else "import.cancel", 0, f"{batch.total} rows"), [Reply(said)]
+
+
+def on_exported(ctx: EffectContext, effect: Exported) -> Handled:
+    return ("member.export", 0, export_detail(effect.count, effect.detail)), []
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A spreadsheet checked and compared with the members registered."""
+
+    problem: str  # the whole file is unusable: why (and nothing else is set)
+    rows: tuple[Row, ...]
+    invalid: int  # rows refused
+    plan: Plan
+    error_file: bytes  # the refused rows and why, as a spreadsheet (empty: none)
+
+
+def check_file(
+    engine: Engine,
+    cipher: Cipher,
+    regions: RegionIndex,
+    *,
+    area: Sequence[str],
+    filename: str,
+    content: bytes,
+    today: date,
+) -> Checked:
+    """The same checks and comparison as /impor's preview, for `sipakainge import`."""
+    sheet = member_sheet.read(filename, content, regions=regions, area=area, today=today)
+    if sheet.problem:
+        return Checked(sheet.problem, (), 0, Plan(0, 0, 0), b"")
+    rows = tuple(row.member for row in sheet.rows)
+    with Session(engine) as session:
+        plan = stored.plan(session, cipher, rows)
+    errors = member_sheet.error_file(sheet.errors) if sheet.errors else b""
+    return Checked("", rows, len(sheet.errors), plan, errors)
+
+
+def confirm(engine: Engine, cipher: Cipher, *, filename: str, rows: Sequence[Row], now: datetime) -> str:
+    """Stage and confirm at once, as the command line's own admin chat; returns the batch's token (its slices are
+    then applied as a confirmed chat import's are)."""
+    token = secrets.token_hex(12)
+    with Session(engine) as session:
+        address = store.get_or_create_address(session=session, channel="console", external_id="cli", now=now)
+        address_id = address.id or 0
+        stage(session, cipher, token=token, address_id=address_id, filename=filename, rows=rows, now=now)
+        decide(session, token=token, address_id=address_id, go=True)
+        audit_log.audit(
+            session=session,
+            actor=CLI_ACTOR,
+            action="import.confirm",
+            subject=f"import:{token}",
+            detail=f"{len(rows)} rows",
+            now=now,
+        )
+        session.commit()
+    return token
+
+
+def members_for_export(session: Session, cipher: Cipher, codes: Sequence[str] | None) -> list[Row]:
+    """Members of the area (None: everywhere) as spreadsheet rows, by kecamatan, desa and name."""
+    return stored.export_rows(session=session, cipher=cipher, codes=codes)
+
+
+def export_detail(count: int, wanted: str) -> str:
+    """What the audit log says of an export: how many members, and the filter asked for."""
+    return f"{count} members {wanted}".strip()
+
+
+def export_sheet(
+    engine: Engine, cipher: Cipher, regions: RegionIndex, *, kecamatan: str | None, now: datetime
+) -> tuple[int, bytes]:
+    """`sipakainge export`: the members (of one kecamatan, or all), audited; how many, and the XLSX file."""
+    with Session(engine) as session:
+        rows = members_for_export(session, cipher, [kecamatan] if kecamatan else None)
+        audit_log.audit(
+            session=session,
+            actor=CLI_ACTOR,
+            action="member.export",
+            subject="member:*",
+            detail=export_detail(len(rows), kecamatan or ""),
+            now=now,
+        )
+        session.commit()
+    return len(rows), member_sheet.export(rows, regions=regions)

@@ -1,0 +1,109 @@
+"""The members' own effects: registering, correcting, deleting, consent, opting out, asking for help, and the
+audit of who saw whose data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.dialogs.core import (
+    DeleteMember,
+    RecordConsent,
+    RequestHelp,
+    SaveMember,
+    SetOptOut,
+    UpdateMember,
+    ViewedMembers,
+)
+from domain.vocabulary import ConsentDecision
+from storage import audit as audit_log
+from storage import members as store
+from storage import outbox
+from storage.models import Member
+
+if TYPE_CHECKING:
+    from service.effects import EffectContext, Handled
+
+
+def record_consent(ctx: EffectContext, effect: RecordConsent) -> Handled:
+    decision = ConsentDecision.GRANTED if effect.granted else ConsentDecision.REFUSED
+    version = ctx.config.consent_version
+    store.record_consent(
+        session=ctx.session, address_id=ctx.address_id, decision=decision, version=version, now=ctx.now
+    )
+    return None, []
+
+
+def save(ctx: EffectContext, effect: SaveMember) -> Handled:
+    # Registered door to door by an officer: reachable at their own number, never at the officer's chat.
+    behalf = effect.on_behalf and ctx.readers.staff.officer() is not None
+    session, fields = ctx.session, effect.fields
+    member = store.create_member(
+        session=session,
+        cipher=ctx.cipher,
+        nik=str(fields["nik"]),
+        fields=fields,
+        address_id=None if behalf else ctx.address_id,
+        now=ctx.now,
+    )
+    assert member.id is not None
+    store.link_consent(session=session, address_id=ctx.address_id, member_id=member.id)
+    if member.phone:
+        store.link_phone_address(session=session, member_id=member.id, phone=member.phone, now=ctx.now)
+    return ("member.register_by_officer" if behalf else "member.register", member.id, ""), []
+
+
+def update(ctx: EffectContext, effect: UpdateMember) -> Handled:
+    if effect.member_id not in ctx.readers.chat.owned():
+        return denied(effect.member_id)
+    row = ctx.session.get(Member, effect.member_id)
+    assert row is not None
+    changed = store.update_member(session=ctx.session, cipher=ctx.cipher, member=row, fields=effect.fields, now=ctx.now)
+    return ("member.update", effect.member_id, ",".join(changed)), []
+
+
+def delete(ctx: EffectContext, effect: DeleteMember) -> Handled:
+    if effect.member_id not in ctx.readers.chat.owned():
+        return denied(effect.member_id)
+    store.delete_member(session=ctx.session, member_id=effect.member_id)
+    return ("member.delete", effect.member_id, ""), []
+
+
+def request_help(ctx: EffectContext, effect: RequestHelp) -> Handled:
+    if effect.member_id not in ctx.readers.chat.answerable():
+        return denied(effect.member_id)
+    row = ctx.session.get(Member, effect.member_id)
+    assert row is not None
+    row.help_requested_at = ctx.now
+    ctx.session.add(row)
+    return ("member.help_requested", effect.member_id, ""), []
+
+
+def set_opt_out(ctx: EffectContext, effect: SetOptOut) -> Handled:
+    """Only this chat's own members; each one audited."""
+    session, opted_out = ctx.session, effect.opted_out
+    for member_id in set(effect.member_ids) & ctx.readers.chat.owned():
+        row = session.get(Member, member_id)
+        assert row is not None
+        row.opted_out, row.updated_at = opted_out, ctx.now
+        session.add(row)
+        if opted_out:  # processing stops at once: nothing already queued goes out
+            outbox.cancel_pending(session=session, member_id=member_id, before_cycle=999999, reason="opted_out")
+        action = "member.opt_out" if opted_out else "member.opt_in"
+        audit_log.audit(session=session, actor=ctx.actor, action=action, subject=f"member:{member_id}", now=ctx.now)
+    return None, []
+
+
+def viewed(ctx: EffectContext, effect: ViewedMembers) -> Handled:
+    audit_log.audit_viewed(session=ctx.session, views=[viewed_entry(effect, ctx.channel, ctx.address_id)], now=ctx.now)
+    return None, []
+
+
+def viewed_entry(effect: ViewedMembers, channel: str, address_id: int) -> tuple[str, str, Sequence[int]]:
+    """Who saw which members, as `audit_viewed` records it."""
+    return f"{channel}:{address_id}", f"officer:{address_id}", effect.member_ids
+
+
+def denied(member_id: int) -> Handled:
+    """The dialog only offers this chat's members; anything else is tampering or a race. Refused quietly."""
+    return ("member.denied", member_id, ""), []

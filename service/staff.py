@@ -1,0 +1,128 @@
+"""Staff: officers, coordinators and admins, their invitations and areas; sponsors binding their chats; the
+service-wide pause; and the audit of commands refused. Every write is checked again against the caller's role and
+area (the dialog's view of them could be forged or stale)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.dialogs.core import AcceptInvitation, AddStaff, ChangeStaff, Refused, Reply, SetPaused, UnbindSponsor
+from bot.texts import t
+from domain.regions import inside
+from domain.vocabulary import OfficerRole
+from storage import controls, officers, sponsors
+from storage import staff as staff_store
+from storage.models import Officer
+
+if TYPE_CHECKING:
+    from service.effects import EffectContext, Handled
+
+
+def create_officer(
+    session: Session, *, name: str, phone: str | None, codes: Sequence[str], role: OfficerRole, now: datetime
+) -> Officer:
+    """A new officer, coordinator or admin with their area and a one-time invitation code (the chat's /petugas and
+    `sipakainge officer-add` alike)."""
+    return officers.create_officer(session=session, name=name, phone=phone, codes=codes, now=now, role=role)
+
+
+def add_officer(
+    engine: Engine, *, name: str, phone: str | None, codes: Sequence[str], role: OfficerRole, now: datetime
+) -> str | None:
+    """`create_officer` in a transaction of its own; returns the invitation code."""
+    with Session(engine) as session:
+        officer = create_officer(session, name=name, phone=phone, codes=codes, role=role, now=now)
+        code = officer.invite_code
+        session.commit()
+    return code
+
+
+def add(ctx: EffectContext, effect: AddStaff) -> Handled:
+    """An admin adds anyone anywhere; a coordinator only officers inside their area."""
+    scope, codes = ctx.readers.staff.scope(), effect.codes
+    within = bool(codes) and all(inside(c, scope or []) for c in codes)
+    if not (scope is None or (effect.role == OfficerRole.OFFICER and within)):
+        return _admin_denied(effect)
+    role = OfficerRole(effect.role)
+    added = create_officer(ctx.session, name=effect.name, phone=None, codes=codes, role=role, now=ctx.now)
+    return ("staff.add", added.id or 0, effect.role), [invitation(added, ctx.config.bot_username)]
+
+
+def change(ctx: EffectContext, effect: ChangeStaff) -> Handled:
+    """`areas`, `role` (an admin's alone), `deactivate` or `invite`, for someone this chat may manage."""
+    officer_id, action = effect.officer_id, effect.action
+    if officer_id not in {line.id for line in ctx.readers.staff.manageable()}:
+        return _admin_denied(effect)
+    row = ctx.session.get(Officer, officer_id)
+    assert row is not None
+    said = _change(ctx, row, effect)
+    if said is None:
+        return ("staff.denied", officer_id, action), []
+    ctx.session.add(row)
+    return (f"staff.{action}", officer_id, effect.role or ",".join(effect.codes)), said
+
+
+def _change(ctx: EffectContext, row: Officer, effect: ChangeStaff) -> list[Reply] | None:
+    """Make the change; what to say about it, or None when this chat may not."""
+    scope = ctx.readers.staff.scope()
+    if effect.action == "areas" and (scope is None or all(inside(c, scope) for c in effect.codes)):
+        staff_store.set_areas(session=ctx.session, officer_id=effect.officer_id, codes=effect.codes)
+    elif effect.action == "role" and scope is None:
+        staff_store.set_role(row, OfficerRole(effect.role))
+    elif effect.action == "deactivate":
+        staff_store.deactivate(row)
+    elif effect.action == "invite":
+        staff_store.new_invitation(row)
+        return [invitation(row, ctx.config.bot_username)]
+    else:
+        return None
+    return []
+
+
+def set_paused(ctx: EffectContext, effect: SetPaused) -> Handled:
+    if ctx.readers.staff.scope() is not None:
+        return _admin_denied(effect)
+    controls.set_paused(session=ctx.session, value=effect.paused, now=ctx.now)
+    return ("service.pause" if effect.paused else "service.resume", 0, ""), []
+
+
+def refused(ctx: EffectContext, effect: Refused) -> Handled:
+    return ("admin.refused", 0, effect.command[:40]), []
+
+
+def accept_invitation(ctx: EffectContext, effect: AcceptInvitation) -> Handled:
+    """Bind this chat to the officer (`of_…`) or sponsor the code was made for; an unknown code binds nothing."""
+    if effect.code.startswith("of_"):
+        officer = officers.bind_officer(session=ctx.session, code=effect.code, address_id=ctx.address_id)
+        return (("officer.bind", officer.id or 0, "") if officer is not None else None), []
+    sponsor = sponsors.sponsor_by_code(session=ctx.session, code=effect.code)
+    if sponsor is None:
+        return None, []
+    sponsor.address_id = ctx.address_id  # a new phone of the same sponsor takes over from the old one
+    ctx.session.add(sponsor)
+    return ("sponsor.bind", sponsor.id or 0, ""), []
+
+
+def unbind_sponsor(ctx: EffectContext, effect: UnbindSponsor) -> Handled:
+    sponsor = sponsors.sponsor_of_address(session=ctx.session, address_id=ctx.address_id)
+    if sponsor is None:
+        return None, []
+    sponsor.address_id = None
+    ctx.session.add(sponsor)
+    return ("sponsor.unbind", sponsor.id or 0, ""), []
+
+
+def invitation(officer: Officer, bot_username: str) -> Reply:
+    """The reply that hands over an invitation code (and the deep link, when the bot's name is known)."""
+    code = officer.invite_code or ""
+    link = f"https://t.me/{bot_username}?start={code}" if bot_username else ""
+    return Reply(t("admin.invitation", name=officer.name, code=code, link=link).strip())
+
+
+def _admin_denied(effect: AddStaff | ChangeStaff | SetPaused) -> Handled:
+    return ("admin.denied", 0, type(effect).__name__), []
