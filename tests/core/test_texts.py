@@ -15,7 +15,7 @@ from storage.identity import NikProblem, PhoneProblem
 from storage.models import FollowUpOutcome, OfficerRole
 from storage.unreached import TRIED
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Any quoted dotted name in the code counts as a key it uses (`t("a.b")`, `key = "a.b" if … else "a.c"`).
 LITERAL = re.compile(r"""["']([a-z_]+\.[a-z_.0-9]+)["']""")
 

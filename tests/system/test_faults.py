@@ -25,10 +25,10 @@ from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Reminder
 from storage.reminders import Target
+from tests.channels.test_telegram_reminders import MORNING as TELEGRAM_MORNING
+from tests.channels.test_telegram_reminders import register, reminders_for
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.test_dispatch import MORNING, POLICY, prepare, render, statuses
-from tests.test_telegram_reminders import MORNING as TELEGRAM_MORNING
-from tests.test_telegram_reminders import register, reminders_for
+from tests.scheduler.test_dispatch import MORNING, POLICY, prepare, render, statuses
 
 REMINDERS = 3_000
 

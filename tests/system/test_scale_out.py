@@ -31,14 +31,14 @@ from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Member, Reminder
 from storage.regions import sulawesi_selatan
+from tests.channels.test_whatsapp import PUBLIC_URL, Phone
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
-from tests.test_dispatch import MORNING, POLICY, ZONES, render, statuses
-from tests.test_faults import Journal
-from tests.test_whatsapp import PUBLIC_URL, Phone
+from tests.scheduler.test_dispatch import MORNING, POLICY, ZONES, render, statuses
+from tests.system.test_faults import Journal
 
 MEMBERS = 10_000
 PROCESSES = 3

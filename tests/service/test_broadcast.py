@@ -19,10 +19,10 @@ from scheduler.tariffs import default_tariffs
 from storage import reminders as outbox
 from storage.crypto import Cipher
 from storage.models import BROADCAST_STAGE, Address, Member, MemberAddress, OfficerRole, Reminder
-from tests.test_admin import ADMIN_CHAT, staff_chat
-from tests.test_conversation_db import Person
-from tests.test_reminder_replies import Inbox
-from tests.test_scan import POLICY, add_member
+from tests.scheduler.test_scan import POLICY, add_member
+from tests.service.test_admin import ADMIN_CHAT, staff_chat
+from tests.service.test_conversation_db import Person
+from tests.service.test_reminder_replies import Inbox
 
 MARIORIWAWO = "73.12.01"
 
