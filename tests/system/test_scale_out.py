@@ -32,7 +32,7 @@ from storage.db import make_engine
 from storage.models import Member, Reminder
 from storage.regions import sulawesi_selatan
 from tests.channels.test_whatsapp import PUBLIC_URL, Phone
-from tests.dialog_driver import HAPPY_PATH
+from tests.dialog_driver import HAPPY_PATH, Chat
 from tests.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import AUTH_TOKEN
@@ -178,6 +178,11 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
                     await asyncio.sleep(0.1)
             chat = 880_777
             answers = ["/start", *(answer for _, answer in HAPPY_PATH), "1"]
+            # The same answers through the pure dialog say how many messages each one gets back (the phone number
+            # gets two: saved, then the next question). The next answer goes only once all of them have arrived:
+            # each process takes the chat's message after the previous one is answered, never alongside it.
+            dialog = Chat(CONFIG, sulawesi_selatan(), now=now)
+            expected = 0
             for number, text in enumerate(answers):
                 update = {"update_id": number + 1, "message": {"message_id": number + 1, "date": int(time.time()),
                           "text": text, "chat": {"id": chat, "type": "private"},
@@ -186,7 +191,8 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
                 response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
                                              headers={"X-Telegram-Bot-Api-Secret-Token": "rahasia"})  # fmt: skip
                 assert response.status_code == 200
-                await telegram.wait_for(chat, number + 1, seconds=30)
+                expected += len(dialog.send(text))
+                assert len(await telegram.wait_for(chat, expected, seconds=30)) == expected, text
         deadline = time.monotonic() + 60
         chats = [str(10_000_000 + i) for i in range(300)]
         while time.monotonic() < deadline and not all(telegram.messages(int(c)) for c in chats):  # noqa: ASYNC110
