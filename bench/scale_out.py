@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bench.reminders import fresh_database
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from tests.outbox_fixtures import bulk_members
-from tests.test_scale_out import _process
+from tests.system.test_scale_out import _process
 
 
 def main() -> None:

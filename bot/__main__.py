@@ -227,7 +227,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         print("nothing changed (add --yes to apply)" if rows else "nothing to import")
         return 0
     token = imports.confirm(engine, conversations.cipher, filename=path.name, rows=rows, now=now)
-    while (progress := apply_next(engine=engine, cipher=conversations.cipher, token=token, now=app.utc_now())) is not None:
+    cipher = conversations.cipher
+    while (progress := apply_next(engine=engine, cipher=cipher, token=token, now=app.utc_now())) is not None:
         print(report(progress))
         if progress.finished:
             break

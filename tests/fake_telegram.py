@@ -264,13 +264,13 @@ async def _params(request: Request) -> dict[str, Any]:
         body = await request.body()
         loaded: dict[str, Any] = json.loads(body) if body else {}
         return loaded
-    form = await request.form()
     params: dict[str, Any] = {}
-    for key, value in form.items():
-        if isinstance(value, str):
-            params[key] = value
-        else:  # an uploaded file (sendDocument): keep its name and bytes
-            params["_filename"], params["_content"] = value.filename, await value.read()
+    async with request.form() as form:  # closes the uploads' temporary files (else a ResourceWarning)
+        for key, value in form.items():
+            if isinstance(value, str):
+                params[key] = value
+            else:  # an uploaded file (sendDocument): keep its name and bytes
+                params["_filename"], params["_content"] = value.filename, await value.read()
     return params
 
 

@@ -15,8 +15,8 @@ from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import AuditEntry, Officer, OfficerArea, Payment
 from storage.officers import create_officer
-from tests.test_conversation_db import Person
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
 
 ADMIN_CHAT = "900"
 # Every admin command with arguments that would do something if the caller were allowed to.

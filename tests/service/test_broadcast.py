@@ -21,10 +21,10 @@ from service.directory import BroadcastTexts
 from storage import outbox
 from storage.crypto import Cipher
 from storage.models import Address, Member, MemberAddress, Reminder
-from tests.test_admin import ADMIN_CHAT, staff_chat
-from tests.test_conversation_db import Person
-from tests.test_reminder_replies import Inbox
-from tests.test_scan import POLICY, add_member
+from tests.scheduler.test_scan import POLICY, add_member
+from tests.service.test_admin import ADMIN_CHAT, staff_chat
+from tests.service.test_conversation_db import Person
+from tests.service.test_reminder_replies import Inbox
 
 MARIORIWAWO = "73.12.01"
 

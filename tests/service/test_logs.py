@@ -22,12 +22,12 @@ from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address
 from storage.officers import create_officer
-from tests.test_admin import ADMIN_CHAT
-from tests.test_broadcast import dispatcher
-from tests.test_conversation_db import Person
-from tests.test_import import NOW, branch_file
-from tests.test_reminder_replies import Inbox
-from tests.test_scan import POLICY, add_member
+from tests.scheduler.test_scan import POLICY, add_member
+from tests.service.test_admin import ADMIN_CHAT
+from tests.service.test_broadcast import dispatcher
+from tests.service.test_conversation_db import Person
+from tests.service.test_import import NOW, branch_file
+from tests.service.test_reminder_replies import Inbox
 
 NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 PHONE = re.compile(r"(?<!\d)(?:\+?62|0)[\s-]?8[\d\s-]{7,13}\d(?!\d)")

@@ -19,7 +19,7 @@ from service.daily import mark_lapses, scan_once
 from storage.crypto import Cipher
 from storage.db import SCAN_LOCK
 from storage.models import Member
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}

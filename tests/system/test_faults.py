@@ -25,10 +25,10 @@ from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Reminder
+from tests.channels.test_telegram_reminders import MORNING as TELEGRAM_MORNING
+from tests.channels.test_telegram_reminders import register, reminders_for
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.test_dispatch import MORNING, POLICY, prepare, render, statuses
-from tests.test_telegram_reminders import MORNING as TELEGRAM_MORNING
-from tests.test_telegram_reminders import register, reminders_for
+from tests.scheduler.test_dispatch import MORNING, POLICY, prepare, render, statuses
 
 REMINDERS = 3_000
 
@@ -52,6 +52,9 @@ class Journal:
         if self.pause:
             await asyncio.sleep(self.pause)  # a slow channel: the kill lands mid-dispatch
         return Sent(provider_id="m")
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _dispatch(url: str, journal: str, worker: str, pause: float, now_offset: float) -> None:
@@ -136,6 +139,7 @@ class Cable:
         self.upstream_port = upstream_port
         self.plugged = True
         self.links: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task[None]] = set()
         self.server: asyncio.Server | None = None
 
     async def start(self) -> int:
@@ -147,9 +151,13 @@ class Cable:
         if not self.plugged:
             writer.close()
             return
+        handler = asyncio.current_task()
+        assert handler is not None
+        self.handlers.add(handler)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         self.links |= {writer, up_writer}
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        self.handlers.discard(handler)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -169,6 +177,14 @@ class Cable:
     def plug(self) -> None:
         self.plugged = True
 
+    async def stop(self) -> None:
+        """No more connections, every link dropped and its pipes ended: nothing left open after the test."""
+        assert self.server is not None
+        self.server.close()
+        self.unplug()
+        await asyncio.gather(*self.handlers, return_exceptions=True)
+        await self.server.wait_closed()
+
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_postgresql_gone_for_30_seconds_mid_run_loses_nothing(
@@ -180,7 +196,8 @@ async def test_postgresql_gone_for_30_seconds_mid_run_loses_nothing(
     through = make_engine(proxied.render_as_string(hide_password=False), pool_timeout=2,
                           connect_args={"connect_timeout": 2})  # fmt: skip
     journal = tmp_path / "phones.txt"
-    dispatcher: Dispatcher[str] = Dispatcher(engine=through, senders={"telegram": Journal(str(journal), 0.001)},
+    phones = Journal(str(journal), 0.001)
+    dispatcher: Dispatcher[str] = Dispatcher(engine=through, senders={"telegram": phones},
                                              render=render, policy=POLICY, worker="w", batch_size=100)  # fmt: skip
     now, failed_ticks, outage_over, unplugged_at, plugged_at = MORNING, 0, 0.0, 0.0, 0.0
     started = time.monotonic()
@@ -199,6 +216,8 @@ async def test_postgresql_gone_for_30_seconds_mid_run_loses_nothing(
             await asyncio.sleep(0.5)
         now += timedelta(seconds=20)  # the clock moves on: claims of the broken pass expire after their lease
     through.dispose()
+    await cable.stop()
+    phones.close()
     assert failed_ticks > 0  # the outage really happened mid-run
     assert plugged_at - unplugged_at >= 30
     sent = _sent(journal)

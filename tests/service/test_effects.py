@@ -29,7 +29,7 @@ from service.readers import Readers
 from storage import members as store
 from storage.models import AuditEntry, Broadcast, Member, Officer, Payment
 from storage.officers import create_officer
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -20,9 +20,9 @@ from storage import officers
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Listing, Officer
 from storage.officers import create_officer
-from tests.test_conversation_db import Person
-from tests.test_reminder_replies import Inbox
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
+from tests.service.test_reminder_replies import Inbox
 
 TUESDAY = date(2026, 12, 22)
 MONDAY = date(2026, 12, 28)

@@ -16,7 +16,7 @@ from domain.vocabulary import FollowUpOutcome, OfficerRole
 from files.member_sheet import COLUMNS
 from storage.unreached import TRIED
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Any quoted dotted name in the code counts as a key it uses (`t("a.b")`, `key = "a.b" if … else "a.c"`).
 LITERAL = re.compile(r"""["']([a-z_]+\.[a-z_.0-9]+)["']""")
 

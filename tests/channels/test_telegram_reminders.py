@@ -22,7 +22,7 @@ from storage.crypto import Cipher
 from storage.models import Address, Member, Reminder
 from storage.scan import scan
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.test_conversation_db import Person
+from tests.service.test_conversation_db import Person
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}

@@ -21,7 +21,7 @@ from storage.models import (
     MemberAddress,
     Reminder,
 )
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
 
 NOW = datetime(2028, 12, 1, tzinfo=UTC)
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)  # more than 730 days before NOW

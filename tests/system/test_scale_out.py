@@ -31,14 +31,14 @@ from service.daily import scan_once
 from storage.crypto import Cipher
 from storage.db import make_engine
 from storage.models import Member, Reminder
-from tests.dialog_driver import HAPPY_PATH
+from tests.channels.test_whatsapp import PUBLIC_URL, Phone
+from tests.dialog_driver import HAPPY_PATH, Chat
 from tests.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
-from tests.test_dispatch import MORNING, POLICY, ZONES, render, statuses
-from tests.test_faults import Journal
-from tests.test_whatsapp import PUBLIC_URL, Phone
+from tests.scheduler.test_dispatch import MORNING, POLICY, ZONES, render, statuses
+from tests.system.test_faults import Journal
 
 MEMBERS = 10_000
 PROCESSES = 3
@@ -139,6 +139,13 @@ async def test_a_conversation_continues_whichever_process_takes_each_message(db_
     assert member.full_name == dict(HAPPY_PATH)["name"]
 
 
+async def _serving(client: httpx.AsyncClient, port: int) -> bool:
+    try:
+        return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+    except httpx.TransportError:  # not listening yet, or too slow to answer for now
+        return False
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
     db_url: str, engine: Engine, telegram: FakeTelegram, tmp_path: Path
@@ -168,16 +175,19 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
                              env=env | {"LISTEN_PORT": str(port)}) for port in ports]  # fmt: skip
     try:
         async with httpx.AsyncClient() as client:
-            for port in ports:  # each process up and serving its webhook
-                for _ in range(200):
-                    try:
-                        if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
+            for run, port in zip(runs, ports, strict=True):  # each process up and serving its webhook
+                up_by = time.monotonic() + 120  # a busy machine can take long to start three of them
+                while not await _serving(client, port):
+                    assert run.poll() is None, f"sipakainge run for port {port} exited with {run.returncode}"
+                    assert time.monotonic() < up_by, f"sipakainge run for port {port} not serving after 120 s"
                     await asyncio.sleep(0.1)
             chat = 880_777
             answers = ["/start", *(answer for _, answer in HAPPY_PATH), "1"]
+            # The same answers through the pure dialog say how many messages each one gets back (the phone number
+            # gets two: saved, then the next question). The next answer goes only once all of them have arrived:
+            # each process takes the chat's message after the previous one is answered, never alongside it.
+            dialog = Chat(CONFIG, sulawesi_selatan(), now=now)
+            expected = 0
             for number, text in enumerate(answers):
                 update = {"update_id": number + 1, "message": {"message_id": number + 1, "date": int(time.time()),
                           "text": text, "chat": {"id": chat, "type": "private"},
@@ -186,7 +196,8 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
                 response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
                                              headers={"X-Telegram-Bot-Api-Secret-Token": "rahasia"})  # fmt: skip
                 assert response.status_code == 200
-                await telegram.wait_for(chat, number + 1, seconds=30)
+                expected += len(dialog.send(text))
+                assert len(await telegram.wait_for(chat, expected, seconds=30)) == expected, text
         deadline = time.monotonic() + 60
         chats = [str(10_000_000 + i) for i in range(300)]
         while time.monotonic() < deadline and not all(telegram.messages(int(c)) for c in chats):  # noqa: ASYNC110
@@ -194,8 +205,8 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
     finally:
         for run in runs:
             run.send_signal(signal.SIGTERM)
-        for run in runs:
-            assert run.wait(timeout=30) == 0
+        exits = [run.wait(timeout=30) for run in runs]  # all of them reaped, whatever failed above
+    assert exits == [0] * PROCESSES  # each stopped cleanly on SIGTERM
     assert [len(telegram.messages(int(c))) for c in chats] == [1] * 300  # each reminder once, whoever sent it
     assert "tersimpan" in telegram.texts(chat)[-1]  # the registration finished across the three processes
     with Session(engine) as session:

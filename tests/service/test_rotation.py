@@ -14,8 +14,8 @@ from service.keys import rotate_keys
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.models import Conversation, Member
 from tests.dialog_driver import HAPPY_PATH
-from tests.test_conversation_db import Person
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
 
 MEMBERS = 2501  # more than two slices
 

@@ -22,8 +22,8 @@ from storage.models import DeliveryAttempt, Member
 from storage.scan import scan
 from storage.sponsors import create_sponsor
 from tests.dialog_driver import Chat
-from tests.test_conversation_db import Person
-from tests.test_reminder_replies import Inbox
+from tests.service.test_conversation_db import Person
+from tests.service.test_reminder_replies import Inbox
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 ZONES = {"73": ZoneInfo("Asia/Makassar")}

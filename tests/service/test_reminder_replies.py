@@ -27,8 +27,8 @@ from storage.models import Member, Payment, Reminder
 from storage.officers import create_officer
 from storage.scan import scan
 from tests.dialog_driver import Chat
-from tests.test_conversation_db import Person
-from tests.test_scan import T0, add_member
+from tests.scheduler.test_scan import T0, add_member
+from tests.service.test_conversation_db import Person
 
 REMINDER = ReminderView(id=41, member_id=1, member_name="La Baco", cycle=202612, covered_until=date(2026, 11, 30))
 

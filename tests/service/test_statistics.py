@@ -16,9 +16,9 @@ from service.daily import snapshot
 from service.stats import compute, trend
 from storage.crypto import Cipher
 from storage.models import Address, StatSnapshot
-from tests.test_admin import ADMIN_CHAT, staff_chat
-from tests.test_conversation_db import Person
-from tests.test_scan import POLICY, add_member
+from tests.scheduler.test_scan import POLICY, add_member
+from tests.service.test_admin import ADMIN_CHAT, staff_chat
+from tests.service.test_conversation_db import Person
 
 TODAY = date(2026, 11, 23)  # the 15 November contribution is past due
 DONRI, MARIORIWAWO = "73.12.06", "73.12.01"

@@ -13,7 +13,7 @@ from bot.texts import t
 from service.conversations import Conversations
 from storage.models import AuditEntry, Control, ImportBatch
 from tests.fake_telegram import FakeTelegram
-from tests.test_import import branch_file, sheet_of
+from tests.service.test_import import branch_file, sheet_of
 
 ADMIN_USER = 770001
 OFFICER_USER = 770002

@@ -25,10 +25,10 @@ from storage import imports
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, ImportBatch, Member, Payment
 from storage.payments import record_payment
-from tests.test_admin import ADMIN_CHAT, staff_chat
-from tests.test_conversation_db import Person
-from tests.test_reminder_replies import Inbox
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_admin import ADMIN_CHAT, staff_chat
+from tests.service.test_conversation_db import Person
+from tests.service.test_reminder_replies import Inbox
 
 HEADER = ["No.", "No KTP", "Nama Lengkap", "No. KPJ", "No HP", "Desa/Kel", "Kec.", "Iuran Terakhir", "Program",
           "Sumber Iuran"]  # fmt: skip

@@ -16,8 +16,8 @@ from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, FollowUp, Member, MemberAddress, Payment
 from storage.officers import create_officer
 from tests.dialog_driver import HAPPY_PATH, Chat
-from tests.test_conversation_db import Person
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
 
 NOW = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)  # 22 December 2026, H+7 of December
 

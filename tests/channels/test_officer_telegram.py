@@ -20,7 +20,7 @@ from storage.crypto import Cipher
 from storage.models import Address, FollowUp
 from storage.officers import create_officer
 from tests.fake_telegram import FakeTelegram
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
 
 OFFICER_CHAT = 880001
 

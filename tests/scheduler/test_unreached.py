@@ -18,8 +18,8 @@ from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
-from tests.test_conversation_db import Person
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 TODAY = date(2026, 12, 22)  # H+7 of December 2026

@@ -43,8 +43,8 @@ from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, fake_app, free_port
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
-from tests.test_conversation_db import Person
-from tests.test_scan import add_member
+from tests.scheduler.test_scan import add_member
+from tests.service.test_conversation_db import Person
 
 PUBLIC_URL = "https://sipakainge.example.org"  # what Twilio calls; the app itself listens on 127.0.0.1
 NUMBER = "+6281200001234"

@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bot.texts import t
 from service.conversations import Conversations
 from tests.dialog_driver import HAPPY_PATH, NOW
-from tests.test_import import branch_file
+from tests.service.test_import import branch_file
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_production_refuses_placeholder_secrets() -> None:
 
 
 def test_demo_works_with_the_example_env_copied(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    example = Path(__file__).resolve().parents[1] / ".env.example"
+    example = Path(__file__).resolve().parents[2] / ".env.example"
     (isolated / ".env").write_text(example.read_text())
     assert main(["demo", "--members", "5", "--days", "0", "--database", str(isolated / "demo.db")]) == 0
     assert "La Baco sudah tersimpan" in capsys.readouterr().out

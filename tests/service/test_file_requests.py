@@ -19,9 +19,9 @@ from files import member_sheet
 from service.conversations import Conversations
 from storage import members as store
 from tests.dialog_driver import Chat
-from tests.test_admin import ADMIN_CHAT, staff_chat
-from tests.test_conversation_db import Person
-from tests.test_import import branch_file, send_file
+from tests.service.test_admin import ADMIN_CHAT, staff_chat
+from tests.service.test_conversation_db import Person
+from tests.service.test_import import branch_file, send_file
 
 CONFIG = DialogConfig(service_area=("73.12", "73.14"), data_holder="BPJS Ketenagakerjaan (uji)", consent_version="t")
 TODAY = date(2026, 11, 23)
