@@ -34,7 +34,7 @@ from domain.regions import sulawesi_selatan
 from domain.stats import total
 from files import charts, member_sheet
 from service.conversations import Conversations
-from service.import_runs import apply_next
+from service.imports import apply_next
 from service.stats import compute
 from storage import imports
 from storage import members as store

@@ -23,11 +23,11 @@ from domain.identity import parse_phone
 from domain.regions import sulawesi_selatan
 from domain.vocabulary import OfficerRole
 from scheduler.dispatch import Dispatcher
-from scheduler.import_progress import report
+from scheduler.imports import report
 from service import imports, staff, why
 from service.conversations import Conversations
 from service.daily import scan_once
-from service.import_runs import apply_next
+from service.imports import apply_next
 from service.keys import rotate_keys
 from storage.db import make_engine, migrate
 

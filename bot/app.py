@@ -36,7 +36,7 @@ from domain.rules import parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
-from scheduler.import_progress import run_imports
+from scheduler.imports import run_imports
 from scheduler.jobs import build_scheduler
 from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.dialogs.core import Reply
 from domain.delivery import Sender, Sent, Target
-from service import digests
+from service import digest as digests
 from service.conversations import AreaLists, Conversations
 from storage import officers
 

@@ -21,8 +21,8 @@ from domain.delivery import Failed, RetryLater, Sender, SendResult, Sent, Target
 from domain.policy import ReminderPolicy, local_moment
 from domain.rules import quiet_until
 from domain.vocabulary import BROADCAST_STAGE, ReminderStatus
-from service import dispatching
-from service.dispatching import Claimed
+from service import dispatch as dispatching
+from service.dispatch import Claimed
 from storage.models import Member, Reminder
 from storage.outbox import ReminderUpdate
 

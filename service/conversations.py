@@ -23,11 +23,11 @@ from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, parse_stages
 from domain.tariffs import Tariffs, default_tariffs
 from domain.vocabulary import Channel
-from service.area_lists import AreaLists, area_lists
 from service.effects import EffectContext, apply_all
 from service.files import read_upload, render
 from service.members import viewed_entry
 from service.readers import Readers
+from service.unreached import AreaLists, area_lists
 from storage import audit as audit_log
 from storage import members as store
 from storage import officers

@@ -1,9 +1,10 @@
 """The branch's member spreadsheet in and out: an import is checked, compared, staged until an admin confirms it,
-then applied a slice at a time (`scheduler.import_progress`); an export writes members in the import's columns.
+then applied a slice at a time (`scheduler.imports`); an export writes members in the import's columns.
 The chat (/impor, /ekspor) and the command line (`sipakainge import`, `export`) take the same steps."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,14 +16,16 @@ from sqlmodel import Session
 
 from bot.dialogs.core import DecideImport, Exported, Reply, StageImport
 from bot.texts import t
+from domain.delivery import Target
 from domain.member_rows import Plan, Row
 from domain.regions import RegionIndex
 from files import member_sheet
 from storage import audit as audit_log
+from storage import imports
 from storage import imports as stored
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import ImportBatch
+from storage.models import Address, ImportBatch
 
 if TYPE_CHECKING:
     from service.effects import EffectContext, Handled
@@ -155,3 +158,33 @@ def export_sheet(
         )
         session.commit()
     return len(rows), member_sheet.export(rows, regions=regions)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    total: int
+    finished: bool
+    summary: imports.Applied
+    target: Target | None  # the chat of the admin who sent the file
+
+
+def apply_next(*, engine: Engine, cipher: Cipher, token: str, now: datetime) -> Progress | None:
+    """One slice of a confirmed import, in its own transaction; None when the batch is not (or no longer) to do."""
+    with Session(engine, expire_on_commit=False) as session:
+        batch = imports.apply_slice(session=session, cipher=cipher, token=token, now=now)
+        if batch is None:
+            return None
+        address = session.get(Address, batch.address_id)
+        session.commit()
+    target = None
+    if address is not None and address.id is not None:
+        target = Target(address.id, address.channel, address.external_id, None, last_inbound_at=address.last_inbound_at)
+    summary = imports.Applied(**json.loads(batch.summary))
+    return Progress(batch.applied, batch.total, batch.status == "done", summary, target)
+
+
+def confirmed(engine: Engine) -> list[str]:
+    """The tokens of the confirmed imports still to apply."""
+    with Session(engine) as session:
+        return imports.confirmed(session=session)

@@ -30,12 +30,11 @@ from domain.stats import AreaStats
 from domain.tariffs import Tariffs
 from domain.vocabulary import OfficerRole
 from service import stats
-from service.area_lists import AreaLists, area_lists
+from service.unreached import AreaLists, area_lists
 from service.why import find_members, timeline
 from storage import audit as audit_log
 from storage import broadcasts, controls, imports, officers, outbox, sponsors
 from storage import members as store
-from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.models import AuditEntry, Member, Officer, Reminder
 
@@ -172,7 +171,7 @@ class StaffRoles:
         scope = self.scope()
         if scope == []:
             return []
-        return [_staff_line(one) for one in staff_store.staff(session=self._session, within=scope)]
+        return [_staff_line(one) for one in officers.staff(session=self._session, within=scope)]
 
     def officer_codes(self) -> list[str]:
         """The kecamatan and desa codes of this chat's officer ([] for anyone else)."""
@@ -380,6 +379,6 @@ def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None
     )
 
 
-def _staff_line(one: staff_store.Staff) -> StaffLine:
+def _staff_line(one: officers.Staff) -> StaffLine:
     officer = one.officer
     return StaffLine(officer.id or 0, officer.name, officer.role, tuple(one.codes), officer.address_id is not None)

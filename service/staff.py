@@ -16,7 +16,6 @@ from bot.texts import t
 from domain.regions import inside
 from domain.vocabulary import OfficerRole
 from storage import controls, officers, sponsors
-from storage import staff as staff_store
 from storage.models import Officer
 
 if TYPE_CHECKING:
@@ -71,13 +70,13 @@ def _change(ctx: EffectContext, row: Officer, effect: ChangeStaff) -> list[Reply
     """Make the change; what to say about it, or None when this chat may not."""
     scope = ctx.readers.staff.scope()
     if effect.action == "areas" and (scope is None or all(inside(c, scope) for c in effect.codes)):
-        staff_store.set_areas(session=ctx.session, officer_id=effect.officer_id, codes=effect.codes)
+        officers.set_areas(session=ctx.session, officer_id=effect.officer_id, codes=effect.codes)
     elif effect.action == "role" and scope is None:
-        staff_store.set_role(row, OfficerRole(effect.role))
+        officers.set_role(row, OfficerRole(effect.role))
     elif effect.action == "deactivate":
-        staff_store.deactivate(row)
+        officers.deactivate(row)
     elif effect.action == "invite":
-        staff_store.new_invitation(row)
+        officers.new_invitation(row)
         return [invitation(row, ctx.config.bot_username)]
     else:
         return None

@@ -1,4 +1,5 @@
-"""Data functions for officers and their areas. The caller owns the transaction."""
+"""Data functions for staff (officers, coordinators, admins), their areas, invitations and digests. The caller owns
+the transaction."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_, true
+from sqlalchemy import ColumnElement, delete, func, or_, true
 from sqlmodel import Session, col, select
 
+from domain.regions import inside
 from domain.vocabulary import AddressStatus, OfficerRole
 from storage.db import upsert_insert
 from storage.models import Address, Member, Officer, OfficerArea, OfficerDigest
@@ -161,3 +163,40 @@ def staff_of_chat(*, session: Session, channel: str, external_id: str) -> Office
         .where(Address.channel == channel, Address.external_id == external_id, col(Officer.active))
     )
     return session.exec(query).first()
+
+
+class Staff(NamedTuple):
+    officer: Officer
+    codes: list[str]
+
+
+def staff(*, session: Session, within: Sequence[str] | None = None) -> list[Staff]:
+    """Active staff with their areas; `within`: only those working inside these kecamatan/desa codes."""
+    found = session.exec(select(Officer).where(col(Officer.active)).order_by(col(Officer.id))).all()
+    areas: dict[int, list[str]] = {}
+    for officer_id, code in session.exec(select(OfficerArea.officer_id, OfficerArea.code)):
+        areas.setdefault(officer_id, []).append(code)
+    listed = [Staff(officer, sorted(areas.get(officer.id or 0, []))) for officer in found]
+    if within is None:
+        return listed
+    return [one for one in listed if one.codes and all(inside(code, within) for code in one.codes)]
+
+
+def set_areas(*, session: Session, officer_id: int, codes: Sequence[str]) -> None:
+    session.execute(delete(OfficerArea).where(col(OfficerArea.officer_id) == officer_id))
+    for code in sorted(set(codes)):
+        session.add(OfficerArea(officer_id=officer_id, code=code))
+
+
+def new_invitation(officer: Officer) -> str:
+    """A fresh one-time code; the chat it binds replaces the old one (a new phone)."""
+    officer.invite_code = f"of_{secrets.token_urlsafe(12)}"
+    return officer.invite_code
+
+
+def deactivate(officer: Officer) -> None:
+    officer.active, officer.address_id, officer.invite_code = False, None, None
+
+
+def set_role(officer: Officer, role: OfficerRole) -> None:
+    officer.role = role

@@ -19,7 +19,7 @@ from domain.rules import ContributionMonth
 from domain.tariffs import default_tariffs
 from domain.vocabulary import OfficerRole, PaymentSource
 from files import member_sheet
-from scheduler.import_progress import run_imports
+from scheduler.imports import run_imports
 from service.conversations import Conversations
 from storage import imports
 from storage.crypto import Cipher

@@ -17,7 +17,7 @@ from bot.texts import t
 from domain.delivery import Failed, Unreachable
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
-from scheduler.import_progress import run_imports
+from scheduler.imports import run_imports
 from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Address

@@ -1,4 +1,4 @@
-"""Applying confirmed member imports in the background (`service.import_runs`: a slice per transaction), with
+"""Applying confirmed member imports in the background (`service.imports`: a slice per transaction), with
 progress messages to the admin who sent the file."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.dialogs.core import Reply
 from bot.texts import t
 from domain.delivery import Sender
 from service.conversations import Conversations
-from service.import_runs import Progress, apply_next, confirmed
+from service.imports import Progress, apply_next, confirmed
 
 log = logging.getLogger(__name__)
 
