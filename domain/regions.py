@@ -121,7 +121,7 @@ def timezone_for(code: str, default: str = "Asia/Makassar") -> ZoneInfo:
 
 @cache
 def sulawesi_selatan() -> RegionIndex:
-    """The shipped Kemendagri table for province 73 (see storage/data/ATTRIBUTION.md)."""
+    """The shipped Kemendagri table for province 73 (see domain/data/ATTRIBUTION.md)."""
     source = resources.files("domain") / "data" / "wilayah_73_sulawesi_selatan.csv"
     with source.open(encoding="utf-8") as handle:
         return RegionIndex(Region(row["kode"], row["nama"]) for row in csv.DictReader(handle))

@@ -3,7 +3,7 @@
 - scan: daily at a configurable local time, and once at start-up so a restart after downtime catches up at once;
 - dispatch: every few seconds, in every process (PostgreSQL's SKIP LOCKED shares the work);
 - lapses: daily, marks memberships that became non-active.
-What each job does to the database is in `service.daily` (scan, lapses, snapshot, purge) and `service.dispatching`.
+What each job does to the database is in `service.daily` (scan, lapses, snapshot, purge) and `service.dispatch`.
 """
 
 from __future__ import annotations

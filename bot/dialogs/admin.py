@@ -28,6 +28,7 @@ from bot.dialogs.core import (
     Refused,
     Reply,
     SetPaused,
+    StaffLine,
     StaffView,
     StageBroadcast,
     StageImport,
@@ -124,8 +125,9 @@ def _broadcast(args: str, ctx: Context, out: Outcome) -> None:
         return
     token = hashlib.sha256(f"{args}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
     out.effects.append(StageBroadcast(token, segment, text))
-    choices = (Choice(t("broadcast.send"), f"{BROADCAST_PREFIX}go:{token}"),
-               Choice(t("admin.import_cancel"), f"{BROADCAST_PREFIX}no:{token}"))  # fmt: skip
+    send = Choice(t("broadcast.send"), f"{BROADCAST_PREFIX}go:{token}")
+    cancel = Choice(t("admin.import_cancel"), f"{BROADCAST_PREFIX}no:{token}")
+    choices = (send, cancel)
     out.say(Reply(t("broadcast.preview", members=members, chats=chats, text=text), choices))
 
 
@@ -183,9 +185,19 @@ def _statistics(args: str, ctx: Context, out: Outcome) -> None:
 
 
 def _numbers(label: str, a: AreaStats) -> str:
-    return t("stats.line", name=label, members=a.members, active=a.active, percent=round(100 * a.coverage),
-             due_soon=a.due_soon, arrears_1=a.arrears_1, arrears_2=a.arrears_2, lapsed=a.lapsed_month,
-             unreachable=a.unreachable, opted_out=a.opted_out)  # fmt: skip
+    return t(
+        "stats.line",
+        name=label,
+        members=a.members,
+        active=a.active,
+        percent=round(100 * a.coverage),
+        due_soon=a.due_soon,
+        arrears_1=a.arrears_1,
+        arrears_2=a.arrears_2,
+        lapsed=a.lapsed_month,
+        unreachable=a.unreachable,
+        opted_out=a.opted_out,
+    )
 
 
 def _kecamatan(text: str, ctx: Context) -> str | None:
@@ -276,14 +288,17 @@ def _staff_command(args: str, staff: StaffView, ctx: Context, out: Outcome) -> N
 
 
 def _list_staff(ctx: Context, out: Outcome) -> None:
-    lines = [
-        t("admin.staff_line", id=s.id, name=s.name, role=t(f"admin.role.{s.role}"),
-          area=", ".join(ctx.regions.name(c) for c in s.codes) or t("admin.everywhere"),
-          bound=t("admin.bound" if s.bound else "admin.unbound"))
-        for s in ctx.staff.manageable()
-    ]  # fmt: skip
-    out.say(Reply("\n".join([t("admin.staff_header"), *lines, "", t("admin.staff_usage")]) if lines else
-                  t("admin.staff_none")))  # fmt: skip
+    lines = [_staff_line(s, ctx) for s in ctx.staff.manageable()]
+    if not lines:
+        out.say(Reply(t("admin.staff_none")))
+        return
+    out.say(Reply("\n".join([t("admin.staff_header"), *lines, "", t("admin.staff_usage")])))
+
+
+def _staff_line(s: StaffLine, ctx: Context) -> str:
+    area = ", ".join(ctx.regions.name(c) for c in s.codes) or t("admin.everywhere")
+    bound = t("admin.bound" if s.bound else "admin.unbound")
+    return t("admin.staff_line", id=s.id, name=s.name, role=t(f"admin.role.{s.role}"), area=area, bound=bound)
 
 
 def _add_staff(rest: str, staff: StaffView, ctx: Context, out: Outcome) -> None:
@@ -315,8 +330,8 @@ def _change_staff(verb: str, rest: str, staff: StaffView, ctx: Context, out: Out
             codes = _area(value, staff, ctx, out, required=True)
             if codes is not None:
                 out.effects.append(ChangeStaff(officer_id, "areas", codes=codes))
-                out.say(Reply(t("admin.areas_set", name=known[officer_id].name,
-                                area=", ".join(ctx.regions.name(c) for c in codes))))  # fmt: skip
+                area = ", ".join(ctx.regions.name(c) for c in codes)
+                out.say(Reply(t("admin.areas_set", name=known[officer_id].name, area=area)))
         case "peran":
             role = ROLE_WORDS.get(value.strip().lower())
             if staff.role != ADMIN:
@@ -338,8 +353,7 @@ def _area(text: str, staff: StaffView, ctx: Context, out: Outcome, *, required: 
     codes = tuple(dict.fromkeys(code.strip() for code in text.replace(" ", ",").split(",") if code.strip()))
     if not codes and not required:
         return ()
-    bad = [c for c in codes if (r := ctx.regions.get(c)) is None or r.level not in (3, 4)
-           or not inside(c, ctx.config.service_area)]  # fmt: skip
+    bad = [c for c in codes if not _servable(c, ctx)]
     if not codes or bad:
         out.say(Reply(t("admin.area_unknown", codes=", ".join(bad) or "-")))
         return None
@@ -373,3 +387,9 @@ def _payment(args: str, ctx: Context, out: Outcome) -> None:
         return
     out.effects.append(RecordVerifiedPayment(member.id, months))
     out.say(Reply(t("admin.paid", name=member.full_name, nik=mask_nik(member.nik), months=months)))
+
+
+def _servable(code: str, ctx: Context) -> bool:
+    """A kecamatan or desa code of the service area."""
+    region = ctx.regions.get(code)
+    return region is not None and region.level in (3, 4) and inside(code, ctx.config.service_area)

@@ -54,10 +54,9 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
     pages = (len(items) - 1) // PAGE + 1
     page = min(max(page, 0), pages - 1)
     shown = items[page * PAGE : (page + 1) * PAGE]
-    lines = [
-        t(f"{kind}.list_header", day=long_date(ctx.today), count=len(items), page=page + 1, pages=pages,
-          days=ctx.config.escalate_after_days)
-    ]  # fmt: skip
+    days = ctx.config.escalate_after_days
+    header = t(f"{kind}.list_header", day=long_date(ctx.today), count=len(items), page=page + 1, pages=pages, days=days)
+    lines = [header]
     desa = None
     for number, item in enumerate(shown, start=page * PAGE + 1):
         if item.desa_code != desa:
@@ -87,8 +86,18 @@ def line(number: int, item: UnreachedView) -> str:
         key = "officer.arrears" if item.days_left >= 0 else "officer.arrears_lapsed"
         arrears = t(key, months=item.months_due, amount=rupiah(item.amount_due), days=abs(item.days_left))
     attempt = item.last_attempt or t("officer.never_tried")
-    return t("officer.line", number=number, name=item.name, phone=phone, nik=item.masked_nik(), arrears=arrears,
-             reason=t(f"officer.reason.{item.reason}"), attempt=attempt).replace("  ", " ")  # fmt: skip
+    reason = t(f"officer.reason.{item.reason}")
+    line = t(
+        "officer.line",
+        number=number,
+        name=item.name,
+        phone=phone,
+        nik=item.masked_nik(),
+        arrears=arrears,
+        reason=reason,
+        attempt=attempt,
+    )
+    return line.replace("  ", " ")
 
 
 def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
@@ -176,11 +185,18 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
         state = coverage(
             member.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after
         )
-        lines.append(
-            t("officer.search_line", name=member.full_name, desa=ctx.regions.name(member.desa_code),
-              nik=mask_nik(member.nik), phone=format_phone(member.phone) if member.phone else t("officer.no_phone"),
-              standing=t(f"officer.standing.{state.standing}"))
-        )  # fmt: skip
+        phone = format_phone(member.phone) if member.phone else t("officer.no_phone")
+        desa = ctx.regions.name(member.desa_code)
+        standing = t(f"officer.standing.{state.standing}")
+        line = t(
+            "officer.search_line",
+            name=member.full_name,
+            desa=desa,
+            nik=mask_nik(member.nik),
+            phone=phone,
+            standing=standing,
+        )
+        lines.append(line)
     out.say(Reply("\n".join(lines)))
 
 
