@@ -99,8 +99,12 @@ class FakeTelegram:
         """Send the bot a file, as Telegram delivers it: an id to fetch through getFile, then a download URL."""
         file_id = f"upload{len(self.files) + 1}"
         self.files[file_id] = content
-        document = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": filename,
-                    "file_size": len(content)}  # fmt: skip
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_name": filename,
+            "file_size": len(content),
+        }
         self._push({"message": self._message(chat_id, document=document)})
 
     async def download(self, request: Request) -> Response:
@@ -150,14 +154,20 @@ class FakeTelegram:
 
     async def wait_for(self, chat_id: int, count: int, seconds: float = 10.0) -> list[str]:
         """Wait until the bot has sent `count` messages to the chat in all."""
-        await self._until(lambda: len(self.messages(chat_id)) >= count, seconds,
-                          lambda: f"bot sent {self.texts(chat_id)} — expected {count} messages")  # fmt: skip
+        await self._until(
+            lambda: len(self.messages(chat_id)) >= count,
+            seconds,
+            lambda: f"bot sent {self.texts(chat_id)} — expected {count} messages",
+        )
         return self.texts(chat_id)
 
     async def wait_for_documents(self, chat_id: int, count: int, seconds: float = 10.0) -> list[tuple[str, bytes]]:
         """Wait until the bot has sent `count` files to the chat in all."""
-        await self._until(lambda: len(self.documents(chat_id)) >= count, seconds,
-                          lambda: f"bot sent {len(self.documents(chat_id))} files — expected {count}")  # fmt: skip
+        await self._until(
+            lambda: len(self.documents(chat_id)) >= count,
+            seconds,
+            lambda: f"bot sent {len(self.documents(chat_id))} files — expected {count}",
+        )
         return self.documents(chat_id)
 
     async def _until(self, done: Callable[[], bool], seconds: float, failure: Callable[[], str]) -> None:
@@ -232,8 +242,12 @@ class FakeTelegram:
             return BOT_USER
         if method == "getFile":
             file_id = params["file_id"]
-            return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id]),
-                    "file_path": file_id}  # fmt: skip
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": file_id,
+            }
         if method in {"sendMessage", "sendDocument"}:
             self.next_message_id += 1
             params["_message_id"] = self.next_message_id

@@ -56,10 +56,18 @@ class FakeTwilio:
         sid = "SM" + uuid.uuid4().hex
         self.messages.append({**form, "sid": sid})
         return JSONResponse(
-            {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"), "body": form.get("Body"),
-             "account_sid": ACCOUNT_SID, "num_segments": "1", "direction": "outbound-api"},
+            {
+                "sid": sid,
+                "status": "queued",
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "body": form.get("Body"),
+                "account_sid": ACCOUNT_SID,
+                "num_segments": "1",
+                "direction": "outbound-api",
+            },
             status_code=201,
-        )  # fmt: skip
+        )
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:

@@ -36,10 +36,10 @@ async def test_run_serves_telegram_and_whatsapp_until_sigterm(tmp_path: Path) ->
         "LISTEN_PORT": str(port),
     }
     async with Served(fake_app(telegram), telegram.port), Served(twilio.app(), twilio.port):
+        command = (sys.executable, "-m", "bot", "run")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            *command, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 for _ in range(200):  # wait for the web server

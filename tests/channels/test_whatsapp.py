@@ -242,8 +242,11 @@ async def test_outside_24_hours_a_template_inside_free_text(
     assert "Body" not in template
     assert template["ContentSid"] == "HXreminder0000"
     assert json.loads(template["ContentVariables"]) == {
-        "1": "La Baco", "2": "Desember 2026", "3": "Rp8.400", "4": "Selasa, 15 Desember 2026",
-    }  # fmt: skip
+        "1": "La Baco",
+        "2": "Desember 2026",
+        "3": "Rp8.400",
+        "4": "Selasa, 15 Desember 2026",
+    }
     assert template["StatusCallback"] == PUBLIC_URL + "/twilio/status"
 
     with Session(conversations.engine) as session:  # the member wrote on WhatsApp an hour ago: window open

@@ -74,8 +74,10 @@ async def test_members_left_without_an_outcome_go_to_the_coordinator(
 ) -> None:
     with Session(conversations.engine) as session:
         ids = [add_member(session, cipher, n, date(2026, 10, 31)).id or 0 for n in (1, 2)]
-        elsewhere = add_member(session, cipher, 3, date(2026, 10, 31), kecamatan_code="73.12.01",
-                               desa_code="73.12.01.2003").id or 0  # fmt: skip
+        outsider = add_member(
+            session, cipher, 3, date(2026, 10, 31), kecamatan_code="73.12.01", desa_code="73.12.01.2003"
+        )
+        elsewhere = outsider.id or 0
         session.execute(update(Address).values(status="unreachable"))
         for name, codes in (("Koordinator Donri", ["73.12.06"]), ("Koordinator Marioriwawo", ["73.12.01"])):
             create_officer(session=session, name=name, phone=None, codes=codes, now=NOW, role=OfficerRole.COORDINATOR)
@@ -86,15 +88,17 @@ async def test_members_left_without_an_outcome_go_to_the_coordinator(
     bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
     inbox = Inbox()
     first_day = TUESDAY
-    stats = await send_digests(conversations=conversations, senders={"telegram": inbox}, today=first_day,
-                               now=morning(first_day))  # fmt: skip
+    stats = await send_digests(
+        conversations=conversations, senders={"telegram": inbox}, today=first_day, now=morning(first_day)
+    )
     assert (stats.sent, stats.empty) == (1, 2)  # the officer's list; nothing has waited long enough to escalate
     officer = Person(conversations, "501")
     officer.now = morning(date(2026, 12, 24))
     assert officer.say(Incoming.choice(f"oc:{ids[1]}:refused"))[0].text == t("officer.done.refused", name="Peserta 2")
     week_later = date(2026, 12, 29)
-    await send_digests(conversations=conversations, senders={"telegram": inbox}, today=week_later,
-                       now=morning(week_later))  # fmt: skip
+    await send_digests(
+        conversations=conversations, senders={"telegram": inbox}, today=week_later, now=morning(week_later)
+    )
     sent = dict(inbox.received[1:])
     assert set(sent) == {"501", "601", "602"}
     donri = sent["601"]
@@ -190,12 +194,13 @@ async def test_a_failed_listing_clock_does_not_hold_the_digests(
         session.commit()
     bind(conversations, "Penyuluh Donri", ["73.12.06"], "501")
     postgresql = engine.dialect.name == "postgresql"
-    refuse = (
-        ["CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ "
-         "LANGUAGE plpgsql", "CREATE TRIGGER refuse BEFORE INSERT ON listing FOR EACH ROW EXECUTE FUNCTION refuse()"]
-        if postgresql
-        else ["CREATE TRIGGER refuse BEFORE INSERT ON listing BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
-    )  # fmt: skip
+    postgresql_function = (
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ "
+        "LANGUAGE plpgsql"
+    )
+    postgresql_trigger = "CREATE TRIGGER refuse BEFORE INSERT ON listing FOR EACH ROW EXECUTE FUNCTION refuse()"
+    sqlite_trigger = "CREATE TRIGGER refuse BEFORE INSERT ON listing BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    refuse = [postgresql_function, postgresql_trigger] if postgresql else [sqlite_trigger]
     with engine.begin() as connection:
         for statement in refuse:
             connection.execute(text(statement))

@@ -38,9 +38,19 @@ def remind(
     session: Session, member_id: int, status: str, cycle: int = 202612, stage: tuple[str, int] = ("H-7", 0)
 ) -> None:
     session.add(
-        Reminder(member_id=member_id, cycle=cycle, stage=stage[0], stage_rank=stage[1], status=status,
-                 send_after=SENT, expires_at=SENT, zone="Asia/Makassar", created_at=SENT, sent_at=SENT)
-    )  # fmt: skip
+        Reminder(
+            member_id=member_id,
+            cycle=cycle,
+            stage=stage[0],
+            stage_rank=stage[1],
+            status=status,
+            send_after=SENT,
+            expires_at=SENT,
+            zone="Asia/Makassar",
+            created_at=SENT,
+            sent_at=SENT,
+        )
+    )
 
 
 def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
@@ -56,8 +66,9 @@ def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
         ids["enrolment"] = add_member(session, cipher, 8, None, bpjs_status="not_registered", needs_enrolment=True).id
         ids["paid_ahead"] = add_member(session, cipher, 9, date(2026, 12, 31)).id
         ids["long_lapsed"] = add_member(session, cipher, 10, date(2026, 7, 31)).id
-        ids["elsewhere"] = add_member(session, cipher, 11, date(2026, 11, 30), kecamatan_code="73.12.01",
-                                      desa_code="73.12.01.2003").id  # fmt: skip
+        ids["elsewhere"] = add_member(
+            session, cipher, 11, date(2026, 11, 30), kecamatan_code="73.12.01", desa_code="73.12.01.2003"
+        ).id
         ids["not_yet"] = add_member(
             session, cipher, 12, date(2026, 11, 30)
         ).id  # reminded, but before H+7? no: see below
@@ -75,9 +86,16 @@ def test_the_unreached_case_by_case(engine: Engine, cipher: Cipher) -> None:
         session.commit()
         listed = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
     by_name = {u.member.full_name: u for u in listed}
-    reasons = {name: by_name[f"Peserta {i}"].reason for name, i in
-               (("no_answer", 1), ("failed", 3), ("blocked", 4), ("no_channel", 5), ("opted_out", 6), ("help", 7),
-                ("enrolment", 8)) if f"Peserta {i}" in by_name}  # fmt: skip
+    numbered = (
+        ("no_answer", 1),
+        ("failed", 3),
+        ("blocked", 4),
+        ("no_channel", 5),
+        ("opted_out", 6),
+        ("help", 7),
+        ("enrolment", 8),
+    )
+    reasons = {name: by_name[f"Peserta {i}"].reason for name, i in numbered if f"Peserta {i}" in by_name}
     assert reasons == {
         "no_answer": Reason.NO_ANSWER,
         "failed": Reason.FAILED,
@@ -203,12 +221,29 @@ def test_an_officer_binds_their_chat_with_the_invitation_link(conversations: Con
 
 def _listed(member_id: int, desa_code: str, days_left: int | None) -> Unreached:
     member = Candidate(
-        id=member_id, full_name=f"Peserta {member_id}", desa_code=desa_code, phone=None, nik_encrypted="",
-        covered_until=None, needs_enrolment=False, asked_help=False, opted_out=False, occupation="petani",
-        payer="self", declared_income=1_000_000, with_jht=False, active=0, unreachable=1, last_inbound_at=None,
-        attempt_cycle=None, attempt_stage=None, attempt_status=None, attempt_sent_at=None, followed_up=False,
+        id=member_id,
+        full_name=f"Peserta {member_id}",
+        desa_code=desa_code,
+        phone=None,
+        nik_encrypted="",
+        covered_until=None,
+        needs_enrolment=False,
+        asked_help=False,
+        opted_out=False,
+        occupation="petani",
+        payer="self",
+        declared_income=1_000_000,
+        with_jht=False,
+        active=0,
+        unreachable=1,
+        last_inbound_at=None,
+        attempt_cycle=None,
+        attempt_stage=None,
+        attempt_status=None,
+        attempt_sent_at=None,
+        followed_up=False,
         listed_since=date(2026, 12, 1) if member_id == 1 else None,
-    )  # fmt: skip
+    )
     return Unreached(member, Reason.BLOCKED, days_left, 1, 8_400, None)
 
 

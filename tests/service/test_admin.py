@@ -37,15 +37,17 @@ EVERY_COMMAND = {
 @pytest.fixture
 def service(conversations: Conversations) -> Conversations:
     """The service with one admin named in the settings (Telegram chat 900)."""
-    config = dataclasses.replace(conversations.config, admins=frozenset({f"telegram:{ADMIN_CHAT}"}),
-                                 bot_username="sipakainge_bot")  # fmt: skip
+    config = dataclasses.replace(
+        conversations.config, admins=frozenset({f"telegram:{ADMIN_CHAT}"}), bot_username="sipakainge_bot"
+    )
     return dataclasses.replace(conversations, config=config)
 
 
 def staff_chat(service: Conversations, chat: str, role: OfficerRole, codes: list[str]) -> Person:
     with Session(service.engine) as session:
-        code = create_officer(session=session, name=f"Staf {chat}", phone=None, codes=codes, now=Person(
-            service, chat).now, role=role).invite_code  # fmt: skip
+        code = create_officer(
+            session=session, name=f"Staf {chat}", phone=None, codes=codes, now=Person(service, chat).now, role=role
+        ).invite_code
         session.commit()
     person = Person(service, chat)
     person.say(f"/start {code}")
@@ -185,8 +187,8 @@ def test_a_verified_payment_moves_coverage_and_is_audited(service: Conversations
     with Session(service.engine) as session:
         [payment] = session.exec(select(Payment)).all()
         member = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "payment.verified")).one()
-    assert (payment.member_id, payment.first_cycle, payment.months, payment.verified, payment.source) == (
-        member_id, 202611, 3, True, "admin")  # fmt: skip
+    recorded = (payment.member_id, payment.first_cycle, payment.months, payment.verified, payment.source)
+    assert recorded == (member_id, 202611, 3, True, "admin")
     assert member.subject == f"member:{member_id}"
 
 

@@ -87,9 +87,13 @@ def test_chat_as_whatsapp_takes_typed_command_words(conversations: Conversations
     typed = iter([answer for _, answer in HAPPY_PATH] + ["1", "2", "status", "/keluar"])
     written: list[str] = []
     chat_loop(
-        conversations, address="wa1", clock=lambda: NOW, read=lambda _: next(typed), write=written.append,
+        conversations,
+        address="wa1",
+        clock=lambda: NOW,
+        read=lambda _: next(typed),
+        write=written.append,
         translate=incoming_from_text,
-    )  # fmt: skip
+    )
     assert "7312********9001" in written[-1]
 
 

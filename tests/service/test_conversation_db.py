@@ -304,9 +304,17 @@ def test_database_errors_keep_personal_data_out_of_their_messages(engine: Engine
 
     with Session(engine) as session:
         address = store.get_or_create_address(session=session, channel="telegram", external_id="x", now=NOW_UTC)
-        fields = {"full_name": "Nama Rahasia", "birth_date": date(1980, 1, 1), "sex": "L", "phone": "+6281299998888",
-                  "kecamatan_code": "73.12.06", "desa_code": "73.12.06.2002", "occupation": "petani",
-                  "bpjs_status": "member", "payer": "self"}  # fmt: skip
+        fields = {
+            "full_name": "Nama Rahasia",
+            "birth_date": date(1980, 1, 1),
+            "sex": "L",
+            "phone": "+6281299998888",
+            "kecamatan_code": "73.12.06",
+            "desa_code": "73.12.06.2002",
+            "occupation": "petani",
+            "bpjs_status": "member",
+            "payer": "self",
+        }
         store.create_member(session=session, cipher=cipher, nik=NIK, fields=fields, address_id=address.id, now=NOW_UTC)
         session.commit()
         with pytest.raises(DBAPIError) as failure:  # the same NIK again: a unique violation

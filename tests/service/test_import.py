@@ -104,8 +104,8 @@ async def test_a_branch_spreadsheet_is_checked_previewed_then_applied(service: C
     seed(service, cipher)
     admin = Person(service, ADMIN_CHAT)
     [preview] = send_file(admin, "sutasoma.xlsx", branch_file())
-    assert preview.text.startswith(t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1,
-                                     unchanged=1, invalid=6).split("\n")[0])  # fmt: skip
+    expected = t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1, unchanged=1, invalid=6)
+    assert preview.text.startswith(expected.split("\n")[0])
     assert "• baru: 3" in preview.text
     assert "• berubah: 1" in preview.text
     assert "• tidak valid: 6" in preview.text
@@ -162,8 +162,15 @@ async def test_self_reported_payments_are_reconciled(service: Conversations, cip
         found = session.exec(select(Member).order_by(col(Member.id))).all()
         ids = [m.id or 0 for m in found]
         for member, months in zip(found, (1, 3), strict=True):  # both said "sudah bayar" from November
-            record_payment(session=session, tariffs=default_tariffs(), member=member, first=ContributionMonth(2026, 11),
-                           months=months, source=PaymentSource.SELF_REPORT, now=NOW)  # fmt: skip
+            record_payment(
+                session=session,
+                tariffs=default_tariffs(),
+                member=member,
+                first=ContributionMonth(2026, 11),
+                months=months,
+                source=PaymentSource.SELF_REPORT,
+                now=NOW,
+            )
         session.commit()
     book = Workbook()
     sheet = book.active

@@ -65,8 +65,9 @@ async def test_busy_flows_log_no_nik_or_phone(
     with Session(service.engine) as session:
         for index in range(1, 6):
             add_member(session, cipher, index, date(2026, 9, 30), phone=f"+62812000090{index:02d}")
-        code = create_officer(session=session, name="Penyuluh", phone="+6281200009999", codes=["73.12.06"],
-                              now=NOW).invite_code  # fmt: skip
+        code = create_officer(
+            session=session, name="Penyuluh", phone="+6281200009999", codes=["73.12.06"], now=NOW
+        ).invite_code
         session.execute(update(Address).where(col(Address.external_id) == "s4").values(status="unreachable"))
         session.commit()
     Person(service, "1003").say(f"/start {code}")  # the officer's chat: its digest will fail to go out
@@ -81,8 +82,9 @@ async def test_busy_flows_log_no_nik_or_phone(
     # WhatsApp addresses are phone numbers: their failures are where a number would slip into a log line.
     whatsapp = FlakyInbox(channel="whatsapp")
     renderer = dispatcher(service, whatsapp).render
-    sending = Dispatcher(engine=service.engine, senders={"whatsapp": whatsapp},
-                         render=renderer, policy=POLICY, worker="w1")  # fmt: skip
+    sending = Dispatcher(
+        engine=service.engine, senders={"whatsapp": whatsapp}, render=renderer, policy=POLICY, worker="w1"
+    )
     stats = await sending.drain(admin.now + timedelta(minutes=1))
     assert stats.unreachable + stats.failed > 0  # failures happened, and were logged
     assert any(PHONE.search(number) for number in whatsapp.tried)  # WhatsApp tried, at members' numbers

@@ -166,8 +166,15 @@ def test_search_and_summary_stay_inside_the_area(conversations: Conversations, c
 def test_list_is_grouped_by_desa_most_urgent_first(dialog_config: DialogConfig, regions: RegionIndex) -> None:
     chat = Chat(dialog_config, regions)
     chat.lookups.officer = "Penyuluh Donri"
-    view = partial(UnreachedView, phone=None, masked_nik=lambda: "7312********9001", reason="no_answer", months_due=1,
-                   amount_due=8_400, last_attempt="")  # fmt: skip
+    view = partial(
+        UnreachedView,
+        phone=None,
+        masked_nik=lambda: "7312********9001",
+        reason="no_answer",
+        months_due=1,
+        amount_due=8_400,
+        last_attempt="",
+    )
     chat.lookups.unreached = [  # as the lookups give them (AreaLists.for_codes): grouped by desa, most urgent first
         view(member_id=1, name="A", desa_code="73.12.06.2003", days_left=-5),
         view(member_id=3, name="C", desa_code="73.12.06.2003", days_left=40),

@@ -165,8 +165,14 @@ async def test_a_reminder_names_the_members_own_officer(conversations: Conversat
     with Session(engine) as session:
         add_member(session, cipher, 1, date(2026, 11, 30))  # Donri Donri, kecamatan Donri Donri
         add_member(session, cipher, 2, date(2026, 11, 30), kecamatan_code="73.12.01", desa_code="73.12.01.2003")
-        create_officer(session=session, name="Koordinator Donri", phone="+6281200000009", codes=["73.12.06"],
-                       now=T0, role=OfficerRole.COORDINATOR)  # fmt: skip
+        create_officer(
+            session=session,
+            name="Koordinator Donri",
+            phone="+6281200000009",
+            codes=["73.12.06"],
+            now=T0,
+            role=OfficerRole.COORDINATOR,
+        )
         session.commit()
     clock = [0.0]
     directory = OfficerDirectory(engine, ttl=60, clock=lambda: clock[0])

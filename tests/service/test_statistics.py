@@ -62,10 +62,34 @@ async def test_statistik_replies_with_numbers_and_a_chart(service: Conversations
     admin = Person(service, ADMIN_CHAT)
     admin.now = admin.now.replace(year=2026, month=11, day=23)
     [reply] = admin.say("/statistik")
-    assert t("stats.line", name="Donri-Donri", members=7, active=5, percent=71, due_soon=0, arrears_1=1, arrears_2=1,
-             lapsed=1, unreachable=0, opted_out=1) in reply.text  # fmt: skip
-    assert t("stats.line", name=t("stats.all"), members=8, active=6, percent=75, due_soon=0, arrears_1=1,
-             arrears_2=1, lapsed=1, unreachable=1, opted_out=1) in reply.text  # fmt: skip
+    donri = t(
+        "stats.line",
+        name="Donri-Donri",
+        members=7,
+        active=5,
+        percent=71,
+        due_soon=0,
+        arrears_1=1,
+        arrears_2=1,
+        lapsed=1,
+        unreachable=0,
+        opted_out=1,
+    )
+    everywhere = t(
+        "stats.line",
+        name=t("stats.all"),
+        members=8,
+        active=6,
+        percent=75,
+        due_soon=0,
+        arrears_1=1,
+        arrears_2=1,
+        lapsed=1,
+        unreachable=1,
+        opted_out=1,
+    )
+    assert donri in reply.text
+    assert everywhere in reply.text
     assert reply.attachment is not None
     assert reply.attachment.media_type == "image/png"
     assert reply.attachment.content.startswith(b"\x89PNG\r\n\x1a\n")

@@ -37,9 +37,17 @@ def test_inactive_records_are_removed_after_the_retention_period(engine: Engine,
         session.execute(update(Member).values(updated_at=LONG_AGO))
         session.execute(update(Member).where(col(Member.id) == gone_lapsed.id).values(lapsed_on=date(2025, 12, 15)))
         session.execute(update(Member).where(col(Member.id) == recent_opted.id).values(updated_at=LATELY))
-        reminder = Reminder(member_id=paying.id or 0, cycle=202601, stage="H-7", stage_rank=0, status="sent",
-                            send_after=LONG_AGO, expires_at=LONG_AGO, zone="Asia/Makassar",
-                            created_at=LONG_AGO)  # fmt: skip
+        reminder = Reminder(
+            member_id=paying.id or 0,
+            cycle=202601,
+            stage="H-7",
+            stage_rank=0,
+            status="sent",
+            send_after=LONG_AGO,
+            expires_at=LONG_AGO,
+            zone="Asia/Makassar",
+            created_at=LONG_AGO,
+        )
         session.add(reminder)
         session.flush()
         session.add(DeliveryAttempt(reminder_id=reminder.id or 0, at=LONG_AGO, channel="telegram", outcome="sent"))
@@ -47,8 +55,15 @@ def test_inactive_records_are_removed_after_the_retention_period(engine: Engine,
         session.add(Conversation(address_id=orphan.id or 0, state="x", updated_at=LONG_AGO))
         mine = session.exec(select(Address).where(col(Address.external_id) == "s4")).one()
         session.add(Conversation(address_id=mine.id or 0, state="x", updated_at=LONG_AGO))  # a member's: kept
-        imports.stage(session=session, cipher=cipher, token="old-preview", address_id=orphan.id or 0,
-                      filename="x.xlsx", rows=[], now=NOW - timedelta(days=2))  # fmt: skip
+        imports.stage(
+            session=session,
+            cipher=cipher,
+            token="old-preview",
+            address_id=orphan.id or 0,
+            filename="x.xlsx",
+            rows=[],
+            now=NOW - timedelta(days=2),
+        )
         session.commit()
         ids = [m.id for m in (gone_opted, gone_lapsed, recent_opted, paying)]
         kept_chat = mine.id

@@ -63,9 +63,13 @@ def _dispatch(url: str, journal: str, worker: str, pause: float, now_offset: flo
 
     engine = make_engine(url)
     dispatcher: Dispatcher[str] = Dispatcher(
-        engine=engine, senders={"telegram": Journal(journal, pause)}, render=render, policy=POLICY, worker=worker,
+        engine=engine,
+        senders={"telegram": Journal(journal, pause)},
+        render=render,
+        policy=POLICY,
+        worker=worker,
         batch_size=200,
-    )  # fmt: skip
+    )
     asyncio.run(dispatcher.drain(MORNING + timedelta(seconds=now_offset)))
     engine.dispose()
 
@@ -193,12 +197,14 @@ async def test_postgresql_gone_for_30_seconds_mid_run_loses_nothing(
     prepare(engine, cipher, 1_000)
     cable = Cable(make_url(db_url).port or 5432)
     proxied = make_url(db_url).set(host="127.0.0.1", port=await cable.start())
-    through = make_engine(proxied.render_as_string(hide_password=False), pool_timeout=2,
-                          connect_args={"connect_timeout": 2})  # fmt: skip
+    through = make_engine(
+        proxied.render_as_string(hide_password=False), pool_timeout=2, connect_args={"connect_timeout": 2}
+    )
     journal = tmp_path / "phones.txt"
     phones = Journal(str(journal), 0.001)
-    dispatcher: Dispatcher[str] = Dispatcher(engine=through, senders={"telegram": phones},
-                                             render=render, policy=POLICY, worker="w", batch_size=100)  # fmt: skip
+    dispatcher: Dispatcher[str] = Dispatcher(
+        engine=through, senders={"telegram": phones}, render=render, policy=POLICY, worker="w", batch_size=100
+    )
     now, failed_ticks, outage_over, unplugged_at, plugged_at = MORNING, 0, 0.0, 0.0, 0.0
     started = time.monotonic()
     while statuses(engine).get("sent", 0) < 1_000 and time.monotonic() - started < 120:

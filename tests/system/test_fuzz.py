@@ -44,16 +44,33 @@ VALUES = ["consent:yes", "consent:no", "summary:ok", "summary:change", "menu:reg
           "imp:go:0123", "imp:no:", "bc:go:abc", "bc:maybe:x", "paid:2026-10", "paid:unknown", "field:nik",
           "delete:yes", "after:done", "", ":", "x" * 70]  # fmt: skip
 # Text fragments from the catalog, between its placeholders: every reply must contain one.
-FRAGMENTS = {part.strip() for text in catalog().values() for part in re.split(r"\{[^}]*\}", text) if
-             len(part.strip()) >= 10}  # fmt: skip
+FRAGMENTS = {
+    part.strip() for text in catalog().values() for part in re.split(r"\{[^}]*\}", text) if len(part.strip()) >= 10
+}
 
 texts = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=string.digits + " -+/.", max_size=20),
     st.text(min_size=MAX_TEXT - 5, max_size=MAX_TEXT + 200),  # at and past the length limit
-    st.sampled_from(["1", "2", "ya", "Tidak", "sudah bayar", "BERHENTI", "MULAI", "7312060101809001", "0812 0000 9001",
-                     "Donri", "=HYPERLINK(\"x\")", "<b>Andi</b>", "'; DROP TABLE member; --", "\u202e\u0000"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "1",
+            "2",
+            "ya",
+            "Tidak",
+            "sudah bayar",
+            "BERHENTI",
+            "MULAI",
+            "7312060101809001",
+            "0812 0000 9001",
+            "Donri",
+            '=HYPERLINK("x")',
+            "<b>Andi</b>",
+            "'; DROP TABLE member; --",
+            "\u202e\u0000",
+        ]
+    ),
+)
 inputs = st.one_of(
     texts.map(Incoming.from_text),
     st.tuples(st.sampled_from(COMMANDS), texts).map(lambda c: Incoming.from_text(f"/{c[0]} {c[1]}")),
@@ -73,8 +90,24 @@ inputs = st.one_of(
     st.just(Incoming.unsupported()),
 )
 ANSWERED_BY_SERVICE = (AddStaff, ChangeStaff, DecideBroadcast, DecideImport)
-MEMBER = MemberView(1, "Siti Aminah", "7312064101809001", date(1980, 1, 1), "P", "+6281200009001", "73.12.06",
-                    "73.12.06.2002", "petani", "member", None, date(2026, 10, 31), "self", None, 1, False)  # fmt: skip
+MEMBER = MemberView(
+    id=1,
+    full_name="Siti Aminah",
+    nik="7312064101809001",
+    birth_date=date(1980, 1, 1),
+    sex="P",
+    phone="+6281200009001",
+    kecamatan_code="73.12.06",
+    desa_code="73.12.06.2002",
+    occupation="petani",
+    bpjs_status="member",
+    kpj=None,
+    covered_until=date(2026, 10, 31),
+    payer="self",
+    sponsor_name=None,
+    period_months=1,
+    opted_out=False,
+)
 
 
 def chat(persona: str) -> Chat:
@@ -84,8 +117,10 @@ def chat(persona: str) -> Chat:
         lookups.members.append(MEMBER)
     if persona in {"officer", "coordinator"}:
         lookups.officer, lookups.coordinator = "Penyuluh Donri", persona == "coordinator"
-        lookups.unreached = [UnreachedView(1, "Siti Aminah", "73.12.06.2002", "+6281200009001", lambda: "7312****",
-                                           "blocked", 10, 2, 33600, "")]  # fmt: skip
+        blocked = UnreachedView(
+            1, "Siti Aminah", "73.12.06.2002", "+6281200009001", lambda: "7312****", "blocked", 10, 2, 33600, ""
+        )
+        lookups.unreached = [blocked]
     if persona == "admin":
         lookups.role = StaffView("admin")
     return person

@@ -54,8 +54,9 @@ def _process(url: str, name: str, journal: str, ready: Any, results: Any) -> Non
     started = time.perf_counter()
     scanned = scan_once(engine=engine, policy=POLICY, zones=ZONES, today=date(2026, 12, 8), now=MORNING)
     time.sleep(0.5)  # the next dispatch tick: the leader's scan is committed by then
-    dispatcher: Dispatcher[str] = Dispatcher(engine=engine, senders={"telegram": Journal(journal, 0.0)},
-                                             render=render, policy=POLICY, worker=name)  # fmt: skip
+    dispatcher: Dispatcher[str] = Dispatcher(
+        engine=engine, senders={"telegram": Journal(journal, 0.0)}, render=render, policy=POLICY, worker=name
+    )
     stats = asyncio.run(dispatcher.drain(MORNING))
     results.put((name, scanned.created if scanned else None, stats.sent, time.perf_counter() - started))
     engine.dispose()
@@ -71,8 +72,10 @@ def test_three_processes_one_scan_leader_shared_dispatch_no_duplicates(
     context = multiprocessing.get_context("spawn")
     ready, results = context.Barrier(PROCESSES), context.Queue()
     journals = [tmp_path / f"p{i}.txt" for i in range(PROCESSES)]
-    processes = [context.Process(target=_process, args=(db_url, f"p{i}", str(journals[i]), ready, results))
-                 for i in range(PROCESSES)]  # fmt: skip
+    processes = [
+        context.Process(target=_process, args=(db_url, f"p{i}", str(journals[i]), ready, results))
+        for i in range(PROCESSES)
+    ]
     for process in processes:
         process.start()
     for process in processes:
@@ -99,10 +102,12 @@ async def _serve(url: str, port: int, ready: Any) -> None:
     from bot.channels.whatsapp import SenderLimit, WhatsAppWebhook
 
     engine = make_engine(url)
-    conversations = Conversations(engine=engine, cipher=CIPHER, regions=sulawesi_selatan(), config=CONFIG,
-                                  zone=ZoneInfo("Asia/Makassar"))  # fmt: skip
-    hook = WhatsAppWebhook(conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: datetime.now(UTC),
-                           SenderLimit(count=1000))  # fmt: skip
+    conversations = Conversations(
+        engine=engine, cipher=CIPHER, regions=sulawesi_selatan(), config=CONFIG, zone=ZoneInfo("Asia/Makassar")
+    )
+    hook = WhatsAppWebhook(
+        conversations, RequestValidator(AUTH_TOKEN), PUBLIC_URL, lambda: datetime.now(UTC), SenderLimit(count=1000)
+    )
     async with ServedApp(Starlette(routes=hook.routes()), port):
         ready.set()
         await asyncio.Event().wait()
@@ -113,8 +118,10 @@ async def test_a_conversation_continues_whichever_process_takes_each_message(db_
     context = multiprocessing.get_context("spawn")
     ports = [free_port() for _ in range(PROCESSES)]
     events = [context.Event() for _ in ports]
-    servers = [context.Process(target=_webhook_server, args=(db_url, port, event))
-               for port, event in zip(ports, events, strict=True)]  # fmt: skip
+    servers = [
+        context.Process(target=_webhook_server, args=(db_url, port, event))
+        for port, event in zip(ports, events, strict=True)
+    ]
     for server in servers:
         server.start()
     try:
@@ -157,22 +164,46 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
     with Session(engine) as session:
         # Paid far ahead: the processes' own scan (they run one on start) adds nothing; the rows below are due now.
         ids = bulk_members(session, CIPHER, 300, covered_until=date(2030, 12, 31), encrypt=False)
-        session.execute(insert(Reminder), [
-            {"member_id": member_id, "cycle": 202611, "stage": "H0", "stage_rank": 3, "status": "pending",
-             "send_after": now - timedelta(minutes=1), "expires_at": now + timedelta(hours=1),
-             "zone": "Asia/Makassar", "attempts": 0, "reason": "", "created_at": now}
+        due = [
+            {
+                "member_id": member_id,
+                "cycle": 202611,
+                "stage": "H0",
+                "stage_rank": 3,
+                "status": "pending",
+                "send_after": now - timedelta(minutes=1),
+                "expires_at": now + timedelta(hours=1),
+                "zone": "Asia/Makassar",
+                "attempts": 0,
+                "reason": "",
+                "created_at": now,
+            }
             for member_id in ids
-        ])  # fmt: skip
+        ]
+        session.execute(insert(Reminder), due)
         session.commit()
     ports = [free_port() for _ in range(PROCESSES)]
-    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING",
-           "NIK_ENCRYPTION_KEYS": "a" * 43 + "=", "NIK_LOOKUP_KEY": "k" * 32, "DEV_SECRETS_FILE": str(tmp_path / "s"),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url,
-           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram", "TELEGRAM_WEBHOOK_SECRET": "rahasia",
-           "SEND_WINDOW": "00:00-23:59", "QUIET_PERIODS": "", "DISPATCH_EVERY_SECONDS": "0.5",
-           "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_WHATSAPP_FROM": ""}  # fmt: skip
-    runs = [subprocess.Popen([str(Path(sys.executable).with_name("sipakainge")), "run"], cwd=tmp_path,  # noqa: ASYNC220, S603
-                             env=env | {"LISTEN_PORT": str(port)}) for port in ports]  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "ENVIRONMENT": "development",
+        "LOG_LEVEL": "WARNING",
+        "NIK_ENCRYPTION_KEYS": "a" * 43 + "=",
+        "NIK_LOOKUP_KEY": "k" * 32,
+        "DEV_SECRETS_FILE": str(tmp_path / "s"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": "rahasia",
+        "SEND_WINDOW": "00:00-23:59",
+        "QUIET_PERIODS": "",
+        "DISPATCH_EVERY_SECONDS": "0.5",
+        "TWILIO_ACCOUNT_SID": "",
+        "TWILIO_AUTH_TOKEN": "",
+        "TWILIO_WHATSAPP_FROM": "",
+    }
+    command = [str(Path(sys.executable).with_name("sipakainge")), "run"]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=env | {"LISTEN_PORT": str(port)}) for port in ports]  # noqa: ASYNC220, S603
     try:
         async with httpx.AsyncClient() as client:
             for run, port in zip(runs, ports, strict=True):  # each process up and serving its webhook
@@ -189,12 +220,22 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
             dialog = Chat(CONFIG, sulawesi_selatan(), now=now)
             expected = 0
             for number, text in enumerate(answers):
-                update = {"update_id": number + 1, "message": {"message_id": number + 1, "date": int(time.time()),
-                          "text": text, "chat": {"id": chat, "type": "private"},
-                          "from": {"id": chat, "is_bot": False, "first_name": "Peserta"}}}  # fmt: skip
+                update = {
+                    "update_id": number + 1,
+                    "message": {
+                        "message_id": number + 1,
+                        "date": int(time.time()),
+                        "text": text,
+                        "chat": {"id": chat, "type": "private"},
+                        "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
+                    },
+                }
                 port = ports[number % PROCESSES]
-                response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
-                                             headers={"X-Telegram-Bot-Api-Secret-Token": "rahasia"})  # fmt: skip
+                response = await client.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "rahasia"},
+                )
                 assert response.status_code == 200
                 expected += len(dialog.send(text))
                 assert len(await telegram.wait_for(chat, expected, seconds=30)) == expected, text
