@@ -9,7 +9,7 @@ from bot.texts import t
 from storage import broadcasts as stored
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 
 def on_stage(ctx: EffectContext, effect: StageBroadcast) -> Handled:

@@ -23,7 +23,8 @@ from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, parse_stages
 from domain.tariffs import Tariffs, default_tariffs
 from domain.vocabulary import Channel
-from service.effects import EffectContext, apply_all
+from service.effect_context import EffectContext
+from service.effects import apply_all
 from service.files import read_upload, render
 from service.members import viewed_entry
 from service.readers import Readers
@@ -54,8 +55,10 @@ class Conversations:
     def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
         try:
-            upload = read_upload(self, channel, external_id, incoming, now)  # a sheet is read before the chat is locked
-            return render(self._handle(channel, external_id, upload, now), self.regions)  # files: after the commit
+            # A sheet is read before the chat is locked, files are made after the commit.
+            chat, today = (channel, external_id), self.today(now)
+            upload = read_upload(self.engine, self.config, self.regions, incoming, chat=chat, today=today)
+            return render(self._handle(channel, external_id, upload, now), self.regions)
         except IntegrityError as error:
             if "nik_hash" in str(error.orig):  # the constraint's name, on SQLite and PostgreSQL alike
                 # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.

@@ -5,14 +5,15 @@ list, /statistik's chart, an /ekspor, an import's errors) are made after the com
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.dialogs.core import (
     Attachment,
     ChartFile,
+    DialogConfig,
     ErrorFile,
     ExportFile,
     FileRequest,
@@ -26,32 +27,35 @@ from domain.vocabulary import OfficerRole
 from files import charts, member_sheet, officer_list, xlsx
 from storage import officers
 
-if TYPE_CHECKING:
-    from service.conversations import Conversations
-
 
 def read_upload(
-    conversations: Conversations, channel: str, external_id: str, incoming: Incoming, now: datetime
+    engine: Engine,
+    config: DialogConfig,
+    regions: RegionIndex,
+    incoming: Incoming,
+    *,
+    chat: tuple[str, str],
+    today: date,
 ) -> Incoming:
     """A document, as the dialogs get it: an admin's read and checked (`Incoming.checked`); anyone else's not read
-    at all, only named (the dialog answers it as unsupported)."""
+    at all, only named (the dialog answers it as unsupported). `chat`: (channel, external id)."""
     if incoming.kind is not Kind.FILE:
         return incoming
-    if not may_import(conversations, channel, external_id):
+    if not may_import(engine, config, *chat):
         return Incoming.file(incoming.filename, b"", size=incoming.size)
-    area, today = conversations.config.service_area, conversations.today(now)
+    area = config.service_area
     sheet = member_sheet.read(
-        incoming.filename, incoming.content, regions=conversations.regions, area=area, today=today, size=incoming.size
+        incoming.filename, incoming.content, regions=regions, area=area, today=today, size=incoming.size
     )
     return Incoming.checked(incoming.filename, sheet)
 
 
-def may_import(conversations: Conversations, channel: str, external_id: str) -> bool:
+def may_import(engine: Engine, config: DialogConfig, channel: str, external_id: str) -> bool:
     """Only an admin may import: one named in the settings, or a staff member bound to this chat as admin (the
     dialog checks again, inside the conversation's transaction)."""
-    if f"{channel}:{external_id}" in conversations.config.admins:
+    if f"{channel}:{external_id}" in config.admins:
         return True
-    with Session(conversations.engine) as session:
+    with Session(engine) as session:
         staff = officers.staff_of_chat(session=session, channel=channel, external_id=external_id)
     return staff is not None and staff.role == OfficerRole.ADMIN
 

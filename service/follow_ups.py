@@ -14,7 +14,7 @@ from storage.models import FollowUp, Member
 from storage.payments import record_payment
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 
 def record(ctx: EffectContext, effect: RecordFollowUp) -> Handled:

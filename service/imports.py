@@ -28,7 +28,7 @@ from storage.crypto import Cipher
 from storage.models import Address, ImportBatch
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 CLI_ACTOR = "cli"  # who the audit log says imported or exported from the command line
 

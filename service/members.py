@@ -22,7 +22,7 @@ from storage import outbox
 from storage.models import Member
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 
 def record_consent(ctx: EffectContext, effect: RecordConsent) -> Handled:

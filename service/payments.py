@@ -15,7 +15,7 @@ from storage.models import Member
 from storage.payments import record_payment
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 
 def record(ctx: EffectContext, effect: RecordPayment) -> Handled:

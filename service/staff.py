@@ -19,7 +19,7 @@ from storage import controls, officers, sponsors
 from storage.models import Officer
 
 if TYPE_CHECKING:
-    from service.effects import EffectContext, Handled
+    from service.effect_context import EffectContext, Handled
 
 
 def create_officer(

@@ -24,7 +24,8 @@ from bot.dialogs.core import (
 )
 from domain.vocabulary import OfficerRole
 from service.conversations import Conversations
-from service.effects import HANDLERS, EffectContext, apply
+from service.effect_context import EffectContext
+from service.effects import HANDLERS, apply
 from service.readers import Readers
 from storage import members as store
 from storage.models import AuditEntry, Broadcast, Member, Officer, Payment
