@@ -39,7 +39,7 @@ from domain.regions import sulawesi_selatan
 from service.conversations import Conversations
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from tests.dialog_driver import HAPPY_PATH
-from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
+from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port, text_update
 
 SECRET = "bench-secret"  # noqa: S105 (a loopback benchmark's own webhook secret)
 AUTH = "bench-twilio-auth-token-0123456789"
@@ -121,16 +121,7 @@ async def _whatsapp_person(client: httpx.AsyncClient, n: int, answers: list[str]
 async def _telegram_person(client: httpx.AsyncClient, n: int, answers: list[str], latencies: list[float]) -> None:
     chat = 700_000 + n
     for i, text in enumerate(answers):
-        update = {
-            "update_id": n * 100 + i + 1,
-            "message": {
-                "message_id": i + 1,
-                "date": int(time.time()),
-                "text": text,
-                "chat": {"id": chat, "type": "private"},
-                "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
-            },
-        }
+        update = text_update(n * 100 + i + 1, chat, text, message_id=i + 1)
         sent = time.perf_counter()
         response = await client.post(
             "/telegram",

@@ -288,6 +288,20 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
+def text_update(update_id: int, chat: int, text: str, *, message_id: int | None = None) -> dict[str, Any]:
+    """A private chat's text message as the Bot API posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id if message_id is None else message_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
+        },
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

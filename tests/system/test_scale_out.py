@@ -33,7 +33,7 @@ from storage.db import make_engine
 from storage.models import Member, Reminder
 from tests.channels.test_whatsapp import PUBLIC_URL, Phone
 from tests.dialog_driver import HAPPY_PATH, Chat
-from tests.fake_telegram import TOKEN, FakeTelegram, free_port
+from tests.fake_telegram import TOKEN, FakeTelegram, free_port, text_update
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
@@ -220,16 +220,7 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
             dialog = Chat(CONFIG, sulawesi_selatan(), now=now)
             expected = 0
             for number, text in enumerate(answers):
-                update = {
-                    "update_id": number + 1,
-                    "message": {
-                        "message_id": number + 1,
-                        "date": int(time.time()),
-                        "text": text,
-                        "chat": {"id": chat, "type": "private"},
-                        "from": {"id": chat, "is_bot": False, "first_name": "Peserta"},
-                    },
-                }
+                update = text_update(number + 1, chat, text)
                 port = ports[number % PROCESSES]
                 response = await client.post(
                     f"http://127.0.0.1:{port}/telegram",
