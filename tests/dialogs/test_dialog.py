@@ -443,6 +443,48 @@ def test_ubah_bpjs_to_not_registered_clears_membership_fields(chat: Chat) -> Non
     )
 
 
+def test_ubah_bpjs_status_keeps_the_kpj_and_the_last_paid_month(chat: Chat) -> None:
+    chat.register()
+    chat.press("Selesai")
+    chat.send("/ubah")
+    chat.press("Status BPJS")
+    chat.press("Sudah jadi peserta")
+    assert chat.effects[-1] == UpdateMember(1, {"bpjs_status": "member", "needs_enrolment": False})
+    assert chat.last.text == t("edit.saved", name="La Baco")
+    member = chat.lookups.members[0]
+    assert (member.kpj, member.covered_until) == ("12345678901", date(2026, 10, 31))
+
+
+def test_ubah_last_paid_month_changes_only_that_month(chat: Chat) -> None:
+    chat.register(last_paid=t("option.last_paid_unknown"))
+    chat.press("Selesai")
+    chat.send("/ubah")
+    chat.press("Iuran terakhir")
+    assert chat.step == Step.LAST_PAID
+    chat.send("11/2026")
+    assert chat.effects[-1] == UpdateMember(1, {"covered_until": date(2026, 11, 30)})
+    assert chat.lookups.members[0].kpj == "12345678901"
+
+
+def test_ubah_offers_the_last_paid_month_only_to_bpjs_members(chat: Chat) -> None:
+    chat.send("/start")
+    for step, answer in HAPPY_PATH:
+        if step not in ("kpj", "last_paid"):
+            chat.send("Belum terdaftar" if step == "bpjs_status" else answer)
+    chat.press("Benar, simpan")
+    chat.press("Selesai")
+    chat.send("/ubah")
+    assert "Iuran terakhir" not in chat.labels
+    assert "Status BPJS" in chat.labels
+
+
+def test_unknown_last_paid_month_promises_no_reminders_yet(chat: Chat) -> None:
+    chat.register(last_paid=t("option.last_paid_unknown"))
+    said = "\n".join(reply.text for reply in chat.replies)
+    assert t("saved.member_unknown_month", name="La Baco") in said
+    assert "Kami akan mengirim pengingat" not in said
+
+
 # --- pauses and stale buttons ---
 
 

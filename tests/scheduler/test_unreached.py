@@ -10,13 +10,15 @@ from sqlmodel import Session, col, select
 from bot.texts import t
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
+from domain.member_rows import Row
 from domain.tariffs import default_tariffs
 from domain.unreached import Candidate, Reason, Unreached
+from service import imports
 from service.conversations import AreaLists, Conversations
 from service.unreached import unreached
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import Address, AuditEntry, MemberAddress, Officer, Reminder
+from storage.models import Address, AuditEntry, Member, MemberAddress, Officer, Reminder
 from storage.officers import bind_officer, create_officer, officer_of_address, officers_for_desa
 from tests.scheduler.test_scan import add_member
 from tests.service.test_conversation_db import Person
@@ -263,3 +265,49 @@ def test_each_officer_gets_their_share_grouped_by_desa(cipher: Cipher) -> None:
     assert {v.member_id: v.listed_since for v in lists.for_codes([DONRI])} == {
         1: date(2026, 12, 1), 3: TODAY, 4: TODAY, 5: TODAY}  # fmt: skip
     assert {v.listed_since for v in AreaLists.of(everyone[1:], cipher).for_codes([DONRI])} == {None}
+
+
+def _listed(engine: Engine) -> dict[str, Reason]:
+    with Session(engine) as session:
+        found = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
+    return {u.member.full_name: u.reason for u in found}
+
+
+def test_a_member_whose_last_paid_month_is_unknown_is_listed_until_it_is_known(engine: Engine, cipher: Cipher) -> None:
+    # "Tidak ingat": a BPJS member without a last paid month gets no reminder, so the officer must see them.
+    with Session(engine) as session:
+        by_import = add_member(session, cipher, 13, None, kpj="12345678901")
+        by_officer = add_member(session, cipher, 14, None)
+        not_registered = add_member(session, cipher, 15, None, bpjs_status="not_registered", needs_enrolment=True)
+        session.commit()
+        by_officer_id = by_officer.id
+    listed = _listed(engine)
+    assert listed["Peserta 13"] == listed["Peserta 14"] == Reason.UNKNOWN_MONTH
+    assert listed["Peserta 15"] == Reason.ENROLMENT
+    assert t("officer.reason.unknown_month") == "bulan iuran terakhir belum diketahui"
+
+    # The branch's file gives member 13's month; the officer fills in member 14's.
+    row = Row(
+        nik="7312060101809013",
+        full_name="Peserta 13",
+        birth_date=date(1980, 1, 1),
+        sex="L",
+        phone=None,
+        kecamatan_code=DONRI,
+        desa_code="73.12.06.2002",
+        kpj="12345678901",
+        covered_until=date(2026, 11, 30),
+        payer="self",
+    )
+    token = imports.confirm(engine, cipher, filename="cabang.xlsx", rows=[row], now=SENT)
+    while (progress := imports.apply_next(engine=engine, cipher=cipher, token=token, now=SENT)) and not progress.done:
+        pass
+    assert "Peserta 13" not in _listed(engine)
+    with Session(engine) as session:
+        member = session.get(Member, by_officer_id)
+        assert member is not None
+        store.update_member(
+            session=session, cipher=cipher, member=member, fields={"covered_until": date(2026, 12, 31)}, now=SENT
+        )
+        session.commit()
+    assert "Peserta 14" not in _listed(engine)
