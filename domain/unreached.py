@@ -3,7 +3,9 @@
 A member is on an officer's list when their contribution cycle is open (due within 7 days, overdue, or lapsed within
 the last 30 days) and the bot has no working way to them (never linked, blocked, opted out, or the last reminder
 failed), or they neither paid nor answered by H+7 after a reminder reached them; and always when they asked for help,
-or when they are waiting to be enrolled in BPJS ("belum terdaftar").
+when they are waiting to be enrolled in BPJS ("belum terdaftar"), or when they are BPJS members whose last paid month
+is unknown ("Tidak ingat", or a branch's row without a month): no reminder can be timed for them until the branch's
+data or the officer gives that month.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Reason(StrEnum):
 
     HELP = "help"
     ENROLMENT = "enrolment"
+    UNKNOWN_MONTH = "unknown_month"
     OPTED_OUT = "opted_out"
     BLOCKED = "blocked"
     NO_CHANNEL = "no_channel"
@@ -83,8 +86,10 @@ class Cycle:
 def reason_for(member: Candidate, cycle: Cycle, today: date) -> Reason | None:
     if member.asked_help:
         return Reason.HELP
-    if member.needs_enrolment and member.covered_until is None:
-        return Reason.ENROLMENT
+    if member.covered_until is None:
+        # The facts bring a member without a covered-until date only when they asked for help, wait to be enrolled,
+        # or are BPJS members whose last paid month is unknown.
+        return Reason.ENROLMENT if member.needs_enrolment else Reason.UNKNOWN_MONTH
     if not cycle.is_open or cycle.chase_from is None:
         return None
     if member.opted_out:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.unreached import Candidate, RecordedFollowUp
-from domain.vocabulary import AddressStatus, ReminderStatus
+from domain.vocabulary import AddressStatus, BpjsStatus, ReminderStatus
 from storage.db import id_rows, upsert_insert
 from storage.models import Address, FollowUp, Listing, Member, MemberAddress, Reminder
 from storage.officers import in_area
@@ -49,8 +49,8 @@ def facts(
     first_cycle: int,
     since: datetime,
 ) -> Facts:
-    """Members of the area (None: everywhere) with an open cycle, who asked for help, or who wait to be enrolled —
-    with their channels, latest tried reminder and officers' outcomes.
+    """Members of the area (None: everywhere) with an open cycle, who asked for help, who wait to be enrolled, or
+    whose last paid month is unknown — with their channels, latest tried reminder and officers' outcomes.
 
     One pass, one row a member: each member joined to their newest tried reminder and to their chats, which GROUP
     BY folds. Officers' outcomes are then read by id, for the members that have any.
@@ -59,6 +59,7 @@ def facts(
         col(Member.covered_until).between(covered_from, covered_to),
         col(Member.help_requested_at).is_not(None),
         col(Member.needs_enrolment),
+        and_(col(Member.covered_until).is_(None), col(Member.bpjs_status) == BpjsStatus.MEMBER),  # month unknown
     )
     postgresql = session.get_bind().dialect.name == "postgresql"
     attempt, joined = _newest_attempts(first_cycle, postgresql=postgresql)

@@ -63,9 +63,13 @@ EDIT_STEPS: dict[EditField, tuple[Step, ...]] = {
     EditField.AREA: (Step.KECAMATAN, Step.DESA),
     EditField.OCCUPATION: (Step.OCCUPATION,),
     EditField.BPJS: (Step.BPJS_STATUS, Step.KPJ, Step.LAST_PAID),
+    EditField.LAST_PAID: (Step.LAST_PAID,),
     EditField.PAYER: (Step.PAYER, Step.SPONSOR),
     EditField.PERIOD: (Step.PERIOD,),
 }
+
+# A saved member who stays a BPJS member: the status alone changes (their KPJ and last paid month are kept).
+STATUS_COLUMNS = ("bpjs_status", "needs_enrolment")
 
 EDIT_COLUMNS: dict[EditField, tuple[str, ...]] = {
     EditField.NAME: ("full_name",),
@@ -74,6 +78,7 @@ EDIT_COLUMNS: dict[EditField, tuple[str, ...]] = {
     EditField.AREA: ("kecamatan_code", "desa_code"),
     EditField.OCCUPATION: ("occupation",),
     EditField.BPJS: ("bpjs_status", "kpj", "covered_until", "needs_enrolment"),
+    EditField.LAST_PAID: ("covered_until",),
     EditField.PAYER: ("payer", "sponsor_name"),
     EditField.PERIOD: ("period_months",),
 }
@@ -100,7 +105,7 @@ def question(state: State, ctx: Context) -> Reply:
         case Step.SUMMARY:
             return Reply(t("ask.summary", body=describe(state.draft, ctx)), _options("summary", ("ok", "change")))
         case Step.EDIT_FIELD:
-            return Reply(t("ask.edit_field"), _options("field", [*EditField, "cancel"]))
+            return Reply(t("ask.edit_field"), _options("field", [*editable(state.draft), "cancel"]))
         case Step.AFTER_SAVE:
             return Reply(t("ask.after_save"), _options("after", ("another", "done")))
         case Step.PICK_MEMBER:
@@ -562,8 +567,15 @@ def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
     return _reset(state)
 
 
+def editable(draft: Draft) -> list[EditField]:
+    """The fields the edit menu offers: the last paid month only for a BPJS member."""
+    return [field for field in EditField if field is not EditField.LAST_PAID or draft.bpjs_status == BpjsStatus.MEMBER]
+
+
 def _edit_field(state: State, name: str, ctx: Context, out: Outcome) -> State:
     field = EditField(name)
+    if field not in editable(state.draft):  # a stale button
+        return _ask(state, ctx, out)
     return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
 
 
@@ -633,11 +645,22 @@ def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
     assert isinstance(answer, Accept)
     if state.step is Step.PHONE and answer.draft.phone:
         out.say(Reply(t("saved.phone", phone=format_phone(answer.draft.phone))))
+    if _status_alone(state, answer.draft):
+        return _finish_edit(state.model_copy(update={"draft": answer.draft}), ctx, out, STATUS_COLUMNS)
     state = state.model_copy(update={"draft": answer.draft})
     following = next_step(answer.skip_to or state.step, state.draft)
     if state.edit_field is not None and following not in EDIT_STEPS[state.edit_field]:
         return _finish_edit(state, ctx, out)
     return _ask(state.at(following), ctx, out)
+
+
+def _status_alone(state: State, draft: Draft) -> bool:
+    """A saved BPJS member's status answered "member" again: nothing more to ask, nothing else to change."""
+    return (
+        state.flow is Flow.EDIT
+        and state.step is Step.BPJS_STATUS
+        and state.draft.bpjs_status == draft.bpjs_status == BpjsStatus.MEMBER
+    )
 
 
 def next_step(current: Step, draft: Draft) -> Step:
@@ -651,12 +674,12 @@ def next_step(current: Step, draft: Draft) -> Step:
     return Step.SUMMARY
 
 
-def _finish_edit(state: State, ctx: Context, out: Outcome) -> State:
+def _finish_edit(state: State, ctx: Context, out: Outcome, columns: Sequence[str] | None = None) -> State:
     assert state.edit_field is not None
     if state.flow is Flow.REGISTER:
         return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
     fields = member_fields(state.draft, ctx)
-    changes = {column: fields[column] for column in EDIT_COLUMNS[state.edit_field]}
+    changes = {column: fields[column] for column in columns or EDIT_COLUMNS[state.edit_field]}
     assert state.member_id is not None
     out.effects.append(UpdateMember(state.member_id, changes))
     out.say(Reply(t("edit.saved", name=state.draft.full_name or "")))
@@ -736,7 +759,10 @@ def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
 
 
 def saved_text(draft: Draft) -> str:
-    key = "saved.member" if draft.bpjs_status == BpjsStatus.MEMBER else "saved.not_registered"
+    key = "saved.not_registered"
+    if draft.bpjs_status == BpjsStatus.MEMBER:
+        # Without a last paid month no reminder can be timed: say so, and that the officer will help.
+        key = "saved.member" if draft.last_paid and draft.last_paid != "unknown" else "saved.member_unknown_month"
     return t(key, name=draft.full_name or "")
 
 

@@ -49,6 +49,7 @@ class EditField(StrEnum):
     AREA = "area"
     OCCUPATION = "occupation"
     BPJS = "bpjs"
+    LAST_PAID = "last_paid"
     PAYER = "payer"
     PERIOD = "period"
 

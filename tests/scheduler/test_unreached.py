@@ -8,9 +8,9 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from bot.texts import t
+from domain.member_rows import Row
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
-from domain.member_rows import Row
 from domain.tariffs import default_tariffs
 from domain.unreached import Candidate, Reason, Unreached
 from service import imports
@@ -267,7 +267,7 @@ def test_each_officer_gets_their_share_grouped_by_desa(cipher: Cipher) -> None:
     assert {v.listed_since for v in AreaLists.of(everyone[1:], cipher).for_codes([DONRI])} == {None}
 
 
-def _listed(engine: Engine) -> dict[str, Reason]:
+def _reasons(engine: Engine) -> dict[str, Reason]:
     with Session(engine) as session:
         found = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
     return {u.member.full_name: u.reason for u in found}
@@ -276,12 +276,12 @@ def _listed(engine: Engine) -> dict[str, Reason]:
 def test_a_member_whose_last_paid_month_is_unknown_is_listed_until_it_is_known(engine: Engine, cipher: Cipher) -> None:
     # "Tidak ingat": a BPJS member without a last paid month gets no reminder, so the officer must see them.
     with Session(engine) as session:
-        by_import = add_member(session, cipher, 13, None, kpj="12345678901")
+        add_member(session, cipher, 13, None, kpj="12345678901")
         by_officer = add_member(session, cipher, 14, None)
-        not_registered = add_member(session, cipher, 15, None, bpjs_status="not_registered", needs_enrolment=True)
+        add_member(session, cipher, 15, None, bpjs_status="not_registered", needs_enrolment=True)
         session.commit()
         by_officer_id = by_officer.id
-    listed = _listed(engine)
+    listed = _reasons(engine)
     assert listed["Peserta 13"] == listed["Peserta 14"] == Reason.UNKNOWN_MONTH
     assert listed["Peserta 15"] == Reason.ENROLMENT
     assert t("officer.reason.unknown_month") == "bulan iuran terakhir belum diketahui"
@@ -302,7 +302,7 @@ def test_a_member_whose_last_paid_month_is_unknown_is_listed_until_it_is_known(e
     token = imports.confirm(engine, cipher, filename="cabang.xlsx", rows=[row], now=SENT)
     while (progress := imports.apply_next(engine=engine, cipher=cipher, token=token, now=SENT)) and not progress.done:
         pass
-    assert "Peserta 13" not in _listed(engine)
+    assert "Peserta 13" not in _reasons(engine)
     with Session(engine) as session:
         member = session.get(Member, by_officer_id)
         assert member is not None
@@ -310,4 +310,4 @@ def test_a_member_whose_last_paid_month_is_unknown_is_listed_until_it_is_known(e
             session=session, cipher=cipher, member=member, fields={"covered_until": date(2026, 12, 31)}, now=SENT
         )
         session.commit()
-    assert "Peserta 14" not in _listed(engine)
+    assert "Peserta 14" not in _reasons(engine)
