@@ -159,13 +159,14 @@ class _Lines:
             if line > MAX_ROWS:
                 raise _Unusable(t("sheet.too_many_rows", most=f"{MAX_ROWS:,}".replace(",", ".")))
             values = {key: cells[i] if i < len(cells) else None for key, i in header.items()}
-            totals = is_totals(cells)
-            if not totals and (is_blank(values) or (not started and is_column_numbers(cells))):
-                blanks += started and is_blank(values)
-                continue
-            self.skipped += blanks + totals
-            blanks, started = 0, True
-            if not totals:
+            if is_totals(cells):
+                self.skipped += blanks + 1
+                blanks, started = 0, True
+            elif is_blank(values):
+                blanks += 1 if started else 0  # blank lines between the header and the first row are not counted
+            elif started or not is_column_numbers(cells):
+                self.skipped += blanks
+                blanks, started = 0, True
                 yield line, values
         if not header:
             raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))

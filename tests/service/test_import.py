@@ -325,6 +325,18 @@ async def test_a_branch_style_spreadsheet_is_read_as_a_person_reads_it(
     assert found["Angka Utuh"].phone == "+6281200009104"
 
 
+def test_a_branch_style_csv_from_indonesian_excel(service: Conversations) -> None:
+    csv = (
+        "DAFTAR PESERTA BPU;;;\n;;;\nNIK;Nama;Desa;Bulan Iuran Terakhir\n"
+        f"'{NIK.format(9021)};Wa Ode;Donri Donri;Jun-26\n;;;\n{NIK.format(9022)};La Baco;Donri Donri;Agu-26\n"
+        "JUMLAH;2;;\n;;;\n"
+    )
+    [preview] = send_file(Person(service, ADMIN_CHAT), "data.csv", csv.encode("cp1252"))
+    assert "• baru: 2" in preview.text
+    assert "• tidak valid: 0" in preview.text
+    assert t("admin.import_skipped", count=2) in preview.text
+
+
 def test_without_totals_or_blank_rows_the_preview_says_nothing_of_them(service: Conversations) -> None:
     [preview] = send_file(Person(service, ADMIN_CHAT), "sutasoma.xlsx", branch_file())
     assert "dilewati" not in preview.text
