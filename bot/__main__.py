@@ -86,6 +86,9 @@ def _add_staff_and_data_commands(commands: argparse._SubParsersAction[argparse.A
     importing = commands.add_parser("import", help="import the branch's member spreadsheet (XLSX or CSV)")
     importing.add_argument("file", type=Path)
     importing.add_argument("--yes", action="store_true", help="apply it (without: only the preview)")
+    importing.add_argument(
+        "--errors", type=Path, default=None, metavar="FILE", help="write the invalid rows and why to this XLSX file"
+    )
     exporting = commands.add_parser("export", help="write members to an XLSX file in the import's columns")
     exporting.add_argument("--kecamatan", default=None, help="only this kecamatan code (73.12.06)")
     exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"))
@@ -218,11 +221,15 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(checked.problem)
         return 2
     plan, rows = checked.plan, checked.rows
-    print(f"{path.name}: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid")
-    if checked.error_file:
-        errors = path.with_name(f"{path.stem}-kesalahan.xlsx")
+    skipped = f", {checked.skipped} skipped (totals or blank rows)" if checked.skipped else ""
+    counts = f"{plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid"
+    print(f"{path.name}: {counts}{skipped}")
+    errors: Path | None = args.errors
+    if checked.error_file and errors is not None:
         errors.write_bytes(checked.error_file)
         print(f"invalid rows and why: {errors}")
+    elif checked.error_file:
+        print("add --errors FILE to write the invalid rows and why")
     if not args.yes or not rows:
         print("nothing changed (add --yes to apply)" if rows else "nothing to import")
         return 0

@@ -5,6 +5,11 @@ The rules live here, pure; `files.member_sheet` only turns an XLSX or CSV file i
 Indonesian, why a whole file cannot be read). Everything that can go wrong in one row is a `RowError` naming the row,
 the column and the reason (a catalog key), never an exception: formulas, NIKs that Excel turned into 7,31206E+15,
 phone numbers that lost their leading zero (accepted), dates typed as text (accepted).
+
+Branches write these files by hand, so a cell is read as a person reads it: a NIK with the leading apostrophe that
+keeps a number as text (`'7314…`), with spaces, or as a number that kept all 16 digits; a month as a date or as
+short text (`Jun-26`, `Okt-26`, `okt 2026`). Rows that are not members are told apart (`is_totals`, `is_blank`,
+`is_column_numbers`) so that the reader can skip them and the preview can say how many it skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _TEXT_DATE = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$|^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 _SCIENTIFIC = re.compile(r"\d+([.,]\d+)?[eE][+-]?\d+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_NOT_DIGIT = re.compile(r"\D")
+_TEXT_MARK = "'\u2018\u2019`"  # the apostrophe a spreadsheet shows before a number kept as text, and its look-alikes
+_TOTALS = re.compile(r"(jumlah|total|sub ?total|grand ?total)\b", re.IGNORECASE)
+_COLUMN_NUMBER = re.compile(r"\(?(\d{1,2})\)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,7 @@ class Sheet:
     rows: tuple[SheetRow, ...]
     errors: tuple[RowError, ...]
     problem: str = ""  # the whole file is unusable: why, as told to the admin (and rows/errors are empty)
+    skipped: int = 0  # totals rows and blank rows inside the table, passed over (not members, not errors)
     fingerprint: str = ""  # the file's SHA-256: the same file at the same moment is the same import
 
 
@@ -178,8 +188,7 @@ class RowCheck:
         return Row(nik.value, name, nik.birth_date, nik.sex, phone, kecamatan, desa.code, kpj, covered, payer)
 
     def _nik(self, raw: object) -> Nik:
-        # Excel keeps 15 significant digits: a NIK stored as a number has already lost its last one.
-        text = None if isinstance(raw, int | float) and abs(raw) >= 1e15 else digits_text(raw)
+        text = nik_text(raw)
         if text is None:
             raise _Bad("nik", RowProblem.SCIENTIFIC)
         nik = parse_nik(text, regions=self.regions, today=self.today)
@@ -224,6 +233,16 @@ def _kpj(value: object) -> str | None:
     return kpj
 
 
+def nik_text(value: object) -> str | None:
+    """A NIK cell as text. None when it is a number that may have lost its last digit: Excel keeps 15 significant
+    digits, so a 16-digit NIK typed into a number cell ends in 0 (7312060101809001 becomes 7312060101809000). A number
+    that ends in any other digit kept all sixteen (a file written by a program rather than typed into Excel)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e15:
+        whole = int(value) if isinstance(value, int) or value.is_integer() else 0
+        return str(whole) if whole % 10 else None
+    return digits_text(value)
+
+
 def digits_text(value: object) -> str | None:
     """A cell that should hold digits, as text. None when Excel stored it in scientific notation (digits lost)."""
     if value is None:
@@ -234,10 +253,15 @@ def digits_text(value: object) -> str | None:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and value < 1e15 else None  # 16 digits do not survive a float
-    text = str(value).strip()
+    text = _text(value)
     if _SCIENTIFIC.fullmatch(text):
         return None
     return text
+
+
+def _text(value: object) -> str:
+    """A cell as text, without the surrounding spaces and the leading apostrophe of a number kept as text."""
+    return str(value).strip().lstrip(_TEXT_MARK).strip()
 
 
 def find_desa(text: str, kecamatan: str, *, regions: RegionIndex, area: Sequence[str]) -> Region | None:
@@ -264,7 +288,7 @@ def last_month(value: object) -> ContributionMonth | bool | None:
     if isinstance(value, int | float) and 30_000 <= value <= 80_000:  # a date Excel shows as its serial number
         day = _EXCEL_EPOCH + timedelta(days=int(value))
         return ContributionMonth(day.year, day.month)
-    text = str(value).strip()
+    text = _text(value)
     dated = _TEXT_DATE.match(text)
     if dated:
         day_first = dated.group(3) is not None
@@ -272,3 +296,35 @@ def last_month(value: object) -> ContributionMonth | bool | None:
         month = int(dated.group(2) if day_first else dated.group(5))
         return ContributionMonth(year, month) if 1 <= month <= 12 else False
     return parse_month(text) or False
+
+
+def is_blank(values: Mapping[str, object]) -> bool:
+    """A row with nothing in any column the import reads (a numbered but empty line of a form is one)."""
+    return all(value is None or not str(value).strip() for value in values.values())
+
+
+def is_totals(cells: Sequence[object]) -> bool:
+    """A totals row ("Jumlah", "Total", "Jumlah Peserta", "Sub Total", "Grand Total"): labelled so in some cell, and
+    with no NIK in any (a member may be called Jumlah Wati)."""
+    labelled = any(isinstance(cell, str) and _TOTALS.match(cell.strip()) for cell in cells)
+    return labelled and not any(_holds_nik(cell) for cell in cells)
+
+
+def _holds_nik(cell: object) -> bool:
+    if isinstance(cell, bool) or not isinstance(cell, str | int | float):
+        return False
+    return len(_NOT_DIGIT.sub("", nik_text(cell) or "")) in (15, 16)
+
+
+def is_column_numbers(cells: Sequence[object]) -> bool:
+    """The row under a form's header that numbers its columns: 1, 2, 3… or (1), (2), (3)… (gaps allowed)."""
+    numbered: list[tuple[int, int]] = []
+    for column, cell in enumerate(cells):
+        if cell is None or not str(cell).strip():
+            continue
+        found = _COLUMN_NUMBER.fullmatch(str(cell).strip())
+        if found is None:
+            return False
+        numbered.append((column, int(found.group(1))))
+    offsets = {number - column for column, number in numbered}
+    return len(numbered) >= 3 and len(offsets) == 1 and min(number for _, number in numbered) == 1

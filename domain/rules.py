@@ -227,11 +227,12 @@ _MONTH_WORDS = {
 
 
 def parse_month(text: str) -> ContributionMonth | None:
-    """`10/2026`, `10-26`, `2026-10`, `Oktober 2026`, `okt 26` → a month; None when it is not one."""
+    """`10/2026`, `10-26`, `2026-10`, `Oktober 2026`, `okt 26`, `Okt-26`, `Agu/2026`, `Oct. 2026` (Indonesian or
+    English month names, as spreadsheets abbreviate them) → a month; None when it is not one."""
     cleaned = text.strip().lower()
     numeric = re.fullmatch(r"(\d{1,2})\s*[/\-. ]\s*(\d{2}|\d{4})", cleaned)
     iso = re.fullmatch(r"(\d{4})\s*[/\-.]\s*(\d{1,2})", cleaned)
-    worded = re.fullmatch(r"([a-z]+)\s*(\d{2}|\d{4})", cleaned)
+    worded = re.fullmatch(r"([a-z]+)\.?\s*[/\-.]?\s*(\d{2}|\d{4})", cleaned)
     if numeric:
         month, year = int(numeric.group(1)), int(numeric.group(2))
     elif iso:

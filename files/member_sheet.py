@@ -2,6 +2,11 @@
 for `domain.member_rows` to check, and writing members back out in the same columns, so an export can be imported
 again; the error file of an import.
 
+Above the table there may be a title (merged across the columns, or not), blank lines and subtitles: the header is
+the first of the top ten rows that names the required columns. Under it, a row numbering the columns is passed over;
+totals rows and blank rows inside the table are passed over and counted (`Sheet.skipped`), as a person counts them;
+the empty rows a spreadsheet keeps under its table are not counted.
+
 A file that cannot be read at all gets its reason in Indonesian, never an exception: not XLSX or CSV, damaged, too
 big, no header row, a zip bomb posing as XLSX (refused before it is opened).
 """
@@ -13,14 +18,24 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from openpyxl import load_workbook
 
 from bot.texts import t
-from domain.member_rows import MAX_BYTES, Row, RowError, Sheet, check, normal
+from domain.member_rows import (
+    MAX_BYTES,
+    Row,
+    RowError,
+    Sheet,
+    check,
+    is_blank,
+    is_column_numbers,
+    is_totals,
+    normal,
+)
 from domain.regions import RegionIndex
 from domain.vocabulary import Payer
 from files import xlsx
@@ -78,7 +93,8 @@ def _read(filename: str, content: bytes, *, regions: RegionIndex, area: Sequence
             table = _csv_rows(content)
         else:
             return Sheet((), (), t("sheet.wrong_type"))
-        return check(_lines(table), regions=regions, area=area, today=today)
+        lines = _Lines(table)
+        return replace(check(lines, regions=regions, area=area, today=today), skipped=lines.skipped)
     except _Unusable as error:
         return Sheet((), (), str(error))
 
@@ -123,25 +139,47 @@ def _csv_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
         raise _Unusable(t("sheet.unreadable")) from error
 
 
-def _lines(table: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, dict[str, object]]]:
-    """The data rows under the header row (found among the first ten), each as its line and its cells by column
-    key; empty lines left out."""
-    header: dict[str, int] = {}
-    for line, cells in enumerate(table, start=1):
+@dataclass(slots=True)
+class _Lines:
+    """The data rows under the header row (found among the first ten), each as its line and its cells by column key.
+    Left out: a row numbering the columns, totals rows and blank rows; `skipped` counts the totals rows and the
+    blank rows between two rows of the table, once the rows have been read."""
+
+    table: Iterator[tuple[Any, ...]]
+    skipped: int = 0
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
+        header: dict[str, int] = {}
+        blanks = 0  # blank rows since the table's last row: counted only when another row follows
+        started = False
+        for line, cells in enumerate(self.table, start=1):
+            if not header:
+                header = _header(cells, line)
+                continue
+            if line > MAX_ROWS:
+                raise _Unusable(t("sheet.too_many_rows", most=f"{MAX_ROWS:,}".replace(",", ".")))
+            values = {key: cells[i] if i < len(cells) else None for key, i in header.items()}
+            if is_totals(cells):
+                self.skipped += blanks + 1
+                blanks, started = 0, True
+            elif is_blank(values):
+                blanks += 1 if started else 0  # blank lines between the header and the first row are not counted
+            elif started or not is_column_numbers(cells):
+                self.skipped += blanks
+                blanks, started = 0, True
+                yield line, values
         if not header:
-            found = {key: i for i, cell in enumerate(cells) for key, names in COLUMNS.items() if normal(cell) in names}
-            if len(found) >= len(REQUIRED) and all(key in found for key in REQUIRED):
-                header = found
-            elif line >= 10:
-                raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))
-            continue
-        if line > MAX_ROWS:
-            raise _Unusable(t("sheet.too_many_rows", most=f"{MAX_ROWS:,}".replace(",", ".")))
-        values = {key: cells[i] if i < len(cells) else None for key, i in header.items()}
-        if any(value not in (None, "") for value in values.values()):
-            yield line, values
-    if not header:
+            raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))
+
+
+def _header(cells: tuple[Any, ...], line: int) -> dict[str, int]:
+    """The columns of the header row, by key; empty when this is not it (an error past the tenth row)."""
+    found = {key: i for i, cell in enumerate(cells) for key, names in COLUMNS.items() if normal(cell) in names}
+    if all(key in found for key in REQUIRED):
+        return found
+    if line >= 10:
         raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))
+    return {}
 
 
 # --- export ---

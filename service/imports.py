@@ -86,6 +86,7 @@ class Checked:
     problem: str  # the whole file is unusable: why (and nothing else is set)
     rows: tuple[Row, ...]
     invalid: int  # rows refused
+    skipped: int  # totals rows and blank rows inside the table, passed over
     plan: Plan
     error_file: bytes  # the refused rows and why, as a spreadsheet (empty: none)
 
@@ -103,12 +104,12 @@ def check_file(
     """The same checks and comparison as /impor's preview, for `sipakainge import`."""
     sheet = member_sheet.read(filename, content, regions=regions, area=area, today=today)
     if sheet.problem:
-        return Checked(sheet.problem, (), 0, Plan(0, 0, 0), b"")
+        return Checked(sheet.problem, (), 0, 0, Plan(0, 0, 0), b"")
     rows = tuple(row.member for row in sheet.rows)
     with Session(engine) as session:
         plan = stored.plan(session, cipher, rows)
     errors = member_sheet.error_file(sheet.errors) if sheet.errors else b""
-    return Checked("", rows, len(sheet.errors), plan, errors)
+    return Checked("", rows, len(sheet.errors), sheet.skipped, plan, errors)
 
 
 def confirm(engine: Engine, cipher: Cipher, *, filename: str, rows: Sequence[Row], now: datetime) -> str:

@@ -222,7 +222,8 @@ def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
     plan = ctx.admin.import_plan(rows)
     token = hashlib.sha256(f"{sheet.fingerprint}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
     counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": len(sheet.errors)}
-    text = t("admin.import_preview", filename=incoming.filename[:60], **counts)
+    skipped = f"{t('admin.import_skipped', count=sheet.skipped)}\n" if sheet.skipped else ""  # totals, blank rows
+    text = t("admin.import_preview", filename=incoming.filename[:60], skipped=skipped, **counts)
     choices: tuple[Choice, ...] = ()
     if rows:
         out.effects.append(StageImport(token, incoming.filename, rows))

@@ -104,7 +104,7 @@ async def test_a_branch_spreadsheet_is_checked_previewed_then_applied(service: C
     seed(service, cipher)
     admin = Person(service, ADMIN_CHAT)
     [preview] = send_file(admin, "sutasoma.xlsx", branch_file())
-    expected = t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1, unchanged=1, invalid=6)
+    expected = t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1, unchanged=1, invalid=6, skipped="")
     assert preview.text.startswith(expected.split("\n")[0])
     assert "• baru: 3" in preview.text
     assert "• berubah: 1" in preview.text
@@ -253,6 +253,93 @@ def test_semicolon_csv_from_indonesian_excel(service: Conversations) -> None:
     csv = f"NIK;Nama;Desa;Kecamatan;Bulan Iuran Terakhir\n{NIK.format(9020)};Wa Ode;Donri Donri;Donri-Donri;10/2026\n"
     [preview] = send_file(Person(service, ADMIN_CHAT), "data.csv", csv.encode("cp1252"))
     assert "• baru: 1" in preview.text
+
+
+BRANCH_HEADER = ["NO", "NIK", "NAMA PESERTA", "DESA/KELURAHAN", "KECAMATAN", "NO HP", "BULAN IURAN TERAKHIR"]
+
+
+def branch_style_file(totals: str = "Jumlah") -> bytes:
+    """As branches write them by hand: a merged title over the table, the header in row 3, a column-number row, NIKs
+    with an apostrophe, spaces or as numbers, months as dates and short text, a blank row and a totals row."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DAFTAR PESERTA BPU DESA DONRI DONRI KECAMATAN DONRI-DONRI TAHUN 2026"])
+    sheet.merge_cells("A1:G1")  # a merged title cell
+    sheet.append([])
+    sheet.append(BRANCH_HEADER)
+    sheet.append(["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)"])  # the columns numbered, as forms do
+    rows: list[list[object]] = [
+        [1, f"'{NIK.format(9001)}", "Peserta 1", "Donri Donri", "Donri-Donri", "", "Okt-26"],  # unchanged
+        [2, "7312 0601 0180 9002", "Peserta 2", "Donri Donri", "Donri-Donri", "", "Des-26"],  # updated: December
+        [3, f" '{NIK.format(9103)} ", "Apostrof Spasi", "Donri Donri", "Donri-Donri", "", "Jun-26"],
+        [4, int(NIK.format(9104)), "Angka Utuh", "Donri Donri", "Donri-Donri", "'081200009104", "Agu-26"],
+        [5, NIK.format(9105), "Tanggal", "Donri Donri", "Donri-Donri", "", datetime(2026, 9, 1)],  # noqa: DTZ001
+        [],  # a blank row inside the table
+        [6, NIK.format(9106), "Garis Miring", "Donri Donri", "Donri-Donri", "", "10/2026"],
+        [7, NIK.format(9107), "Nama Bulan", "Donri Donri", "Donri-Donri", "", "Oktober 2026"],
+        [8, NIK.format(9108), "Singkat", "Donri Donri", "Donri-Donri", "", "okt 2026"],
+        [9, NIK.format(9109), "Iso", "Donri Donri", "Donri-Donri", "", "2026-10"],
+        [10, NIK.format(9110), "Inggris", "Donri Donri", "Donri-Donri", "", "Aug-26"],
+        [11, 7312060101809120, "Angka Hilang", "Donri Donri", "Donri-Donri", "", "Okt-26"],  # lost its last digit
+        [totals, None, None, None, None, None, "=COUNTA(B5:B16)"],
+        [], [], [None, None, None, None, None, None, None],  # empty rows under the table are not counted
+    ]  # fmt: skip
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells(f"A{sheet.max_row - 3}:F{sheet.max_row - 3}")  # the totals label across the columns
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("totals", ["Jumlah", "Total", "TOTAL"])
+async def test_a_branch_style_spreadsheet_is_read_as_a_person_reads_it(
+    service: Conversations, cipher: Cipher, totals: str
+) -> None:
+    seed(service, cipher)  # members 1 and 2, covered until October 2026
+    admin = Person(service, ADMIN_CHAT)
+    [preview] = send_file(admin, "donri.xlsx", branch_style_file(totals))
+    skipped = t("admin.import_skipped", count=2)
+    expected = t("admin.import_preview", filename="donri.xlsx", new=8, updated=1, unchanged=1, invalid=1,
+                 skipped=f"{skipped}\n")  # fmt: skip
+    assert preview.text == expected
+    assert "• dilewati: 2" in preview.text
+    assert preview.attachment is not None
+    errors = list(sheet_of(preview.attachment.content).iter_rows(values_only=True))
+    assert errors[1:] == [(16, "NIK", t("sheet.scientific"))]
+    admin.tap(t("admin.import_go"))
+    await apply_confirmed(service)
+    found = members(service)
+    covered = {name: m.covered_until for name, m in found.items()}
+    assert covered == {
+        "Peserta 1": date(2026, 10, 31), "Peserta 2": date(2026, 12, 31), "Apostrof Spasi": date(2026, 6, 30),
+        "Angka Utuh": date(2026, 8, 31), "Tanggal": date(2026, 9, 30), "Garis Miring": date(2026, 10, 31),
+        "Nama Bulan": date(2026, 10, 31), "Singkat": date(2026, 10, 31), "Iso": date(2026, 10, 31),
+        "Inggris": date(2026, 8, 31),
+    }  # fmt: skip
+    niks = {name: cipher.decrypt(m.nik_encrypted) for name, m in found.items()}
+    assert niks["Apostrof Spasi"] == NIK.format(9103)
+    assert niks["Angka Utuh"] == NIK.format(9104)
+    assert niks["Peserta 2"] == NIK.format(9002)
+    assert found["Angka Utuh"].phone == "+6281200009104"
+
+
+def test_a_branch_style_csv_from_indonesian_excel(service: Conversations) -> None:
+    csv = (
+        "DAFTAR PESERTA BPU;;;\n;;;\nNIK;Nama;Desa;Bulan Iuran Terakhir\n"
+        f"'{NIK.format(9021)};Wa Ode;Donri Donri;Jun-26\n;;;\n{NIK.format(9022)};La Baco;Donri Donri;Agu-26\n"
+        "JUMLAH;2;;\n;;;\n"
+    )
+    [preview] = send_file(Person(service, ADMIN_CHAT), "data.csv", csv.encode("cp1252"))
+    assert "• baru: 2" in preview.text
+    assert "• tidak valid: 0" in preview.text
+    assert t("admin.import_skipped", count=2) in preview.text
+
+
+def test_without_totals_or_blank_rows_the_preview_says_nothing_of_them(service: Conversations) -> None:
+    [preview] = send_file(Person(service, ADMIN_CHAT), "sutasoma.xlsx", branch_file())
+    assert "dilewati" not in preview.text
 
 
 def test_files_from_anyone_but_an_admin_are_not_read(service: Conversations) -> None:
