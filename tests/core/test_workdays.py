@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import national_holidays
-from domain.rules import ContributionMonth, coverage, lapse_date, quiet_until
+from bot.settings import national_holidays
+from domain.rules import ContributionMonth, coverage, holiday_quiet_periods, lapse_date, quiet_until
 from domain.workdays import WorkCalendar
 
 CALENDAR = WorkCalendar(national_holidays(range(2026, 2028)))
@@ -45,7 +45,7 @@ def test_the_effective_deadline_is_the_next_working_day(due: date, deadline: dat
     ],
 )
 def test_the_lapse_counts_from_the_effective_deadline(first_unpaid: ContributionMonth, lapses: date) -> None:
-    assert lapse_date(first_unpaid, calendar=CALENDAR) == lapses
+    assert lapse_date(first_unpaid, workdays=CALENDAR) == lapses
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_the_lapse_counts_from_the_effective_deadline(first_unpaid: Contribution
     ],
 )
 def test_no_lapse_before_the_next_working_day_has_passed(today: date, standing: str, unpaid: int) -> None:
-    found = coverage(date(2026, 8, 31), today, calendar=CALENDAR)
+    found = coverage(date(2026, 8, 31), today, workdays=CALENDAR)
     assert (found.standing, found.months_unpaid) == (standing, unpaid)
     assert found.due == date(2026, 9, 15)  # the advice stays the 15th
 
@@ -77,7 +77,7 @@ def test_sundays_count_without_a_holiday_list() -> None:
     ],
 )
 def test_holidays_are_quiet_days(local: datetime, until: datetime | None) -> None:
-    assert quiet_until(CALENDAR.quiet_periods(), local) == until
+    assert quiet_until(holiday_quiet_periods(CALENDAR), local) == until
 
 
 def test_extra_days_join_the_calendar() -> None:
