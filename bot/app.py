@@ -32,8 +32,9 @@ from bot.settings import Settings, looks_placeholder
 from domain.delivery import Sender
 from domain.policy import ReminderPolicy
 from domain.regions import sulawesi_selatan, timezone_for
-from domain.rules import parse_quiet_periods, parse_stages
+from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
+from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
 from scheduler.imports import run_imports
@@ -108,15 +109,20 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
     )
 
 
-def build_policy(settings: Settings) -> ReminderPolicy:
+def build_policy(settings: Settings, today: date | None = None) -> ReminderPolicy:
     start, end = settings.window
+    workdays = WorkCalendar(settings.holiday_dates(today or datetime.now(ZoneInfo(settings.timezone)).date()))
+    quiet = parse_quiet_periods(settings.quiet_periods)
+    if settings.holidays_quiet:
+        quiet += holiday_quiet_periods(workdays)
     return ReminderPolicy(
         stages=parse_stages(settings.reminder_stages),
         due_day=settings.due_day,
         lapse_after=settings.lapse_after_months,
         window_start=start,
         window_end=end,
-        quiet=parse_quiet_periods(settings.quiet_periods),
+        quiet=quiet,
+        workdays=workdays,
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import time
+from collections.abc import Iterable
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
+import holidays
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,17 @@ _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 def looks_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return not lowered or any(marker in lowered for marker in _PLACEHOLDERS)
+
+
+def national_holidays(years: Iterable[int], extra: Iterable[date] = ()) -> frozenset[date]:
+    """Indonesia's national holidays and cuti bersama in `years`, from the `holidays` package, plus `extra` days.
+
+    The package keeps the calendar maintained: the public holidays of Keppres 24/2013 and its successors, and the
+    joint leave days (its "government" category) of each year's SKB of the Ministers of Religious Affairs, Manpower
+    and State Apparatus. Islamic holidays of years not yet decreed are its estimates.
+    """
+    found = holidays.country_holidays("ID", years=list(years), categories=("public", "government"))
+    return frozenset(found) | frozenset(extra)
 
 
 class Settings(BaseSettings):
@@ -39,6 +52,8 @@ class Settings(BaseSettings):
     lapse_after_months: int = 3
     send_window: str = "08:00-20:00"
     quiet_periods: str = "Jum 11:30-13:30"
+    extra_holidays: str = ""  # days off the `holidays` package does not know yet: "2026-12-24,2027-03-12"
+    holidays_quiet: bool = True  # national holidays and cuti bersama are quiet days for reminders too
     scan_at: str = "06:00"
     digest_at: str = "07:00"
     escalate_after_days: int = 7
@@ -95,6 +110,19 @@ class Settings(BaseSettings):
         return {str(k): v for k, v in loaded.items()}
 
     @property
+    def extra_holiday_dates(self) -> frozenset[date]:
+        try:
+            return frozenset(
+                date.fromisoformat(part.strip()) for part in self.extra_holidays.split(",") if part.strip()
+            )
+        except ValueError as error:
+            raise ValueError("EXTRA_HOLIDAYS must be dates like 2026-12-24, separated by commas") from error
+
+    def holiday_dates(self, today: date) -> frozenset[date]:
+        """The deployment's holidays from last year to two years ahead (covers every open cycle and lapse date)."""
+        return national_holidays(range(today.year - 1, today.year + 3), self.extra_holiday_dates)
+
+    @property
     def window(self) -> tuple[time, time]:
         start, end = (time.fromisoformat(part.strip()) for part in self.send_window.split("-"))
         return start, end
@@ -129,6 +157,7 @@ class Settings(BaseSettings):
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
         parse_quiet_periods(self.quiet_periods)
+        _ = self.extra_holiday_dates
         _ = self.templates
         if self.twilio_enabled and not self.twilio_public_url:
             raise ValueError("TWILIO_PUBLIC_URL is required with Twilio: signatures are checked against it")

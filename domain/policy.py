@@ -1,4 +1,4 @@
-"""How a deployment reminds: its stages, due day, lapse, send window and quiet periods; contribution months as keys."""
+"""How a deployment reminds: stages, due day, lapse, working days, send window, quiet periods; months as keys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from domain.rules import ContributionMonth, QuietPeriod, Stage
+from domain.rules import SUNDAYS_ONLY, ContributionMonth, QuietPeriod, Stage
+from domain.workdays import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +17,8 @@ class ReminderPolicy:
     lapse_after: int = 3
     window_start: time = time(8, 0)
     window_end: time = time(20, 0)
-    quiet: tuple[QuietPeriod, ...] = ()
+    quiet: tuple[QuietPeriod, ...] = ()  # the holidays' quiet days are included here when the deployment wants them
+    workdays: WorkCalendar = SUNDAYS_ONLY  # Sundays and national holidays: deadlines on them move to the next day
 
 
 def cycle_key(month: ContributionMonth) -> int:

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from domain.workdays import WorkCalendar
+
+SUNDAYS_ONLY = WorkCalendar()
+
 
 @dataclass(frozen=True, order=True, slots=True)
 class ContributionMonth:
@@ -57,18 +61,25 @@ class Coverage:
     months_unpaid: int
 
 
-def coverage(covered_until: date | None, today: date, *, due_day: int = 15, lapse_after: int = 3) -> Coverage:
+def coverage(
+    covered_until: date | None,
+    today: date,
+    *,
+    due_day: int = 15,
+    lapse_after: int = 3,
+    workdays: WorkCalendar = SUNDAYS_ONLY,
+) -> Coverage:
     """Where a member stands today: the first unpaid month, its due date, and unpaid months already due.
 
-    A month counts as unpaid once its due date has passed; after `lapse_after` such months in a row the
-    membership is non-active (nonaktif).
+    A month counts as unpaid once its effective deadline (`deadline`) has passed; after `lapse_after` such months in
+    a row the membership is non-active (nonaktif). `due` stays the month's own due date: the advice is the 15th.
     """
     if covered_until is None:
         return Coverage(Standing.UNKNOWN, None, None, 0)
     next_month = ContributionMonth.of(covered_until).plus(1)
     unpaid = 0
     month = next_month
-    while month.due_date(due_day) < today:
+    while deadline(month, due_day, workdays) < today:
         unpaid += 1
         month = month.plus(1)
     if unpaid >= lapse_after:
@@ -94,8 +105,18 @@ class Stage:
     anchor: str  # "H" due date, "L" lapse date
     offset: int
 
-    def day(self, month: ContributionMonth, *, due_day: int = 15, lapse_after: int = 3) -> date:
-        anchor = month.due_date(due_day) if self.anchor == "H" else lapse_date(month, due_day, lapse_after)
+    def day(
+        self,
+        month: ContributionMonth,
+        *,
+        due_day: int = 15,
+        lapse_after: int = 3,
+        workdays: WorkCalendar = SUNDAYS_ONLY,
+    ) -> date:
+        if self.anchor == "H":
+            anchor = month.due_date(due_day)
+        else:
+            anchor = lapse_date(month, due_day, lapse_after, workdays=workdays)
         return anchor + timedelta(days=self.offset)
 
 
@@ -113,24 +134,46 @@ def parse_stages(text: str) -> tuple[Stage, ...]:
     return tuple(stages)
 
 
-def lapse_date(month: ContributionMonth, due_day: int = 15, lapse_after: int = 3) -> date:
+def deadline(month: ContributionMonth, due_day: int = 15, workdays: WorkCalendar = SUNDAYS_ONLY) -> date:
+    """The effective deadline of `month`'s contribution: its due date, or when that is a Sunday or a holiday, the
+    next working day. Lapses count from it; the advice to members stays the due date itself."""
+    return workdays.deadline(month.due_date(due_day))
+
+
+def lapse_date(
+    month: ContributionMonth, due_day: int = 15, lapse_after: int = 3, *, workdays: WorkCalendar = SUNDAYS_ONLY
+) -> date:
     """The first day the membership is non-active when `month` and the next ones stay unpaid: the day after the
-    due date of the `lapse_after`-th unpaid month."""
-    return month.plus(lapse_after - 1).due_date(due_day) + timedelta(days=1)
+    effective deadline of the `lapse_after`-th unpaid month (after 3 unpaid months, DESIGN.md §2 from BPJS
+    Ketenagakerjaan's BPU rules; a 15th on a Sunday or holiday moves to the next working day)."""
+    return deadline(month.plus(lapse_after - 1), due_day, workdays) + timedelta(days=1)
 
 
 def ordered_stages(
-    stages: tuple[Stage, ...], month: ContributionMonth, *, due_day: int = 15, lapse_after: int = 3
+    stages: tuple[Stage, ...],
+    month: ContributionMonth,
+    *,
+    due_day: int = 15,
+    lapse_after: int = 3,
+    workdays: WorkCalendar = SUNDAYS_ONLY,
 ) -> list[tuple[date, Stage]]:
     """The cycle's stages in calendar order."""
-    return sorted(((s.day(month, due_day=due_day, lapse_after=lapse_after), s) for s in stages), key=lambda p: p[0])
+    days = ((s.day(month, due_day=due_day, lapse_after=lapse_after, workdays=workdays), s) for s in stages)
+    return sorted(days, key=lambda p: p[0])
 
 
 def current_stage(
-    stages: tuple[Stage, ...], month: ContributionMonth, today: date, *, due_day: int = 15, lapse_after: int = 3
+    stages: tuple[Stage, ...],
+    month: ContributionMonth,
+    today: date,
+    *,
+    due_day: int = 15,
+    lapse_after: int = 3,
+    workdays: WorkCalendar = SUNDAYS_ONLY,
 ) -> tuple[date, Stage] | None:
     """The latest stage of the cycle that has come by `today` (after downtime, the only one still worth sending)."""
-    reached = [p for p in ordered_stages(stages, month, due_day=due_day, lapse_after=lapse_after) if p[0] <= today]
+    ordered = ordered_stages(stages, month, due_day=due_day, lapse_after=lapse_after, workdays=workdays)
+    reached = [p for p in ordered if p[0] <= today]
     return reached[-1] if reached else None
 
 
@@ -198,8 +241,26 @@ def quiet_until(periods: tuple[QuietPeriod, ...], local: datetime) -> datetime |
     return ends
 
 
+def holiday_quiet_periods(workdays: WorkCalendar) -> tuple[QuietPeriod, ...]:
+    """The calendar's holidays as whole quiet days for reminders, consecutive days joined into one period."""
+    periods: list[QuietPeriod] = []
+    for day in sorted(workdays.holidays):
+        last = periods[-1] if periods else None
+        if last is not None and last.last is not None and last.last + timedelta(days=1) == day:
+            periods[-1] = QuietPeriod(first=last.first, last=day)
+        else:
+            periods.append(QuietPeriod(first=day, last=day))
+    return tuple(periods)
+
+
 def open_cycles(
-    today: date, *, due_day: int = 15, lapse_after: int = 3, due_within: int = 7, lapsed_within: int = 30
+    today: date,
+    *,
+    due_day: int = 15,
+    lapse_after: int = 3,
+    due_within: int = 7,
+    lapsed_within: int = 30,
+    workdays: WorkCalendar = SUNDAYS_ONLY,
 ) -> tuple[ContributionMonth, ContributionMonth]:
     """The first unpaid months whose cycle is open today — due within `due_within` days, overdue, or lapsed within
     the last `lapsed_within` days — as an inclusive range."""
@@ -207,7 +268,9 @@ def open_cycles(
     while latest.due_date(due_day) > today + timedelta(days=due_within):
         latest = latest.plus(-1)
     earliest = latest
-    while lapse_date(earliest.plus(-1), due_day, lapse_after) >= today - timedelta(days=lapsed_within):
+    while lapse_date(earliest.plus(-1), due_day, lapse_after, workdays=workdays) >= today - timedelta(
+        days=lapsed_within
+    ):
         earliest = earliest.plus(-1)
     return earliest, latest
 

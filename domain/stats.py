@@ -40,10 +40,14 @@ def classify(
     covered_until: date | None, today: date, policy: ReminderPolicy
 ) -> tuple[Standing, int, date | None, date | None]:
     """Standing, unpaid months, next due date, and the day it lapsed (or will)."""
-    cover = coverage(covered_until, today, due_day=policy.due_day, lapse_after=policy.lapse_after)
+    cover = coverage(
+        covered_until, today, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
+    )
     lapsed_on = None
     if covered_until is not None:
-        lapsed_on = lapse_date(ContributionMonth.of(covered_until).plus(1), policy.due_day, policy.lapse_after)
+        lapsed_on = lapse_date(
+            ContributionMonth.of(covered_until).plus(1), policy.due_day, policy.lapse_after, workdays=policy.workdays
+        )
     return cover.standing, cover.months_unpaid, cover.due, lapsed_on
 
 

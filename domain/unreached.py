@@ -78,7 +78,7 @@ class Cycle:
             cycle_key(first),
             True,
             first.due_date(policy.due_day) + NO_ANSWER_AFTER,
-            (lapse_date(first, policy.due_day, policy.lapse_after) - today).days,
+            (lapse_date(first, policy.due_day, policy.lapse_after, workdays=policy.workdays) - today).days,
             months_due(first, today, policy.due_day),
         )
 

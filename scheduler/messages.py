@@ -89,7 +89,7 @@ class ReminderRenderer:
         month = month_of(reminder.cycle)
         today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
         due = month.due_date(self.policy.due_day)
-        lapses = lapse_date(month, self.policy.due_day, self.policy.lapse_after)
+        lapses = lapse_date(month, self.policy.due_day, self.policy.lapse_after, workdays=self.policy.workdays)
         names = {
             "name": member.full_name,
             "nik": mask_nik(self.cipher.decrypt(member.nik_encrypted)),

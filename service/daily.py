@@ -41,7 +41,7 @@ def scan_once(
 def mark_lapses(*, engine: Engine, policy: ReminderPolicy, today: date) -> int | None:
     """Mark members non-active once their first unpaid month's lapse date has come; clear it when they pay."""
     month = ContributionMonth.of(today).plus(1)
-    while lapse_date(month, policy.due_day, policy.lapse_after) > today:
+    while lapse_date(month, policy.due_day, policy.lapse_after, workdays=policy.workdays) > today:
         month = month.plus(-1)
     # Members whose first unpaid month is `month` or earlier have lapsed: covered until before `month` began.
     cutoff = month.plus(-1).last_day

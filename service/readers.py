@@ -319,7 +319,13 @@ class AdminViews:
         """A member's standing today, by their covered-until date (a few distinct dates for thousands of members)."""
         if covered_until not in self._standings:
             policy = self._setup.policy
-            found = coverage(covered_until, self._today, due_day=policy.due_day, lapse_after=policy.lapse_after)
+            found = coverage(
+                covered_until,
+                self._today,
+                due_day=policy.due_day,
+                lapse_after=policy.lapse_after,
+                workdays=policy.workdays,
+            )
             self._standings[covered_until] = found.standing
         return self._standings[covered_until]
 

@@ -26,7 +26,9 @@ def unreached(
 ) -> list[Unreached]:
     """The area's (None: everyone's) unreached members, most urgent first (fewest days before lapse), then by desa
     and name."""
-    earliest, latest = open_cycles(today, due_day=policy.due_day, lapse_after=policy.lapse_after)
+    earliest, latest = open_cycles(
+        today, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
+    )
     known = storage.facts(
         session=session,
         codes=codes,

@@ -87,7 +87,9 @@ def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
     if member.opted_out or member.covered_until is None:
         return t("why.next_none")
     month = ContributionMonth.of(member.covered_until).plus(1)
-    for day, stage in ordered_stages(policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after):
+    for day, stage in ordered_stages(
+        policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
+    ):
         if day > today:
             return t("why.next", stage=stage.code, day=long_date(day), month=month_year(month.year, month.month))
     return t("why.next_none")  # the cycle has run its course: the member has lapsed

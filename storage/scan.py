@@ -49,7 +49,9 @@ def scan(
     created = skipped = 0
     for offset in range(-(policy.lapse_after + 2), 2):
         month = this_month.plus(offset)
-        ordered = ordered_stages(policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after)
+        ordered = ordered_stages(
+            policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
+        )
         reached = [(rank, day, stage) for rank, (day, stage) in enumerate(ordered) if day <= today]
         if not reached:
             continue

@@ -769,7 +769,13 @@ def saved_text(draft: Draft) -> str:
 def status_text(member: MemberView, ctx: Context) -> str:
     """`/status` for one member: the data (NIK masked), coverage and the next deadline."""
     body = describe(draft_of(member), ctx, masked=True)
-    state = coverage(member.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after)
+    state = coverage(
+        member.covered_until,
+        ctx.today,
+        due_day=ctx.policy.due_day,
+        lapse_after=ctx.policy.lapse_after,
+        workdays=ctx.policy.workdays,
+    )
     if member.bpjs_status == BpjsStatus.NOT_REGISTERED:
         standing = t("status.not_registered")
     elif state.standing is Standing.UNKNOWN or state.next_month is None or state.due is None:

@@ -183,7 +183,11 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
     lines = [t("officer.search_header", count=len(found))]
     for member in found:
         state = coverage(
-            member.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after
+            member.covered_until,
+            ctx.today,
+            due_day=ctx.policy.due_day,
+            lapse_after=ctx.policy.lapse_after,
+            workdays=ctx.policy.workdays,
         )
         phone = format_phone(member.phone) if member.phone else t("officer.no_phone")
         desa = ctx.regions.name(member.desa_code)
@@ -204,7 +208,13 @@ def summary(ctx: Context, out: Outcome) -> None:
     """`/rekap`: the area's numbers today."""
     members = ctx.area.all_members()
     standings = [
-        coverage(m.covered_until, ctx.today, due_day=ctx.policy.due_day, lapse_after=ctx.policy.lapse_after)
+        coverage(
+            m.covered_until,
+            ctx.today,
+            due_day=ctx.policy.due_day,
+            lapse_after=ctx.policy.lapse_after,
+            workdays=ctx.policy.workdays,
+        )
         for m in members
     ]
     due_soon = sum(1 for c in standings if c.due is not None and ctx.today <= c.due <= ctx.today + timedelta(days=7))

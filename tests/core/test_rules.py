@@ -45,7 +45,9 @@ def test_due_day_is_clamped_to_short_months() -> None:
     [
         (date(2026, 11, 30), date(2026, 11, 23), Standing.ACTIVE, ContributionMonth(2026, 12), 0),
         (date(2026, 10, 31), date(2026, 11, 15), Standing.ACTIVE, ContributionMonth(2026, 11), 0),  # due today
-        (date(2026, 10, 31), date(2026, 11, 16), Standing.ARREARS, ContributionMonth(2026, 11), 1),
+        # 15 November 2026 is a Sunday: Monday the 16th is the effective deadline, late from the 17th
+        (date(2026, 10, 31), date(2026, 11, 16), Standing.ACTIVE, ContributionMonth(2026, 11), 0),
+        (date(2026, 10, 31), date(2026, 11, 17), Standing.ARREARS, ContributionMonth(2026, 11), 1),
         (date(2026, 11, 30), date(2027, 1, 16), Standing.ARREARS, ContributionMonth(2026, 12), 2),
         (date(2026, 10, 31), date(2027, 1, 16), Standing.LAPSED, ContributionMonth(2026, 11), 3),
         (date(2026, 12, 31), date(2027, 1, 1), Standing.ACTIVE, ContributionMonth(2027, 1), 0),

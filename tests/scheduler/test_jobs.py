@@ -26,6 +26,17 @@ ZONES = {"73": ZoneInfo("Asia/Makassar")}
 NOW = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
 
 
+def test_a_sunday_deadline_is_not_a_lapse_on_the_monday(engine: Engine, cipher: Cipher) -> None:
+    with Session(engine) as session:
+        add_member(session, cipher, 1, date(2026, 8, 31))  # 3 unpaid months: November's 15th is a Sunday
+        session.commit()
+    assert mark_lapses(engine=engine, policy=POLICY, today=date(2026, 11, 16)) == 0  # Monday: the deadline itself
+    assert mark_lapses(engine=engine, policy=POLICY, today=date(2026, 11, 17)) == 1
+    with Session(engine) as session:
+        lapsed = session.exec(select(Member).where(col(Member.lapsed_on).is_not(None))).one()
+        assert lapsed.lapsed_on == date(2026, 11, 17)
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_only_one_process_leads_the_scan(engine: Engine, cipher: Cipher) -> None:
     with Session(engine) as session:

@@ -146,3 +146,17 @@ def test_rerunning_a_past_day_never_adds_an_earlier_stage(engine: Engine, cipher
     assert run_scan(engine, date(2026, 12, 15)).created == 1  # H0
     assert run_scan(engine, date(2026, 12, 12)).created == 0  # `scan --date` for a day gone by: H-3 is stale
     assert [row[2:] for row in reminders(engine)] == [("H0", "pending")]
+
+
+def test_a_sunday_deadline_lapses_after_the_monday(engine: Engine, cipher: Cipher) -> None:
+    # Covered until 31 August 2026: September, October and November unpaid. November's 15th is a Sunday, so the
+    # membership is not lapsed on Monday 16 November (the effective deadline) but from Tuesday 17 November.
+    with Session(engine) as session:
+        member = add_member(session, cipher, 1, date(2026, 8, 31))
+        session.commit()
+        member_id = member.id
+    run_scan(engine, date(2026, 11, 15))
+    run_scan(engine, date(2026, 11, 16))
+    assert [r for r in reminders(engine) if r[2] == "L0"] == []
+    run_scan(engine, date(2026, 11, 17))
+    assert reminders(engine)[-1] == (member_id, 202609, "L0", "pending")
