@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from domain.rules import SUNDAYS_ONLY, ContributionMonth, QuietPeriod, Stage
+from domain.rules import SUNDAYS_ONLY, ContributionMonth, Coverage, QuietPeriod, Stage, coverage, lapse_date
 from domain.workdays import WorkCalendar
 
 
@@ -19,6 +19,16 @@ class ReminderPolicy:
     window_end: time = time(20, 0)
     quiet: tuple[QuietPeriod, ...] = ()  # the holidays' quiet days are included here when the deployment wants them
     workdays: WorkCalendar = SUNDAYS_ONLY  # Sundays and national holidays: deadlines on them move to the next day
+
+    def coverage(self, covered_until: date | None, today: date) -> Coverage:
+        """A member's coverage today under this policy's due day, lapse rule and working days."""
+        return coverage(
+            covered_until, today, due_day=self.due_day, lapse_after=self.lapse_after, workdays=self.workdays
+        )
+
+    def lapse_date(self, first_unpaid: ContributionMonth) -> date:
+        """The day a membership lapses when `first_unpaid` and the months after it stay unpaid."""
+        return lapse_date(first_unpaid, self.due_day, self.lapse_after, workdays=self.workdays)
 
 
 def cycle_key(month: ContributionMonth) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.policy import ReminderPolicy
-from domain.rules import ContributionMonth, Standing, coverage, lapse_date
+from domain.rules import ContributionMonth, Standing
 
 DUE_SOON = timedelta(days=7)
 
@@ -40,14 +40,10 @@ def classify(
     covered_until: date | None, today: date, policy: ReminderPolicy
 ) -> tuple[Standing, int, date | None, date | None]:
     """Standing, unpaid months, next due date, and the day it lapsed (or will)."""
-    cover = coverage(
-        covered_until, today, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
-    )
+    cover = policy.coverage(covered_until, today)
     lapsed_on = None
     if covered_until is not None:
-        lapsed_on = lapse_date(
-            ContributionMonth.of(covered_until).plus(1), policy.due_day, policy.lapse_after, workdays=policy.workdays
-        )
+        lapsed_on = policy.lapse_date(ContributionMonth.of(covered_until).plus(1))
     return cover.standing, cover.months_unpaid, cover.due, lapsed_on
 
 

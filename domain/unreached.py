@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from domain.policy import ReminderPolicy, cycle_key
-from domain.rules import ContributionMonth, lapse_date, months_due
+from domain.rules import ContributionMonth, months_due
 from domain.vocabulary import FollowUpOutcome, ReminderStatus
 
 NO_ANSWER_AFTER = timedelta(days=7)  # H+7
@@ -78,7 +78,7 @@ class Cycle:
             cycle_key(first),
             True,
             first.due_date(policy.due_day) + NO_ANSWER_AFTER,
-            (lapse_date(first, policy.due_day, policy.lapse_after, workdays=policy.workdays) - today).days,
+            (policy.lapse_date(first) - today).days,
             months_due(first, today, policy.due_day),
         )
 

@@ -12,7 +12,7 @@ from bot.dialogs.dialog import reminder_choices
 from bot.texts import long_date, month_year, rupiah, t
 from domain.identity import format_phone, mask_nik
 from domain.policy import ReminderPolicy, month_of
-from domain.rules import ContributionMonth, lapse_date, months_due
+from domain.rules import ContributionMonth, months_due
 from domain.tariffs import Tariffs, member_cost
 from domain.vocabulary import BROADCAST_STAGE
 from scheduler.dispatch import Batch
@@ -89,7 +89,7 @@ class ReminderRenderer:
         month = month_of(reminder.cycle)
         today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
         due = month.due_date(self.policy.due_day)
-        lapses = lapse_date(month, self.policy.due_day, self.policy.lapse_after, workdays=self.policy.workdays)
+        lapses = self.policy.lapse_date(month)
         names = {
             "name": member.full_name,
             "nik": mask_nik(self.cipher.decrypt(member.nik_encrypted)),

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from domain.policy import ReminderPolicy
-from domain.rules import ContributionMonth, lapse_date
+from domain.rules import ContributionMonth
 from service.stats import take_snapshot
 from storage import members
 from storage.db import LAPSE_LOCK, SCAN_LOCK, try_lead
@@ -41,7 +41,7 @@ def scan_once(
 def mark_lapses(*, engine: Engine, policy: ReminderPolicy, today: date) -> int | None:
     """Mark members non-active once their first unpaid month's lapse date has come; clear it when they pay."""
     month = ContributionMonth.of(today).plus(1)
-    while lapse_date(month, policy.due_day, policy.lapse_after, workdays=policy.workdays) > today:
+    while policy.lapse_date(month) > today:
         month = month.plus(-1)
     # Members whose first unpaid month is `month` or earlier have lapsed: covered until before `month` began.
     cutoff = month.plus(-1).last_day

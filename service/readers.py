@@ -25,7 +25,7 @@ from domain.member_rows import Plan as ImportPlan
 from domain.member_rows import Row as ImportRow
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex, inside
-from domain.rules import Standing, coverage
+from domain.rules import Standing
 from domain.stats import AreaStats
 from domain.tariffs import Tariffs
 from domain.vocabulary import OfficerRole
@@ -319,13 +319,7 @@ class AdminViews:
         """A member's standing today, by their covered-until date (a few distinct dates for thousands of members)."""
         if covered_until not in self._standings:
             policy = self._setup.policy
-            found = coverage(
-                covered_until,
-                self._today,
-                due_day=policy.due_day,
-                lapse_after=policy.lapse_after,
-                workdays=policy.workdays,
-            )
+            found = policy.coverage(covered_until, self._today)
             self._standings[covered_until] = found.standing
         return self._standings[covered_until]
 

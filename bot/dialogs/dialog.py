@@ -36,7 +36,7 @@ from bot.dialogs.fields import FIELD_STEPS, PERIODS, Accept, Answer, Narrow, Rej
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
 from bot.texts import long_date, month_year, short_date, t
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
-from domain.rules import ContributionMonth, Standing, coverage
+from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BpjsStatus, Payer
 
 REGISTRATION_ORDER = (
@@ -769,13 +769,7 @@ def saved_text(draft: Draft) -> str:
 def status_text(member: MemberView, ctx: Context) -> str:
     """`/status` for one member: the data (NIK masked), coverage and the next deadline."""
     body = describe(draft_of(member), ctx, masked=True)
-    state = coverage(
-        member.covered_until,
-        ctx.today,
-        due_day=ctx.policy.due_day,
-        lapse_after=ctx.policy.lapse_after,
-        workdays=ctx.policy.workdays,
-    )
+    state = ctx.policy.coverage(member.covered_until, ctx.today)
     if member.bpjs_status == BpjsStatus.NOT_REGISTERED:
         standing = t("status.not_registered")
     elif state.standing is Standing.UNKNOWN or state.next_month is None or state.due is None:

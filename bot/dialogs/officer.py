@@ -25,7 +25,7 @@ from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, rupiah, t
 from domain.identity import format_phone, mask_nik, parse_phone
-from domain.rules import Standing, coverage
+from domain.rules import Standing
 from domain.vocabulary import FollowUpOutcome
 
 PAGE = 8
@@ -182,13 +182,7 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
     out.effects.append(ViewedMembers(tuple(m.id for m in found)))
     lines = [t("officer.search_header", count=len(found))]
     for member in found:
-        state = coverage(
-            member.covered_until,
-            ctx.today,
-            due_day=ctx.policy.due_day,
-            lapse_after=ctx.policy.lapse_after,
-            workdays=ctx.policy.workdays,
-        )
+        state = ctx.policy.coverage(member.covered_until, ctx.today)
         phone = format_phone(member.phone) if member.phone else t("officer.no_phone")
         desa = ctx.regions.name(member.desa_code)
         standing = t(f"officer.standing.{state.standing}")
@@ -207,16 +201,7 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
 def summary(ctx: Context, out: Outcome) -> None:
     """`/rekap`: the area's numbers today."""
     members = ctx.area.all_members()
-    standings = [
-        coverage(
-            m.covered_until,
-            ctx.today,
-            due_day=ctx.policy.due_day,
-            lapse_after=ctx.policy.lapse_after,
-            workdays=ctx.policy.workdays,
-        )
-        for m in members
-    ]
+    standings = [ctx.policy.coverage(m.covered_until, ctx.today) for m in members]
     due_soon = sum(1 for c in standings if c.due is not None and ctx.today <= c.due <= ctx.today + timedelta(days=7))
     numbers = {
         "total": len(members),
