@@ -34,10 +34,29 @@ class BpjsStatus(StrEnum):
 
 
 class Payer(StrEnum):
+    """Who pays a member's contribution. The stored values of the first four predate the others: kept as they are."""
+
     SELF = "self"
     FAMILY = "family"
-    REGIONAL_GOVERNMENT = "regional_government"
-    SPONSOR = "sponsor"
+    SPONSOR = "sponsor"  # a person: a prosecutor in "Satu Adhyaksa Menanggung Satu Petani", a relative elsewhere
+    INSTITUTION = "institution"  # a company's CSR, Baznas, an OPD's own budget line
+    REGIONAL_GOVERNMENT = "regional_government"  # APBD (Pemkab / Pemprov)
+    CENTRAL_GOVERNMENT = "central_government"  # APBN
+    VILLAGE_FUND = "village_fund"  # Dana Desa, through the desa's APBDes
+
+
+# Paid by an office from a budget: the member is never asked to pay, the office gets a monthly statement instead.
+BILLED_PAYERS = frozenset({Payer.INSTITUTION, Payer.REGIONAL_GOVERNMENT, Payer.CENTRAL_GOVERNMENT, Payer.VILLAGE_FUND})
+# Public money: PP 50/2025's relief does not apply to contributions paid from the state's or a region's budget.
+PUBLIC_PAYERS = frozenset({Payer.REGIONAL_GOVERNMENT, Payer.CENTRAL_GOVERNMENT, Payer.VILLAGE_FUND})
+
+
+class SponsorKind(StrEnum):
+    """What a `Sponsor` row is: one person's chat, or an office whose staff chats all get its statements."""
+
+    PERSON = "person"
+    INSTITUTION = "institution"
+    PUBLIC = "public"
 
 
 class ConsentDecision(StrEnum):

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from domain.vocabulary import AddressStatus, OfficerRole, ReminderStatus
+from domain.vocabulary import AddressStatus, OfficerRole, ReminderStatus, SponsorKind
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,12 +62,34 @@ class Conversation(SQLModel, table=True):
 
 
 class Sponsor(SQLModel, table=True):
-    """Someone who pays members' contributions (regency office, Kejaksaan, a company, a relative)."""
+    """Someone who pays members' contributions: a person (a prosecutor, a relative), an institution (a company's CSR,
+    Baznas) or a public office (the regency's APBD, a desa's Dana Desa). Offices may have several staff chats."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
+    kind: str = Field(default=SponsorKind.PERSON, max_length=12, sa_column_kwargs={"server_default": "person"})
     invite_code: str = Field(max_length=64, unique=True)  # the deep-link payload that binds their chat
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
+    created_at: datetime = _utc_field()
+
+
+class SponsorChat(SQLModel, table=True):
+    """The staff chats of an office that pays for members: each gets the office's monthly statement."""
+
+    sponsor_id: int = Field(primary_key=True, foreign_key="sponsor.id", ondelete="CASCADE")
+    address_id: int = Field(primary_key=True, foreign_key="address.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _utc_field()
+
+
+class PayerStatement(SQLModel, table=True):
+    """A monthly statement to an office that pays for members (or its follow-up when the branch's data still shows
+    the month unpaid after the deadline): one per (office, month, kind), whatever restarts or processes."""
+
+    sponsor_id: int = Field(primary_key=True, foreign_key="sponsor.id", ondelete="CASCADE")
+    cycle: int = Field(primary_key=True)  # the contribution month, YYYYMM
+    kind: str = Field(primary_key=True, max_length=12)  # statement | follow_up
+    members: int = 0
+    total: int = 0
     created_at: datetime = _utc_field()
 
 
@@ -99,6 +121,11 @@ class Member(SQLModel, table=True):
     opted_out: bool = False
     help_requested_at: datetime | None = _utc_field(nullable=True)
     lapsed_on: date | None = None  # the day the daily lapse job found the membership non-active
+    # The branch's data is the truth: `branch_until` is the last month its spreadsheet showed paid; a member's own
+    # "sudah bayar" beyond it is `reported_until`, provisional; an import that contradicts a report sets the mark.
+    branch_until: date | None = None
+    reported_until: date | None = None
+    report_mismatch_at: datetime | None = _utc_field(nullable=True)
     created_at: datetime = _utc_field()
     updated_at: datetime = _utc_field()
 

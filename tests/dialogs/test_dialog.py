@@ -56,7 +56,7 @@ def test_not_registered_skips_kpj_and_last_paid_and_flags_enrolment(chat: Chat) 
     walk_to(chat, "bpjs_status")
     chat.press("Belum terdaftar")
     assert chat.step == Step.PAYER
-    chat.press("Pemberi bantuan (Kejaksaan, perusahaan, dll.)")
+    chat.press("Orang lain yang menanggung (jaksa, kerabat)")
     assert chat.step == Step.SPONSOR
     chat.send("Kejaksaan Negeri Soppeng")
     chat.press("6 bulan")
