@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from domain.policy import ReminderPolicy, cycle_key, local_moment
 from domain.rules import ContributionMonth, Stage, ordered_stages
-from domain.vocabulary import BpjsStatus, ReminderStatus
+from domain.vocabulary import BILLED_PAYERS, BpjsStatus, ReminderStatus
 from storage.db import upsert_insert
 from storage.models import Member, Reminder, ScanRun
 
@@ -100,10 +100,12 @@ def _record_run(session: Session, today: date, now: datetime, created: int, skip
 
 
 def _owing(month: ContributionMonth, province: str) -> ColumnElement[bool]:
-    """Members whose first unpaid month is `month`, in one province, who want reminders."""
+    """Members whose first unpaid month is `month`, in one province, who want reminders and pay for themselves (or
+    have a person pay): an office that pays from a budget gets a monthly statement instead (service/statements)."""
     return and_(
         col(Member.covered_until) == month.plus(-1).last_day,
         col(Member.opted_out) == false(),
+        col(Member.payer).not_in(list(BILLED_PAYERS)),
         col(Member.bpjs_status) == BpjsStatus.MEMBER,
         col(Member.kecamatan_code).startswith(province),
     )

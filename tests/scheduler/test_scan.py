@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.vocabulary import Payer
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Member, Reminder
@@ -103,6 +105,25 @@ def test_who_gets_nothing(engine: Engine, cipher: Cipher) -> None:
         add_member(session, cipher, 4, date(2026, 11, 30), kecamatan_code="74.01.01")  # outside the area's zones
         session.commit()
     assert run_scan(engine, date(2026, 12, 8)).created == 0
+
+
+@pytest.mark.parametrize(
+    ("payer", "asked"),
+    [
+        (Payer.SELF, True),
+        (Payer.FAMILY, True),
+        (Payer.SPONSOR, True),  # a person pays: they are asked, on their chat (the outbox picks it)
+        (Payer.INSTITUTION, False),  # CSR, Baznas, an OPD: a monthly statement to the office instead
+        (Payer.REGIONAL_GOVERNMENT, False),  # APBD: an imam of Pakareso is never told to pay
+        (Payer.CENTRAL_GOVERNMENT, False),
+        (Payer.VILLAGE_FUND, False),
+    ],
+)
+def test_who_pays_decides_who_is_asked(engine: Engine, cipher: Cipher, payer: Payer, asked: bool) -> None:
+    with Session(engine) as session:
+        add_member(session, cipher, 1, date(2026, 11, 30), payer=payer)
+        session.commit()
+    assert run_scan(engine, date(2026, 12, 8)).created == (1 if asked else 0)
 
 
 def test_member_registered_after_a_stage_gets_it_at_the_next_scan(engine: Engine, cipher: Cipher) -> None:

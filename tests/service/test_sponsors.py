@@ -47,9 +47,7 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
         session.commit()
     for chat, nik in (("7001", "7312061506809001"), ("7002", "7312061506809002")):
         farmer = Person(conversations, chat)
-        farmer.register_until_summary(
-            last_paid="11/2026", nik=nik, payer="Orang lain yang menanggung (jaksa, kerabat)"
-        )
+        farmer.register_until_summary(last_paid="11/2026", nik=nik, payer="Orang lain yang menanggung (jaksa, kerabat)")
         farmer.say("Lewati")
         farmer.say("3")
         farmer.tap("Benar, simpan")
