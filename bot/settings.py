@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
-    payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
+    payment_channels: str = (  # documented places only: the sources are cited in .env.example
+        "bank (teller, ATM, m-banking) atau BRILink, Alfamart/Indomaret, aplikasi JMO, dompet digital (LinkAja dll.), "
+        "atau agen PERISAI"
+    )
     help_contact: str = "hubungi penyuluh desa, atau BPJS Ketenagakerjaan di 175"
 
     nik_encryption_keys: str = ""
