@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.identity import parse_phone
 from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
+from domain.statements import DAYS_BEFORE
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     holidays_quiet: bool = True  # national holidays and cuti bersama are quiet days for reminders too
     scan_at: str = "06:00"
     digest_at: str = "07:00"
+    statement_days_before: int = 7  # offices that pay from a budget get the month's statement this long before the 15th
     escalate_after_days: int = 7
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
@@ -159,6 +161,8 @@ class Settings(BaseSettings):
             raise ValueError("RETENTION_DAYS must be at least 30")
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
+        if self.statement_days_before not in DAYS_BEFORE:
+            raise ValueError("STATEMENT_DAYS_BEFORE must be 1 to 25 (days before the due date)")
         parse_quiet_periods(self.quiet_periods)
         _ = self.extra_holiday_dates
         _ = self.templates
