@@ -36,8 +36,8 @@ def listed(engine: Engine) -> dict[str, tuple[Reason, int | None, int, int]]:
 def test_an_imam_paid_from_the_apbd_is_not_chased_for_payment(engine: Engine, cipher: Cipher) -> None:
     """The issue's "Why": the officer's list chased an APBD-paid imam the bot could not reach, for Rp16.800."""
     with Session(engine) as session:
-        imam = add_member(session, cipher, 1, date(2026, 11, 30), payer=Payer.REGIONAL_GOVERNMENT,
-                          occupation="pegawai_syara")  # fmt: skip
+        apbd = Payer.REGIONAL_GOVERNMENT
+        imam = add_member(session, cipher, 1, date(2026, 11, 30), payer=apbd, occupation="pegawai_syara")
         farmer = add_member(session, cipher, 2, date(2026, 11, 30), occupation="pegawai_syara")  # pays himself
         session.execute(delete(MemberAddress).where(col(MemberAddress.member_id).in_([imam.id, farmer.id])))
         session.commit()
