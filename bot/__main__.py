@@ -167,6 +167,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         dispatcher_for=dispatcher_for,
         policy=app.build_policy(settings),
         zones=app.area_zones(settings),
+        statement_days_before=settings.statement_days_before,
     )
     return 0
 

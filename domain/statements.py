@@ -145,6 +145,12 @@ def statement_month(today: date, *, days_before: int, policy: ReminderPolicy) ->
     return None
 
 
+def next_statement_day(today: date, *, days_before: int, policy: ReminderPolicy) -> date:
+    """The first day from `today` on that a month's statement goes out."""
+    months = (ContributionMonth.of(today).plus(offset) for offset in (0, 1, 2))
+    return next(day for month in months if (day := _statement_day(month, days_before, policy)) >= today)
+
+
 def follow_up_month(today: date, *, days_before: int, policy: ReminderPolicy) -> ContributionMonth | None:
     """The month whose follow-up goes out today: from a week after its effective deadline until the next month's
     statement, which carries its arrears from then on."""

@@ -8,7 +8,7 @@ import pytest
 
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, ContributionMonth, Standing, parse_stages
-from domain.statements import Billed, bill, follow_up_month, paid_through, statement_month
+from domain.statements import Billed, bill, follow_up_month, next_statement_day, paid_through, statement_month
 from domain.tariffs import default_tariffs
 from domain.workdays import WorkCalendar
 
@@ -34,6 +34,9 @@ def test_the_statement_goes_out_from_seven_days_before_the_15th_to_the_deadline(
 
 def test_a_long_lead_reaches_into_the_month_before() -> None:
     assert statement_month(date(2026, 12, 26), days_before=20, policy=POLICY) == JANUARY
+    assert next_statement_day(date(2026, 11, 23), days_before=25, policy=POLICY) == date(2026, 12, 21)
+    assert next_statement_day(date(2026, 11, 23), days_before=7, policy=POLICY) == date(2026, 12, 8)
+    assert next_statement_day(date(2026, 12, 8), days_before=7, policy=POLICY) == date(2026, 12, 8)
 
 
 def test_a_sunday_deadline_keeps_the_statement_window_open_to_the_monday() -> None:

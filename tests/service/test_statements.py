@@ -4,6 +4,7 @@ XLSX) exactly once per office and month, and the follow-up when the branch's dat
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,8 +13,10 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot import app
 from bot.__main__ import main
 from bot.dialogs.core import Reply
+from bot.settings import Settings
 from bot.texts import long_date, rupiah, t
 from domain.delivery import SendResult, Target, Unreachable
 from domain.policy import ReminderPolicy
@@ -335,3 +338,44 @@ def test_an_office_is_created_from_the_command_line(cli: Path, capsys: pytest.Ca
         ]
         assert session.exec(select(Address)).all() == []
     engine.dispose()
+
+
+def test_the_demo_shows_a_regencys_statement_for_its_apbd_members(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--members", "60", "--days", "0", "--database", str(cli / "data" / "demo.db")]) == 0
+    out = capsys.readouterr().out.split("== Kantor yang membayar iuran (APBD Sidenreng Rappang): rekap 8 Desember 2026")
+    assert len(out) == 2
+    shown = out[1]
+    assert t("sponsor.office", name="Pemkab Sidenreng Rappang") in shown
+    assert "rekap iuran BPJS Ketenagakerjaan bulan Desember 2026 untuk peserta yang iurannya dibayar oleh" in shown
+    assert "Mohon dibayarkan paling lambat Selasa, 15 Desember 2026." in shown
+    written = cli / "data" / "rekap-iuran-2026-12.xlsx"
+    assert f"(Berkas Excel rekap disimpan di {written})" in shown
+    count = int(shown.split("Jumlah: ")[1].split(" peserta")[0])
+    rows = sheet_rows(written.read_bytes())[1:-1]
+    assert count == sum(1 for row in rows if row[7])  # every member the total counts is a row with an amount
+    assert count > 0
+
+
+async def test_the_statements_run_every_day_at_the_digests_hour(
+    conversations: Conversations, cli: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=str(conversations.engine.url), digest_at="07:30")
+    dispatcher = app.build_dispatcher(settings, conversations.engine, conversations.cipher, {})
+    scheduler = app.start_jobs(settings, conversations, dispatcher)
+    try:
+        for other in scheduler.get_jobs():
+            if other.id != "statements":
+                other.remove()  # the scan and the lapses run at start-up: not in this test
+        job = scheduler.get_job("statements")
+        assert job is not None
+        assert {field.name: str(field) for field in job.trigger.fields if field.name in {"hour", "minute"}} == {
+            "hour": "7",
+            "minute": "30",
+        }
+        with caplog.at_level(logging.INFO, logger="bot.app"):
+            await job.func()  # nothing bound on these channels: nothing sent, and no error
+        assert "payer statements: StatementStats(offices=0, sent=0, failed=0)" in caplog.text
+    finally:
+        scheduler.shutdown(wait=False)
