@@ -66,9 +66,10 @@ def unbind(*, session: Session, sponsor: Sponsor, address_id: int) -> None:
 
 
 def sponsor_of_address(*, session: Session, address_id: int) -> Sponsor | None:
-    """The person this chat is, or the office it is a staff chat of."""
+    """The person this chat is, or the office it is a staff chat of (a person's chat is `Sponsor.address_id`)."""
     staff = select(SponsorChat.sponsor_id).where(SponsorChat.address_id == address_id)
-    query = select(Sponsor).where(or_(col(Sponsor.address_id) == address_id, col(Sponsor.id).in_(staff)))
+    office = (col(Sponsor.kind) != SponsorKind.PERSON) & col(Sponsor.id).in_(staff)
+    query = select(Sponsor).where(or_(col(Sponsor.address_id) == address_id, office))
     return session.exec(query.order_by(col(Sponsor.id))).first()
 
 

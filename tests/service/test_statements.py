@@ -59,6 +59,11 @@ def in_sidrap(
     )
 
 
+def group(count: int, months: str, each: int) -> str:
+    """A line of the message: how many members owe these months, at how much each."""
+    return t("statement.group", count=count, months=months, amount=rupiah(each), subtotal=rupiah(count * each))
+
+
 def setup_for(conversations: Conversations) -> statements.Setup:
     return statements.Setup(conversations.cipher, conversations.regions, POLICY, default_tariffs(), days_before=7)
 
@@ -121,9 +126,9 @@ def test_an_apbd_office_is_billed_its_members_months_undiscounted(conversations:
     received, regency, _ = two_offices(conversations, cipher)
     # APBD is never halved by PP 50/2025, neither December nor November.
     text = received["8001"].text
-    assert t("statement.group", count=1, months="Desember 2026", amount="Rp16.800", subtotal="Rp16.800") in text
+    assert group(1, "Desember 2026", 16_800) in text
     span = t("statement.months_span", first="November 2026", last="Desember 2026", count=2)
-    assert t("statement.group", count=1, months=span, amount="Rp33.600", subtotal="Rp33.600") in text
+    assert group(1, span, 33_600) in text
     assert "Jumlah: 2 peserta, total Rp50.400. Mohon dibayarkan paling lambat Selasa, 15 Desember 2026." in text
     assert t("statement.lapsed", count=1, months=3) in text
     assert t("statement.unknown", count=1) in text
@@ -159,9 +164,9 @@ def test_a_csr_office_is_billed_at_the_discounted_tariff(conversations: Conversa
     received, _, company = two_offices(conversations, cipher)
     # Halved for December 2026 (PP 50/2025), and the member linked to it from another kabupaten included.
     text = received["8002"].text
-    assert t("statement.group", count=2, months="Desember 2026", amount="Rp8.400", subtotal="Rp16.800") in text
+    assert group(2, "Desember 2026", 8_400) in text
     span = t("statement.months_span", first="November 2026", last="Desember 2026", count=2)
-    assert t("statement.group", count=1, months=span, amount="Rp16.800", subtotal="Rp16.800") in text
+    assert group(1, span, 16_800) in text
     assert "Jumlah: 3 peserta, total Rp33.600." in text
     assert t("statement.unknown", count=1) not in text
     with Session(conversations.engine) as session:
@@ -277,7 +282,7 @@ def test_the_follow_up_lists_only_the_members_still_unpaid_and_only_when_there_a
     assert reply.text.startswith("Yth. Pemkab Sidenreng Rappang,")
     assert "iuran bulan Desember 2026 untuk 2 peserta" in reply.text
     assert f"(batas pembayaran {long_date(date(2026, 12, 15))})" in reply.text
-    assert t("statement.group", count=2, months="Desember 2026", amount="Rp16.800", subtotal="Rp33.600") in reply.text
+    assert group(2, "Desember 2026", 16_800) in reply.text
     assert f"Total yang belum tercatat: {rupiah(33_600)}." in reply.text
     assert reply.attachment is not None
     assert reply.attachment.filename == "belum-lunas-2026-12.xlsx"
