@@ -25,7 +25,7 @@ from files import xlsx
 from storage import audit, sponsors
 from storage import statements as claimed
 from storage.crypto import Cipher
-from storage.models import Member, Sponsor
+from storage.models import Member
 
 GROUPS_SHOWN = 8  # kinds of (months, amount) a message lists; the file has every member
 _TEXTS = {StatementKind.STATEMENT: "statement.text", StatementKind.FOLLOW_UP: "statement.follow_up"}
@@ -57,25 +57,34 @@ def due_today(engine: Engine, setup: Setup, *, channels: Collection[str], today:
     """The statements and follow-ups due today to offices with a staff chat on these channels, each claimed in this
     transaction: an office already served this month (by this process or another) is left out, as is one with
     nothing to say (then a later day of the window looks again)."""
-    wanted = [
-        (StatementKind.STATEMENT, statement_month(today, days_before=setup.days_before, policy=setup.policy)),
-        (StatementKind.FOLLOW_UP, follow_up_month(today, days_before=setup.days_before, policy=setup.policy)),
-    ]
-    due = [(kind, month) for kind, month in wanted if month is not None]
+    due = _due(today, setup)
+    if due is None:
+        return []
+    kind, month = due
     prepared = []
     with Session(engine) as session:
-        for office in sponsors.offices(session=session, channels=channels) if due else []:
+        served = claimed.served(session=session, cycle=cycle_key(month), kind=kind)
+        for office in sponsors.offices(session=session, channels=channels):
+            if office.id in served:
+                continue  # checked first: an office's members are read and their NIKs masked only once a month
             rows = sponsors.office_members(session=session, office_id=office.id, payer=office.payer, codes=office.codes)
             members = [_billed(row, setup.cipher) for row in rows]
-            for kind, month in due:
-                found = bill(members, month, today, policy=setup.policy, tariffs=setup.tariffs)
-                if kind == StatementKind.FOLLOW_UP:
-                    found = found.still_unpaid()
-                if found.empty or not _claim(session, office.id, kind, found, now):
-                    continue
+            found = bill(members, month, today, policy=setup.policy, tariffs=setup.tariffs)
+            if kind == StatementKind.FOLLOW_UP:
+                found = found.still_unpaid()
+            if not found.empty and _claim(session, office.id, kind, found, now):
                 prepared.append(Prepared(office.name, kind, tuple(office.chats), found))
         session.commit()
     return prepared
+
+
+def _due(today: date, setup: Setup) -> tuple[StatementKind, ContributionMonth] | None:
+    """What goes out today, if anything: the windows of a month's statement and of its follow-up never overlap."""
+    month = statement_month(today, days_before=setup.days_before, policy=setup.policy)
+    if month is not None:
+        return StatementKind.STATEMENT, month
+    month = follow_up_month(today, days_before=setup.days_before, policy=setup.policy)
+    return None if month is None else (StatementKind.FOLLOW_UP, month)
 
 
 def _claim(session: Session, office_id: int, kind: StatementKind, found: Statement, now: datetime) -> bool:
@@ -153,18 +162,3 @@ def _billed(member: Member, cipher: Cipher) -> Billed:
         with_jht=member.with_jht,
         paid_through=paid_through(member.covered_until, member.branch_until, member.reported_until),
     )
-
-
-def for_month(
-    engine: Engine, setup: Setup, *, office_id: int, month: ContributionMonth, today: date
-) -> tuple[str, Statement] | None:
-    """An office's statement for a month as it stands today, without claiming or sending it (the demo, `why`)."""
-    with Session(engine) as session:
-        office = session.get(Sponsor, office_id)
-        if office is None:
-            return None
-        codes = sponsors.area_codes(office)
-        rows = sponsors.office_members(session=session, office_id=office_id, payer=office.payer, codes=codes)
-        members = [_billed(row, setup.cipher) for row in rows]
-        name = office.name
-    return name, bill(members, month, today, policy=setup.policy, tariffs=setup.tariffs)

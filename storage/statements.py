@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from storage.db import upsert_insert
 from storage.models import PayerStatement
+
+
+def served(*, session: Session, cycle: int, kind: str) -> set[int]:
+    """The offices that already got this month's statement (or follow-up)."""
+    query = select(PayerStatement.sponsor_id).where(
+        col(PayerStatement.cycle) == cycle, col(PayerStatement.kind) == kind
+    )
+    return set(session.exec(query).all())
 
 
 def claim(*, session: Session, sponsor_id: int, cycle: int, kind: str, members: int, total: int, now: datetime) -> bool:

@@ -4,6 +4,7 @@ XLSX) exactly once per office and month, and the follow-up when the branch's dat
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +21,9 @@ from bot.settings import Settings
 from bot.texts import long_date, rupiah, t
 from domain.delivery import SendResult, Target, Unreachable
 from domain.policy import ReminderPolicy
-from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.regions import sulawesi_selatan
+from domain.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
+from domain.statements import Billed, StatementKind, bill
 from domain.tariffs import default_tariffs
 from domain.vocabulary import Payer, SponsorKind
 from files import xlsx
@@ -384,3 +387,21 @@ async def test_the_statements_run_every_day_at_the_digests_hour(
         assert "payer statements: StatementStats(offices=0, sent=0, failed=0)" in caplog.text
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_statement_with_many_kinds_of_members_still_fits_one_whatsapp_message(cipher: Cipher) -> None:
+    paid = [date(2026, 11, 30), date(2026, 10, 31), date(2026, 9, 30)]
+    kinds = itertools.product(paid, ("petani", "pengemudi"), (1_000_000, 3_000_000), (False, True))
+    members = [
+        Billed(n, "Peserta", "73.14.01.2004", None, "7314********9001", occupation, "institution", income, jht, p)
+        for n, (p, occupation, income, jht) in enumerate(kinds)
+    ]
+    members += [Billed(90, "Peserta", "73.14.01.2004", None, "", "petani", "institution", 1_000_000, False, None)]
+    found = bill(members, ContributionMonth(2026, 12), STATEMENT_DAY, policy=POLICY, tariffs=default_tariffs())
+    name = "Dinas Sosial Pemberdayaan Masyarakat dan Desa Kabupaten Sidenreng Rappang, Provinsi Sulawesi Selatan"
+    assert len(name) == 100  # the longest an office's name may be
+    setup = statements.Setup(cipher, sulawesi_selatan(), POLICY, default_tariffs(), days_before=7)
+    reply = statements.message(statements.Prepared(name, StatementKind.STATEMENT, (), found), setup)
+    assert len(found.groups()) > statements.GROUPS_SHOWN
+    assert t("statement.more", count=8) in reply.text  # the rest are in the file
+    assert len(reply.text) < 1600  # WhatsApp's limit for one message
