@@ -48,6 +48,8 @@ HAPPY_PATH: tuple[tuple[str, str], ...] = (
     ("kpj", "12345678901"),
     ("last_paid", "10/2026"),
     ("payer", "Sendiri"),
+    ("income", "1"),  # the first option: the minimum, Rp1.000.000
+    ("programs", "Tidak, JKK + JKM saja"),
     ("period", "3"),
 )
 
