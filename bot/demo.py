@@ -48,6 +48,8 @@ SCRIPT: tuple[str | Incoming, ...] = (
     "lewati",
     "10/2026",
     "sendiri",
+    "1",  # the declared income: the minimum
+    "tidak",  # no JHT
     "3",
     "benar",
     "selesai",
