@@ -584,8 +584,14 @@ def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
 
 
 def editable(draft: Draft) -> list[EditField]:
-    """The fields the edit menu offers: the last paid month only for a BPJS member."""
-    return [field for field in EditField if field is not EditField.LAST_PAID or draft.bpjs_status == BpjsStatus.MEMBER]
+    """The fields the edit menu offers: the last paid month only for a BPJS member, how many months at once only
+    to a member who pays (an office paying from a budget is never asked)."""
+    hidden: set[EditField] = set()
+    if draft.bpjs_status != BpjsStatus.MEMBER:
+        hidden.add(EditField.LAST_PAID)
+    if draft.payer in BILLED_PAYERS:
+        hidden.add(EditField.PERIOD)
+    return [field for field in EditField if field not in hidden]
 
 
 def _edit_field(state: State, name: str, ctx: Context, out: Outcome) -> State:

@@ -7,27 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.dialogs import dialog
-from bot.dialogs.core import DeleteMember, DialogConfig, Incoming, RecordConsent, SaveMember, UpdateMember
+from bot.dialogs.core import DeleteMember, Incoming, RecordConsent, SaveMember, UpdateMember
 from bot.dialogs.state import Step
 from bot.texts import t
-from domain.regions import RegionIndex
-from tests.dialog_driver import HAPPY_PATH, Chat
-
-
-@pytest.fixture
-def chat(dialog_config: DialogConfig, regions: RegionIndex) -> Chat:
-    return Chat(dialog_config, regions)
-
-
-def walk_to(chat: Chat, step: str, **overrides: str) -> None:
-    """Answer the registration correctly up to (not including) `step`."""
-    chat.send("/start")
-    for name, answer in HAPPY_PATH:
-        if name == step:
-            return
-        chat.send(overrides.get(name, answer))
-    assert step == "summary"
-
+from tests.dialog_driver import HAPPY_PATH, Chat, walk_to
 
 # --- a whole registration ---
 

@@ -8,27 +8,12 @@ from datetime import date
 import pytest
 
 from bot.dialogs import dialog
-from bot.dialogs.core import DialogConfig, SaveMember, UpdateMember
+from bot.dialogs.core import SaveMember, UpdateMember
 from bot.dialogs.state import Step
 from bot.texts import t
-from domain.regions import RegionIndex
-from tests.dialog_driver import HAPPY_PATH, Chat
+from tests.dialog_driver import Chat, walk_to
 
 JHT = "Ya, ikut JHT (+Rp20.000/bulan)"
-
-
-@pytest.fixture
-def chat(dialog_config: DialogConfig, regions: RegionIndex) -> Chat:
-    return Chat(dialog_config, regions)
-
-
-def walk_to(chat: Chat, step: str, **overrides: str) -> None:
-    chat.send("/start")
-    for name, answer in HAPPY_PATH:
-        if name == step:
-            return
-        chat.send(overrides.get(name, answer))
-    assert step == "summary"
 
 
 def saved(chat: Chat) -> dict[str, object]:
@@ -120,6 +105,10 @@ def test_an_office_paid_member_is_asked_programs_but_not_income_or_period(chat: 
     # Paid from the APBD: PP 50/2025's halving does not apply (16,800 + 20,000).
     assert "Iuran per bulan: Rp36.800 (untuk November 2026)" in chat.last.text
     assert "Biasa membayar" not in chat.last.text
+    chat.press("Ubah")
+    assert "Lama pembayaran" not in chat.labels
+    assert "Penghasilan" in chat.labels
+    chat.press("Tidak jadi")
     chat.press("Benar, simpan")
     fields = saved(chat)
     assert (fields["payer"], fields["declared_income"], fields["with_jht"]) == ("regional_government", 1_000_000, True)
