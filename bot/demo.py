@@ -50,6 +50,8 @@ SCRIPT: tuple[str | Incoming, ...] = (
     "lewati",
     "10/2026",
     "sendiri",
+    "1",  # the declared income: the minimum
+    "tidak",  # no JHT
     "3",
     "benar",
     "selesai",

@@ -39,6 +39,8 @@ MEMBER_COLUMNS = frozenset(
         "needs_enrolment",
         "payer",
         "sponsor_name",
+        "declared_income",
+        "with_jht",
         "period_months",
         "opted_out",
         "help_requested_at",
