@@ -40,8 +40,13 @@ MEMBER_COLUMNS = frozenset(
         "payer",
         "sponsor_name",
         "period_months",
+        "declared_income",
+        "with_jht",
         "opted_out",
         "help_requested_at",
+        "branch_until",
+        "reported_until",
+        "report_mismatch_at",
     }
 )
 

@@ -1,0 +1,251 @@
+"""Importing the branch's spreadsheet as branches write it, through the real service and database (SQLite and
+PostgreSQL): what a file does not say is never erased, headers as branches spell them, payer, occupation, programs
+and income read forgivingly (what cannot be read is named in the preview), and the branch's month is the truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from bot.texts import t
+from domain.rules import ContributionMonth
+from domain.tariffs import default_tariffs, member_cost
+from domain.vocabulary import Occupation, Payer, PaymentSource
+from service.conversations import Conversations
+from storage.crypto import Cipher
+from storage.models import Member, Payment, Reminder
+from storage.payments import record_payment
+from tests.scheduler.test_scan import add_member, run_scan
+from tests.service.test_admin import ADMIN_CHAT
+from tests.service.test_conversation_db import Person
+from tests.service.test_import import apply_confirmed, send_file, sheet_of
+
+NIK = "731206010180{:04d}"  # fake: Donri-Donri, born 1 January 1980
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+STORED = {  # what member 1 has before any import: a religious worker paid from the regency's budget
+    "phone": "+6281200000001",
+    "kpj": "12345678901",
+    "covered_until": date(2026, 10, 31),
+    "branch_until": date(2026, 10, 31),
+    "payer": Payer.REGIONAL_GOVERNMENT.value,
+    "occupation": Occupation.PEGAWAI_SYARA.value,
+    "with_jht": True,
+    "declared_income": 1_500_000,
+}
+
+
+@pytest.fixture
+def service(conversations: Conversations) -> Conversations:
+    config = dataclasses.replace(conversations.config, admins=frozenset({f"telegram:{ADMIN_CHAT}"}))
+    return dataclasses.replace(conversations, config=config)
+
+
+def workbook(header: list[str], *rows: list[object]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def seed_stored(service: Conversations, cipher: Cipher) -> int:
+    with Session(service.engine) as session:
+        extra = {key: value for key, value in STORED.items() if key != "covered_until"}
+        member = add_member(session, cipher, 1, date(2026, 10, 31), **extra)
+        session.commit()
+        assert member.id is not None
+        return member.id
+
+
+def stored_fields(service: Conversations, member_id: int) -> dict[str, object]:
+    with Session(service.engine) as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        return {key: getattr(member, key) for key in STORED}
+
+
+async def import_file(service: Conversations, content: bytes, name: str = "cabang.xlsx") -> str:
+    """Send the file as the admin, confirm, apply; the preview's text."""
+    admin = Person(service, ADMIN_CHAT)
+    [preview] = send_file(admin, name, content)
+    if preview.choices:
+        admin.tap(t("admin.import_go"))
+        await apply_confirmed(service)
+    return preview.text
+
+
+# --- what a file does not say is never erased ---
+
+
+async def test_a_file_without_those_columns_erases_nothing(service: Conversations, cipher: Cipher) -> None:
+    member_id = seed_stored(service, cipher)
+    preview = await import_file(service, workbook(["NIK", "Nama", "Desa"], [NIK.format(9001), "Peserta 1", "Donri Donri"]))
+    assert "• berubah: 0" in preview
+    assert "• tidak berubah: 1" in preview
+    assert stored_fields(service, member_id) == STORED
+
+
+async def test_blank_cells_erase_nothing(service: Conversations, cipher: Cipher) -> None:
+    member_id = seed_stored(service, cipher)
+    header = ["NIK", "Nama", "Desa", "No HP", "KPJ", "Bulan Iuran Terakhir", "Sumber Iuran", "Pekerjaan", "Program",
+              "Penghasilan"]  # fmt: skip
+    content = workbook(header, [NIK.format(9001), "Peserta 1", "Donri Donri", "", None, " ", "", None, "", ""])
+    preview = await import_file(service, content)
+    assert "• berubah: 0" in preview
+    assert "• tidak valid: 0" in preview
+    assert stored_fields(service, member_id) == STORED
+    with Session(service.engine) as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        assert (member.bpjs_status, member.needs_enrolment) == ("member", False)  # still a member: nothing said
+
+
+async def test_a_payer_it_cannot_read_is_named_and_changes_nothing(service: Conversations, cipher: Cipher) -> None:
+    member_id = seed_stored(service, cipher)
+    header = ["NIK", "Nama", "Desa", "Sumber Iuran"]
+    content = workbook(
+        header,
+        [NIK.format(9001), "Peserta 1", "Donri Donri", "Belum jelas"],  # registered: keeps the regency as payer
+        [NIK.format(9102), "Baru Satu", "Donri Donri", "Belum jelas"],  # new: not let in as "self" by default
+        [NIK.format(9103), "Baru Dua", "Donri Donri", "Mandiri"],
+    )
+    admin = Person(service, ADMIN_CHAT)
+    [preview] = send_file(admin, "cabang.xlsx", content)
+    assert "• baru: 1" in preview.text
+    assert "• tidak valid: 1" in preview.text
+    assert t("admin.import_values", values='"Belum jelas" (2 baris)') in preview.text
+    assert t("admin.import_note.payer_unknown", values='"Belum jelas" (2 baris)') in preview.text
+    assert preview.attachment is not None
+    errors = list(sheet_of(preview.attachment.content).iter_rows(values_only=True))[1:]
+    assert (2, "Sumber Iuran", t("sheet.payer_unknown", value="Belum jelas")) in errors
+    assert (3, "Sumber Iuran", t("sheet.payer_new", value="Belum jelas")) in errors
+    admin.tap(t("admin.import_go"))
+    await apply_confirmed(service)
+    assert stored_fields(service, member_id)["payer"] == Payer.REGIONAL_GOVERNMENT
+    with Session(service.engine) as session:
+        names = set(session.exec(select(Member.full_name)).all())
+    assert names == {"Peserta 1", "Baru Dua"}
+
+
+# --- headers as branches write them ---
+
+BRANCH_HEADER = ["NO", "NIK KTP", "NAMA PESERTA", "DESA/KEL", "KEC.", "NO HP/WA", "BLN TERAKHIR BAYAR",
+                 "Jenis Pekerjaan", "Program", "Penghasilan", "Pembayar", "Alamat", "Tgl Lahir"]  # fmt: skip
+
+
+async def test_headers_as_branches_write_them(service: Conversations, cipher: Cipher) -> None:
+    content = workbook(
+        BRANCH_HEADER,
+        [1, NIK.format(9101), "Baso Ojek", "Donri Donri", "Donri-Donri", "0812-0000-9101", "Okt-26", "Tukang Ojek",
+         "JKK, JKM", "Rp1.500.000", "Mandiri", "Dusun 1", "01-01-1980"],
+        [2, NIK.format(9102), "Imam Masjid", "Donri Donri", "Donri-Donri", "", "Sep-26", "Imam", "JKK+JKM+JHT",
+         "1,2 jt", "APBD Kab. Soppeng", "Dusun 2", ""],
+    )  # fmt: skip
+    preview = await import_file(service, content)
+    assert "• baru: 2" in preview
+    assert "• tidak valid: 0" in preview
+    assert t("admin.import_unread", columns="Alamat, Tgl Lahir") in preview
+    with Session(service.engine) as session:
+        found = {m.full_name: m for m in session.exec(select(Member)).all()}
+    ojek, imam = found["Baso Ojek"], found["Imam Masjid"]
+    assert (ojek.phone, ojek.covered_until, ojek.branch_until) == ("+6281200009101", date(2026, 10, 31),
+                                                                  date(2026, 10, 31))  # fmt: skip
+    assert (ojek.occupation, ojek.payer, ojek.with_jht, ojek.declared_income) == ("pengemudi", "self", False, 1_500_000)
+    assert (imam.occupation, imam.payer, imam.with_jht, imam.declared_income) == (
+        "pegawai_syara", "regional_government", True, 1_200_000)  # fmt: skip
+
+
+async def test_an_ojek_driver_from_the_file_gets_the_transport_discount(service: Conversations) -> None:
+    content = workbook(
+        ["NIK", "Nama", "Desa", "Pekerjaan", "Sumber Iuran"],
+        [NIK.format(9101), "Baso Ojek", "Donri Donri", "ojol", "Sendiri"],
+        [NIK.format(9102), "La Tani", "Donri Donri", "Petani Sawah", "Sendiri"],
+    )
+    await import_file(service, content)
+    with Session(service.engine) as session:
+        found = {m.full_name: m for m in session.exec(select(Member)).all()}
+    january = ContributionMonth(2027, 1)
+    # PP 50/2025: transport workers' JKK + JKM halved through March 2027, everyone else's through December 2026.
+    assert member_cost(default_tariffs(), found["Baso Ojek"], january, 3) == 3 * 8_400
+    assert member_cost(default_tariffs(), found["La Tani"], january, 1) == 16_800
+
+
+async def test_the_program_column_is_read(service: Conversations, cipher: Cipher) -> None:
+    member_id = seed_stored(service, cipher)  # with JHT
+    await import_file(service, workbook(["NIK", "Nama", "Desa", "Program"], [NIK.format(9001), "Peserta 1",
+                                                                             "Donri Donri", "JKK, JKM"]))  # fmt: skip
+    assert stored_fields(service, member_id)["with_jht"] is False
+
+
+# --- the branch's data is the truth ---
+
+
+async def test_a_self_report_beyond_the_branch_month_does_not_silence_reminders(
+    service: Conversations, cipher: Cipher
+) -> None:
+    # The chat said 12/2026 ("Sudah bayar", three months from October); the branch's file says 09/2026.
+    with Session(service.engine) as session:
+        member = add_member(session, cipher, 1, date(2026, 9, 30))
+        record_payment(
+            session=session,
+            tariffs=default_tariffs(),
+            member=member,
+            first=ContributionMonth(2026, 10),
+            months=3,
+            source=PaymentSource.SELF_REPORT,
+            now=NOW,
+        )
+        session.commit()
+        member_id = member.id
+    assert run_scan(service.engine, date(2026, 11, 22)).created == 0  # as reported: nothing to remind
+    content = workbook(["NIK", "Nama", "Desa", "Bulan Iuran Terakhir"], [NIK.format(9001), "Peserta 1", "Donri Donri",
+                                                                         "09/2026"])  # fmt: skip
+    preview = await import_file(service, content)
+    assert t("admin.import_mismatched", count=1) in preview
+    with Session(service.engine) as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        assert (member.covered_until, member.branch_until, member.reported_until) == (
+            date(2026, 9, 30), date(2026, 9, 30), date(2026, 12, 31))  # fmt: skip
+        assert member.report_mismatch_at is not None  # on the officers' list: the report does not match
+        payment = session.exec(select(Payment)).one()
+        assert payment.verified is False
+    assert run_scan(service.engine, date(2026, 11, 23)).created == 1  # two months behind: reminded again
+    with Session(service.engine) as session:
+        assert session.exec(select(Reminder.member_id)).all() == [member_id]
+    # The branch catches up with the report: the mark goes, the payment is confirmed.
+    content = workbook(["NIK", "Nama", "Desa", "Bulan Iuran Terakhir"], [NIK.format(9001), "Peserta 1", "Donri Donri",
+                                                                         "12/2026"])  # fmt: skip
+    preview = await import_file(service, content)
+    assert t("admin.import_mismatched", count=1) not in preview
+    with Session(service.engine) as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        assert (member.covered_until, member.report_mismatch_at) == (date(2026, 12, 31), None)
+        assert session.exec(select(col(Payment.verified))).one() is True
+
+
+async def test_sudah_bayar_never_lowers_the_branch_month(service: Conversations, cipher: Cipher) -> None:
+    with Session(service.engine) as session:
+        member = add_member(session, cipher, 1, date(2026, 12, 31), branch_until=date(2026, 12, 31))
+        record_payment(  # a late report of October: already inside what the branch has
+            session=session,
+            tariffs=default_tariffs(),
+            member=member,
+            first=ContributionMonth(2026, 10),
+            months=1,
+            source=PaymentSource.SELF_REPORT,
+            now=NOW,
+        )
+        session.commit()
+        assert (member.covered_until, member.branch_until, member.reported_until) == (
+            date(2026, 12, 31), date(2026, 12, 31), date(2026, 10, 31))  # fmt: skip
