@@ -59,8 +59,8 @@ def workbook(header: list[str], *rows: list[object]) -> bytes:
 
 def seed_stored(service: Conversations, cipher: Cipher) -> int:
     with Session(service.engine) as session:
-        extra = {key: value for key, value in STORED.items() if key != "covered_until"}
-        member = add_member(session, cipher, 1, date(2026, 10, 31), **extra)
+        extra: dict[str, object] = {key: value for key, value in STORED.items() if key != "covered_until"}
+        member = add_member(session, cipher, 1, date(2026, 10, 31), now=NOW, **extra)
         session.commit()
         assert member.id is not None
         return member.id
@@ -88,7 +88,8 @@ async def import_file(service: Conversations, content: bytes, name: str = "caban
 
 async def test_a_file_without_those_columns_erases_nothing(service: Conversations, cipher: Cipher) -> None:
     member_id = seed_stored(service, cipher)
-    preview = await import_file(service, workbook(["NIK", "Nama", "Desa"], [NIK.format(9001), "Peserta 1", "Donri Donri"]))
+    content = workbook(["NIK", "Nama", "Desa"], [NIK.format(9001), "Peserta 1", "Donri Donri"])
+    preview = await import_file(service, content)
     assert "• berubah: 0" in preview
     assert "• tidak berubah: 1" in preview
     assert stored_fields(service, member_id) == STORED
@@ -122,8 +123,9 @@ async def test_a_payer_it_cannot_read_is_named_and_changes_nothing(service: Conv
     [preview] = send_file(admin, "cabang.xlsx", content)
     assert "• baru: 1" in preview.text
     assert "• tidak valid: 1" in preview.text
-    assert t("admin.import_values", values='"Belum jelas" (2 baris)') in preview.text
-    assert t("admin.import_note.payer_unknown", values='"Belum jelas" (2 baris)') in preview.text
+    listed = t("admin.import_value", value="Belum jelas", count=2)
+    assert listed == '"Belum jelas" (2 baris)'
+    assert t("admin.import_note.payer_unknown", values=listed) in preview.text
     assert preview.attachment is not None
     errors = list(sheet_of(preview.attachment.content).iter_rows(values_only=True))[1:]
     assert (2, "Sumber Iuran", t("sheet.payer_unknown", value="Belum jelas")) in errors
@@ -212,11 +214,11 @@ async def test_a_self_report_beyond_the_branch_month_does_not_silence_reminders(
     preview = await import_file(service, content)
     assert t("admin.import_mismatched", count=1) in preview
     with Session(service.engine) as session:
-        member = session.get(Member, member_id)
-        assert member is not None
-        assert (member.covered_until, member.branch_until, member.reported_until) == (
+        found = session.get(Member, member_id)
+        assert found is not None
+        assert (found.covered_until, found.branch_until, found.reported_until) == (
             date(2026, 9, 30), date(2026, 9, 30), date(2026, 12, 31))  # fmt: skip
-        assert member.report_mismatch_at is not None  # on the officers' list: the report does not match
+        assert found.report_mismatch_at is not None  # on the officers' list: the report does not match
         payment = session.exec(select(Payment)).one()
         assert payment.verified is False
     assert run_scan(service.engine, date(2026, 11, 23)).created == 1  # two months behind: reminded again
@@ -228,9 +230,9 @@ async def test_a_self_report_beyond_the_branch_month_does_not_silence_reminders(
     preview = await import_file(service, content)
     assert t("admin.import_mismatched", count=1) not in preview
     with Session(service.engine) as session:
-        member = session.get(Member, member_id)
-        assert member is not None
-        assert (member.covered_until, member.report_mismatch_at) == (date(2026, 12, 31), None)
+        found = session.get(Member, member_id)
+        assert found is not None
+        assert (found.covered_until, found.report_mismatch_at) == (date(2026, 12, 31), None)
         assert session.exec(select(col(Payment.verified))).one() is True
 
 
