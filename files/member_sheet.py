@@ -42,7 +42,7 @@ from domain.tariffs import MIN_DECLARED_INCOME
 from domain.vocabulary import Payer
 from files import xlsx
 
-__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "column_of", "error_file", "export", "problem", "read"]
+__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "column_of", "error_file", "export", "problem", "programs", "read"]
 
 MAX_ROWS = 200_000
 MAX_UNPACKED = 200 * 2**20  # an XLSX is a zip: refuse one that unpacks to more than this…
@@ -259,13 +259,18 @@ def _exported(row: Row, regions: RegionIndex) -> str:
         "desa": regions.name(row.desa_code),
         "kecamatan": regions.name(row.kecamatan_code),
         "bulan": _month(row.branch_until),
-        "program": t("sheet.program.jht" if row.with_jht else "sheet.program.base"),
+        "program": programs(with_jht=bool(row.with_jht)),
         "sumber": PAYER_EXPORT[Payer(row.payer)] if row.payer else "",
         "pekerjaan": t(f"option.occupation.{row.occupation}") if row.occupation else "",
         "penghasilan": row.declared_income or "",
         "laporan": _month(reported),
     }
     return xlsx.cells([cells[key] for key in EXPORTED])
+
+
+def programs(*, with_jht: bool) -> str:
+    """A member's programs as branches write them: JKK and JKM always, JHT when chosen."""
+    return t("sheet.program.jht" if with_jht else "sheet.program.base")
 
 
 def _month(day: date | None) -> str:

@@ -7,12 +7,13 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
-from bot.texts import long_date, month_year, short_date, t
+from bot.texts import long_date, month_year, rupiah, short_date, t
 from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
 from domain.vocabulary import BROADCAST_STAGE
+from files.member_sheet import programs
 from storage.crypto import Cipher
 from storage.models import Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
 
@@ -43,6 +44,7 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
     lines = [
         t("why.member", name=member.full_name, nik=nik, id=member.id),
         t("why.covered", until=until, opted_out=opted_out),
+        *_who_pays(member),
     ]
     addresses = session.exec(
         select(Address)
@@ -81,6 +83,30 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
     lines.append(_next_planned(member, policy, today))
     return lines
+
+
+def _who_pays(member: Member) -> list[str]:
+    """Who pays and for what (payer, programs, declared income, occupation), and the branch's month against the
+    member's own report."""
+    lines = [
+        t(
+            "why.pays",
+            payer=t(f"option.payer.{member.payer}"),
+            programs=programs(with_jht=member.with_jht),
+            income=rupiah(member.declared_income),
+            occupation=t(f"option.occupation.{member.occupation}"),
+        )
+    ]
+    if member.branch_until is not None or member.reported_until is not None:
+        branch, reported = member.branch_until, member.reported_until
+        lines.append(t("why.branch", branch=_month(branch), reported=_month(reported)))
+    if member.report_mismatch_at is not None:
+        lines.append(t("why.mismatch", since=short_date(member.report_mismatch_at.date())))
+    return lines
+
+
+def _month(day: date | None) -> str:
+    return month_year(day.year, day.month) if day else "-"
 
 
 def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:

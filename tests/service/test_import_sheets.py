@@ -251,3 +251,113 @@ async def test_sudah_bayar_never_lowers_the_branch_month(service: Conversations,
         session.commit()
         assert (member.covered_until, member.branch_until, member.reported_until) == (
             date(2026, 12, 31), date(2026, 12, 31), date(2026, 10, 31))  # fmt: skip
+
+
+# --- the export writes all of it, and reads back as the same members ---
+
+
+def test_the_export_reimports_to_the_same_members(service: Conversations, cipher: Cipher) -> None:
+    payers, occupations = list(Payer), list(Occupation)
+    with Session(service.engine) as session:
+        for index in range(max(len(payers), len(occupations))):
+            month = date(2026, 9, 30) if index % 2 else date(2026, 10, 31)
+            add_member(
+                session,
+                cipher,
+                index + 1,
+                month,
+                now=NOW,
+                branch_until=month,
+                payer=payers[index % len(payers)].value,
+                occupation=occupations[index % len(occupations)].value,
+                with_jht=bool(index % 2),
+                declared_income=1_000_000 + 250_000 * index,
+                phone=f"+62812000090{index:02d}",
+            )
+        marked = add_member(  # a report the branch contradicts, already marked: the export does not clear it
+            session,
+            cipher,
+            40,
+            date(2026, 9, 30),
+            now=NOW,
+            branch_until=date(2026, 9, 30),
+            reported_until=date(2026, 12, 31),
+            report_mismatch_at=NOW,
+        )
+        session.commit()
+        marked_id = marked.id
+    admin = Person(service, ADMIN_CHAT)
+    [exported] = admin.say("/ekspor")
+    assert exported.attachment is not None
+    rows = list(sheet_of(exported.attachment.content).iter_rows(values_only=True))
+    assert rows[0] == ("NIK", "Nama", "KPJ", "No HP", "Desa/Kelurahan", "Kecamatan", "Bulan Iuran Terakhir", "Program",
+                       "Sumber Iuran", "Pekerjaan", "Penghasilan", t("sheet.column.laporan"))  # fmt: skip
+    by_name = {row[1]: row for row in rows[1:]}
+    assert by_name["Peserta 2"][7:11] == ("JKK, JKM, JHT", t("sheet.payer.family"), t("option.occupation.pekebun"),
+                                          1_250_000)  # fmt: skip
+    assert by_name["Peserta 5"][8] == "APBD"
+    assert by_name["Peserta 40"][6] == "09/2026"  # the branch's month; the member's own report is not exported as it
+    [preview] = send_file(admin, "peserta.xlsx", exported.attachment.content)
+    count = len(rows) - 1
+    assert "• berubah: 0" in preview.text
+    assert f"• tidak berubah: {count}" in preview.text
+    assert "• tidak valid: 0" in preview.text
+    assert t("admin.import_mismatched", count=1) in preview.text  # still a contradiction, still marked
+    assert preview.attachment is None  # nothing the import could not read
+    with Session(service.engine) as session:
+        member = session.get(Member, marked_id)
+        assert member is not None
+        assert member.report_mismatch_at is not None
+
+
+def test_a_report_beyond_the_branch_is_exported_apart_and_never_read_as_the_branchs(
+    service: Conversations, cipher: Cipher
+) -> None:
+    with Session(service.engine) as session:
+        member = add_member(session, cipher, 1, date(2026, 9, 30), now=NOW, branch_until=date(2026, 9, 30))
+        record_payment(  # "Sudah bayar" for October–December, after the branch's file
+            session=session,
+            tariffs=default_tariffs(),
+            member=member,
+            first=ContributionMonth(2026, 10),
+            months=3,
+            source=PaymentSource.SELF_REPORT,
+            now=NOW,
+        )
+        session.commit()
+    admin = Person(service, ADMIN_CHAT)
+    [exported] = admin.say("/ekspor")
+    assert exported.attachment is not None
+    [row] = list(sheet_of(exported.attachment.content).iter_rows(values_only=True))[1:]
+    assert (row[6], row[11]) == ("09/2026", "12/2026")
+    [preview] = send_file(admin, "peserta.xlsx", exported.attachment.content)
+    # Re-imported, the branch's month is the branch's again: the report is marked for checking, not verified.
+    assert t("admin.import_mismatched", count=1) in preview.text
+    assert t("admin.import_unread", columns=t("sheet.column.laporan")) not in preview.text
+
+
+async def test_a_new_members_income_below_the_minimum_is_raised_and_said(service: Conversations) -> None:
+    content = workbook(["NIK", "Nama", "Desa", "Penghasilan"], [NIK.format(9101), "Wa Ode", "Donri Donri", "500000"],
+                       [NIK.format(9102), "La Baco", "Donri Donri", "Rp 2.000.000"])  # fmt: skip
+    preview = await import_file(service, content)
+    values = t("admin.import_value", value="500000", count=1)
+    assert t("admin.import_note.income_raised", values=values, minimum="Rp1.000.000") in preview
+    with Session(service.engine) as session:
+        incomes = {m.full_name: m.declared_income for m in session.exec(select(Member)).all()}
+    assert incomes == {"Wa Ode": 1_000_000, "La Baco": 2_000_000}
+
+
+def test_peserta_says_who_pays_the_programs_and_the_income(service: Conversations, cipher: Cipher) -> None:
+    seed_stored(service, cipher)
+    with Session(service.engine) as session:
+        member = session.exec(select(Member)).one()
+        member.reported_until, member.report_mismatch_at = date(2026, 12, 31), NOW
+        session.add(member)
+        session.commit()
+    found = Person(service, ADMIN_CHAT).say(f"/peserta {NIK.format(9001)}")[0].text
+    pays = t("why.pays", payer=t("option.payer.regional_government"), programs="JKK, JKM, JHT", income="Rp1.500.000",
+             occupation=t("option.occupation.pegawai_syara"))  # fmt: skip
+    assert pays in found
+    assert "Pemerintah daerah (APBD)" in found
+    assert t("why.branch", branch="Oktober 2026", reported="Desember 2026") in found
+    assert t("why.mismatch", since="23 November 2026") in found
