@@ -50,11 +50,17 @@ class Phrases(Generic[T]):
         self._by_words = {words(phrase): meaning for phrase, meaning in table.items()}
         self._longest = max((len(key) for key in self._by_words), default=0)
         self._single = [key[0] for key in self._by_words if len(key) == 1]
-        self._cache: dict[str, T | None] = {}  # a file repeats the same few values thousands of times
+        self._cache: dict[str, tuple[T, ...]] = {}  # a file repeats the same few values thousands of times
 
-    def found(self, text: str) -> list[T]:
+    def found(self, text: str) -> tuple[T, ...]:
         """The meanings of the phrases in `text`, left to right."""
-        tokens = words(text)
+        if text not in self._cache:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[text] = self._find(words(text))
+        return self._cache[text]
+
+    def _find(self, tokens: tuple[str, ...]) -> tuple[T, ...]:
         meanings: list[T] = []
         start = 0
         while start < len(tokens):
@@ -69,7 +75,7 @@ class Phrases(Generic[T]):
                 if close is not None:
                     meanings.append(close)
                 start += 1
-        return meanings
+        return tuple(meanings)
 
     def _misspelt(self, word: str) -> T | None:
         if len(word) < 5 or word.isdigit():
@@ -79,9 +85,5 @@ class Phrases(Generic[T]):
 
     def meaning(self, text: str) -> T | None:
         """The one thing `text` means; None when it names nothing known, or two different things ("APBD/Mandiri")."""
-        if text not in self._cache:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            distinct = list(dict.fromkeys(self.found(text)))
-            self._cache[text] = distinct[0] if len(distinct) == 1 else None
-        return self._cache[text]
+        distinct = set(self.found(text))
+        return distinct.pop() if len(distinct) == 1 else None
