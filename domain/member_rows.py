@@ -60,8 +60,7 @@ PAYER_WORDS: dict[str, Payer] = {
     "bank": _INSTITUTION, "bank mandiri": _INSTITUTION, "koperasi": _INSTITUTION, "lembaga": _INSTITUTION,
     "apbd": _APBD, "apbd i": _APBD, "apbd ii": _APBD, "pemda": _APBD, "pemkab": _APBD, "pemkot": _APBD,
     "pemprov": _APBD, "pemerintah daerah": _APBD, "pemerintah kabupaten": _APBD, "pemerintah kota": _APBD,
-    "pemerintah provinsi": _APBD, "bupati": _APBD, "dinas": _APBD,
-    "opd": _APBD,
+    "pemerintah provinsi": _APBD, "bupati": _APBD, "dinas": _APBD, "opd": _APBD,
     "apbn": _APBN, "pemerintah pusat": _APBN, "kementerian": _APBN,
     "dana desa": _DESA, "dd": _DESA, "add": _DESA, "alokasi dana desa": _DESA, "apbdes": _DESA, "apbdesa": _DESA,
     "apbd desa": _DESA, "pemdes": _DESA, "pemerintah desa": _DESA,
@@ -327,11 +326,12 @@ class _Said:
     values: Mapping[str, object]
     warnings: list[RowError] = field(default_factory=list)
 
-    def _text(self, column: str) -> str:
+    def _cell(self, column: str) -> str:
+        """The cell as the preview quotes it: one line, spaces collapsed, not too long."""
         return " ".join(_text(self.values.get(column) or "").split())[:60]
 
     def read(self, column: str, meaning: Callable[[str], _T | None], problem: RowProblem) -> _T | None:
-        text = self._text(column)
+        text = self._cell(column)
         if not text:
             return None
         found = meaning(text)
@@ -340,13 +340,12 @@ class _Said:
         return found
 
     def income(self) -> int | None:
-        raw = self.values.get("penghasilan")
-        amount = income_of(raw)
+        amount = income_of(self.values.get("penghasilan"))
         if amount is None:
             return None
         if amount is False:
             self.warnings.append(
-                RowError(self.line, "penghasilan", RowProblem.INCOME_UNREADABLE, value=self._text("penghasilan"))
+                RowError(self.line, "penghasilan", RowProblem.INCOME_UNREADABLE, value=self._cell("penghasilan"))
             )
             return None
         if amount < MIN_DECLARED_INCOME:

@@ -42,7 +42,7 @@ from domain.tariffs import MIN_DECLARED_INCOME
 from domain.vocabulary import Payer
 from files import xlsx
 
-__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "column_of", "error_file", "export", "problem", "programs", "read"]
+__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "column_of", "error_file", "export", "programs", "read"]
 
 MAX_ROWS = 200_000
 MAX_UNPACKED = 200 * 2**20  # an XLSX is a zip: refuse one that unpacks to more than this…
@@ -280,10 +280,10 @@ def _month(day: date | None) -> str:
 def error_file(errors: Sequence[RowError]) -> bytes:
     """The rows that were not imported and why, and the values that were not read in the rows that were."""
     header = t("sheet.error_header").split("|")
-    rows = (xlsx.cells((e.line, HEADERS[e.column], problem(e))) for e in sorted(errors, key=lambda e: e.line))
+    rows = (xlsx.cells((e.line, HEADERS[e.column], _problem(e))) for e in sorted(errors, key=lambda e: e.line))
     return xlsx.workbook(t("sheet.error_title"), header, rows)
 
 
-def problem(error: RowError) -> str:
+def _problem(error: RowError) -> str:
     """What is wrong in one cell, in Indonesian."""
     return t(f"sheet.{error.reason}", line=error.first, value=error.value, minimum=rupiah(MIN_DECLARED_INCOME))

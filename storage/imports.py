@@ -85,8 +85,12 @@ def _changes(member: Member, row: Row, reported: date | None, now: datetime) -> 
 def _reported(member: Member, reports: Sequence[Payment]) -> date | None:
     """The furthest month the member said they paid: `reported_until`, or (recorded before it existed) the end of
     their unverified self-reported payments."""
-    ends = [month_of(p.first_cycle).plus(p.months - 1).last_day for p in reports]
+    ends = [_paid_through(p) for p in reports]
     return max([day for day in (member.reported_until, *ends) if day is not None], default=None)
+
+
+def _paid_through(payment: Payment) -> date:
+    return month_of(payment.first_cycle).plus(payment.months - 1).last_day
 
 
 def _beyond(reported: date | None, branch: date | None) -> bool:
@@ -200,7 +204,7 @@ def _self_reported(session: Session, member_ids: Sequence[int]) -> dict[int, lis
 
 def _confirm(session: Session, reported: Sequence[Payment], branch: date) -> int:
     """Verify the self-reported payments the branch's month covers; how many."""
-    confirmed = [p for p in reported if month_of(p.first_cycle).plus(p.months - 1).last_day <= branch]
+    confirmed = [p for p in reported if _paid_through(p) <= branch]
     for payment in confirmed:
         payment.verified = True
         session.add(payment)

@@ -73,6 +73,12 @@ def stored_fields(service: Conversations, member_id: int) -> dict[str, object]:
         return {key: getattr(member, key) for key in STORED}
 
 
+def said_paid(session: Session, member: Member, first: ContributionMonth, months: int) -> None:
+    """ "Sudah bayar" from the member's chat: a self-report, as the reminder's buttons record it."""
+    record_payment(session=session, tariffs=default_tariffs(), member=member, first=first, months=months,
+                   source=PaymentSource.SELF_REPORT, now=NOW)  # fmt: skip
+
+
 async def import_file(service: Conversations, content: bytes, name: str = "cabang.xlsx") -> str:
     """Send the file as the admin, confirm, apply; the preview's text."""
     admin = Person(service, ADMIN_CHAT)
@@ -197,15 +203,7 @@ async def test_a_self_report_beyond_the_branch_month_does_not_silence_reminders(
     # The chat said 12/2026 ("Sudah bayar", three months from October); the branch's file says 09/2026.
     with Session(service.engine) as session:
         member = add_member(session, cipher, 1, date(2026, 9, 30))
-        record_payment(
-            session=session,
-            tariffs=default_tariffs(),
-            member=member,
-            first=ContributionMonth(2026, 10),
-            months=3,
-            source=PaymentSource.SELF_REPORT,
-            now=NOW,
-        )
+        said_paid(session, member, ContributionMonth(2026, 10), 3)
         session.commit()
         member_id = member.id
     assert run_scan(service.engine, date(2026, 11, 22)).created == 0  # as reported: nothing to remind
@@ -239,15 +237,8 @@ async def test_a_self_report_beyond_the_branch_month_does_not_silence_reminders(
 async def test_sudah_bayar_never_lowers_the_branch_month(service: Conversations, cipher: Cipher) -> None:
     with Session(service.engine) as session:
         member = add_member(session, cipher, 1, date(2026, 12, 31), branch_until=date(2026, 12, 31))
-        record_payment(  # a late report of October: already inside what the branch has
-            session=session,
-            tariffs=default_tariffs(),
-            member=member,
-            first=ContributionMonth(2026, 10),
-            months=1,
-            source=PaymentSource.SELF_REPORT,
-            now=NOW,
-        )
+        # A late report of October: already inside what the branch has.
+        said_paid(session, member, ContributionMonth(2026, 10), 1)
         session.commit()
         assert (member.covered_until, member.branch_until, member.reported_until) == (
             date(2026, 12, 31), date(2026, 12, 31), date(2026, 10, 31))  # fmt: skip
@@ -315,15 +306,7 @@ def test_a_report_beyond_the_branch_is_exported_apart_and_never_read_as_the_bran
 ) -> None:
     with Session(service.engine) as session:
         member = add_member(session, cipher, 1, date(2026, 9, 30), now=NOW, branch_until=date(2026, 9, 30))
-        record_payment(  # "Sudah bayar" for October–December, after the branch's file
-            session=session,
-            tariffs=default_tariffs(),
-            member=member,
-            first=ContributionMonth(2026, 10),
-            months=3,
-            source=PaymentSource.SELF_REPORT,
-            now=NOW,
-        )
+        said_paid(session, member, ContributionMonth(2026, 10), 3)  # October–December, after the branch's file
         session.commit()
     admin = Person(service, ADMIN_CHAT)
     [exported] = admin.say("/ekspor")
