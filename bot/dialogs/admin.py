@@ -246,7 +246,9 @@ def preview(filename: str, sheet: Sheet, plan: ImportPlan) -> str:
     return t("admin.import_preview", filename=filename[:60], skipped=skipped, notes=notes, **counts)
 
 
-_VALUES_SHOWN = 5  # distinct unreadable values named per column; the error file has every row
+# Distinct unreadable values named per kind, and unread headers named: the error file has every row, and the
+# preview stays one Telegram message (4,096 characters) however odd the file.
+_VALUES_SHOWN, _HEADERS_SHOWN = 3, 10
 _NOTES = {
     RowProblem.PAYER_UNKNOWN: "admin.import_note.payer_unknown",
     RowProblem.OCCUPATION_UNKNOWN: "admin.import_note.occupation_unknown",
@@ -261,7 +263,10 @@ def import_notes(sheet: Sheet, plan: ImportPlan) -> list[str]:
     and each kind of value that could not be read (the values, most frequent first, and how many rows)."""
     notes = [t("admin.import_mismatched", count=plan.mismatched)] if plan.mismatched else []
     if sheet.unread:
-        notes.append(t("admin.import_unread", columns=", ".join(sheet.unread)))
+        columns = [name[:40] for name in sheet.unread[:_HEADERS_SHOWN]]
+        if len(sheet.unread) > _HEADERS_SHOWN:
+            columns.append(t("admin.import_more", count=len(sheet.unread) - _HEADERS_SHOWN))
+        notes.append(t("admin.import_unread", columns=", ".join(columns)))
     by_kind: dict[str, Counter[str]] = {}
     refused = [e for e in sheet.errors if e.reason == RowProblem.PAYER_NEW]  # the same unknown payers, on new members
     for warning in (*sheet.warnings, *refused):

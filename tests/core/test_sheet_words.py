@@ -3,12 +3,14 @@ headers written every way branches write them; what cannot be read is told apart
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from bot.dialogs.admin import preview
 from bot.texts import t
-from domain.member_rows import RowCheck, RowError, RowProblem, SheetRow, income_of, jht_of, payer_of
+from domain.member_rows import Plan, RowCheck, RowError, RowProblem, Sheet, SheetRow, income_of, jht_of, payer_of
 from domain.occupations import OCCUPATION_WORDS, occupation_of
 from domain.regions import sulawesi_selatan
 from domain.tariffs import MIN_DECLARED_INCOME
@@ -166,3 +168,19 @@ def test_blank_cells_say_nothing() -> None:
 )  # fmt: skip
 def test_headers_as_branches_write_them(header: object, key: str | None) -> None:
     assert column_of(header) == key
+
+
+def test_the_preview_of_the_oddest_file_is_one_telegram_message() -> None:
+    kinds = [("sumber", RowProblem.PAYER_UNKNOWN), ("pekerjaan", RowProblem.OCCUPATION_UNKNOWN),
+             ("program", RowProblem.PROGRAM_UNKNOWN), ("penghasilan", RowProblem.INCOME_UNREADABLE),
+             ("penghasilan", RowProblem.INCOME_RAISED)]  # fmt: skip
+    odd = [
+        RowError(line, column, reason, value=f"{'x' * 55} {line}") for line in range(2, 40) for column, reason in kinds
+    ]
+    row = checked()
+    assert isinstance(row, SheetRow)
+    sheet = Sheet((replace(row, warnings=tuple(odd)),), (), unread=tuple(f"Kolom Tambahan {i} " * 4 for i in range(30)))
+    text = preview("x" * 100, sheet, Plan(1, 0, 0, mismatched=5))
+    assert len(text) < 4096
+    assert t("admin.import_more", count=35) in text  # 38 distinct values of each kind, 3 named
+    assert t("admin.import_more", count=20) in text  # 30 columns not read, 10 named
