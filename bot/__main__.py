@@ -259,6 +259,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     skipped = f", {checked.skipped} skipped (totals or blank rows)" if checked.skipped else ""
     counts = f"{plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid"
     print(f"{path.name}: {counts}{skipped}")
+    for note in checked.notes:  # as the chat's preview says them
+        print(note)
     errors: Path | None = args.errors
     if checked.error_file and errors is not None:
         errors.write_bytes(checked.error_file)

@@ -14,6 +14,7 @@ from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
 from domain.tariffs import Tariffs, default_tariffs, member_cost
 from domain.vocabulary import BILLED_PAYERS, BROADCAST_STAGE, Payer
+from files.member_sheet import programs
 from storage import why as store
 from storage.crypto import Cipher
 from storage.models import Member
@@ -51,6 +52,7 @@ def timeline(
         _payer(session, member),
         *_programs(member, policy, today, tariffs or default_tariffs()),
         t("why.covered", until=until, opted_out=opted_out),
+        *_branch(member),
     ]
     addresses = store.addresses_of(session, member.id)
     lines += [t("why.address", channel=a.channel, status=a.status) for a in addresses] or [t("why.no_address")]
@@ -94,8 +96,14 @@ def _payer(session: Session, member: Member) -> str:
 
 def _programs(member: Member, policy: ReminderPolicy, today: date, tariffs: Tariffs) -> list[str]:
     """The programs, the declared income, and the next unpaid month: its amount and its deadline."""
-    programs = t("why.programs_jht") if member.with_jht else t("why.programs_base")
-    lines = [t("why.programs", programs=programs, income=rupiah(member.declared_income))]
+    lines = [
+        t(
+            "why.programs",
+            programs=programs(with_jht=member.with_jht),
+            income=rupiah(member.declared_income),
+            occupation=t(f"option.occupation.{member.occupation}"),
+        )
+    ]
     standing = policy.coverage(member.covered_until, today)
     if standing.next_month is not None and standing.due is not None:
         month = standing.next_month
@@ -108,6 +116,21 @@ def _programs(member: Member, policy: ReminderPolicy, today: date, tariffs: Tari
             )
         )
     return lines
+
+
+def _branch(member: Member) -> list[str]:
+    """The branch's month against the member's own report, and whether they contradict each other."""
+    lines = []
+    if member.branch_until is not None or member.reported_until is not None:
+        branch, reported = member.branch_until, member.reported_until
+        lines.append(t("why.branch", branch=_month(branch), reported=_month(reported)))
+    if member.report_mismatch_at is not None:
+        lines.append(t("why.mismatch", since=short_date(member.report_mismatch_at.date())))
+    return lines
+
+
+def _month(day: date | None) -> str:
+    return month_year(day.year, day.month) if day else "-"
 
 
 def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:

@@ -315,7 +315,8 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
 def _ask_months(reminder: ReminderView) -> Reply:
     month = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
     if reminder.covered_until is not None and reminder.covered_until >= month.last_day:
-        return Reply(t("reminder_reply.already", name=reminder.member_name, until=short_date(reminder.covered_until)))
+        until = month_year(reminder.covered_until.year, reminder.covered_until.month)
+        return Reply(t("reminder_reply.already", name=reminder.member_name, until=until))
     choices = tuple(Choice(t("option.period", months=m), f"rem:{reminder.id}:paid:{m}", key=str(m)) for m in PERIODS)
     return Reply(
         t("reminder_reply.how_many", name=reminder.member_name, month=month_year(month.year, month.month)), choices
@@ -326,7 +327,8 @@ def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
     first = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
     last = first.plus(months - 1)
     out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
-    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=short_date(last.last_day))))
+    # A report, checked later against the branch's data: the month it reaches, never "covered until" as a fact.
+    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=month_year(last.year, last.month))))
 
 
 def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:

@@ -81,7 +81,7 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
     prosecutor.replies = [received["7100"]]
     prosecutor.say(Incoming.choice(received["7100"].choices[0].value))
     prosecutor.tap("12 bulan")
-    assert "terlindungi sampai 30 November 2027" in prosecutor.replies[0].text
+    assert "sampai November 2027 sudah dicatat" in prosecutor.replies[0].text
     with Session(engine) as session:
         covered = session.exec(select(col(Member.covered_until)).order_by(col(Member.id))).all()
     assert covered == [date(2027, 11, 30), date(2026, 11, 30)]

@@ -47,7 +47,7 @@ def test_a_self_paying_jht_member_shows_programs_amount_and_deadline(
 ) -> None:
     lines = _lines(engine, cipher, regions, _add(engine, cipher, 1, with_jht=True))
     assert "Pembayar iuran: Sendiri · yang diingatkan: chat peserta" in lines
-    assert "Program: JKK, JKM, JHT · penghasilan yang dilaporkan: Rp1.000.000" in lines
+    assert "Program: JKK, JKM, JHT · penghasilan yang dilaporkan: Rp1.000.000 · pekerjaan: Petani" in lines
     # December 2026: JKK + JKM halved by PP 50/2025 (Rp8.400), JHT in full (Rp20.000).
     assert "Iuran berikutnya: Desember 2026, Rp28.400, batas bayar Selasa, 15 Desember 2026" in lines
     assert lines[-1].startswith("Pengingat berikutnya: H-")
