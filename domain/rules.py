@@ -182,6 +182,11 @@ class Stage:
         return StageKind.LAST_DAY if self.offset == -1 else StageKind.OVERDUE
 
     @property
+    def order(self) -> tuple[bool, int, int]:
+        """Where the stage falls in any cycle, for listing codes: the H stages month by month, then the L stages."""
+        return (self.anchor == "L", self.month, self.offset)
+
+    @property
     def priority(self) -> bool:
         """The last-day reminder and the lapse notice go out whatever the monthly cap."""
         return self.anchor == "L" and self.offset in {-1, 0}

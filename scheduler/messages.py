@@ -140,11 +140,9 @@ class ReminderRenderer:
             "deadline": pay_by(due.deadline),
         }
         if due.kind is StageKind.LAPSED:
-            last_day = due.deadline - timedelta(days=1)
-            reactivate = t("reminder.reactivate", contact=contact)
-            return t("reminder.lapsed", last_day=long_date(last_day), lapse=long_date(due.deadline), **names) + (
-                " " + reactivate
-            )
+            last_day = long_date(due.deadline - timedelta(days=1))
+            lapsed = t("reminder.lapsed", last_day=last_day, lapse=long_date(due.deadline), **names)
+            return f"{lapsed} {t('reminder.reactivate', contact=contact)}"
         if due.kind is StageKind.LAST_DAY:
             return t("reminder.last_day", **names)
         if due.kind is StageKind.OVERDUE:

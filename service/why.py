@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
-from bot.texts import long_date, month_year, short_date, t
+from bot.texts import long_date, month_year, pay_by, short_date, t
 from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
@@ -79,8 +79,20 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
         paid_from = month_year(first.year, first.month)
         verified = t("why.yes") if payment.verified else t("why.no")
         lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
+    lines.append(_next_deadline(member, policy, today))
     lines.append(_next_planned(member, policy, today))
     return lines
+
+
+def _next_deadline(member: Member, policy: ReminderPolicy, today: date) -> str:
+    """The deadline that still matters, in the reminders' words; since when, once lapsed."""
+    if member.covered_until is None:
+        return t("why.deadline_none")
+    first = ContributionMonth.of(member.covered_until).plus(1)
+    lapses = policy.lapse_date(first)
+    if today >= lapses:
+        return t("why.lapsed", since=long_date(lapses))
+    return t("why.deadline", deadline=pay_by(policy.next_deadline(first, today)))
 
 
 def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
