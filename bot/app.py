@@ -124,6 +124,7 @@ def build_policy(settings: Settings, today: date | None = None) -> ReminderPolic
         window_end=end,
         quiet=quiet,
         workdays=workdays,
+        per_month=settings.reminders_per_month,
     )
 
 

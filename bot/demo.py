@@ -17,7 +17,7 @@ from bot.texts import short_date, t
 from domain.delivery import SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
-from domain.rules import ContributionMonth
+from domain.rules import ContributionMonth, stage_of
 from domain.statements import next_statement_day
 from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer
 from scheduler.digest import send_digests
@@ -200,7 +200,7 @@ def _summary(
         by_stage.setdefault(stage, Counter())[status] += 1
     statuses = ["sent", "skipped", "cancelled", "failed", "pending"]
     write(f"{'tahap':<6}" + "".join(f"{s:>11}" for s in statuses))
-    for stage in sorted(by_stage, key=lambda code: (code[0] == "L", int(code[1:] or 0))):
+    for stage in sorted(by_stage, key=lambda code: stage_of(code).order):
         write(f"{stage:<6}" + "".join(f"{by_stage[stage][s]:>11}" for s in statuses))
     write(f"Pengingat dibuat: {len(tally.reminders)}; HP yang memblokir bot: {len(phones.blocked)}")
     write(f"Jawaban: {dict(answers)}")

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
 
     reminder_stages: str = DEFAULT_STAGES
     lapse_after_months: int = 3
+    reminders_per_month: int = 4  # at most, per member and calendar month; the last day and the lapse notice always
     send_window: str = "08:00-20:00"
     quiet_periods: str = "Jum 11:30-13:30"
     extra_holidays: str = ""  # days off the `holidays` package does not know yet: "2026-12-24,2027-03-12"
@@ -159,6 +160,8 @@ class Settings(BaseSettings):
             raise ValueError("ADMIN_TELEGRAM_IDS must be Telegram user ids (numbers), separated by commas")
         if self.retention_days < 30:
             raise ValueError("RETENTION_DAYS must be at least 30")
+        if self.reminders_per_month < 2:
+            raise ValueError("REMINDERS_PER_MONTH must be at least 2 (the last-day reminder and the lapse notice)")
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
         if self.statement_days_before not in DAYS_BEFORE:

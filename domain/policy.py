@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from domain.rules import SUNDAYS_ONLY, ContributionMonth, Coverage, QuietPeriod, Stage, coverage, lapse_date
+from domain.rules import (
+    SUNDAYS_ONLY,
+    ContributionMonth,
+    Coverage,
+    QuietPeriod,
+    Stage,
+    coverage,
+    lapse_date,
+    last_month,
+    next_deadline,
+    stated_deadline,
+)
 from domain.workdays import WorkCalendar
 
 
@@ -31,6 +42,7 @@ class ReminderPolicy:
     window_end: time = time(20, 0)
     quiet: tuple[QuietPeriod, ...] = ()  # the holidays' quiet days are included here when the deployment wants them
     workdays: WorkCalendar = SUNDAYS_ONLY  # Sundays and national holidays: deadlines on them move to the next day
+    per_month: int = 4  # reminders per member per calendar month at most (the last day and the lapse notice always)
 
     def coverage(self, covered_until: date | None, today: date) -> Coverage:
         """A member's coverage today under this policy's due day, lapse rule and working days."""
@@ -41,6 +53,20 @@ class ReminderPolicy:
     def lapse_date(self, first_unpaid: ContributionMonth) -> date:
         """The day a membership lapses when `first_unpaid` and the months after it stay unpaid."""
         return lapse_date(first_unpaid, self.due_day, self.lapse_after, workdays=self.workdays)
+
+    def last_month(self, first_unpaid: ContributionMonth) -> ContributionMonth:
+        """The last month whose payment deadline still keeps the membership active."""
+        return last_month(first_unpaid, self.lapse_after)
+
+    def pay_by(self, month: ContributionMonth, today: date) -> date:
+        """The deadline a message names for `month`'s contribution today (`rules.stated_deadline`)."""
+        return stated_deadline(month, today, self.due_day, self.workdays)
+
+    def next_deadline(self, first_unpaid: ContributionMonth, today: date) -> date:
+        """The deadline that still matters for a member whose first unpaid month is `first_unpaid`."""
+        return next_deadline(
+            first_unpaid, today, due_day=self.due_day, lapse_after=self.lapse_after, workdays=self.workdays
+        )
 
 
 def cycle_key(month: ContributionMonth) -> int:

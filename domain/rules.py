@@ -91,47 +91,7 @@ def coverage(
     return Coverage(standing, next_month, next_month.due_date(due_day), unpaid)
 
 
-# --- reminder stages ---
-
-DEFAULT_STAGES = "H-7,H-3,H-1,H0,H+7,H+30,L-14,L0"
-_STAGE = re.compile(r"^([HL])(0|[+-]\d{1,3})?$")
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """A reminder moment: `H-7` is seven days before the due date, `L-14` fourteen days before the lapse date."""
-
-    code: str
-    anchor: str  # "H" due date, "L" lapse date
-    offset: int
-
-    def day(
-        self,
-        month: ContributionMonth,
-        *,
-        due_day: int = 15,
-        lapse_after: int = 3,
-        workdays: WorkCalendar = SUNDAYS_ONLY,
-    ) -> date:
-        if self.anchor == "H":
-            anchor = month.due_date(due_day)
-        else:
-            anchor = lapse_date(month, due_day, lapse_after, workdays=workdays)
-        return anchor + timedelta(days=self.offset)
-
-
-def parse_stages(text: str) -> tuple[Stage, ...]:
-    """`H-7,H-3,H0,H+7,L-14,L0` → stages; refuses anything else so a typo cannot silence reminders."""
-    stages = []
-    for raw in text.split(","):
-        code = raw.strip().upper()
-        match = _STAGE.match(code)
-        if not match:
-            raise ValueError(f"unknown reminder stage {raw!r} (use H-7, H0, H+7, L-14, L0 ...)")
-        stages.append(Stage(code, match.group(1), int(match.group(2) or 0)))
-    if len({s.code for s in stages}) != len(stages):
-        raise ValueError("a reminder stage is listed twice")
-    return tuple(stages)
+# --- deadlines: the one a message names ---
 
 
 def deadline(month: ContributionMonth, due_day: int = 15, workdays: WorkCalendar = SUNDAYS_ONLY) -> date:
@@ -146,7 +106,149 @@ def lapse_date(
     """The first day the membership is non-active when `month` and the next ones stay unpaid: the day after the
     effective deadline of the `lapse_after`-th unpaid month (after 3 unpaid months, DESIGN.md §2 from BPJS
     Ketenagakerjaan's BPU rules; a 15th on a Sunday or holiday moves to the next working day)."""
-    return deadline(month.plus(lapse_after - 1), due_day, workdays) + timedelta(days=1)
+    return deadline(last_month(month, lapse_after), due_day, workdays) + timedelta(days=1)
+
+
+def last_month(first_unpaid: ContributionMonth, lapse_after: int = 3) -> ContributionMonth:
+    """The last month whose deadline still saves the membership when `first_unpaid` and the next stay unpaid."""
+    return first_unpaid.plus(lapse_after - 1)
+
+
+def stated_deadline(
+    month: ContributionMonth, today: date, due_day: int = 15, workdays: WorkCalendar = SUNDAYS_ONLY
+) -> date:
+    """The date a message names for `month`'s contribution: the due date (the 15th: the advice), and only once that
+    has passed, the effective deadline (the working day after a Sunday or holiday 15th) — never a day gone by."""
+    due = month.due_date(due_day)
+    return due if today <= due else deadline(month, due_day, workdays)
+
+
+def next_deadline(
+    first_unpaid: ContributionMonth,
+    today: date,
+    *,
+    due_day: int = 15,
+    lapse_after: int = 3,
+    workdays: WorkCalendar = SUNDAYS_ONLY,
+) -> date:
+    """The deadline that still matters: the first unpaid month's own until it has passed; after it, the last
+    month's, the last day a payment keeps the membership active (stated as that month's 15th)."""
+    if today <= deadline(first_unpaid, due_day, workdays):
+        return stated_deadline(first_unpaid, today, due_day, workdays)
+    return stated_deadline(last_month(first_unpaid, lapse_after), today, due_day, workdays)
+
+
+# --- reminder stages ---
+
+# Five moments, so that no calendar month holds more than four reminders for anyone (the default cap, `per_month`):
+# a week before the 15th, the day before it, a week after it while unpaid; for a member in arrears, the next months'
+# own H-7/H-1/H+7 with the arrears in the same message; on the last day a payment saves the membership (L-1) and on
+# the lapse day (L0). The last month thus holds H-7, H-1, L-1 and L0: four, even when its 15th is a Sunday.
+DEFAULT_STAGES = "H-7,H-1,H+7,L-1,L0"
+LAST_DAY = "L-1"  # always in the schedule, listed or not: the last day a payment keeps the membership active
+_STAGE = re.compile(r"^([HL])(0|[+-]\d{1,3})?$")
+_CODE = re.compile(r"^([HL])(0|[+-]\d{1,3})?(?:@(\d))?$")
+_EARLIEST = -27  # an H stage earlier than this would fall before the previous month's due date
+
+
+class StageKind(StrEnum):
+    """What a stage's message is about, which decides its deadline words."""
+
+    DUE = "due"  # before or on a month's due date: that month's 15th (with any arrears beside it)
+    OVERDUE = "overdue"  # after a due date: what is owed, by the last day a payment keeps the membership active
+    LAST_DAY = "last_day"  # that last day itself (L-1)
+    LAPSED = "lapsed"  # the lapse day and after: guidance, and no payment asked against a past date
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A reminder moment: `H-7` is seven days before the due date, `L-14` fourteen days before the lapse date.
+
+    A member in arrears also gets the next months' H stages, in the same run of unpaid months (the same cycle):
+    `H-7@2` is seven days before the due date of the cycle's second month. `month` is that index, from 0.
+    """
+
+    code: str
+    anchor: str  # "H" due date, "L" lapse date
+    offset: int
+    month: int = 0
+
+    @property
+    def kind(self) -> StageKind:
+        if self.anchor == "H":
+            return StageKind.DUE if self.offset <= 0 else StageKind.OVERDUE
+        if self.offset >= 0:
+            return StageKind.LAPSED
+        return StageKind.LAST_DAY if self.offset == -1 else StageKind.OVERDUE
+
+    @property
+    def order(self) -> tuple[bool, int, int]:
+        """Where the stage falls in any cycle, for listing codes: the H stages month by month, then the L stages."""
+        return (self.anchor == "L", self.month, self.offset)
+
+    @property
+    def priority(self) -> bool:
+        """The last-day reminder and the lapse notice go out whatever the monthly cap."""
+        return self.anchor == "L" and self.offset in {-1, 0}
+
+    def about(self, first_unpaid: ContributionMonth, lapse_after: int = 3) -> ContributionMonth:
+        """The month whose due date this stage is counted from (an L stage: the last month before the lapse)."""
+        return first_unpaid.plus(self.month) if self.anchor == "H" else last_month(first_unpaid, lapse_after)
+
+    def day(
+        self,
+        month: ContributionMonth,
+        *,
+        due_day: int = 15,
+        lapse_after: int = 3,
+        workdays: WorkCalendar = SUNDAYS_ONLY,
+    ) -> date:
+        """The stage's day in the cycle whose first unpaid month is `month`."""
+        if self.anchor == "H":
+            anchor = month.plus(self.month).due_date(due_day)
+        else:
+            anchor = lapse_date(month, due_day, lapse_after, workdays=workdays)
+        return anchor + timedelta(days=self.offset)
+
+
+def parse_stages(text: str) -> tuple[Stage, ...]:
+    """`H-7,H-1,H+7,L-1,L0` → stages; refuses anything else so a typo cannot silence reminders."""
+    stages = []
+    for raw in text.split(","):
+        code = raw.strip().upper()
+        match = _STAGE.match(code)
+        if not match:
+            raise ValueError(f"unknown reminder stage {raw!r} (use H-7, H0, H+7, L-14, L-1, L0 ...)")
+        stage = Stage(code, match.group(1), int(match.group(2) or 0))
+        if stage.anchor == "H" and stage.offset < _EARLIEST:
+            raise ValueError(f"reminder stage {raw!r} is before the previous month's due date (H-27 at most)")
+        stages.append(stage)
+    if len({s.code for s in stages}) != len(stages):
+        raise ValueError("a reminder stage is listed twice")
+    return tuple(stages)
+
+
+def stage_of(code: str) -> Stage:
+    """A stored stage code (`H-7`, `H-7@2`, `L-1`) back to its stage."""
+    match = _CODE.match(code)
+    if not match:
+        raise ValueError(f"unknown reminder stage {code!r}")
+    index = int(match.group(3) or 1) - 1
+    return Stage(code, match.group(1), int(match.group(2) or 0), index)
+
+
+def cycle_stages(stages: tuple[Stage, ...], lapse_after: int = 3) -> tuple[Stage, ...]:
+    """Every stage of a run of unpaid months: the H stages once for each month before the lapse (`@2`, `@3` for
+    the later ones), the L stages, and the last-day reminder whether listed or not."""
+    base = [s for s in stages if s.month == 0]
+    later = [
+        Stage(f"{s.code}@{index + 1}", s.anchor, s.offset, index)
+        for index in range(1, lapse_after)
+        for s in base
+        if s.anchor == "H"
+    ]
+    last_day = [] if any(s.code == LAST_DAY for s in base) else [Stage(LAST_DAY, "L", -1)]
+    return (*base, *later, *last_day)
 
 
 def ordered_stages(
@@ -157,9 +259,22 @@ def ordered_stages(
     lapse_after: int = 3,
     workdays: WorkCalendar = SUNDAYS_ONLY,
 ) -> list[tuple[date, Stage]]:
-    """The cycle's stages in calendar order."""
-    days = ((s.day(month, due_day=due_day, lapse_after=lapse_after, workdays=workdays), s) for s in stages)
-    return sorted(days, key=lambda p: p[0])
+    """The cycle's schedule in calendar order (`cycle_stages`): H stages stop at the lapse, and of two stages on one
+    day only one is kept (the last-day reminder or the lapse notice, else the later-listed), so nobody gets two
+    reminders of one cycle on one day."""
+    lapses = lapse_date(month, due_day, lapse_after, workdays=workdays)
+    days = []
+    for order, stage in enumerate(cycle_stages(stages, lapse_after)):
+        day = stage.day(month, due_day=due_day, lapse_after=lapse_after, workdays=workdays)
+        if stage.anchor == "H" and day >= lapses:
+            continue
+        days.append((day, stage.priority, order, stage))
+    days.sort(key=lambda d: d[:3])
+    return [
+        (day, stage)
+        for index, (day, _, _, stage) in enumerate(days)
+        if index + 1 == len(days) or days[index + 1][0] != day
+    ]
 
 
 def current_stage(

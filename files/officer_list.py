@@ -29,6 +29,7 @@ class Line(Protocol):
 
 
 def workbook(items: Sequence[Line], regions: RegionIndex) -> bytes:
+    """The list as XLSX; the "Batas bayar" column is the chat line's own words (`officer.standing`, in the memo)."""
     rows = (xlsx.number(number) + _cells(item, regions) for number, item in enumerate(items, start=1))
     return xlsx.workbook(t("officer.sheet"), t("officer.sheet_header").split("|"), rows)
 
@@ -46,6 +47,7 @@ def _cells(item: Line, regions: RegionIndex) -> str:
             phone,
             item.months_due,
             item.amount_due,
+            item.memo.get("standing", ""),
             days,
             reason,
             attempt,

@@ -150,6 +150,7 @@ def _unreached_view(item: Unreached, cipher: Cipher, since: date | None, tried: 
         amount_due=item.amount_due,
         last_attempt=tried,
         listed_since=since,
+        covered_until=member.covered_until,
     )
 
 

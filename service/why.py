@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.texts import long_date, month_year, rupiah, short_date, t
+from bot.texts import long_date, month_year, pay_by, rupiah, short_date, t
 from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
@@ -51,6 +51,7 @@ def timeline(
         t("why.member", name=member.full_name, nik=nik, id=member.id),
         _payer(session, member),
         *_programs(member, policy, today, tariffs or default_tariffs()),
+        _next_deadline(member, policy, today),
         t("why.covered", until=until, opted_out=opted_out),
         *_branch(member),
     ]
@@ -95,7 +96,7 @@ def _payer(session: Session, member: Member) -> str:
 
 
 def _programs(member: Member, policy: ReminderPolicy, today: date, tariffs: Tariffs) -> list[str]:
-    """The programs, the declared income, and the next unpaid month: its amount and its deadline."""
+    """The programs, the declared income, and what the next unpaid month costs."""
     lines = [
         t(
             "why.programs",
@@ -109,10 +110,9 @@ def _programs(member: Member, policy: ReminderPolicy, today: date, tariffs: Tari
         month = standing.next_month
         lines.append(
             t(
-                "why.deadline",
+                "why.next_month",
                 month=month_year(month.year, month.month),
                 amount=rupiah(member_cost(tariffs, member, month, 1)),
-                due=long_date(standing.due),
             )
         )
     return lines
@@ -131,6 +131,17 @@ def _branch(member: Member) -> list[str]:
 
 def _month(day: date | None) -> str:
     return month_year(day.year, day.month) if day else "-"
+
+
+def _next_deadline(member: Member, policy: ReminderPolicy, today: date) -> str:
+    """The deadline that still matters, in the reminders' words; since when, once lapsed."""
+    if member.covered_until is None:
+        return t("why.deadline_none")
+    first = ContributionMonth.of(member.covered_until).plus(1)
+    lapses = policy.lapse_date(first)
+    if today >= lapses:
+        return t("why.lapsed", since=long_date(lapses))
+    return t("why.deadline", deadline=pay_by(policy.next_deadline(first, today)))
 
 
 def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:

@@ -42,8 +42,6 @@ MEMBER_COLUMNS = frozenset(
         "declared_income",
         "with_jht",
         "period_months",
-        "declared_income",
-        "with_jht",
         "opted_out",
         "help_requested_at",
         "branch_until",

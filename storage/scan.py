@@ -5,8 +5,12 @@ exactly those covered until the end of the month before. One `INSERT … SELECT 
 (cycle, stage, time zone) creates every row at once; the unique key (member, cycle, stage) makes a second run, or a
 second machine, create nothing.
 
-Only the latest stage a cycle has reached is ever created as pending: after an outage the stages it jumped over are
-recorded as skipped, never sent late.
+A cycle is a run of unpaid months from the member's first unpaid month (`domain.rules.ordered_stages`): its own
+stages, the next months' due-day stages for a member in arrears (one message with the arrears), the last day a
+payment keeps the membership active (L-1) and the lapse day. Only the latest stage a cycle has reached is ever
+created as pending: after an outage the stages it jumped over are recorded as skipped, never sent late. A stage that
+would give a member more than `per_month` reminders in a calendar month is recorded as skipped too (`cap:4`), except
+the last-day reminder and the lapse notice, for which room is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlmodel import Session, col
 
 from domain.policy import ReminderPolicy, cycle_key, local_moment
 from domain.rules import ContributionMonth, Stage, ordered_stages
-from domain.vocabulary import BILLED_PAYERS, BpjsStatus, ReminderStatus
+from domain.vocabulary import BILLED_PAYERS, BROADCAST_STAGE, BpjsStatus, ReminderStatus
 from storage.db import upsert_insert
 from storage.models import Member, Reminder, ScanRun
 
@@ -71,6 +75,16 @@ def scan(
                 continue
 
             inserts = _CycleInserts(session, cycle_key(month), zone, policy.window_start, now)
+            if not current.priority:
+                skipped += inserts.add(
+                    and_(who, _over_cap(ordered, day, policy.per_month, zone)),
+                    current,
+                    rank=rank,
+                    day=day,
+                    expires=day,
+                    status=ReminderStatus.SKIPPED,
+                    reason=f"cap:{policy.per_month}",
+                )
             created += inserts.add(who, current, rank=rank, day=day, expires=expires_day, status=ReminderStatus.PENDING)
             if last_day is None:
                 continue
@@ -109,6 +123,42 @@ def _owing(month: ContributionMonth, province: str) -> ColumnElement[bool]:
         col(Member.bpjs_status) == BpjsStatus.MEMBER,
         col(Member.kecamatan_code).startswith(province),
     )
+
+
+# What counts against the monthly cap: reminders sent or still to be sent (not skipped, cancelled or failed).
+_COUNTED = (ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.SENT, ReminderStatus.DELIVERED,
+            ReminderStatus.READ)  # fmt: skip
+
+
+def _over_cap(ordered: list[tuple[date, Stage]], day: date, cap: int, zone: ZoneInfo) -> ColumnElement[bool]:
+    """Members who have had, or will have, `cap` reminders in the calendar month of `day` if this stage were sent:
+    their reminders of the month so far plus the cycle's last-day and lapse reminders still to come in it.
+
+    A cycle's own stages are the same for all its members, so unless they alone reach the cap, only a member whose
+    first unpaid month changed this month (a payment, an import: `updated_at`) can have reminders of another cycle
+    in it, and only those are counted (a few rows, not a million).
+    """
+    month = ContributionMonth.of(day)
+    in_month = [(d, s) for d, s in ordered if ContributionMonth.of(d) == month]
+    earlier = sum(1 for d, _ in in_month if d < day)
+    reserved = sum(1 for d, s in in_month if d > day and s.priority)
+    start = local_moment(month.first_day, time(0), zone)
+    end = local_moment(month.plus(1).first_day, time(0), zone)
+    used = (
+        select(func.count())
+        .where(
+            col(Reminder.member_id) == col(Member.id),
+            col(Reminder.send_after) >= start,
+            col(Reminder.send_after) < end,
+            col(Reminder.status).in_(_COUNTED),
+            col(Reminder.stage) != BROADCAST_STAGE,  # news from an admin is not a reminder
+        )
+        .scalar_subquery()
+    )
+    over = used + reserved >= cap
+    if earlier + reserved < cap:
+        return and_(col(Member.updated_at) >= start, over)
+    return over
 
 
 def _later_stage_exists(session: Session, cycle: int, rank: int) -> bool:

@@ -207,6 +207,7 @@ class UnreachedView:
     amount_due: int
     last_attempt: str  # "sent 8 Des", "" when never tried
     listed_since: date | None = None  # on the lists without a break since (None: since today)
+    covered_until: date | None = None  # the deadline that still matters is counted from it
     # Renderings of this line kept for the run: one member is on several officers' lists and files.
     memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 

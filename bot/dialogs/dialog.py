@@ -44,7 +44,7 @@ from bot.dialogs.fields import (
     typed_choice,
 )
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
-from bot.texts import long_date, month_year, rupiah, short_date, t
+from bot.texts import long_date, month_span, month_year, pay_by, rupiah, short_date, t
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
@@ -805,28 +805,30 @@ def saved_text(draft: Draft) -> str:
 
 
 def status_text(member: MemberView, ctx: Context) -> str:
-    """`/status` for one member: the data (NIK masked), coverage and the next deadline."""
+    """`/status` for one member: the data (NIK masked), how far it is paid and covered, and the next deadline in
+    the reminders' words (`bot.texts.pay_by` of `ReminderPolicy.next_deadline`)."""
     body = describe(draft_of(member), ctx, masked=True)
     state = ctx.policy.coverage(member.covered_until, ctx.today)
     if member.bpjs_status == BpjsStatus.NOT_REGISTERED:
         standing = t("status.not_registered")
-    elif state.standing is Standing.UNKNOWN or state.next_month is None or state.due is None:
+    elif state.standing is Standing.UNKNOWN or state.next_month is None or member.covered_until is None:
         standing = t("status.unknown")
-    elif state.standing is Standing.ACTIVE:
-        assert member.covered_until is not None
-        standing = t(
-            "status.active",
-            until=short_date(member.covered_until),
-            month=month_year(state.next_month.year, state.next_month.month),
-            due=long_date(state.due),
-        )
-    elif state.standing is Standing.ARREARS:
-        standing = t(
-            "status.arrears",
-            months=state.months_unpaid,
-            since=month_year(state.next_month.year, state.next_month.month),
-        )
     else:
-        standing = t("status.lapsed", months=state.months_unpaid)
+        first = state.next_month
+        unpaid = month_span(first, first.plus(max(state.months_unpaid, 1) - 1))
+        words = {
+            "until": short_date(member.covered_until),
+            "month": month_year(first.year, first.month),
+            "months": state.months_unpaid,
+            "span": unpaid,
+        }
+        if state.standing is Standing.LAPSED:
+            since = long_date(ctx.policy.lapse_date(first))
+            reactivate = t("reminder.reactivate", contact=t("status.contact"))
+            standing = t("status.lapsed", since=since, **words) + " " + reactivate
+        else:
+            deadline = pay_by(ctx.policy.next_deadline(first, ctx.today))
+            key = "status.active" if state.standing is Standing.ACTIVE else "status.arrears"
+            standing = t(key, deadline=deadline, **words)
     reminders = t("status.reminders_off") if member.opted_out else t("status.reminders_on")
     return f"{body}\n\n{standing}\n{reminders}"

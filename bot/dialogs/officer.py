@@ -23,9 +23,9 @@ from bot.dialogs.core import (
 )
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
-from bot.texts import long_date, rupiah, t
+from bot.texts import long_date, pay_by, rupiah, t
 from domain.identity import format_phone, mask_nik, parse_phone
-from domain.rules import Standing
+from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import FollowUpOutcome
 
 PAGE = 8
@@ -62,7 +62,7 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
         if item.desa_code != desa:
             desa = item.desa_code
             lines.append(f"\n{t('officer.desa', desa=ctx.regions.name(desa))}")
-        lines.append(line(number, item))
+        lines.append(line(number, item, ctx))
         if escalation and item.listed_since is not None:
             lines.append("   " + t("coordinator.listed_for", days=(ctx.today - item.listed_since).days))
     # Keyed by the number in the list, so a typed "12" on WhatsApp means the twelfth person, on any page.
@@ -74,17 +74,17 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
     whole = None
     if attach and pages > 1:
         lines.append(f"\n{t('officer.list_attached')}")
+        for item in items:
+            standing(item, ctx)  # kept in the item's memo: the spreadsheet's "Batas bayar" column
         whole = ListFile(tuple(items), ctx.today)  # the service makes the spreadsheet, after the commit
     out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if whole else shown))))
     out.say(Reply("\n".join(lines), tuple(choices), file_request=whole))
 
 
-def line(number: int, item: UnreachedView) -> str:
+def line(number: int, item: UnreachedView, ctx: Context) -> str:
     phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
-    arrears = ""
-    if item.days_left is not None:
-        key = "officer.arrears" if item.days_left >= 0 else "officer.arrears_lapsed"
-        arrears = t(key, months=item.months_due, amount=rupiah(item.amount_due), days=abs(item.days_left))
+    arrears = standing(item, ctx)
+    arrears = f"{arrears} ·" if arrears else ""
     attempt = item.last_attempt or t("officer.never_tried")
     reason = t(f"officer.reason.{item.reason}")
     line = t(
@@ -98,6 +98,25 @@ def line(number: int, item: UnreachedView) -> str:
         attempt=attempt,
     )
     return line.replace("  ", " ")
+
+
+def standing(item: UnreachedView, ctx: Context) -> str:
+    """What the member owes and by when, in the members' own words (`pay_by`); since when, once lapsed."""
+    memo = item.memo.get("standing")
+    if memo is not None:
+        return memo
+    text = ""
+    if item.days_left is not None and item.days_left < 0:
+        since = long_date(ctx.today + timedelta(days=item.days_left))
+        text = t("officer.arrears_lapsed", months=item.months_due, amount=rupiah(item.amount_due), since=since)
+    elif item.days_left is not None:
+        words = {"months": item.months_due, "amount": rupiah(item.amount_due), "deadline": ""}
+        if item.covered_until is not None:
+            first = ContributionMonth.of(item.covered_until).plus(1)
+            words["deadline"] = ", " + pay_by(ctx.policy.next_deadline(first, ctx.today))
+        text = t("officer.arrears" if item.months_due else "officer.not_yet_due", **words)
+    item.memo["standing"] = text
+    return text
 
 
 def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:

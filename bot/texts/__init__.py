@@ -8,6 +8,8 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from domain.rules import ContributionMonth
+
 
 @cache
 def catalog() -> dict[str, str]:
@@ -47,6 +49,12 @@ def long_date(day: date) -> str:
     return f"{t(f'calendar.weekday_{day.isoweekday()}')}, {day.day} {month_name(day.month)} {day.year}"
 
 
+def pay_by(day: date) -> str:
+    """`paling lambat Selasa, 15 Desember 2026`: every deadline a person reads, in reminders (free text and
+    templates), `/status` and the officers' lists, said this one way (with the year: the cycles cross year ends)."""
+    return t("deadline.pay_by", day=long_date(day))
+
+
 def short_date(day: date) -> str:
     """`15 Desember 2026`."""
     return f"{day.day} {month_name(day.month)} {day.year}"
@@ -54,6 +62,15 @@ def short_date(day: date) -> str:
 
 def month_year(year: int, month: int) -> str:
     return f"{month_name(month)} {year}"
+
+
+def month_span(first: ContributionMonth, last: ContributionMonth) -> str:
+    """`Desember 2026`, `Oktober–Desember 2026`, `Desember 2026–Januari 2027`."""
+    if first == last:
+        return month_year(first.year, first.month)
+    if first.year == last.year:
+        return f"{month_name(first.month)}–{month_year(last.year, last.month)}"
+    return f"{month_year(first.year, first.month)}–{month_year(last.year, last.month)}"
 
 
 def rupiah(amount: int) -> str:

@@ -245,7 +245,7 @@ async def test_outside_24_hours_a_template_inside_free_text(
         "1": "La Baco",
         "2": "Desember 2026",
         "3": "Rp8.400",
-        "4": "Selasa, 15 Desember 2026",
+        "4": "paling lambat Selasa, 15 Desember 2026",  # the same words as the free text (bot.texts.pay_by)
     }
     assert template["StatusCallback"] == PUBLIC_URL + "/twilio/status"
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.rules import (
-    DEFAULT_STAGES,
     ContributionMonth,
     Standing,
     coverage,
@@ -114,8 +113,11 @@ def test_amount_for_a_period_sums_each_months_tariff(first: ContributionMonth, m
 # --- stages ---
 
 
+EVERY_KIND = "H-7,H-3,H-1,H0,H+7,H+30,L-14,L0"  # the stage list before the monthly cap: one of each kind
+
+
 def test_stage_days_across_month_and_year_ends() -> None:
-    stages = {s.code: s for s in parse_stages(DEFAULT_STAGES)}
+    stages = {s.code: s for s in parse_stages(EVERY_KIND)}
     december = M(2026, 12)
     assert stages["H-7"].day(december) == date(2026, 12, 8)
     assert stages["H0"].day(december) == date(2026, 12, 15)
@@ -128,7 +130,7 @@ def test_stage_days_across_month_and_year_ends() -> None:
 
 
 def test_current_stage_is_the_latest_reached() -> None:
-    stages = parse_stages(DEFAULT_STAGES)
+    stages = parse_stages(EVERY_KIND)
     december = M(2026, 12)
     assert current_stage(stages, december, date(2026, 12, 7)) is None
     reached = current_stage(stages, december, date(2026, 12, 8))

@@ -107,7 +107,7 @@ async def test_nothing_goes_out_at_night(engine: Engine, cipher: Cipher) -> None
 async def test_a_superseded_reminder_is_not_sent_late(engine: Engine, cipher: Cipher) -> None:
     prepare(engine, cipher, 2)
     sender = FakeSender()
-    stats = await dispatcher(engine, sender).drain(datetime(2026, 12, 12, 2, 0, tzinfo=UTC))  # H-3 has come
+    stats = await dispatcher(engine, sender).drain(datetime(2026, 12, 14, 2, 0, tzinfo=UTC))  # H-1 has come
     assert (stats.expired, sender.sent) == (2, [])
     assert statuses(engine) == {"skipped": 2}
 

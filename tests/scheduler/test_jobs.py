@@ -113,7 +113,8 @@ def test_operations_commands(
     report = capsys.readouterr().out
     assert "La Baco (NIK 7312********9001)" in report
     assert "November 2026 H+7: pending" in report
-    assert "Pengingat berikutnya: H+30 pada Selasa, 15 Desember 2026" in report
+    assert "Pengingat berikutnya: H-7@2 pada Selasa, 8 Desember 2026" in report
+    assert "Batas bayar berikutnya: paling lambat Jumat, 15 Januari 2027" in report  # November unpaid: January's
     assert main(["why", "0812-9999-0000"]) == 1
     with pytest.raises(SystemExit, match="TELEGRAM_BOT_TOKEN"):
         main(["dispatch", "--once"])

@@ -61,9 +61,9 @@ def test_stage_on_its_day_exactly_once(engine: Engine, cipher: Cipher) -> None:
     assert reminders(engine) == [(member_id, 202612, "H-7", "pending")]
     with Session(engine) as session:
         row = session.exec(select(Reminder)).one()
-    # 08:00 WITA on the stage day; superseded at 08:00 WITA on the next stage's day (H-3).
+    # 08:00 WITA on the stage day; superseded at 08:00 WITA on the next stage's day (H-1).
     assert row.send_after == datetime(2026, 12, 8, 0, 0, tzinfo=UTC)
-    assert row.expires_at == datetime(2026, 12, 12, 0, 0, tzinfo=UTC)
+    assert row.expires_at == datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
     assert row.zone == "Asia/Makassar"
 
 
@@ -73,15 +73,10 @@ def test_a_ten_day_outage_sends_one_reminder_not_ten(engine: Engine, cipher: Cip
             add_member(session, cipher, index, date(2026, 11, 30))
         session.commit()
     run_scan(engine, date(2026, 12, 5))
-    result = run_scan(engine, date(2026, 12, 15))  # down from the 6th to the 14th: H-7, H-3, H-1 passed unseen
-    assert (result.created, result.skipped) == (5, 15)
+    result = run_scan(engine, date(2026, 12, 15))  # down from the 6th to the 14th: H-7 and H-1 passed unseen
+    assert (result.created, result.skipped) == (5, 5)
     rows = reminders(engine)
-    assert {(stage, status) for _, _, stage, status in rows} == {
-        ("H-7", "skipped"),
-        ("H-3", "skipped"),
-        ("H-1", "skipped"),
-        ("H0", "pending"),
-    }
+    assert {(stage, status) for _, _, stage, status in rows} == {("H-7", "skipped"), ("H-1", "pending")}
     assert sum(1 for row in rows if row[3] == "pending") == 5
     for day in range(16, 22):
         assert run_scan(engine, date(2026, 12, day)).created == 0
@@ -144,12 +139,17 @@ def test_cycles_across_the_year_end(engine: Engine, cipher: Cipher) -> None:
         add_member(session, cipher, 1, date(2026, 12, 31))
         add_member(session, cipher, 2, date(2026, 10, 31))
         session.commit()
-    # Member 2 (November unpaid) is first seen on 7 January: of its stages, L-14 (2 January) is the current one.
+    # Member 2 (November unpaid) is first seen on 7 January: of its stages, H+7@2 (22 December) is the current one.
     first = run_scan(engine, date(2027, 1, 7))
     assert (first.created, first.skipped) == (1, 0)
-    assert run_scan(engine, date(2027, 1, 8)).created == 1  # member 1: H-7 of January 2027
-    assert [row[1:] for row in reminders(engine)] == [(202701, "H-7", "pending"), (202611, "L-14", "pending")]
-    last = run_scan(engine, date(2027, 1, 16))  # member 2: L0, the lapse day; member 1: H0 (H-3, H-1 skipped)
+    # Member 1: H-7 of January 2027; member 2: H-7 of January too, with November and December in arrears.
+    assert run_scan(engine, date(2027, 1, 8)).created == 2
+    assert [row[1:] for row in reminders(engine)] == [
+        (202701, "H-7", "pending"),
+        (202611, "H+7@2", "pending"),
+        (202611, "H-7@3", "pending"),
+    ]
+    last = run_scan(engine, date(2027, 1, 16))  # member 2: L0, the lapse day (H-1@3, L-1 skipped); member 1: H-1
     assert (last.created, last.skipped) == (2, 2)
 
 
@@ -164,9 +164,9 @@ def test_rerunning_a_past_day_never_adds_an_earlier_stage(engine: Engine, cipher
     with Session(engine) as session:
         add_member(session, cipher, 1, date(2026, 11, 30))
         session.commit()
-    assert run_scan(engine, date(2026, 12, 15)).created == 1  # H0
-    assert run_scan(engine, date(2026, 12, 12)).created == 0  # `scan --date` for a day gone by: H-3 is stale
-    assert [row[2:] for row in reminders(engine)] == [("H0", "pending")]
+    assert run_scan(engine, date(2026, 12, 15)).created == 1  # H-1 (14 December), still current
+    assert run_scan(engine, date(2026, 12, 12)).created == 0  # `scan --date` for a day gone by: H-7 is stale
+    assert [row[2:] for row in reminders(engine)] == [("H-1", "pending")]
 
 
 def test_a_sunday_deadline_lapses_after_the_monday(engine: Engine, cipher: Cipher) -> None:

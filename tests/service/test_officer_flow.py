@@ -52,7 +52,8 @@ def test_the_list_and_each_outcome(conversations: Conversations, cipher: Cipher)
     assert listing.text.index("Peserta 1") < listing.text.index("Peserta 2")  # lapses first, listed first
     assert "NIK 7312********9001" in listing.text
     assert t("officer.reason.blocked") in listing.text
-    assert "Tunggakan 2 bulan (Rp16.800), nonaktif dalam 25 hari" in listing.text
+    # November and December unpaid: the last day a payment keeps Peserta 1 active is January's 15th.
+    assert "Tunggakan 2 bulan (Rp16.800), paling lambat Jumat, 15 Januari 2027 ·" in listing.text
     assert "Peserta 3" not in listing.text  # another kecamatan
     assert [(c.label, c.key) for c in listing.choices] == [("Peserta 1", "1"), ("Peserta 2", "2")]
 
@@ -183,6 +184,6 @@ def test_list_is_grouped_by_desa_most_urgent_first(dialog_config: DialogConfig, 
     text = chat.send("/daftar")[0].text
     assert text.index("1. A") < text.index("2. C") < text.index("Desa Donri Donri") < text.index("3. B")
     assert text.count("Desa Lalabatariaja") == 1
-    assert "sudah nonaktif 5 hari" in text
+    assert "nonaktif sejak Rabu, 18 November 2026" in text  # five days before 23 November
     chat.send("2")  # the typed list number
     assert chat.last.text == t("officer.what_happened", name="C")

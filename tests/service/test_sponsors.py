@@ -89,8 +89,8 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
     # BERHENTI from the sponsor: reminders go to the members themselves again.
     assert prosecutor.say("BERHENTI")[0].text == t("sponsor.unbound")
     with Session(engine) as session:
-        scan(session=session, today=date(2026, 12, 12), policy=POLICY, zones=ZONES, now=MORNING + timedelta(days=4))
+        scan(session=session, today=date(2026, 12, 14), policy=POLICY, zones=ZONES, now=MORNING + timedelta(days=6))
         session.commit()
     inbox.received.clear()
-    assert (await dispatcher.drain(MORNING + timedelta(days=4))).sent == 1
+    assert (await dispatcher.drain(MORNING + timedelta(days=6))).sent == 1
     assert [chat for chat, _ in inbox.received] == ["7002"], [(c, m.text[:80]) for c, m in inbox.received]
