@@ -91,15 +91,7 @@ def scan(
                 continue
             for earlier_rank, earlier_day, earlier in reached[:-1]:
                 if earlier_day > last_day:
-                    skipped += inserts.add(
-                        owing,
-                        earlier,
-                        rank=earlier_rank,
-                        day=earlier_day,
-                        expires=earlier_day,
-                        status=ReminderStatus.SKIPPED,
-                        reason=f"superseded:{current.code}",
-                    )
+                    skipped += inserts.skip(owing, earlier, earlier_rank, earlier_day, f"superseded:{current.code}")
     _record_run(session, today, now, created, skipped)
     return ScanResult(today, created, skipped)
 
@@ -177,22 +169,10 @@ class _CycleInserts:
     window_start: time
     now: datetime
 
-    def add(
-        self,
-        who: ColumnElement[bool],
-        stage: Stage,
-        *,
-        rank: int,
-        day: date,
-        expires: date,
-        status: ReminderStatus,
-        reason: str = "",
-    ) -> int:
-        """Insert one stage for the members `who` selects; the unique key skips members who already have it."""
-        moment = self._moment
-        columns = (literal(str(status)), literal(self._at(expires), type_=moment), literal(reason))
-        result = self._insert(who, stage, rank, day, columns)
-        return max(result.rowcount or 0, 0)
+    def skip(self, who: ColumnElement[bool], stage: Stage, rank: int, day: date, reason: str) -> int:
+        """Record a stage as skipped for the members `who` selects; the unique key skips those who already have it."""
+        columns = (literal(str(ReminderStatus.SKIPPED)), literal(self._at(day), type_=self._moment), literal(reason))
+        return max(self._insert(who, stage, rank, day, columns).rowcount or 0, 0)
 
     def add_current(
         self,
