@@ -37,6 +37,8 @@ ANSWERS = (
     "Lewati",
     "10/2026",
     "Sendiri",
+    "1",  # the declared income: the minimum
+    "Tidak, JKK + JKM saja",
     "3",
     "Benar, simpan",
     "Selesai",

@@ -1,4 +1,4 @@
-"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why, officer-add."""
+"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why, officer-add, payer add, import, export."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from bot.dialogs.core import Incoming, Reply
 from bot.settings import Settings, looks_placeholder
 from bot.texts import t
 from domain.identity import parse_phone
-from domain.regions import sulawesi_selatan
-from domain.vocabulary import OfficerRole
+from domain.regions import inside, sulawesi_selatan
+from domain.vocabulary import BILLED_PAYERS, OfficerRole, Payer
 from scheduler.dispatch import Dispatcher
 from scheduler.imports import report
 from service import imports, staff, why
@@ -78,6 +78,20 @@ def _add_staff_and_data_commands(commands: argparse._SubParsersAction[argparse.A
     officer.add_argument(
         "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
     )
+    payer = commands.add_parser("payer", help="offices that pay contributions from a budget (APBD, Dana Desa, CSR)")
+    payer_commands = payer.add_subparsers(dest="payer_command", required=True)
+    office = payer_commands.add_parser(
+        "add", help="create an office and print the invitation link each of its staff binds a chat with"
+    )
+    office.add_argument("name", help='the office as its staff know it ("Pemkab Sidenreng Rappang")')
+    office.add_argument("--payer", required=True, choices=[payer.value for payer in Payer if payer in BILLED_PAYERS])
+    office.add_argument(
+        "--area",
+        default="",
+        help="kabupaten, kecamatan or desa codes, comma-separated (73.14): the office pays for the members of its "
+        "payer living there (without it, only for members linked to it)",
+    )
+    office.add_argument("--bot", default=None, help="the Telegram bot's username (default: TELEGRAM_BOT_USERNAME)")
     commands.add_parser(
         "rotate-keys",
         help="re-encrypt NIKs and conversations with the first NIK_ENCRYPTION_KEYS key and rehash NIKs with "
@@ -153,6 +167,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         dispatcher_for=dispatcher_for,
         policy=app.build_policy(settings),
         zones=app.area_zones(settings),
+        statement_days_before=settings.statement_days_before,
     )
     return 0
 
@@ -202,6 +217,26 @@ def _officer_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _payer(settings: Settings, args: argparse.Namespace) -> int:
+    """`payer add`: an office that pays for members, and the invitation its staff bind their chats with."""
+    regions = sulawesi_selatan()
+    codes = [code.strip() for code in args.area.split(",") if code.strip()]
+    unknown = [code for code in codes if (region := regions.get(code)) is None or region.level < 2]
+    outside = [code for code in codes if code not in unknown and not inside(code, settings.area_codes)]
+    if unknown or outside:
+        print(f"unknown kabupaten/kecamatan/desa codes: {', '.join(unknown)}" if unknown else "")
+        print(f"outside the service area ({settings.service_area}): {', '.join(outside)}" if outside else "")
+        return 2
+    payer = Payer(args.payer)
+    code = staff.add_office(app.build_engine(settings), name=args.name, payer=payer, codes=codes, now=app.utc_now())
+    where = ", ".join(regions.name(c) for c in codes) or "members linked to it only"
+    print(f"{payer} office {args.name}: {where}")
+    link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
+    print(f"Telegram: {link}" if link else f"Telegram: send '/start {code}' to the bot (TELEGRAM_BOT_USERNAME not set)")
+    print(f"WhatsApp: send '/start {code}' to the bot's number (each of the office's staff may use it)")
+    return 0
+
+
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     """The same checks, preview and slices as /impor in chat, from a terminal."""
     path: Path = args.file
@@ -224,6 +259,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     skipped = f", {checked.skipped} skipped (totals or blank rows)" if checked.skipped else ""
     counts = f"{plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid"
     print(f"{path.name}: {counts}{skipped}")
+    for note in checked.notes:  # as the chat's preview says them
+        print(note)
     errors: Path | None = args.errors
     if checked.error_file and errors is not None:
         errors.write_bytes(checked.error_file)
@@ -274,6 +311,7 @@ _COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "dispatch": _dispatch,
     "why": _why,
     "officer-add": _officer_add,
+    "payer": _payer,
     "rotate-keys": _rotate_keys,
     "import": _import,
     "export": _export,

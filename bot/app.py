@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,8 +37,10 @@ from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
 from scheduler.imports import run_imports
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import add_daily, build_scheduler
 from scheduler.messages import ReminderRenderer
+from scheduler.statements import send_statements
+from service import statements
 from service.conversations import Conversations
 from service.daily import mark_lapses, purge_old, scan_once, snapshot
 from service.directory import BroadcastTexts, OfficerDirectory
@@ -149,6 +150,17 @@ def build_dispatcher(
     return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker)
 
 
+def statement_setup(settings: Settings, conversations: Conversations) -> statements.Setup:
+    """What the offices' monthly statements are made with."""
+    return statements.Setup(
+        cipher=conversations.cipher,
+        regions=conversations.regions,
+        policy=build_policy(settings),
+        tariffs=conversations.tariffs,
+        days_before=settings.statement_days_before,
+    )
+
+
 def local_today(settings: Settings) -> date:
     return utc_now().astimezone(ZoneInfo(settings.timezone)).date()
 
@@ -179,6 +191,16 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
         )
         log.info("digests: %s", stats)
 
+    async def on_statements() -> None:
+        stats = await send_statements(
+            engine=engine,
+            setup=statement_setup(settings, conversations),
+            senders=dispatcher.senders,
+            today=local_today(settings),
+            now=utc_now(),
+        )
+        log.info("payer statements: %s", stats)
+
     scheduler = build_scheduler(
         zone=ZoneInfo(settings.timezone),
         scan_at=time.fromisoformat(settings.scan_at),
@@ -188,9 +210,9 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
         on_lapses=on_lapses,
         now=utc_now(),
     )
-    digest_at = time.fromisoformat(settings.digest_at)
-    trigger = CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=ZoneInfo(settings.timezone))
-    scheduler.add_job(on_digests, trigger, id="digests")
+    digest_at, zone = time.fromisoformat(settings.digest_at), ZoneInfo(settings.timezone)
+    add_daily(scheduler, "digests", at=digest_at, zone=zone, run=on_digests)
+    add_daily(scheduler, "statements", at=digest_at, zone=zone, run=on_statements)
     scheduler.start()
     return scheduler
 

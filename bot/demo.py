@@ -7,21 +7,23 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Incoming, Reply
-from bot.texts import t
+from bot.texts import short_date, t
 from domain.delivery import SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, stage_of
+from domain.statements import next_statement_day
 from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
-from service import demo
+from scheduler.statements import send_statements
+from service import demo, staff, statements
 from service.conversations import Conversations
 from service.daily import mark_lapses, scan_once
 
@@ -48,6 +50,8 @@ SCRIPT: tuple[str | Incoming, ...] = (
     "lewati",
     "10/2026",
     "sendiri",
+    "1",  # the declared income: the minimum
+    "tidak",  # no JHT
     "3",
     "benar",
     "selesai",
@@ -216,6 +220,7 @@ def run_demo(
     dispatcher_for: Callable[[Conversations, SimulatedPhones], Dispatcher[Reply]] | None = None,
     policy: ReminderPolicy | None = None,
     zones: dict[str, ZoneInfo] | None = None,
+    statement_days_before: int = 7,
 ) -> None:
     """Build a fresh demo database and play a registration as a farmer on a cheap phone would type it."""
     for suffix in ("", "-wal", "-shm"):
@@ -250,6 +255,35 @@ def run_demo(
             days=days,
             write=write,
         )
+    _regency_statement(conversations, days_before=statement_days_before, folder=database.parent, write=write)
+
+
+def _regency_statement(
+    conversations: Conversations, *, days_before: int, folder: Path, write: Callable[[str], None]
+) -> None:
+    """Sidenreng Rappang's regency pays for its APBD members: a staff member binds a chat with the office's invitation,
+    and on the next statement day (`days_before` the 15th) the chat gets the month's statement and its XLSX file."""
+    policy, zone = conversations.policy, conversations.zone
+    day = next_statement_day(DEMO_NOW.astimezone(zone).date(), days_before=days_before, policy=policy)
+    moment = datetime.combine(day, time(7, 0), tzinfo=zone)
+    engine = conversations.engine
+    code = staff.add_office(
+        engine, name="Pemkab Sidenreng Rappang", payer=Payer.REGIONAL_GOVERNMENT, codes=["73.14"], now=moment
+    )
+    write(f"\n== Kantor yang membayar iuran (APBD Sidenreng Rappang): rekap {short_date(day)} ==")
+    chat = "demo-pemkab"
+    write(f"STAF    > /start {code}")
+    for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {code}"), moment):
+        write("BOT     < " + reply.text)
+    phone = SimulatedPhones(blocked=set(), channel=Channel.CONSOLE)
+    setup = statements.Setup(conversations.cipher, conversations.regions, policy, conversations.tariffs, days_before)
+    asyncio.run(send_statements(engine=engine, setup=setup, senders={phone.channel: phone}, today=day, now=moment))
+    for _, message in phone.inbox:
+        write("BOT     < " + render_plain(message).replace("\n", "\n          "))
+        if message.attachment is not None:
+            path = folder / message.attachment.filename
+            path.write_bytes(message.attachment.content)
+            write(f"(Berkas Excel rekap disimpan di {path})")
 
 
 def _midnight(day: date) -> datetime:

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.identity import parse_phone
 from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
+from domain.statements import DAYS_BEFORE
 
 _PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
 
@@ -57,11 +58,15 @@ class Settings(BaseSettings):
     holidays_quiet: bool = True  # national holidays and cuti bersama are quiet days for reminders too
     scan_at: str = "06:00"
     digest_at: str = "07:00"
+    statement_days_before: int = 7  # offices that pay from a budget get the month's statement this long before the 15th
     escalate_after_days: int = 7
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
     telegram_per_second: float = 29.0
-    payment_channels: str = "BRILink, kantor pos, Alfamart/Indomaret, aplikasi JMO, atau agen PERISAI"
+    payment_channels: str = (  # documented places only: the sources are cited in .env.example
+        "bank (teller, ATM, m-banking) atau BRILink, Alfamart/Indomaret, aplikasi JMO, dompet digital (LinkAja dll.), "
+        "atau agen PERISAI"
+    )
     help_contact: str = "hubungi penyuluh desa, atau BPJS Ketenagakerjaan di 175"
 
     nik_encryption_keys: str = ""
@@ -159,6 +164,8 @@ class Settings(BaseSettings):
             raise ValueError("REMINDERS_PER_MONTH must be at least 2 (the last-day reminder and the lapse notice)")
         if self.escalate_after_days < 1:
             raise ValueError("ESCALATE_AFTER_DAYS must be at least 1")
+        if self.statement_days_before not in DAYS_BEFORE:
+            raise ValueError("STATEMENT_DAYS_BEFORE must be 1 to 25 (days before the due date)")
         parse_quiet_periods(self.quiet_periods)
         _ = self.extra_holiday_dates
         _ = self.templates

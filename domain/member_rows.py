@@ -10,32 +10,71 @@ Branches write these files by hand, so a cell is read as a person reads it: a NI
 keeps a number as text (`'7314…`), with spaces, or as a number that kept all 16 digits; a month as a date or as
 short text (`Jun-26`, `Okt-26`, `okt 2026`). Rows that are not members are told apart (`is_totals`, `is_blank`,
 `is_column_numbers`) so that the reader can skip them and the preview can say how many it skipped.
+
+What a file does not say is never erased: a missing column, a blank cell, or a payer, occupation, program or income
+it cannot read leaves the member's stored value as it is (a new member gets the default: self-paying, `lainnya`,
+JKK + JKM, the minimum declared income). Such values are warnings (`Sheet.warnings`: the row is imported and the
+preview names the value and how many rows); only a payer nobody can read keeps a *new* member out (`settle`), since
+who pays decides who is asked to pay.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.names import Phrases
+from domain.occupations import occupation_of
 from domain.regions import Region, RegionIndex, inside
 from domain.rules import ContributionMonth, parse_month
-from domain.vocabulary import BpjsStatus, Payer
+from domain.tariffs import default_tariffs, parse_income
+from domain.vocabulary import BpjsStatus, Occupation, Payer
 
 MAX_BYTES = 15 * 2**20  # what a branch's 100,000-row export weighs, with room to spare
 
-# The columns a spreadsheet row sets on a member (NIK-derived birth date and sex included).
-SHEET_FIELDS = ("full_name", "birth_date", "sex", "phone", "kecamatan_code", "desa_code", "kpj", "covered_until",
-                "payer")  # fmt: skip
-PAYER_WORDS = {
-    "mandiri": Payer.SELF, "sendiri": Payer.SELF, "pribadi": Payer.SELF, "keluarga": Payer.FAMILY,
-    "pemda": Payer.REGIONAL_GOVERNMENT, "apbd": Payer.REGIONAL_GOVERNMENT, "pemerintahdaerah":
-    Payer.REGIONAL_GOVERNMENT, "pemkab": Payer.REGIONAL_GOVERNMENT, "sponsor": Payer.SPONSOR, "donatur":
-    Payer.SPONSOR, "csr": Payer.SPONSOR, "perusahaan": Payer.SPONSOR,
+# What a row states of a member besides the NIK, name and desa (each may be left unsaid: None).
+STATED = ("phone", "kpj", "covered_until", "branch_until", "payer", "occupation", "with_jht", "declared_income")
+_SELF, _FAMILY, _SPONSOR, _INSTITUTION = Payer.SELF, Payer.FAMILY, Payer.SPONSOR, Payer.INSTITUTION
+_APBD, _APBN, _DESA = Payer.REGIONAL_GOVERNMENT, Payer.CENTRAL_GOVERNMENT, Payer.VILLAGE_FUND
+# Who pays, as branches write it: phrases found inside the cell ("APBD Kab. Sidrap", "CSR PT Semen Tonasa",
+# "Kejaksaan Negeri Soppeng"), longest first. An OPD ("Dinas Sosial") pays from the regency's APBD, so PP 50/2025's
+# relief does not apply: it is the regional government here. Alokasi Dana Desa is spent through the desa's APBDes.
+# A prosecutor's office in "Satu Adhyaksa Menanggung Satu Petani" names its prosecutors as sponsors: a sponsor person.
+# Place names carry no meaning ("Baznas Kabupaten Sidrap" is Baznas), so "kabupaten" or "desa" alone are not here.
+PAYER_WORDS: dict[str, Payer] = {
+    "mandiri": _SELF, "sendiri": _SELF, "bayar sendiri": _SELF, "pribadi": _SELF, "swadaya": _SELF,
+    "bpu mandiri": _SELF, "peserta sendiri": _SELF,
+    "keluarga": _FAMILY, "anak": _FAMILY, "orang tua": _FAMILY, "ortu": _FAMILY, "suami": _FAMILY, "istri": _FAMILY,
+    "saudara": _FAMILY,
+    "donatur": _SPONSOR, "sponsor": _SPONSOR, "dermawan": _SPONSOR, "orang tua asuh": _SPONSOR, "kerabat": _SPONSOR,
+    "hamba allah": _SPONSOR, "kejaksaan": _SPONSOR, "kejari": _SPONSOR, "kejati": _SPONSOR, "jaksa": _SPONSOR,
+    "adhyaksa": _SPONSOR, "penanggung": _SPONSOR,
+    "csr": _INSTITUTION, "pt": _INSTITUTION, "perusahaan": _INSTITUTION, "baznas": _INSTITUTION,
+    "bazda": _INSTITUTION, "laznas": _INSTITUTION, "lazis": _INSTITUTION, "lazismu": _INSTITUTION,
+    "lazisnu": _INSTITUTION, "yayasan": _INSTITUTION, "bumn": _INSTITUTION, "bumd": _INSTITUTION,
+    "bank": _INSTITUTION, "bank mandiri": _INSTITUTION, "koperasi": _INSTITUTION, "lembaga": _INSTITUTION,
+    "apbd": _APBD, "apbd i": _APBD, "apbd ii": _APBD, "pemda": _APBD, "pemkab": _APBD, "pemkot": _APBD,
+    "pemprov": _APBD, "pemerintah daerah": _APBD, "pemerintah kabupaten": _APBD, "pemerintah kota": _APBD,
+    "pemerintah provinsi": _APBD, "bupati": _APBD, "dinas": _APBD, "opd": _APBD,
+    "apbn": _APBN, "pemerintah pusat": _APBN, "kementerian": _APBN,
+    "dana desa": _DESA, "dd": _DESA, "add": _DESA, "alokasi dana desa": _DESA, "apbdes": _DESA, "apbdesa": _DESA,
+    "apbd desa": _DESA, "pemdes": _DESA, "pemerintah desa": _DESA,
 }  # fmt: skip
+_PAYERS = Phrases(PAYER_WORDS)
+_NO_JHT = "-JHT"
+# The programs of a BPU member: JKK and JKM always, JHT when chosen ("JKK, JKM" / "JKK+JKM" / "JKK JKM JHT").
+PROGRAM_WORDS = {
+    "jkk": "JKK", "jkm": "JKM", "jht": "JHT", "jkkjkm": "JKM", "jkkjkmjht": "JHT", "jaminan kecelakaan kerja": "JKK",
+    "jaminan kematian": "JKM", "jaminan hari tua": "JHT", "non jht": _NO_JHT, "nonjht": _NO_JHT, "tanpa jht": _NO_JHT,
+}  # fmt: skip
+_PROGRAMS = Phrases(PROGRAM_WORDS)
+_T = TypeVar("_T")
+_CENTS = re.compile(r"[.,]\d{1,2}$")  # "1.500.000,00"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _TEXT_DATE = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$|^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 _SCIENTIFIC = re.compile(r"\d+([.,]\d+)?[eE][+-]?\d+")
@@ -48,36 +87,65 @@ _COLUMN_NUMBER = re.compile(r"\(?(\d{1,2})\)?")
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A checked spreadsheet row, as the storage layer needs it."""
+    """A member as one spreadsheet row states them. What it leaves unsaid is None: no such column, a blank cell, or
+    a value that could not be read (the import then keeps what is stored). Read from a file, `covered_until` and
+    `branch_until` are both the branch's last paid month; exported, they are the member's coverage and the month the
+    branch's own data last showed."""
 
     nik: str
     full_name: str
     birth_date: date
     sex: str
-    phone: str | None
     kecamatan_code: str
     desa_code: str
-    kpj: str | None
-    covered_until: date | None
-    payer: str
+    phone: str | None = None
+    kpj: str | None = None
+    covered_until: date | None = None
+    branch_until: date | None = None
+    payer: str | None = None
+    occupation: str | None = None
+    with_jht: bool | None = None
+    declared_income: int | None = None
+    unknown_payer: bool = False  # the file names a payer nobody could read: a new member cannot come in by it
 
     def fields(self) -> dict[str, object]:
-        values: dict[str, object] = {name: getattr(self, name) for name in SHEET_FIELDS}
-        registered = self.kpj is not None or self.covered_until is not None
-        values["bpjs_status"] = BpjsStatus.MEMBER if registered else BpjsStatus.NOT_REGISTERED
-        values["needs_enrolment"] = not registered
+        """The columns this row changes on a registered member: what it states, nothing else."""
+        values: dict[str, object] = {"full_name": self.full_name, "birth_date": self.birth_date, "sex": self.sex,
+                                     "kecamatan_code": self.kecamatan_code, "desa_code": self.desa_code}  # fmt: skip
+        values |= {name: getattr(self, name) for name in STATED if getattr(self, name) is not None}
+        if self.kpj is not None or self.covered_until is not None:  # in the branch's data: a BPJS member
+            values |= {"bpjs_status": BpjsStatus.MEMBER, "needs_enrolment": False}
         return values
+
+    def new_fields(self) -> dict[str, object]:
+        """A new member's columns: what the row states, and the defaults for what it does not."""
+        registered = self.kpj is not None or self.covered_until is not None
+        defaults: dict[str, object] = {
+            "payer": Payer.SELF,
+            "occupation": Occupation.LAINNYA,
+            "with_jht": False,
+            "declared_income": default_tariffs().income.minimum,
+            "period_months": 1,
+            "bpjs_status": BpjsStatus.MEMBER if registered else BpjsStatus.NOT_REGISTERED,
+            "needs_enrolment": not registered,
+        }
+        return defaults | self.fields()
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """What importing checked rows would do."""
+
     new: int
     updated: int
     unchanged: int
+    mismatched: int = 0  # registered members whose own payment report goes beyond the branch's month
+    refused: frozenset[str] = frozenset()  # the NIKs of new members whose payer the file does not make clear
 
 
 class RowProblem(StrEnum):
-    """Why a row is not imported (the catalog says it as `sheet.<problem>`; a bad NIK as `sheet.nik_<NikProblem>`)."""
+    """What is wrong with a row (the catalog says it as `sheet.<problem>`; a bad NIK as `sheet.nik_<NikProblem>`).
+    From PAYER_UNKNOWN on they are warnings: the row comes in, and only that value is left as stored."""
 
     FORMULA = "formula"
     SCIENTIFIC = "scientific"
@@ -88,23 +156,30 @@ class RowProblem(StrEnum):
     MONTH = "month"
     MONTH_FUTURE = "month_future"
     DUPLICATE_NIK = "duplicate_nik"
-
-
-@dataclass(frozen=True, slots=True)
-class SheetRow:
-    """A valid row, ready to write."""
-
-    line: int  # the row number the admin sees in Excel
-    member: Row
-    program: str
+    PAYER_NEW = "payer_new"  # a new member, and the payer cannot be read
+    PAYER_UNKNOWN = "payer_unknown"
+    OCCUPATION_UNKNOWN = "occupation_unknown"
+    PROGRAM_UNKNOWN = "program_unknown"
+    INCOME_UNREADABLE = "income_unreadable"
+    INCOME_RAISED = "income_raised"  # below the minimum declared income: recorded as the minimum
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
     line: int
-    column: str  # the column's key: nik, nama, kpj, hp, desa, kecamatan, bulan, program, sumber
+    column: str  # the column's key: nik, nama, kpj, hp, desa, kecamatan, bulan, program, sumber, pekerjaan, …
     reason: str  # a RowProblem, or nik_<NikProblem>
     first: int = 0  # a duplicate NIK: the line it came first on
+    value: str = ""  # a warning: the value as written
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """A valid row, ready to write, and what in it could not be read (left as stored)."""
+
+    line: int  # the row number the admin sees in Excel
+    member: Row
+    warnings: tuple[RowError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +191,11 @@ class Sheet:
     problem: str = ""  # the whole file is unusable: why, as told to the admin (and rows/errors are empty)
     skipped: int = 0  # totals rows and blank rows inside the table, passed over (not members, not errors)
     fingerprint: str = ""  # the file's SHA-256: the same file at the same moment is the same import
+    unread: tuple[str, ...] = ()  # headers of columns the import does not read, as written
+
+    @property
+    def warnings(self) -> tuple[RowError, ...]:
+        return tuple(w for row in self.rows for w in row.warnings)
 
 
 def normal(value: object) -> str:
@@ -146,6 +226,17 @@ def check(
     return Sheet(tuple(r for r in rows if r.line not in duplicated), tuple(sorted(errors, key=lambda e: e.line)))
 
 
+def settle(sheet: Sheet, refused: Collection[str]) -> Sheet:
+    """The sheet with the rows of new members whose payer cannot be read (`Plan.refused`) moved to its errors."""
+    if not refused:
+        return sheet
+    kept = tuple(row for row in sheet.rows if row.member.nik not in refused)
+    payer_of_line = {w.line: w.value for row in sheet.rows for w in row.warnings if w.column == "sumber"}
+    out = [RowError(r.line, "sumber", RowProblem.PAYER_NEW, value=payer_of_line.get(r.line, ""))
+           for r in sheet.rows if r.member.nik in refused]  # fmt: skip
+    return replace(sheet, rows=kept, errors=tuple(sorted((*sheet.errors, *out), key=lambda e: e.line)))
+
+
 class _Bad(Exception):
     """A row's first problem: in which column, and why."""
 
@@ -164,11 +255,21 @@ class RowCheck:
     places: dict[tuple[str, str], Region | None] = field(default_factory=dict)  # a file names each desa many times
 
     def row(self, line: int, values: Mapping[str, object]) -> SheetRow | RowError:
-        """A data row; the first problem found when it cannot be imported."""
+        """A data row (with what in it could not be read); the first problem found when it cannot be imported."""
         try:
-            return SheetRow(line, self._member(values), " ".join(str(values.get("program") or "").split())[:40])
+            member = self._member(values)
         except _Bad as bad:
             return RowError(line, bad.column, bad.reason)
+        said = _Said(line, values)
+        member = replace(
+            member,
+            payer=said.read("sumber", payer_of, RowProblem.PAYER_UNKNOWN),
+            occupation=said.read("pekerjaan", occupation_of, RowProblem.OCCUPATION_UNKNOWN),
+            with_jht=said.read("program", jht_of, RowProblem.PROGRAM_UNKNOWN),
+            declared_income=said.income(),
+        )
+        unknown_payer = any(w.column == "sumber" for w in said.warnings)
+        return SheetRow(line, replace(member, unknown_payer=unknown_payer), tuple(said.warnings))
 
     def _member(self, values: Mapping[str, object]) -> Row:
         formulas = [key for key, value in values.items() if isinstance(value, str) and value.startswith("=")]
@@ -182,10 +283,9 @@ class RowCheck:
         kpj = _kpj(values.get("kpj"))
         desa = self._desa(str(values.get("desa") or ""), str(values.get("kecamatan") or ""))
         covered = self._covered(values.get("bulan"))
-        sumber = values.get("sumber")
-        payer = PAYER_WORDS.get(normal(sumber), Payer.SELF) if sumber else Payer.SELF
         kecamatan = desa.code.rsplit(".", 1)[0]
-        return Row(nik.value, name, nik.birth_date, nik.sex, phone, kecamatan, desa.code, kpj, covered, payer)
+        return Row(nik.value, name, nik.birth_date, nik.sex, kecamatan, desa.code, phone=phone, kpj=kpj,
+                   covered_until=covered, branch_until=covered)  # fmt: skip
 
     def _nik(self, raw: object) -> Nik:
         text = nik_text(raw)
@@ -213,6 +313,73 @@ class RowCheck:
         if covered is not None and covered > self.today + timedelta(days=400):
             raise _Bad("bulan", RowProblem.MONTH_FUTURE)
         return covered
+
+
+@dataclass(slots=True)
+class _Said:
+    """The free-text cells of one row (payer, occupation, programs, income), read forgivingly; what cannot be read
+    is a warning and None (kept as stored)."""
+
+    line: int
+    values: Mapping[str, object]
+    warnings: list[RowError] = field(default_factory=list)
+
+    def _cell(self, column: str) -> str:
+        """The cell as the preview quotes it: one line, spaces collapsed, not too long."""
+        return " ".join(_text(self.values.get(column) or "").split())[:60]
+
+    def read(self, column: str, meaning: Callable[[str], _T | None], problem: RowProblem) -> _T | None:
+        text = self._cell(column)
+        if not text:
+            return None
+        found = meaning(text)
+        if found is None:
+            self.warnings.append(RowError(self.line, column, problem, value=text))
+        return found
+
+    def income(self) -> int | None:
+        amount = income_of(self.values.get("penghasilan"))
+        if amount is None:
+            return None
+        if amount is False:
+            self.warnings.append(
+                RowError(self.line, "penghasilan", RowProblem.INCOME_UNREADABLE, value=self._cell("penghasilan"))
+            )
+            return None
+        if amount < default_tariffs().income.minimum:
+            self.warnings.append(RowError(self.line, "penghasilan", RowProblem.INCOME_RAISED, value=str(amount)))
+            return default_tariffs().income.minimum
+        return amount
+
+
+def payer_of(text: str) -> Payer | None:
+    """Who pays, as a cell says it ("APBD Kab. Sidrap" → regional government); None when it cannot be told."""
+    return _PAYERS.meaning(text)
+
+
+def jht_of(text: str) -> bool | None:
+    """Whether the programs a cell names include JHT ("JKK, JKM, JHT" → True, "JKK+JKM" → False); None when the
+    cell names no program (a local scheme's name such as "SUTASOMA")."""
+    found = set(_PROGRAMS.found(text))
+    if not found:
+        return None
+    return "JHT" in found and _NO_JHT not in found
+
+
+def income_of(value: object) -> int | bool | None:
+    """A declared monthly income in rupiah: a number cell, or text as `domain.tariffs.parse_income` reads it, also
+    with the cents or the ",-" of a price (Rp1.500.000,00, Rp 1.500.000,-). None when empty; False when unreadable."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else False
+    if isinstance(value, int | float):
+        return int(value) if value >= 0 else False
+    text = _text(value).lower().removesuffix(",-").removesuffix(".-")
+    if not text:
+        return None
+    if len(_NOT_DIGIT.sub("", text)) > 4:  # "1.500.000,00": cents; "1,5 jt" keeps its decimal
+        text = _CENTS.sub("", text)
+    amount = parse_income(text.replace("/bln", "/bulan"))
+    return False if amount is None else amount
 
 
 def _phone(value: object) -> str | None:
@@ -289,6 +456,8 @@ def last_month(value: object) -> ContributionMonth | bool | None:
         day = _EXCEL_EPOCH + timedelta(days=int(value))
         return ContributionMonth(day.year, day.month)
     text = _text(value)
+    if not text:  # a cell of spaces is as empty as an empty one
+        return None
     dated = _TEXT_DATE.match(text)
     if dated:
         day_first = dated.group(3) is not None

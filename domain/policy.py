@@ -23,6 +23,18 @@ from domain.workdays import WorkCalendar
 
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:
+    """The defaults are the rules for BPU members. Sources:
+    - `due_day`: BPU contributions are paid every month, at the latest on the 15th of the contribution month; when
+      the 15th is a holiday, on the next working day (PP 44/2015 as amended, as summarised by Kompas.com / Kontan,
+      "Iuran JKK BPJS Ketenagakerjaan: Rincian hingga Denda Keterlambatan"). No fine for paying late.
+    - `lapse_after`: "Apabila setelah 3 (tiga) bulan berturut-turut peserta BPU belum melakukan pelunasan tunggakan,
+      maka kepesertaan dan perlindungannya akan nonaktif" (BPJS Ketenagakerjaan's BPU FAQ, as published for PERISAI
+      agents, perisaiblora.blogspot.com).
+    - `workdays`: Sundays and the national holidays and cuti bersama of the `holidays` package (SKB of three
+      ministers each year), plus configured extra days. Saturdays count as working days: BPJS's own procedure for
+      employers counts Saturday as a holiday, but no source says so for BPU; the advice stays the 15th either way.
+    """
+
     stages: tuple[Stage, ...]
     due_day: int = 15
     lapse_after: int = 3

@@ -1,11 +1,14 @@
-"""Contribution amounts from the tariff data (`scheduler/data/tariffs.toml`): never constants in code.
+"""Contribution amounts from the tariff data (`domain/data/tariffs.toml`): never constants in code.
 
 The amount for paying N months is the sum of each month's own tariff, so a payment that spans the end of a relief
-period (December 2026 + January 2027) is priced correctly.
+period (December 2026 + January 2027) is priced correctly. JKK and JHT are priced on the declared income as the
+data's income scale prices it (its minimum, and PP 44/2015 Lampiran II's bands when the data has them).
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -14,8 +17,6 @@ from pathlib import Path
 from typing import Protocol
 
 from domain.rules import ContributionMonth
-
-MIN_DECLARED_INCOME = 1_000_000
 
 
 def _month(text: str) -> ContributionMonth | None:
@@ -55,10 +56,27 @@ class Relief:
         return self.start <= month <= self.end and occupation in self.occupations and payer not in self.excluded_payers
 
 
+@dataclass(frozen=True, slots=True)
+class IncomeScale:
+    """The declared incomes contributions are priced on: at least `minimum`, rounded down to a band when there are
+    bands (their lower bounds, ascending)."""
+
+    minimum: int
+    bands: tuple[int, ...] = ()
+
+    def priced(self, declared_income: int) -> int:
+        income = max(declared_income, self.minimum)
+        if not self.bands:
+            return income
+        index = bisect.bisect_right(self.bands, income) - 1
+        return self.bands[max(index, 0)]
+
+
 @dataclass(frozen=True, slots=True, eq=False)  # identity hash: it is the key of the amounts cache
 class Tariffs:
     components: tuple[Component, ...]
     reliefs: tuple[Relief, ...]
+    income: IncomeScale
 
     def monthly(
         self,
@@ -66,16 +84,17 @@ class Tariffs:
         *,
         occupation: str,
         payer: str,
-        declared_income: int = MIN_DECLARED_INCOME,
+        declared_income: int = 0,
         with_jht: bool = False,
     ) -> int:
-        """What one contribution month costs this member."""
+        """What one contribution month costs this member (an income below the minimum, the default, is priced at
+        the minimum)."""
         return _monthly(self, month, occupation, payer, declared_income, with_jht)
 
     def _compute(
         self, month: ContributionMonth, occupation: str, payer: str, declared_income: int, with_jht: bool
     ) -> int:
-        income = max(declared_income, MIN_DECLARED_INCOME)
+        income = self.income.priced(declared_income)
         reliefs = [r for r in self.reliefs if r.applies(month, occupation=occupation, payer=payer)]
         total = 0
         for component in self.components:
@@ -95,7 +114,7 @@ class Tariffs:
         *,
         occupation: str,
         payer: str,
-        declared_income: int = MIN_DECLARED_INCOME,
+        declared_income: int = 0,
         with_jht: bool = False,
     ) -> int:
         """Paying `months` months from `first`: the sum of each month's own tariff."""
@@ -145,7 +164,9 @@ def load_tariffs(path: Path | None = None) -> Tariffs:
         )
         for r in raw.get("relief", [])
     )
-    return Tariffs(components, reliefs)
+    income = raw["income"]
+    scale = IncomeScale(minimum=int(income["minimum"]), bands=tuple(sorted(int(b) for b in income.get("bands", []))))
+    return Tariffs(components, reliefs, scale)
 
 
 @cache
@@ -176,3 +197,29 @@ def member_cost(tariffs: Tariffs, member: Insured, first: ContributionMonth, mon
         declared_income=member.declared_income,
         with_jht=member.with_jht,
     )
+
+
+_AMOUNT = re.compile(r"^(?:rp\.?\s*)?(\d+(?:[.,]\d+)*)\s*(juta|jt|ribu|rb|k)?$")
+_GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")  # 1.500.000, 1,500,000, 1.500
+_UNITS = {"juta": 1_000_000, "jt": 1_000_000, "ribu": 1_000, "rb": 1_000, "k": 1_000}
+
+
+def parse_income(text: str) -> int | None:
+    """A monthly income as people write it: "1,5 juta", "1.5jt", "1500 ribu", "Rp1.500.000", "1500000", or a bare
+    small number meaning millions ("2", "1,5"). None when it is no amount."""
+    cleaned = re.sub(r"\s+", " ", text.strip().lower().removesuffix("/bulan").removesuffix("per bulan").strip())
+    match = _AMOUNT.match(cleaned)
+    if match is None:
+        return None
+    number, unit = match.groups()
+    if _GROUPED.match(number):
+        value = float(re.sub(r"[.,]", "", number))
+    elif re.fullmatch(r"\d+(?:[.,]\d+)?", number):
+        value = float(number.replace(",", "."))  # a decimal: 1,5 or 1.5
+    else:
+        return None
+    if unit is not None:
+        value *= _UNITS[unit]
+    elif value < 1_000:  # nobody declares Rp2 a month: "2" and "1,5" are millions
+        value *= 1_000_000
+    return round(value)

@@ -3,9 +3,13 @@
 A member is on an officer's list when their contribution cycle is open (due within 7 days, overdue, or lapsed within
 the last 30 days) and the bot has no working way to them (never linked, blocked, opted out, or the last reminder
 failed), or they neither paid nor answered by H+7 after a reminder reached them; and always when they asked for help,
-when they are waiting to be enrolled in BPJS ("belum terdaftar"), or when they are BPJS members whose last paid month
+when they are waiting to be enrolled in BPJS ("belum terdaftar"), when they are BPJS members whose last paid month
 is unknown ("Tidak ingat", or a branch's row without a month): no reminder can be timed for them until the branch's
-data or the officer gives that month.
+data or the officer gives that month; or when the branch's data contradicts their own payment report.
+
+Members an office pays for from a budget (`BILLED_PAYERS`) are never chased for payment: their office gets the
+monthly statement (domain/statements.py). They are listed only for help, enrolment, an unknown month or a report
+that does not match, without an amount to collect.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import NamedTuple
 
 from domain.policy import ReminderPolicy, cycle_key
 from domain.rules import ContributionMonth, months_due
-from domain.vocabulary import FollowUpOutcome, ReminderStatus
+from domain.vocabulary import BILLED_PAYERS, FollowUpOutcome, ReminderStatus
 
 NO_ANSWER_AFTER = timedelta(days=7)  # H+7
 CONTACTED_FOR = timedelta(days=7)  # "Sudah dihubungi" takes a member off the list for a week
@@ -29,6 +33,7 @@ class Reason(StrEnum):
     HELP = "help"
     ENROLMENT = "enrolment"
     UNKNOWN_MONTH = "unknown_month"
+    REPORT_MISMATCH = "report_mismatch"  # the branch's month contradicts the member's own "sudah bayar"
     OPTED_OUT = "opted_out"
     BLOCKED = "blocked"
     NO_CHANNEL = "no_channel"
@@ -90,7 +95,9 @@ def reason_for(member: Candidate, cycle: Cycle, today: date) -> Reason | None:
         # The facts bring a member without a covered-until date only when they asked for help, wait to be enrolled,
         # or are BPJS members whose last paid month is unknown.
         return Reason.ENROLMENT if member.needs_enrolment else Reason.UNKNOWN_MONTH
-    if not cycle.is_open or cycle.chase_from is None:
+    if member.report_mismatch:
+        return Reason.REPORT_MISMATCH
+    if member.billed or not cycle.is_open or cycle.chase_from is None:
         return None
     if member.opted_out:
         return Reason.OPTED_OUT
@@ -144,6 +151,7 @@ class Candidate(NamedTuple):
     payer: str
     declared_income: int
     with_jht: bool
+    report_mismatch: bool  # the branch's data contradicted their own report (set by the import)
     # Their chats: how many work, how many do not, and when they last wrote.
     active: int
     unreachable: int
@@ -155,6 +163,11 @@ class Candidate(NamedTuple):
     attempt_sent_at: datetime | None
     followed_up: bool  # an officer recorded an outcome since `since`
     listed_since: date | None  # on the officers' lists without a break since (None: not on the listing clock)
+
+    @property
+    def billed(self) -> bool:
+        """Paid by an office from a budget: never asked to pay, never chased for payment."""
+        return self.payer in BILLED_PAYERS
 
     @property
     def attempt(self) -> Attempt | None:

@@ -18,13 +18,13 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.texts import t
+from bot.texts import rupiah, t
 from domain.member_rows import (
     MAX_BYTES,
     Row,
@@ -36,22 +36,25 @@ from domain.member_rows import (
     is_totals,
     normal,
 )
+from domain.names import words
 from domain.regions import RegionIndex
+from domain.tariffs import default_tariffs
 from domain.vocabulary import Payer
 from files import xlsx
 
-__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "error_file", "export", "read"]
+__all__ = ["COLUMNS", "HEADERS", "MAX_BYTES", "column_of", "error_file", "export", "programs", "read"]
 
 MAX_ROWS = 200_000
 MAX_UNPACKED = 200 * 2**20  # an XLSX is a zip: refuse one that unpacks to more than this…
 MAX_RATIO = 150  # …or whose parts shrank suspiciously well (a zip bomb)
 
-# Column key → the header names branches use for it, normalised (lower case, letters and digits only).
+# Column key → header names branches use for it, normalised (lower case, letters and digits only), written as one
+# word or more ("NIK", "NoKTP", "Nama Lengkap")…
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "nik": ("nik", "noktp", "nomorktp", "nomorindukkependudukan", "niktk"),
+    "nik": ("nik", "noktp", "nomorktp", "nomorindukkependudukan", "niktk", "nikktp"),
     "nama": ("nama", "namalengkap", "namapeserta", "namatk", "namatenagakerja"),
-    "kpj": ("kpj", "nokpj", "nomorkpj", "nokartu"),
-    "hp": ("nohp", "nomorhp", "hp", "telepon", "notelepon", "notelp", "nowa", "nomorwa", "handphone"),
+    "kpj": ("kpj", "nokpj", "nomorkpj", "nokartu", "nomorkartu"),
+    "hp": ("nohp", "nomorhp", "hp", "telepon", "notelepon", "notelp", "nowa", "nomorwa", "handphone", "nohpwa"),
     "desa": ("desa", "kelurahan", "desakelurahan", "desakel", "kelurahandesa"),
     "kecamatan": ("kecamatan", "kec"),
     "bulan": (
@@ -65,11 +68,53 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "program": ("program", "namaprogram"),
     "sumber": ("sumberiuran", "sumberdana", "pembayar", "pembayariuran"),
+    "pekerjaan": ("pekerjaan", "jenispekerjaan", "profesi"),
+    "penghasilan": ("penghasilan", "upah", "upahyangdilaporkan", "penghasilanperbulan"),
 }
+# …or, in other words, a header whose words all belong to the first set and include one of the second ("NO HP/WA",
+# "BLN TERAKHIR BAYAR", "Pekerjaan Utama", "Upah (Rp)"). Tried in this order; "Nama Desa" is the desa.
+_NUMBER_WORDS = {"no", "nomor", "nmr"}
+_WORDED: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = tuple(
+    (key, frozenset(allowed) | frozenset(required), frozenset(required))
+    for key, allowed, required in (
+        ("nik", {"tk", "peserta", "e", *_NUMBER_WORDS}, {"nik", "ktp"}),
+        ("nama", {"lengkap", "peserta", "tk", "tenaga", "kerja", "pekerja", "sesuai", "ktp"}, {"nama"}),
+        ("kpj", {"kartu", "peserta", "bpjs", *_NUMBER_WORDS}, {"kpj"}),
+        ("hp", {"peserta", *_NUMBER_WORDS},
+         {"hp", "wa", "whatsapp", "telp", "tlp", "telepon", "handphone", "ponsel", "hape", "kontak"}),
+        ("desa", {"nama"}, {"desa", "kelurahan", "kel", "ds"}),
+        ("kecamatan", {"nama"}, {"kecamatan", "kec"}),
+        ("bulan", {"bulan", "bln", "iuran", "bayar", "dibayar", "pembayaran", "periode", "tahun", "thn", "th", "blth",
+                   "s", "d", "sd", "tgl", "tanggal"}, {"terakhir", "lunas", "sampai"}),
+        ("program", {"nama", "jenis", "yang", "diikuti", "kepesertaan", "bpjs", "ketenagakerjaan", "bpu"},
+         {"program", "jaminan"}),
+        ("sumber", {"iuran", "dana", "oleh", "yang", "anggaran"},
+         {"sumber", "pembayar", "dibayar", "penanggung", "pembiayaan", "membayar", "penjamin", "pendanaan"}),
+        ("pekerjaan", {"jenis", "bidang", "mata", "utama"}, {"pekerjaan", "profesi", "pencaharian"}),
+        ("penghasilan", {"yang", "dilaporkan", "per", "bulan", "perbulan", "bln", "rp", "dasar", "rata"},
+         {"penghasilan", "upah", "gaji", "pendapatan"}),
+    )
+)  # fmt: skip
 REQUIRED = ("nik", "nama", "desa")
-HEADERS = {key: t(f"sheet.column.{key}") for key in COLUMNS}  # what an export writes (and an import then reads)
-PAYER_EXPORT = {Payer.SELF: "mandiri", Payer.FAMILY: "keluarga", Payer.REGIONAL_GOVERNMENT: "pemda",
-                Payer.SPONSOR: "sponsor"}  # fmt: skip
+EXPORTED = (*COLUMNS, "laporan")  # and what the member reported beyond the branch's month, which no import reads
+HEADERS = {key: t(f"sheet.column.{key}") for key in COLUMNS} | {"laporan": t("sheet.column.laporan")}
+# Headers a person does not expect to be read: the row number, and the export's own column of members' reports.
+_PASSED_OVER = frozenset({"no", "nourut", "nomorurut", "urut", normal(HEADERS["laporan"])})
+PAYER_EXPORT = {Payer.SELF: t("sheet.payer.self"), Payer.FAMILY: t("sheet.payer.family"),
+                Payer.SPONSOR: t("sheet.payer.sponsor"), Payer.INSTITUTION: t("sheet.payer.institution"),
+                Payer.REGIONAL_GOVERNMENT: t("sheet.payer.regional_government"),
+                Payer.CENTRAL_GOVERNMENT: t("sheet.payer.central_government"),
+                Payer.VILLAGE_FUND: t("sheet.payer.village_fund")}  # fmt: skip
+
+
+def column_of(header: object) -> str | None:
+    """The column key a header names, or None: by its exact name, else by its words."""
+    name = normal(header)
+    exact = next((key for key, names in COLUMNS.items() if name in names), None)
+    if exact is not None or not name:
+        return exact
+    said = set(words(str(header)))
+    return next((key for key, allowed, needed in _WORDED if said <= allowed and said & needed), None)
 
 
 def read(
@@ -94,7 +139,8 @@ def _read(filename: str, content: bytes, *, regions: RegionIndex, area: Sequence
         else:
             return Sheet((), (), t("sheet.wrong_type"))
         lines = _Lines(table)
-        return replace(check(lines, regions=regions, area=area, today=today), skipped=lines.skipped)
+        checked = check(lines, regions=regions, area=area, today=today)
+        return replace(checked, skipped=lines.skipped, unread=tuple(lines.unread))
     except _Unusable as error:
         return Sheet((), (), str(error))
 
@@ -147,6 +193,7 @@ class _Lines:
 
     table: Iterator[tuple[Any, ...]]
     skipped: int = 0
+    unread: list[str] = field(default_factory=list)  # the header's other columns, as written
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
         header: dict[str, int] = {}
@@ -154,7 +201,7 @@ class _Lines:
         started = False
         for line, cells in enumerate(self.table, start=1):
             if not header:
-                header = _header(cells, line)
+                header, self.unread = _header(cells, line)
                 continue
             if line > MAX_ROWS:
                 raise _Unusable(t("sheet.too_many_rows", most=f"{MAX_ROWS:,}".replace(",", ".")))
@@ -172,46 +219,73 @@ class _Lines:
             raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))
 
 
-def _header(cells: tuple[Any, ...], line: int) -> dict[str, int]:
-    """The columns of the header row, by key; empty when this is not it (an error past the tenth row)."""
-    found = {key: i for i, cell in enumerate(cells) for key, names in COLUMNS.items() if normal(cell) in names}
+def _header(cells: tuple[Any, ...], line: int) -> tuple[dict[str, int], list[str]]:
+    """The columns of the header row by key, and the headers of those not read (a second column of the same key is
+    one); nothing when this is not it (an error past the tenth row)."""
+    found: dict[str, int] = {}
+    unread: list[str] = []
+    for i, cell in enumerate(cells):
+        key = column_of(cell)
+        if key is not None and key not in found:
+            found[key] = i
+        elif str(cell or "").strip() and normal(cell) not in _PASSED_OVER:
+            unread.append(" ".join(str(cell).split()))
     if all(key in found for key in REQUIRED):
-        return found
+        return found, unread
     if line >= 10:
         raise _Unusable(t("sheet.no_header", columns=", ".join(HEADERS[k] for k in REQUIRED)))
-    return {}
+    return {}, []
 
 
 # --- export ---
 
 
 def export(rows: Sequence[Row], *, regions: RegionIndex) -> bytes:
-    """Members in the import's own columns (text cells only: a name like =HYPERLINK(…) stays text)."""
-    header = [HEADERS[key] for key in COLUMNS]
+    """Members in the import's own columns (text cells only: a name like =HYPERLINK(…) stays text). The month is the
+    branch's; a coverage the member reported beyond it goes in a column of its own that an import does not read, so
+    re-importing an export never turns a member's report into the branch's data."""
     return xlsx.workbook(
-        t("sheet.export_title"),
-        header,
-        (
-            xlsx.cells(
-                (
-                    row.nik,
-                    row.full_name,
-                    row.kpj or "",
-                    row.phone or "",
-                    regions.name(row.desa_code),
-                    regions.name(row.kecamatan_code),
-                    row.covered_until.strftime("%m/%Y") if row.covered_until else "",
-                    "",  # the program is not kept per member
-                    PAYER_EXPORT.get(Payer(row.payer), row.payer),
-                )
-            )
-            for row in rows
-        ),
+        t("sheet.export_title"), [HEADERS[key] for key in EXPORTED], (_exported(r, regions) for r in rows)
     )
 
 
+def _exported(row: Row, regions: RegionIndex) -> str:
+    reported = row.covered_until if row.covered_until != row.branch_until else None
+    cells: dict[str, xlsx.Cell] = {
+        "nik": row.nik,
+        "nama": row.full_name,
+        "kpj": row.kpj or "",
+        "hp": row.phone or "",
+        "desa": regions.name(row.desa_code),
+        "kecamatan": regions.name(row.kecamatan_code),
+        "bulan": _month(row.branch_until),
+        "program": programs(with_jht=bool(row.with_jht)),
+        "sumber": PAYER_EXPORT[Payer(row.payer)] if row.payer else "",
+        "pekerjaan": t(f"option.occupation.{row.occupation}") if row.occupation else "",
+        "penghasilan": row.declared_income or "",
+        "laporan": _month(reported),
+    }
+    return xlsx.cells([cells[key] for key in EXPORTED])
+
+
+def programs(*, with_jht: bool) -> str:
+    """A member's programs as branches write them: JKK and JKM always, JHT when chosen."""
+    return t("sheet.program.jht" if with_jht else "sheet.program.base")
+
+
+def _month(day: date | None) -> str:
+    return day.strftime("%m/%Y") if day else ""
+
+
 def error_file(errors: Sequence[RowError]) -> bytes:
-    """The rows that were not imported, and why."""
+    """The rows that were not imported and why, and the values that were not read in the rows that were."""
     header = t("sheet.error_header").split("|")
-    rows = (xlsx.cells((e.line, HEADERS[e.column], t(f"sheet.{e.reason}", line=e.first))) for e in errors)
+    rows = (xlsx.cells((e.line, HEADERS[e.column], _problem(e))) for e in sorted(errors, key=lambda e: e.line))
     return xlsx.workbook(t("sheet.error_title"), header, rows)
+
+
+def _problem(error: RowError) -> str:
+    """What is wrong in one cell, in Indonesian."""
+    return t(
+        f"sheet.{error.reason}", line=error.first, value=error.value, minimum=rupiah(default_tariffs().income.minimum)
+    )

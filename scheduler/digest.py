@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -114,13 +114,22 @@ async def _send(sender: Sender[Reply], one: officers.Briefed, replies: list[Repl
     target = Target(
         address.id or 0, address.channel, address.external_id, None, last_inbound_at=address.last_inbound_at
     )
+    sent, failed = await deliver(sender, target, replies, f"digest for officer {one.officer.id}")
+    stats.sent, stats.failed = stats.sent + sent, stats.failed + failed
+
+
+async def deliver(sender: Sender[Reply], target: Target, replies: Sequence[Reply], what: str) -> tuple[int, int]:
+    """Send replies to one staff chat in order, outside the outbox (a digest, an office's statement: claimed once
+    for the day or the month before); how many were sent and how many not, each failure logged as `what`."""
+    sent = failed = 0
     for reply in replies:
         result = await sender.send(target, reply)
         if isinstance(result, Sent):
-            stats.sent += 1
+            sent += 1
         else:
-            stats.failed += 1
-            log.warning("digest for officer %s not delivered (%s)", one.officer.id, type(result).__name__)
+            failed += 1
+            log.warning("%s not delivered (%s)", what, type(result).__name__)
+    return sent, failed
 
 
 def _lists(conversations: Conversations, today: date) -> AreaLists:

@@ -2,7 +2,9 @@
 
 - scan: daily at a configurable local time, and once at start-up so a restart after downtime catches up at once;
 - dispatch: every few seconds, in every process (PostgreSQL's SKIP LOCKED shares the work);
-- lapses: daily, marks memberships that became non-active.
+- lapses: daily, marks memberships that became non-active;
+- digests and statements (`add_daily`): the officers' morning lists, and the offices' monthly statements (each claimed
+  once per officer and day, or per office and month, so every process may run them).
 What each job does to the database is in `service.daily` (scan, lapses, snapshot, purge) and `service.dispatch`.
 """
 
@@ -36,3 +38,10 @@ def build_scheduler(
     scheduler.add_job(on_lapses, daily, id="lapses", next_run_time=now)
     scheduler.add_job(on_dispatch, IntervalTrigger(seconds=dispatch_every), id="dispatch")
     return scheduler
+
+
+def add_daily(
+    scheduler: AsyncIOScheduler, job_id: str, *, at: time, zone: ZoneInfo, run: Callable[[], Awaitable[None]]
+) -> None:
+    """A job once a day at a local time (the officers' digests, the offices' statements)."""
+    scheduler.add_job(run, CronTrigger(hour=at.hour, minute=at.minute, timezone=zone), id=job_id)

@@ -105,6 +105,7 @@ class Conversations:
             admin=readers.admin,
             now=now,
             today=self.today(now),
+            tariffs=self.tariffs,
         )
 
     def _load(self, session: Session, address_id: int) -> State:

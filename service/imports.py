@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.dialogs.admin import import_notes
 from bot.dialogs.core import DecideImport, Exported, Reply, StageImport
 from bot.texts import t
 from domain.delivery import Target
-from domain.member_rows import Plan, Row
+from domain.member_rows import Plan, Row, settle
 from domain.regions import RegionIndex
 from files import member_sheet
 from storage import audit as audit_log
@@ -88,7 +89,8 @@ class Checked:
     invalid: int  # rows refused
     skipped: int  # totals rows and blank rows inside the table, passed over
     plan: Plan
-    error_file: bytes  # the refused rows and why, as a spreadsheet (empty: none)
+    error_file: bytes  # the refused rows and why, and the values not read, as a spreadsheet (empty: none)
+    notes: tuple[str, ...] = ()  # what the preview says besides the counts (admin.import_notes), in Indonesian
 
 
 def check_file(
@@ -105,11 +107,13 @@ def check_file(
     sheet = member_sheet.read(filename, content, regions=regions, area=area, today=today)
     if sheet.problem:
         return Checked(sheet.problem, (), 0, 0, Plan(0, 0, 0), b"")
-    rows = tuple(row.member for row in sheet.rows)
     with Session(engine) as session:
-        plan = stored.plan(session, cipher, rows)
-    errors = member_sheet.error_file(sheet.errors) if sheet.errors else b""
-    return Checked("", rows, len(sheet.errors), sheet.skipped, plan, errors)
+        plan = stored.plan(session, cipher, tuple(row.member for row in sheet.rows))
+    sheet = settle(sheet, plan.refused)
+    noted = (*sheet.errors, *sheet.warnings)
+    errors = member_sheet.error_file(noted) if noted else b""
+    rows = tuple(row.member for row in sheet.rows)
+    return Checked("", rows, len(sheet.errors), sheet.skipped, plan, errors, tuple(import_notes(sheet, plan)))
 
 
 def confirm(engine: Engine, cipher: Cipher, *, filename: str, rows: Sequence[Row], now: datetime) -> str:

@@ -250,8 +250,11 @@ class AdminViews:
 
     def member_timelines(self, query: str) -> Sequence[str]:
         found = self._find_members(query)
-        cipher, policy = self._setup.cipher, self._setup.policy
-        return ["\n".join(timeline(self._session, cipher, m, policy, self._today)) for m in found[:5]]
+        setup = self._setup
+        return [
+            "\n".join(timeline(self._session, setup.cipher, m, setup.policy, self._today, tariffs=setup.tariffs))
+            for m in found[:5]
+        ]
 
     def member_by_nik(self, nik: str) -> MemberView | None:
         found = self._find_members(nik)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.dialogs.core import AcceptInvitation, AddStaff, ChangeStaff, Refused, Reply, SetPaused, UnbindSponsor
 from bot.texts import t
 from domain.regions import inside
-from domain.vocabulary import OfficerRole
+from domain.vocabulary import BILLED_PAYERS, PUBLIC_PAYERS, OfficerRole, Payer, SponsorKind
 from storage import controls, officers, sponsors
 from storage.models import Officer
 
@@ -102,24 +102,42 @@ def accept_invitation(ctx: EffectContext, effect: AcceptInvitation) -> Handled:
     sponsor = sponsors.sponsor_by_code(session=ctx.session, code=effect.code)
     if sponsor is None:
         return None, []
-    sponsor.address_id = ctx.address_id  # a new phone of the same sponsor takes over from the old one
-    ctx.session.add(sponsor)
-    return ("sponsor.bind", sponsor.id or 0, ""), []
+    # A person's new phone takes over from the old one; an office's staff chats are added side by side.
+    sponsors.bind(session=ctx.session, sponsor=sponsor, address_id=ctx.address_id, now=ctx.now)
+    said = [] if sponsor.kind == SponsorKind.PERSON else [Reply(t("sponsor.office", name=sponsor.name))]
+    return ("sponsor.bind", sponsor.id or 0, sponsor.kind), said
 
 
 def unbind_sponsor(ctx: EffectContext, effect: UnbindSponsor) -> Handled:
     sponsor = sponsors.sponsor_of_address(session=ctx.session, address_id=ctx.address_id)
     if sponsor is None:
         return None, []
-    sponsor.address_id = None
-    ctx.session.add(sponsor)
+    sponsors.unbind(session=ctx.session, sponsor=sponsor, address_id=ctx.address_id)
     return ("sponsor.unbind", sponsor.id or 0, ""), []
+
+
+def add_office(engine: Engine, *, name: str, payer: Payer, codes: Sequence[str], now: datetime) -> str:
+    """An office that pays for members from a budget (`payer`: an institution or public money), paying for that
+    payer's members living in `codes`; returns its invitation code, which each of its staff may use."""
+    if payer not in BILLED_PAYERS:
+        raise ValueError(f"{payer} is reminded, not billed: an office pays from a budget")
+    kind = SponsorKind.PUBLIC if payer in PUBLIC_PAYERS else SponsorKind.INSTITUTION
+    with Session(engine) as session:
+        office = sponsors.create_sponsor(session=session, name=name, now=now, kind=kind, payer=payer, codes=codes)
+        code = office.invite_code
+        session.commit()
+    return code
+
+
+def invitation_link(code: str, bot_username: str) -> str:
+    """The Telegram deep link that accepts an invitation code; empty when the bot's username is not configured."""
+    return f"https://t.me/{bot_username}?start={code}" if bot_username else ""
 
 
 def invitation(officer: Officer, bot_username: str) -> Reply:
     """The reply that hands over an invitation code (and the deep link, when the bot's name is known)."""
     code = officer.invite_code or ""
-    link = f"https://t.me/{bot_username}?start={code}" if bot_username else ""
+    link = invitation_link(code, bot_username)
     return Reply(t("admin.invitation", name=officer.name, code=code, link=link).strip())
 
 

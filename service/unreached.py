@@ -47,6 +47,9 @@ def unreached(
         reason = reason_for(member, cycle, today)
         if reason is None or (member.followed_up and handled(known.follow_ups[member.id], cycle.key, today)):
             continue
+        if member.billed:  # their office gets the statement: nothing for the officer to collect, no deadline to chase
+            found.append(Unreached(member, reason, None, 0, 0, member.attempt))
+            continue
         amount = 0
         if cycle.first_unpaid is not None and cycle.months:
             key = (

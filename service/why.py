@@ -5,64 +5,61 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
-from bot.texts import long_date, month_year, pay_by, short_date, t
+from bot.texts import long_date, month_year, pay_by, rupiah, short_date, t
 from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
-from domain.vocabulary import BROADCAST_STAGE
+from domain.tariffs import Tariffs, default_tariffs, member_cost
+from domain.vocabulary import BILLED_PAYERS, BROADCAST_STAGE, Payer
+from files.member_sheet import programs
+from storage import why as store
 from storage.crypto import Cipher
-from storage.models import Address, DeliveryAttempt, Member, MemberAddress, Payment, Reminder
+from storage.models import Member
 
 
 def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: str, today: date) -> list[Member]:
     """By NIK (lookup hash), by phone (E.164), or by KPJ."""
     nik = parse_nik(query, regions=regions, today=today)
     phone = parse_phone(query)
-    kpj = parse_kpj(query)
-    conditions = []
-    if isinstance(nik, Nik):
-        conditions.append(col(Member.nik_hash) == cipher.lookup_hash(nik.value))
-    if phone.startswith("+"):
-        conditions.append(col(Member.phone) == phone)
-    if kpj:
-        conditions.append(col(Member.kpj) == kpj)
-    if not conditions:
-        return []
-    return list(session.exec(select(Member).where(or_(*conditions)).order_by(col(Member.id))).all())
+    return store.members_matching(
+        session,
+        nik_hash=cipher.lookup_hash(nik.value) if isinstance(nik, Nik) else None,
+        phone=phone if phone.startswith("+") else None,
+        kpj=parse_kpj(query),
+    )
 
 
-def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderPolicy, today: date) -> list[str]:
-    """Who, coverage, every reminder with its fate, payments, and the next planned reminder."""
+def timeline(
+    session: Session,
+    cipher: Cipher,
+    member: Member,
+    policy: ReminderPolicy,
+    today: date,
+    *,
+    tariffs: Tariffs | None = None,
+) -> list[str]:
+    """Who, who pays and what for, coverage and the next deadline, every reminder with its fate, payments, and the
+    next planned reminder."""
     assert member.id is not None
     nik = mask_nik(cipher.decrypt(member.nik_encrypted))
     until = short_date(member.covered_until) if member.covered_until else "-"
     opted_out = t("why.yes") if member.opted_out else t("why.no")
     lines = [
         t("why.member", name=member.full_name, nik=nik, id=member.id),
+        _payer(session, member),
+        *_programs(member, policy, today, tariffs or default_tariffs()),
+        _next_deadline(member, policy, today),
         t("why.covered", until=until, opted_out=opted_out),
+        *_branch(member),
     ]
-    addresses = session.exec(
-        select(Address)
-        .join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
-        .where(col(MemberAddress.member_id) == member.id)
-    ).all()
+    addresses = store.addresses_of(session, member.id)
     lines += [t("why.address", channel=a.channel, status=a.status) for a in addresses] or [t("why.no_address")]
-    reminders = session.exec(
-        select(Reminder)
-        .where(col(Reminder.member_id) == member.id)
-        .order_by(col(Reminder.cycle), col(Reminder.stage_rank))
-    ).all()
-    for reminder in reminders:
+    for reminder, last in store.reminders_of(session, member.id):
         broadcast = reminder.stage == BROADCAST_STAGE  # its cycle is the broadcast's number, not a month
         month = month_of(reminder.cycle) if not broadcast else None
-        last = session.exec(
-            select(DeliveryAttempt)
-            .where(col(DeliveryAttempt.reminder_id) == reminder.id)
-            .order_by(col(DeliveryAttempt.id).desc())
-        ).first()
         lines.append(
             t(
                 "why.reminder",
@@ -74,14 +71,66 @@ def timeline(session: Session, cipher: Cipher, member: Member, policy: ReminderP
                 error=last.error if last and last.error else "-",
             )
         )
-    for payment in session.exec(select(Payment).where(col(Payment.member_id) == member.id)).all():
+    for payment in store.payments_of(session, member.id):
         first = month_of(payment.first_cycle)
         paid_from = month_year(first.year, first.month)
         verified = t("why.yes") if payment.verified else t("why.no")
         lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
-    lines.append(_next_deadline(member, policy, today))
     lines.append(_next_planned(member, policy, today))
     return lines
+
+
+def _payer(session: Session, member: Member) -> str:
+    """Who pays, and so who is asked: the member's chats, the person who pays for them, or an office's statement."""
+    who = t(f"option.payer.{member.payer}")
+    sponsor = store.sponsor_name(session, member.sponsor_id)
+    if sponsor:
+        who = f"{who} — {sponsor}"
+    if member.payer in BILLED_PAYERS:
+        asked = t("why.asked_office")
+    elif member.payer == Payer.SPONSOR and sponsor:
+        asked = t("why.asked_sponsor", sponsor=sponsor)
+    else:
+        asked = t("why.asked_member")
+    return t("why.payer", payer=who, asked=asked)
+
+
+def _programs(member: Member, policy: ReminderPolicy, today: date, tariffs: Tariffs) -> list[str]:
+    """The programs, the declared income, and what the next unpaid month costs."""
+    lines = [
+        t(
+            "why.programs",
+            programs=programs(with_jht=member.with_jht),
+            income=rupiah(member.declared_income),
+            occupation=t(f"option.occupation.{member.occupation}"),
+        )
+    ]
+    standing = policy.coverage(member.covered_until, today)
+    if standing.next_month is not None and standing.due is not None:
+        month = standing.next_month
+        lines.append(
+            t(
+                "why.next_month",
+                month=month_year(month.year, month.month),
+                amount=rupiah(member_cost(tariffs, member, month, 1)),
+            )
+        )
+    return lines
+
+
+def _branch(member: Member) -> list[str]:
+    """The branch's month against the member's own report, and whether they contradict each other."""
+    lines = []
+    if member.branch_until is not None or member.reported_until is not None:
+        branch, reported = member.branch_until, member.reported_until
+        lines.append(t("why.branch", branch=_month(branch), reported=_month(reported)))
+    if member.report_mismatch_at is not None:
+        lines.append(t("why.mismatch", since=short_date(member.report_mismatch_at.date())))
+    return lines
+
+
+def _month(day: date | None) -> str:
+    return month_year(day.year, day.month) if day else "-"
 
 
 def _next_deadline(member: Member, policy: ReminderPolicy, today: date) -> str:
@@ -96,7 +145,7 @@ def _next_deadline(member: Member, policy: ReminderPolicy, today: date) -> str:
 
 
 def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
-    if member.opted_out or member.covered_until is None:
+    if member.opted_out or member.covered_until is None or member.payer in BILLED_PAYERS:
         return t("why.next_none")
     month = ContributionMonth.of(member.covered_until).plus(1)
     for day, stage in ordered_stages(
@@ -108,9 +157,16 @@ def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
 
 
 def timelines(
-    engine: Engine, cipher: Cipher, regions: RegionIndex, policy: ReminderPolicy, *, query: str, today: date
+    engine: Engine,
+    cipher: Cipher,
+    regions: RegionIndex,
+    policy: ReminderPolicy,
+    *,
+    query: str,
+    today: date,
+    tariffs: Tariffs | None = None,
 ) -> list[list[str]]:
     """`sipakainge why`: the timeline of each member the query finds (none: empty)."""
     with Session(engine) as session:
         found = find_members(session, cipher, regions, query, today)
-        return [timeline(session, cipher, member, policy, today) for member in found]
+        return [timeline(session, cipher, member, policy, today, tariffs=tariffs) for member in found]

@@ -1,6 +1,11 @@
 """Importing the branch's member spreadsheet: compare (new / updated / unchanged), stage until the admin confirms,
 then apply a slice at a time (upsert by NIK), reconciling what members reported paying with what the branch
 recorded. The caller owns the transaction; each slice is meant to be its own.
+
+The branch's data is the truth: a row's month sets both `covered_until` and `branch_until`, even below what the
+member reported ("Sudah bayar"), so reminders resume; a report beyond it is marked (`report_mismatch_at`) for the
+officers' list, and an import that reaches the reported month clears the mark and verifies the payments it covers.
+What a row does not state is left as stored (`Row.fields`).
 """
 
 from __future__ import annotations
@@ -8,13 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from domain.member_rows import Plan, Row
-from domain.vocabulary import Occupation, PaymentSource
+from domain.policy import month_of
+from domain.vocabulary import Payer, PaymentSource
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import ImportBatch, Member, Payment
@@ -30,7 +36,8 @@ class Applied:
     updated: int = 0
     unchanged: int = 0
     confirmed: int = 0  # self-reported payments the branch's data confirms
-    flagged: int = 0  # self-reported payments it does not (yet): the officer checks
+    flagged: int = 0  # members whose own report goes beyond the branch's month: marked for the officer
+    refused: int = 0  # new members without a readable payer (registered elsewhere between preview and apply)
 
 
 def existing(session: Session, cipher: Cipher, niks: Iterable[str]) -> dict[str, Member]:
@@ -46,14 +53,48 @@ def existing(session: Session, cipher: Cipher, niks: Iterable[str]) -> dict[str,
 
 
 def plan(session: Session, cipher: Cipher, rows: Sequence[Row]) -> Plan:
+    """What importing `rows` would do, without doing it."""
     known = existing(session, cipher, (row.nik for row in rows))
-    updated = sum(1 for row in rows if row.nik in known and _changes(known[row.nik], row))
-    return Plan(len(rows) - len(known), updated, len(known) - updated)
+    reports = _self_reported(session, [member.id or 0 for member in known.values()])
+    refused = frozenset(row.nik for row in rows if row.nik not in known and row.unknown_payer)
+    updated = mismatched = 0
+    for row in rows:
+        member = known.get(row.nik)
+        if member is None:
+            continue
+        reported = _reported(member, reports.get(member.id or 0, []))
+        updated += bool(_changes(member, row, reported, _PLANNED))
+        mismatched += _beyond(reported, row.branch_until)
+    return Plan(len(rows) - len(known) - len(refused), updated, len(known) - updated, mismatched, refused)
 
 
-def _changes(member: Member, row: Row) -> dict[str, object]:
+_PLANNED = datetime(2000, 1, 1, tzinfo=UTC)  # a plan only counts changes: any time stands for "now"
+
+
+def _changes(member: Member, row: Row, reported: date | None, now: datetime) -> dict[str, object]:
+    """The columns the row changes; with the branch's month, the mark of a report beyond it set or cleared."""
     wanted = row.fields()
+    if wanted.get("payer", member.payer) not in (member.payer, Payer.SPONSOR):
+        wanted["sponsor_name"] = None  # a sponsor's name belongs to a sponsor: another payer replaces it
+    if row.branch_until is not None:
+        beyond = _beyond(reported, row.branch_until)
+        wanted["report_mismatch_at"] = (member.report_mismatch_at or now) if beyond else None
     return {key: value for key, value in wanted.items() if getattr(member, key) != value}
+
+
+def _reported(member: Member, reports: Sequence[Payment]) -> date | None:
+    """The furthest month the member said they paid: `reported_until`, or (recorded before it existed) the end of
+    their unverified self-reported payments."""
+    ends = [_paid_through(p) for p in reports]
+    return max([day for day in (member.reported_until, *ends) if day is not None], default=None)
+
+
+def _paid_through(payment: Payment) -> date:
+    return month_of(payment.first_cycle).plus(payment.months - 1).last_day
+
+
+def _beyond(reported: date | None, branch: date | None) -> bool:
+    return reported is not None and branch is not None and reported > branch
 
 
 def stage(
@@ -109,9 +150,8 @@ def apply_slice(*, session: Session, cipher: Cipher, token: str, now: datetime) 
 
 
 def _row(item: dict[str, Any]) -> Row:
-    birth_date, covered = date.fromisoformat(item["birth_date"]), item["covered_until"]
-    covered_until = date.fromisoformat(covered) if covered else None
-    return Row(**item | {"birth_date": birth_date, "covered_until": covered_until})
+    days = {key: date.fromisoformat(item[key]) if item[key] else None for key in ("covered_until", "branch_until")}
+    return Row(**item | days | {"birth_date": date.fromisoformat(item["birth_date"])})
 
 
 def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Applied, now: datetime) -> None:
@@ -122,14 +162,17 @@ def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Appli
     for row in rows:
         member = known.get(row.nik)
         if member is None:
-            fields = row.fields() | {"occupation": Occupation.LAINNYA, "period_months": 1}
-            created.append((store.new_member(cipher=cipher, nik=row.nik, fields=fields, now=now), row))
+            if row.unknown_payer:
+                applied.refused += 1
+                continue
+            created.append((store.new_member(cipher=cipher, nik=row.nik, fields=row.new_fields(), now=now), row))
             continue
-        changes = _changes(member, row)
-        branch, reported = row.covered_until, member.covered_until
-        if "covered_until" in changes and branch is not None and reported is not None and branch < reported:
-            del changes["covered_until"]  # the member reported more than the branch has seen: the officer checks
-        _reconcile(session, member, self_reports.get(member.id or 0, []), branch, applied, now)
+        reports = self_reports.get(member.id or 0, [])
+        reported = _reported(member, reports)
+        changes = _changes(member, row, reported, now)
+        if row.branch_until is not None:
+            applied.confirmed += _confirm(session, reports, row.branch_until)
+            applied.flagged += _beyond(reported, row.branch_until)
         if changes:
             store.update_member(session=session, cipher=cipher, member=member, fields=changes, now=now)
             applied.updated += 1
@@ -159,24 +202,13 @@ def _self_reported(session: Session, member_ids: Sequence[int]) -> dict[int, lis
     return found
 
 
-def _reconcile(  # noqa: PLR0917 (a private helper of _apply)
-    session: Session, member: Member, reported: Sequence[Payment], branch: date | None, applied: Applied, now: datetime
-) -> None:
-    """Self-reported payments the branch's data covers become verified; the others are flagged for the officer
-    (the member's list entry says they need help) and keep the coverage the member reported."""
-    if branch is None:
-        return
-    for payment in reported:
-        first = date(payment.first_cycle // 100, payment.first_cycle % 100, 1)
-        months_in = (branch.year - first.year) * 12 + branch.month - first.month + 1
-        if months_in >= payment.months:
-            payment.verified = True
-            session.add(payment)
-            applied.confirmed += 1
-        else:
-            member.help_requested_at = member.help_requested_at or now
-            session.add(member)
-            applied.flagged += 1
+def _confirm(session: Session, reported: Sequence[Payment], branch: date) -> int:
+    """Verify the self-reported payments the branch's month covers; how many."""
+    confirmed = [p for p in reported if _paid_through(p) <= branch]
+    for payment in confirmed:
+        payment.verified = True
+        session.add(payment)
+    return len(confirmed)
 
 
 def export_rows(*, session: Session, cipher: Cipher, codes: Sequence[str] | None) -> list[Row]:
@@ -190,12 +222,16 @@ def export_rows(*, session: Session, cipher: Cipher, codes: Sequence[str] | None
             m.full_name,
             m.birth_date,
             m.sex,
-            m.phone,
             m.kecamatan_code,
             m.desa_code,
-            m.kpj,
-            m.covered_until,
-            m.payer,
+            phone=m.phone,
+            kpj=m.kpj,
+            covered_until=m.covered_until,
+            branch_until=m.branch_until,
+            payer=m.payer,
+            occupation=m.occupation,
+            with_jht=m.with_jht,
+            declared_income=m.declared_income,
         )
         for m in session.exec(query)
     ]

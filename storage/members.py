@@ -39,9 +39,14 @@ MEMBER_COLUMNS = frozenset(
         "needs_enrolment",
         "payer",
         "sponsor_name",
+        "declared_income",
+        "with_jht",
         "period_months",
         "opted_out",
         "help_requested_at",
+        "branch_until",
+        "reported_until",
+        "report_mismatch_at",
     }
 )
 

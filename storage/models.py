@@ -68,6 +68,10 @@ class Sponsor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     kind: str = Field(default=SponsorKind.PERSON, max_length=12, sa_column_kwargs={"server_default": "person"})
+    # An office pays for the members linked to it (`Member.sponsor_id`) and, when set, for those of its `payer`
+    # living in its `area` (kabupaten, kecamatan or desa codes, comma-separated) who are linked to no one.
+    payer: str | None = Field(default=None, max_length=24)
+    area: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     invite_code: str = Field(max_length=64, unique=True)  # the deep-link payload that binds their chat
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
     created_at: datetime = _utc_field()

@@ -1,4 +1,8 @@
-"""Recording a payment: coverage moves forward and the paid cycles' unsent reminders are cancelled at once."""
+"""Recording a payment: coverage moves forward and the paid cycles' unsent reminders are cancelled at once.
+
+A payment told to the bot (by the member, their sponsor, an officer or an admin) is a report, not the branch's data:
+it moves `reported_until` and, provisionally, `covered_until`, and never touches `branch_until`. The next import
+confirms it or marks the contradiction (storage.imports)."""
 
 from __future__ import annotations
 
@@ -25,13 +29,16 @@ def record_payment(
     now: datetime,
 ) -> Payment:
     """Record `months` months paid from `first`. A self-report is provisional (unverified) until the branch's data
-    confirms it, but it already stops the reminders: nobody should be chased for a payment they say they made."""
+    confirms it, but it already stops the reminders: nobody should be chased for a payment they say they made.
+    Coverage only moves forward, so a late report of a month the branch has already seen lowers nothing."""
     assert member.id is not None
     paid_through = first.plus(months - 1).last_day
+    if member.reported_until is None or paid_through > member.reported_until:
+        member.reported_until = paid_through
     if member.covered_until is None or paid_through > member.covered_until:
         member.covered_until = paid_through
-        member.updated_at = now
-        session.add(member)
+    member.updated_at = now
+    session.add(member)
     payment = Payment(
         member_id=member.id,
         first_cycle=cycle_key(first),

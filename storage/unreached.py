@@ -49,8 +49,9 @@ def facts(
     first_cycle: int,
     since: datetime,
 ) -> Facts:
-    """Members of the area (None: everywhere) with an open cycle, who asked for help, who wait to be enrolled, or
-    whose last paid month is unknown — with their channels, latest tried reminder and officers' outcomes.
+    """Members of the area (None: everywhere) with an open cycle, who asked for help, who wait to be enrolled, whose
+    last paid month is unknown, or whose own payment report the branch's data contradicts — with their channels,
+    latest tried reminder and officers' outcomes.
 
     One pass, one row a member: each member joined to their newest tried reminder and to their chats, which GROUP
     BY folds. Officers' outcomes are then read by id, for the members that have any.
@@ -60,6 +61,7 @@ def facts(
         col(Member.help_requested_at).is_not(None),
         col(Member.needs_enrolment),
         and_(col(Member.covered_until).is_(None), col(Member.bpjs_status) == BpjsStatus.MEMBER),  # month unknown
+        col(Member.report_mismatch_at).is_not(None),
     )
     postgresql = session.get_bind().dialect.name == "postgresql"
     attempt, joined = _newest_attempts(first_cycle, postgresql=postgresql)
@@ -75,6 +77,7 @@ def facts(
             *_MEMBER_COLUMNS,
             col(Member.help_requested_at).is_not(None),
             *_MORE_MEMBER_COLUMNS,
+            col(Member.report_mismatch_at).is_not(None),
             *chats,
             *attempt,
             handled,

@@ -48,8 +48,20 @@ HAPPY_PATH: tuple[tuple[str, str], ...] = (
     ("kpj", "12345678901"),
     ("last_paid", "10/2026"),
     ("payer", "Sendiri"),
+    ("income", "1"),  # the first option: the minimum, Rp1.000.000
+    ("programs", "Tidak, JKK + JKM saja"),
     ("period", "3"),
 )
+
+
+def walk_to(chat: Chat, step: str, **overrides: str) -> None:
+    """Answer the registration correctly up to (not including) `step`."""
+    chat.send("/start")
+    for name, answer in HAPPY_PATH:
+        if name == step:
+            return
+        chat.send(overrides.get(name, answer))
+    assert step == "summary"
 
 
 class FakeLookups:

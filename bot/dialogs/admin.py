@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 
 from bot.dialogs.core import (
     AddStaff,
@@ -33,12 +34,14 @@ from bot.dialogs.core import (
     StageBroadcast,
     StageImport,
 )
-from bot.texts import long_date, t
+from bot.texts import long_date, rupiah, t
 from domain.identity import Nik, mask_nik, parse_nik
-from domain.member_rows import MAX_BYTES
+from domain.member_rows import MAX_BYTES, RowProblem, Sheet, settle
+from domain.member_rows import Plan as ImportPlan
 from domain.regions import inside
 from domain.rules import Standing
 from domain.stats import AreaStats, total
+from domain.tariffs import default_tariffs
 from domain.vocabulary import Occupation, OfficerRole
 
 ADMIN, COORDINATOR = OfficerRole.ADMIN.value, OfficerRole.COORDINATOR.value
@@ -218,12 +221,11 @@ def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
     if sheet.problem:
         out.say(Reply(t("admin.import_unusable", reason=sheet.problem)))
         return True
+    plan = ctx.admin.import_plan(tuple(row.member for row in sheet.rows))
+    sheet = settle(sheet, plan.refused)  # new members nobody can tell the payer of: refused, in the error file
     rows = tuple(row.member for row in sheet.rows)
-    plan = ctx.admin.import_plan(rows)
     token = hashlib.sha256(f"{sheet.fingerprint}{ctx.now.isoformat()}".encode()).hexdigest()[:24]
-    counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": len(sheet.errors)}
-    skipped = f"{t('admin.import_skipped', count=sheet.skipped)}\n" if sheet.skipped else ""  # totals, blank rows
-    text = t("admin.import_preview", filename=incoming.filename[:60], skipped=skipped, **counts)
+    text = preview(incoming.filename, sheet, plan)
     choices: tuple[Choice, ...] = ()
     if rows:
         out.effects.append(StageImport(token, incoming.filename, rows))
@@ -231,8 +233,55 @@ def on_file(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
         choices = (Choice(t("admin.import_go"), go), Choice(t("admin.import_cancel"), cancel))
     else:
         text = f"{text}\n\n{t('admin.import_nothing')}"
-    out.say(Reply(text, choices, file_request=ErrorFile(sheet.errors) if sheet.errors else None))
+    noted = (*sheet.errors, *sheet.warnings)
+    out.say(Reply(text, choices, file_request=ErrorFile(noted) if noted else None))
     return True
+
+
+def preview(filename: str, sheet: Sheet, plan: ImportPlan) -> str:
+    """What importing `sheet` would do, as the admin reads it before saying "Lanjutkan"."""
+    counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": len(sheet.errors)}
+    skipped = f"{t('admin.import_skipped', count=sheet.skipped)}\n" if sheet.skipped else ""  # totals, blank rows
+    notes = "".join(f"{note}\n" for note in import_notes(sheet, plan))
+    return t("admin.import_preview", filename=filename[:60], skipped=skipped, notes=notes, **counts)
+
+
+# Distinct unreadable values named per kind, and unread headers named: the error file has every row, and the
+# preview stays one Telegram message (4,096 characters) however odd the file.
+_VALUES_SHOWN, _HEADERS_SHOWN = 3, 10
+_NOTES = {
+    RowProblem.PAYER_UNKNOWN: "admin.import_note.payer_unknown",
+    RowProblem.OCCUPATION_UNKNOWN: "admin.import_note.occupation_unknown",
+    RowProblem.PROGRAM_UNKNOWN: "admin.import_note.program_unknown",
+    RowProblem.INCOME_UNREADABLE: "admin.import_note.income_unreadable",
+    RowProblem.INCOME_RAISED: "admin.import_note.income_raised",
+}
+
+
+def import_notes(sheet: Sheet, plan: ImportPlan) -> list[str]:
+    """What the preview says besides the counts: members whose report the branch contradicts, columns not read,
+    and each kind of value that could not be read (the values, most frequent first, and how many rows)."""
+    notes = [t("admin.import_mismatched", count=plan.mismatched)] if plan.mismatched else []
+    if sheet.unread:
+        columns = [name[:40] for name in sheet.unread[:_HEADERS_SHOWN]]
+        if len(sheet.unread) > _HEADERS_SHOWN:
+            columns.append(t("admin.import_more", count=len(sheet.unread) - _HEADERS_SHOWN))
+        notes.append(t("admin.import_unread", columns=", ".join(columns)))
+    by_kind: dict[str, Counter[str]] = {}
+    refused = [e for e in sheet.errors if e.reason == RowProblem.PAYER_NEW]  # the same unknown payers, on new members
+    for warning in (*sheet.warnings, *refused):
+        kind = RowProblem.PAYER_UNKNOWN if warning.reason == RowProblem.PAYER_NEW else warning.reason
+        by_kind.setdefault(kind, Counter())[warning.value] += 1
+    for kind, key in _NOTES.items():
+        if kind not in by_kind:
+            continue
+        common = by_kind[kind].most_common()
+        values = [t("admin.import_value", value=value, count=count) for value, count in common[:_VALUES_SHOWN]]
+        if len(common) > _VALUES_SHOWN:
+            values.append(t("admin.import_more", count=len(common) - _VALUES_SHOWN))
+        minimum = rupiah(default_tariffs().income.minimum)
+        notes.append(t(key, values=", ".join(values), minimum=minimum))
+    return notes
 
 
 def on_choice(value: str, ctx: Context, out: Outcome) -> None:

@@ -20,6 +20,7 @@ from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import Standing
 from domain.stats import AreaStats
+from domain.tariffs import Tariffs, default_tariffs
 
 # Longest text the dialogs read; anything longer is refused before any parsing (a 5,000-character paste).
 MAX_TEXT = 500
@@ -172,6 +173,8 @@ class MemberView:
     covered_until: date | None
     payer: str
     sponsor_name: str | None
+    declared_income: int
+    with_jht: bool
     period_months: int
     opted_out: bool
 
@@ -352,6 +355,7 @@ class Context:
     admin: AdminReader
     now: datetime
     today: date
+    tariffs: Tariffs = field(default_factory=default_tariffs)  # what the summary says a month will cost
 
 
 # --- effects: what the caller must write, in the same transaction as the new state ---

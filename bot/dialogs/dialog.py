@@ -32,12 +32,22 @@ from bot.dialogs.core import (
     UnbindSponsor,
     UpdateMember,
 )
-from bot.dialogs.fields import FIELD_STEPS, PERIODS, Accept, Answer, Narrow, Reject, typed_choice
+from bot.dialogs.fields import (
+    FIELD_STEPS,
+    PERIODS,
+    Accept,
+    Answer,
+    Narrow,
+    Reject,
+    monthly_cost,
+    next_month,
+    typed_choice,
+)
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
-from bot.texts import long_date, month_span, month_year, pay_by, short_date, t
+from bot.texts import long_date, month_span, month_year, pay_by, rupiah, short_date, t
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
-from domain.vocabulary import BpjsStatus, Payer
+from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
 
 REGISTRATION_ORDER = (
     Step.CONSENT,
@@ -52,6 +62,8 @@ REGISTRATION_ORDER = (
     Step.LAST_PAID,
     Step.PAYER,
     Step.SPONSOR,
+    Step.INCOME,
+    Step.PROGRAMS,
     Step.PERIOD,
     Step.SUMMARY,
 )
@@ -65,6 +77,8 @@ EDIT_STEPS: dict[EditField, tuple[Step, ...]] = {
     EditField.BPJS: (Step.BPJS_STATUS, Step.KPJ, Step.LAST_PAID),
     EditField.LAST_PAID: (Step.LAST_PAID,),
     EditField.PAYER: (Step.PAYER, Step.SPONSOR),
+    EditField.INCOME: (Step.INCOME,),
+    EditField.PROGRAMS: (Step.PROGRAMS,),
     EditField.PERIOD: (Step.PERIOD,),
 }
 
@@ -80,6 +94,8 @@ EDIT_COLUMNS: dict[EditField, tuple[str, ...]] = {
     EditField.BPJS: ("bpjs_status", "kpj", "covered_until", "needs_enrolment"),
     EditField.LAST_PAID: ("covered_until",),
     EditField.PAYER: ("payer", "sponsor_name"),
+    EditField.INCOME: ("declared_income",),
+    EditField.PROGRAMS: ("with_jht",),
     EditField.PERIOD: ("period_months",),
 }
 
@@ -203,10 +219,10 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
         if incoming.text not in {choice.value for choice in current.choices}:
             return _ask(state, ctx, out, t("invalid.stale_choice"))
         return _on_choice(state, incoming.text, ctx, out)
-    chosen = typed_choice(incoming.text, current.choices)
+    field_step = FIELD_STEPS.get(state.step)
+    chosen = typed_choice(incoming.text, current.choices, by_label=field_step is None or field_step.by_label)
     if chosen is not None:
         return _on_choice(state, chosen.value, ctx, out)
-    field_step = FIELD_STEPS.get(state.step)
     if field_step is not None:
         return _apply(state, field_step.on_text(state, incoming.text, ctx), ctx, out)
     if state.step is Step.MENU:
@@ -299,7 +315,8 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
 def _ask_months(reminder: ReminderView) -> Reply:
     month = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
     if reminder.covered_until is not None and reminder.covered_until >= month.last_day:
-        return Reply(t("reminder_reply.already", name=reminder.member_name, until=short_date(reminder.covered_until)))
+        until = month_year(reminder.covered_until.year, reminder.covered_until.month)
+        return Reply(t("reminder_reply.already", name=reminder.member_name, until=until))
     choices = tuple(Choice(t("option.period", months=m), f"rem:{reminder.id}:paid:{m}", key=str(m)) for m in PERIODS)
     return Reply(
         t("reminder_reply.how_many", name=reminder.member_name, month=month_year(month.year, month.month)), choices
@@ -310,7 +327,8 @@ def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
     first = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
     last = first.plus(months - 1)
     out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
-    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=short_date(last.last_day))))
+    # A report, checked later against the branch's data: the month it reaches, never "covered until" as a fact.
+    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=month_year(last.year, last.month))))
 
 
 def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
@@ -568,8 +586,14 @@ def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
 
 
 def editable(draft: Draft) -> list[EditField]:
-    """The fields the edit menu offers: the last paid month only for a BPJS member."""
-    return [field for field in EditField if field is not EditField.LAST_PAID or draft.bpjs_status == BpjsStatus.MEMBER]
+    """The fields the edit menu offers: the last paid month only for a BPJS member, how many months at once only
+    to a member who pays (an office paying from a budget is never asked)."""
+    hidden: set[EditField] = set()
+    if draft.bpjs_status != BpjsStatus.MEMBER:
+        hidden.add(EditField.LAST_PAID)
+    if draft.payer in BILLED_PAYERS:
+        hidden.add(EditField.PERIOD)
+    return [field for field in EditField if field not in hidden]
 
 
 def _edit_field(state: State, name: str, ctx: Context, out: Outcome) -> State:
@@ -670,6 +694,9 @@ def next_step(current: Step, draft: Draft) -> Step:
             continue
         if candidate is Step.SPONSOR and draft.payer != Payer.SPONSOR:
             continue
+        # An office pays from a budget: the member is never asked to pay, so neither their income nor how often.
+        if candidate in (Step.INCOME, Step.PERIOD) and draft.payer in BILLED_PAYERS:
+            continue
         return candidate
     return Step.SUMMARY
 
@@ -693,10 +720,7 @@ def member_fields(draft: Draft, ctx: Context) -> dict[str, object]:
     """The member row a finished draft describes (birth date and sex come from the NIK)."""
     nik = parse_nik(draft.nik or "", regions=ctx.regions, today=ctx.today)
     assert isinstance(nik, Nik), "the NIK step only accepts valid NIKs"
-    covered_until = None
-    if draft.last_paid and draft.last_paid != "unknown":
-        year, month = draft.last_paid.split("-")
-        covered_until = ContributionMonth(int(year), int(month)).last_day
+    last_paid = draft.last_paid_month()
     return {
         "full_name": draft.full_name,
         "nik": nik.value,
@@ -708,10 +732,12 @@ def member_fields(draft: Draft, ctx: Context) -> dict[str, object]:
         "occupation": draft.occupation,
         "bpjs_status": draft.bpjs_status,
         "kpj": draft.kpj,
-        "covered_until": covered_until,
+        "covered_until": last_paid.last_day if last_paid else None,
         "needs_enrolment": draft.bpjs_status == BpjsStatus.NOT_REGISTERED,
         "payer": draft.payer,
         "sponsor_name": draft.sponsor_name,
+        "declared_income": ctx.tariffs.income.priced(draft.declared_income or 0),
+        "with_jht": bool(draft.with_jht),
         "period_months": draft.period_months or 1,
     }
 
@@ -745,17 +771,29 @@ def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
     lines.append(t("field.bpjs", value=t(f"option.bpjs_status.{draft.bpjs_status}")))
     if draft.bpjs_status == BpjsStatus.MEMBER:
         lines.append(t("field.kpj", value=draft.kpj or "-"))
-        if draft.last_paid and draft.last_paid != "unknown":
-            year, month = draft.last_paid.split("-")
-            lines.append(t("field.last_paid", value=month_year(int(year), int(month))))
-        else:
-            lines.append(t("field.last_paid", value=t("option.last_paid_unknown")))
+        last_paid = draft.last_paid_month()
+        known = month_year(last_paid.year, last_paid.month) if last_paid else t("option.last_paid_unknown")
+        lines.append(t("field.last_paid", value=known))
     payer = t(f"option.payer.{draft.payer}")
     if draft.sponsor_name:
         payer = f"{payer} ({draft.sponsor_name})"
     lines.append(t("field.payer", value=payer))
-    lines.append(t("field.period", value=t("option.period", months=draft.period_months or 1)))
+    lines.extend(_contribution_lines(draft, ctx))
     return "\n".join(lines)
+
+
+def _contribution_lines(draft: Draft, ctx: Context) -> list[str]:
+    """Programs, declared income, what the next month costs, and (when the member pays) how many months at once."""
+    programs = t("option.programs.jht_held" if draft.with_jht else "option.programs.held")
+    first = next_month(draft, ctx)
+    lines = [
+        t("field.programs", value=programs),
+        t("field.income", value=rupiah(ctx.tariffs.income.priced(draft.declared_income or 0))),
+        t("field.monthly", amount=rupiah(monthly_cost(draft, ctx)), month=month_year(first.year, first.month)),
+    ]
+    if draft.payer not in BILLED_PAYERS:
+        lines.append(t("field.period", value=t("option.period", months=draft.period_months or 1)))
+    return lines
 
 
 def saved_text(draft: Draft) -> str:

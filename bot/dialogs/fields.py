@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
-from bot.texts import month_year, t
+from bot.texts import month_year, rupiah, t
 from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names
 from domain.regions import Region
 from domain.rules import ContributionMonth, parse_month
+from domain.tariffs import parse_income
 from domain.vocabulary import BpjsStatus, Occupation, Payer
 
 
@@ -42,6 +43,7 @@ Answer = Accept | Reject | Narrow
 
 class FieldStep:
     step: Step
+    by_label = True  # a typed answer may name an option by its label ("keluarga"), not only by its key
 
     def question(self, state: State, ctx: Context) -> Reply:
         return Reply(t(f"ask.{self.step}"), tuple(self.choices(state, ctx)))
@@ -294,6 +296,85 @@ class SponsorStep(FieldStep):
         return Accept(with_draft(state, sponsor_name=name))
 
 
+def next_month(draft: Draft, ctx: Context) -> ContributionMonth:
+    """The first month the member will be asked for: the one after the last paid, else this month."""
+    last_paid = draft.last_paid_month()
+    return ContributionMonth.of(ctx.today) if last_paid is None else last_paid.plus(1)
+
+
+def monthly_cost(draft: Draft, ctx: Context, *, with_jht: bool | None = None) -> int:
+    """What the draft's next month costs (with or without JHT when asked, else as the draft says)."""
+    return ctx.tariffs.monthly(
+        next_month(draft, ctx),
+        occupation=draft.occupation or Occupation.LAINNYA,
+        payer=draft.payer or Payer.SELF,
+        declared_income=draft.declared_income or 0,
+        with_jht=bool(draft.with_jht) if with_jht is None else with_jht,
+    )
+
+
+# A few declared incomes to tap, in millions (the first is the minimum); any other amount can be typed.
+INCOME_OPTIONS = (1, 2, 3, 5)
+PLAUSIBLE_INCOME = 100_000_000  # a typo guard ("15000000000"), not a rule
+
+
+class IncomeStep(FieldStep):
+    step = Step.INCOME
+    by_label = False  # amounts are read as amounts: "1500000" spelled loosely is close to "Rp5.000.000"
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        minimum = ctx.tariffs.income.minimum
+        amounts = [minimum, *(m * 1_000_000 for m in INCOME_OPTIONS if m * 1_000_000 > minimum)]
+        # Keyed by millions, so that typing "2" means Rp2.000.000 whichever line it is on.
+        return [
+            Choice(
+                t("option.income_minimum", amount=rupiah(amount)) if amount == minimum else rupiah(amount),
+                f"income:{amount}",
+                key=f"{amount / 1_000_000:g}".replace(".", ","),
+            )
+            for amount in amounts
+        ]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, declared_income=int(value.split(":", 1)[1])))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        income = parse_income(text)
+        minimum = ctx.tariffs.income.minimum
+        if income is None:
+            return Reject(t("invalid.income"))
+        if income < minimum:
+            return Reject(t("invalid.income_low", minimum=rupiah(minimum)))
+        if income > PLAUSIBLE_INCOME:
+            return Reject(t("invalid.income_high"))
+        return Accept(with_draft(state, declared_income=income))
+
+
+_JHT_WORDS = {"ya": True, "jht": True, "tidak": False, "tdk": False, "tidak usah": False}
+
+
+class ProgramsStep(FieldStep):
+    """JKK + JKM always; JHT (old-age savings) optional, its option saying what it adds a month."""
+
+    step = Step.PROGRAMS
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        added = monthly_cost(state.draft, ctx, with_jht=True) - monthly_cost(state.draft, ctx, with_jht=False)
+        return [
+            Choice(t("option.programs.base"), "programs:base"),
+            Choice(t("option.programs.jht", amount=rupiah(added)), "programs:jht"),
+        ]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, with_jht=value == "programs:jht"))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        chosen = _JHT_WORDS.get(text.strip().rstrip(".!").lower())
+        if chosen is None:
+            return Reject(t("invalid.programs"))
+        return Accept(with_draft(state, with_jht=chosen))
+
+
 PERIODS = (1, 3, 6, 12)
 
 
@@ -330,16 +411,20 @@ FIELD_STEPS: dict[Step, FieldStep] = {
         LastPaidStep(),
         PayerStep(),
         SponsorStep(),
+        IncomeStep(),
+        ProgramsStep(),
         PeriodStep(),
     )
 }
 
 
-def typed_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
+def typed_choice(text: str, choices: Sequence[Choice], *, by_label: bool = True) -> Choice | None:
     """The option a typed answer names: its key ("2"), or its label spelled loosely ("setuju", "Donri donri")."""
     cleaned = text.strip().rstrip(".").lower()
     for key, choice in zip(choice_keys(choices), choices, strict=True):
         if cleaned == key.lower():
             return choice
+    if not by_label:
+        return None
     hits = match_names(text, [choice.label for choice in choices])
     return choices[hits[0]] if len(hits) == 1 else None

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.rules import ContributionMonth
+
 
 class Flow(StrEnum):
     NONE = "none"
@@ -31,6 +33,8 @@ class Step(StrEnum):
     LAST_PAID = "last_paid"
     PAYER = "payer"
     SPONSOR = "sponsor"
+    INCOME = "income"
+    PROGRAMS = "programs"
     PERIOD = "period"
     SUMMARY = "summary"
     EDIT_FIELD = "edit_field"
@@ -51,6 +55,8 @@ class EditField(StrEnum):
     BPJS = "bpjs"
     LAST_PAID = "last_paid"
     PAYER = "payer"
+    INCOME = "income"
+    PROGRAMS = "programs"
     PERIOD = "period"
 
 
@@ -70,7 +76,16 @@ class Draft(BaseModel):
     last_paid: str | None = None  # "YYYY-MM", or "unknown"
     payer: str | None = None
     sponsor_name: str | None = None
+    declared_income: int | None = None  # rupiah a month; not asked when an office pays (the minimum then)
+    with_jht: bool | None = None  # JKK + JKM always; JHT optional
     period_months: int | None = None
+
+    def last_paid_month(self) -> ContributionMonth | None:
+        """The last month paid for, when the member knows it."""
+        if not self.last_paid or self.last_paid == "unknown":
+            return None
+        year, month = self.last_paid.split("-")
+        return ContributionMonth(int(year), int(month))
 
 
 class State(BaseModel):

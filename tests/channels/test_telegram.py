@@ -65,6 +65,8 @@ async def test_registration_with_buttons_and_shared_contact(
         "Lewati",
         "Oktober 2026",
         "Sendiri",
+        "Rp1.000.000 (paling umum)",
+        "Ya, ikut JHT (+Rp20.000/bulan)",
     ):
         telegram.press(CHAT, label)
         await expect()
@@ -72,6 +74,7 @@ async def test_registration_with_buttons_and_shared_contact(
     summary = (await expect())[0]
     assert "NIK: 7312061506809001" in summary
     assert "Desa: Pesse, Kec. Donri-Donri" in summary
+    assert "Iuran per bulan: Rp28.400 (untuk November 2026)" in summary
     telegram.press(CHAT, "Benar, simpan")
     assert "La Baco sudah tersimpan" in (await expect())[0]
     telegram.press(CHAT, "Selesai")

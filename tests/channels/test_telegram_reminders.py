@@ -87,6 +87,6 @@ async def test_reminder_buttons_from_the_real_client(
     await telegram.wait_for(chat, 2)
     telegram.press(chat, "6 bulan")
     texts = await telegram.wait_for(chat, 3)
-    assert "terlindungi sampai 31 Mei 2027" in texts[-1]
+    assert "sampai Mei 2027 sudah dicatat" in texts[-1]  # a report, to be checked: not "terlindungi" as a fact
     with Session(conversations.engine) as session:
         assert session.exec(select(col(Member.covered_until))).one() == date(2027, 5, 31)

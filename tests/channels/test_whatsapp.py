@@ -348,7 +348,7 @@ async def test_a_reminder_answered_by_typing_on_whatsapp(
         asked = unescape((await phone.say("1"))[0])  # "1" answers the reminder, not the menu
         assert asked.startswith("Terima kasih. Iuran La Baco dibayar untuk berapa bulan, mulai Desember 2026?")
         thanks = unescape((await phone.say("3"))[0])
-        assert "terlindungi sampai 28 Februari 2027" in thanks
+        assert "sampai Februari 2027 sudah dicatat" in thanks
         menu = unescape((await phone.say("1"))[0])  # answered: a "1" belongs to the menu again
         assert "Nama: La Baco" in menu
     with Session(conversations.engine) as session:

@@ -7,27 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.dialogs import dialog
-from bot.dialogs.core import DeleteMember, DialogConfig, Incoming, RecordConsent, SaveMember, UpdateMember
+from bot.dialogs.core import DeleteMember, Incoming, RecordConsent, SaveMember, UpdateMember
 from bot.dialogs.state import Step
 from bot.texts import t
-from domain.regions import RegionIndex
-from tests.dialog_driver import HAPPY_PATH, Chat
-
-
-@pytest.fixture
-def chat(dialog_config: DialogConfig, regions: RegionIndex) -> Chat:
-    return Chat(dialog_config, regions)
-
-
-def walk_to(chat: Chat, step: str, **overrides: str) -> None:
-    """Answer the registration correctly up to (not including) `step`."""
-    chat.send("/start")
-    for name, answer in HAPPY_PATH:
-        if name == step:
-            return
-        chat.send(overrides.get(name, answer))
-    assert step == "summary"
-
+from tests.dialog_driver import HAPPY_PATH, Chat, walk_to
 
 # --- a whole registration ---
 
@@ -47,6 +30,7 @@ def test_registration_saves_exactly_what_was_answered(chat: Chat) -> None:
     assert (fields["occupation"], fields["bpjs_status"], fields["kpj"]) == ("petani", "member", "12345678901")
     assert fields["covered_until"] == date(2026, 10, 31)
     assert (fields["payer"], fields["period_months"], fields["needs_enrolment"]) == ("self", 3, False)
+    assert (fields["declared_income"], fields["with_jht"]) == (1_000_000, False)
     assert RecordConsent(granted=True) in chat.effects
     assert chat.step == Step.AFTER_SAVE
     assert "La Baco sudah tersimpan" in chat.last.text
@@ -59,12 +43,16 @@ def test_not_registered_skips_kpj_and_last_paid_and_flags_enrolment(chat: Chat) 
     chat.press("Orang lain yang menanggung (jaksa, kerabat)")
     assert chat.step == Step.SPONSOR
     chat.send("Kejaksaan Negeri Soppeng")
+    assert chat.step == Step.INCOME
+    chat.press("Rp2.000.000")
+    chat.press("Tidak, JKK + JKM saja")
     chat.press("6 bulan")
     chat.press("Benar, simpan")
     fields = next(e for e in chat.effects if isinstance(e, SaveMember)).fields
     assert fields["needs_enrolment"] is True
     assert fields["covered_until"] is None
     assert (fields["payer"], fields["sponsor_name"]) == ("sponsor", "Kejaksaan Negeri Soppeng")
+    assert (fields["declared_income"], fields["with_jht"]) == (2_000_000, False)
     assert "penyuluh setempat akan menghubungi" in chat.last.text
 
 

@@ -236,6 +236,7 @@ def _listed(member_id: int, desa_code: str, days_left: int | None) -> Unreached:
         payer="self",
         declared_income=1_000_000,
         with_jht=False,
+        report_mismatch=False,
         active=0,
         unreachable=1,
         last_inbound_at=None,

@@ -104,12 +104,15 @@ def test_import_then_export_from_the_command_line(isolated: Path, capsys: pytest
     assert main(["import", str(source)]) == 0  # the preview only
     preview = capsys.readouterr().out
     assert "cabang.xlsx: 5 new, 0 updated, 0 unchanged, 6 invalid" in preview
+    values = t("admin.import_value", value="SUTASOMA", count=3)
+    assert t("admin.import_note.program_unknown", values=values) in preview  # what the chat's preview says
     assert not (isolated / "cabang-kesalahan.xlsx").exists()  # an error file only where asked
     assert "add --errors FILE" in preview
     assert "nothing changed (add --yes to apply)" in preview
     assert main(["import", str(source), "--errors", str(isolated / "salah.xlsx")]) == 0
     assert f"invalid rows and why: {isolated / 'salah.xlsx'}" in capsys.readouterr().out
-    assert len(list(sheet_of((isolated / "salah.xlsx").read_bytes()).iter_rows())) == 7  # the header and six rows
+    # The header, six refused rows, and three imported rows whose Program ("SUTASOMA") was not read.
+    assert len(list(sheet_of((isolated / "salah.xlsx").read_bytes()).iter_rows())) == 10
     assert sorted(p.name for p in isolated.iterdir() if p.suffix == ".xlsx") == ["cabang.xlsx", "salah.xlsx"]
     assert main(["import", str(source), "--yes"]) == 0
     assert t("admin.import_done", created=5, updated=0, unchanged=0, confirmed=0, flagged=0) in capsys.readouterr().out

@@ -74,8 +74,9 @@ def branch_file() -> bytes:
 
 def seed(service: Conversations, cipher: Cipher) -> None:
     with Session(service.engine) as session:
-        add_member(session, cipher, 1, date(2026, 10, 31))  # the same as in the file
-        add_member(session, cipher, 2, date(2026, 10, 31))
+        october = date(2026, 10, 31)
+        add_member(session, cipher, 1, october, branch_until=october)  # the same as in the file
+        add_member(session, cipher, 2, october, branch_until=october)
         session.commit()
 
 
@@ -104,7 +105,8 @@ async def test_a_branch_spreadsheet_is_checked_previewed_then_applied(service: C
     seed(service, cipher)
     admin = Person(service, ADMIN_CHAT)
     [preview] = send_file(admin, "sutasoma.xlsx", branch_file())
-    expected = t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1, unchanged=1, invalid=6, skipped="")
+    expected = t("admin.import_preview", filename="sutasoma.xlsx", new=3, updated=1, unchanged=1, invalid=6, skipped="",
+                 notes="")  # fmt: skip
     assert preview.text.startswith(expected.split("\n")[0])
     assert "• baru: 3" in preview.text
     assert "• berubah: 1" in preview.text
@@ -113,8 +115,11 @@ async def test_a_branch_spreadsheet_is_checked_previewed_then_applied(service: C
     errors = list(sheet_of(preview.attachment.content).iter_rows(values_only=True))
     assert errors[0] == tuple(t("sheet.error_header").split("|"))
     assert [(line, column) for line, column, _ in errors[1:]] == [
+        (3, "Program"), (4, "Program"), (5, "Program"),  # "SUTASOMA" is a scheme's name, not JKK/JKM/JHT: imported
         (8, "NIK"), (9, "Nama"), (10, "Desa/Kelurahan"), (11, "NIK"), (12, "NIK"), (13, "Bulan Iuran Terakhir")
     ]  # fmt: skip
+    assert errors[1][2] == t("sheet.program_unknown", value="SUTASOMA")
+    errors = [errors[0], *errors[4:]]
     assert errors[1][2] == t("sheet.scientific")
     assert errors[2][2] == t("sheet.formula")
     assert errors[4][2] == t("sheet.duplicate_nik", line=5)
@@ -184,15 +189,17 @@ async def test_self_reported_payments_are_reconciled(service: Conversations, cip
     send_file(admin, "bayar.xlsx", buffer.getvalue())
     admin.tap(t("admin.import_go"))
     inbox = await apply_confirmed(service)
-    done = t("admin.import_done", created=0, updated=0, unchanged=2, confirmed=1, flagged=1)
+    # Both now carry the branch's month; the second also the mark of a report beyond it.
+    done = t("admin.import_done", created=0, updated=2, unchanged=0, confirmed=1, flagged=1)
     assert inbox.received[-1][1].text == done
     with Session(service.engine) as session:
         verified = {p.member_id: p.verified for p in session.exec(select(Payment)).all()}
         second = session.get(Member, ids[1])
     assert verified == {ids[0]: True, ids[1]: False}
     assert second is not None
-    assert second.help_requested_at is not None  # on the officer's list to check
-    assert second.covered_until == date(2027, 1, 31)  # what the member reported stays until checked
+    assert second.report_mismatch_at is not None  # on the officer's list: the report does not match the branch's
+    assert second.covered_until == date(2026, 11, 30)  # the branch's month: reminders for December resume
+    assert second.reported_until == date(2027, 1, 31)  # what the member said stays on record, to be checked
 
 
 def test_export_round_trips_through_import(service: Conversations, cipher: Cipher) -> None:
@@ -302,7 +309,7 @@ async def test_a_branch_style_spreadsheet_is_read_as_a_person_reads_it(
     [preview] = send_file(admin, "donri.xlsx", branch_style_file(totals))
     skipped = t("admin.import_skipped", count=2)
     expected = t("admin.import_preview", filename="donri.xlsx", new=8, updated=1, unchanged=1, invalid=1,
-                 skipped=f"{skipped}\n")  # fmt: skip
+                 skipped=f"{skipped}\n", notes="")  # fmt: skip
     assert preview.text == expected
     assert "• dilewati: 2" in preview.text
     assert preview.attachment is not None

@@ -48,7 +48,9 @@ def test_paid_asks_how_many_months_then_records_it(chat: Chat) -> None:
     assert [c.label for c in chat.last.choices] == ["1 bulan", "3 bulan", "6 bulan", "12 bulan"]
     chat.press("3 bulan")
     assert chat.effects[-1] == RecordPayment(member_id=1, cycle=202612, months=3)
-    assert "terlindungi sampai 28 Februari 2027" in chat.last.text
+    assert chat.last.text == t("reminder_reply.thanks", name="La Baco", until="Februari 2027")
+    assert "terlindungi" not in chat.last.text  # a report, checked later against BPJS's data: not a fact
+    assert "dicocokkan dengan data BPJS" in chat.last.text
 
 
 def test_reminder_buttons_work_in_the_middle_of_another_dialog(chat: Chat) -> None:
@@ -85,7 +87,7 @@ def test_typed_sudah_bayar_answers_the_latest_reminder(chat: Chat) -> None:
 def test_already_paid_is_acknowledged(chat: Chat) -> None:
     chat.lookups.reminders = [ReminderView(41, 1, "La Baco", 202612, date(2026, 12, 31))]
     chat.send(Incoming.choice("rem:41:paid"))
-    assert chat.last.text == t("reminder_reply.already", name="La Baco", until="31 Desember 2026")
+    assert chat.last.text == t("reminder_reply.already", name="La Baco", until="Desember 2026")
 
 
 # --- on the databases, from the scan to the button ---
@@ -131,7 +133,7 @@ async def test_paying_from_the_reminder_cancels_the_cycle(conversations: Convers
     farmer.replies = [message]
     farmer.tap("Sudah bayar")
     farmer.tap("3 bulan")
-    assert "terlindungi sampai 28 Februari 2027" in farmer.replies[0].text
+    assert "sampai Februari 2027 sudah dicatat" in farmer.replies[0].text
     with Session(engine) as session:
         member = session.exec(select(Member)).one()
         assert member.covered_until == date(2027, 2, 28)

@@ -21,7 +21,7 @@ from storage.crypto import Cipher
 from storage.models import DeliveryAttempt, Member
 from storage.scan import scan
 from storage.sponsors import create_sponsor
-from tests.dialog_driver import Chat
+from tests.dialog_driver import HAPPY_PATH, Chat
 from tests.service.test_conversation_db import Person
 from tests.service.test_reminder_replies import Inbox
 
@@ -47,9 +47,12 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
         session.commit()
     for chat, nik in (("7001", "7312061506809001"), ("7002", "7312061506809002")):
         farmer = Person(conversations, chat)
-        farmer.register_until_summary(last_paid="11/2026", nik=nik, payer="Orang lain yang menanggung (jaksa, kerabat)")
-        farmer.say("Lewati")
-        farmer.say("3")
+        answers = {"last_paid": "11/2026", "nik": nik, "payer": "Orang lain yang menanggung (jaksa, kerabat)"}
+        farmer.say("/start")
+        for step, answer in HAPPY_PATH:
+            farmer.say(answers.get(step, answer))
+            if step == "payer":
+                farmer.say("Lewati")  # the sponsor's name: the invitation binds the chat instead
         farmer.tap("Benar, simpan")
     with Session(engine) as session:
         session.execute(update(Member).values(sponsor_id=sponsor_id))
@@ -78,7 +81,7 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
     prosecutor.replies = [received["7100"]]
     prosecutor.say(Incoming.choice(received["7100"].choices[0].value))
     prosecutor.tap("12 bulan")
-    assert "terlindungi sampai 30 November 2027" in prosecutor.replies[0].text
+    assert "sampai November 2027 sudah dicatat" in prosecutor.replies[0].text
     with Session(engine) as session:
         covered = session.exec(select(col(Member.covered_until)).order_by(col(Member.id))).all()
     assert covered == [date(2027, 11, 30), date(2026, 11, 30)]

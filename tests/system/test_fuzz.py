@@ -105,6 +105,8 @@ MEMBER = MemberView(
     covered_until=date(2026, 10, 31),
     payer="self",
     sponsor_name=None,
+    declared_income=1_000_000,
+    with_jht=False,
     period_months=1,
     opted_out=False,
 )
