@@ -156,7 +156,7 @@ class Settings(BaseSettings):
             raise ValueError("SEND_WINDOW must look like 08:00-20:00")
         time.fromisoformat(self.scan_at)
         time.fromisoformat(self.digest_at)
-        if not all(part.strip().isdigit() for part in self.admin_telegram_ids.split(",") if part.strip()):
+        if not all(part.strip().isdecimal() for part in self.admin_telegram_ids.split(",") if part.strip()):
             raise ValueError("ADMIN_TELEGRAM_IDS must be Telegram user ids (numbers), separated by commas")
         if self.retention_days < 30:
             raise ValueError("RETENTION_DAYS must be at least 30")

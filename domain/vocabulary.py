@@ -39,7 +39,7 @@ class Payer(StrEnum):
     SELF = "self"
     FAMILY = "family"
     SPONSOR = "sponsor"  # a person: a prosecutor in "Satu Adhyaksa Menanggung Satu Petani", a relative elsewhere
-    INSTITUTION = "institution"  # a company's CSR, Baznas, an OPD's own budget line
+    INSTITUTION = "institution"  # a company's CSR, Baznas, a bank (an OPD, a Dinas, pays from the APBD)
     REGIONAL_GOVERNMENT = "regional_government"  # APBD (Pemkab / Pemprov)
     CENTRAL_GOVERNMENT = "central_government"  # APBN
     VILLAGE_FUND = "village_fund"  # Dana Desa, through the desa's APBDes

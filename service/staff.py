@@ -104,7 +104,8 @@ def accept_invitation(ctx: EffectContext, effect: AcceptInvitation) -> Handled:
         return None, []
     # A person's new phone takes over from the old one; an office's staff chats are added side by side.
     sponsors.bind(session=ctx.session, sponsor=sponsor, address_id=ctx.address_id, now=ctx.now)
-    said = [] if sponsor.kind == SponsorKind.PERSON else [Reply(t("sponsor.office", name=sponsor.name))]
+    person = sponsor.kind == SponsorKind.PERSON
+    said = [Reply(t("sponsor.person") if person else t("sponsor.office", name=sponsor.name))]
     return ("sponsor.bind", sponsor.id or 0, sponsor.kind), said
 
 

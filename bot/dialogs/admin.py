@@ -426,7 +426,7 @@ def _lookup(query: str, ctx: Context, out: Outcome) -> None:
 
 def _payment(args: str, ctx: Context, out: Outcome) -> None:
     parts = args.split()
-    months = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
+    months = int(parts[1]) if len(parts) == 2 and parts[1].isdecimal() else 0  # "²" is a digit int() refuses
     nik = parse_nik(parts[0], regions=ctx.regions, today=ctx.today) if parts else None
     if not isinstance(nik, Nik) or not 1 <= months <= MAX_MONTHS:
         out.say(Reply(t("admin.pay_usage", most=MAX_MONTHS)))

@@ -391,7 +391,7 @@ class PeriodStep(FieldStep):
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         words = {"satu": 1, "tiga": 3, "enam": 6, "dua belas": 12, "setahun": 12, "satu tahun": 12}
         cleaned = re.sub(r"\s*bulan$", "", text.strip().lower())
-        months = words.get(cleaned) or (int(cleaned) if cleaned.isdigit() else 0)
+        months = words.get(cleaned) or (int(cleaned) if cleaned.isdecimal() else 0)
         if months in PERIODS:
             return Accept(with_draft(state, period_months=months))
         return Reject(t("invalid.period"))

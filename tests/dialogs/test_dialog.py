@@ -198,6 +198,7 @@ def test_kecamatan_list_is_paged(chat: Chat) -> None:
         ("payer", "tetangga", "invalid.payer"),
         ("period", "5", "invalid.period"),
         ("period", "sepuluh", "invalid.period"),
+        ("period", "²", "invalid.period"),  # a digit to isdigit(), not to int()
         ("summary", "hmm", "invalid.choose_option"),
     ],
 )

@@ -49,7 +49,8 @@ def test_a_dialog_asks_for_an_export_and_never_makes_one() -> None:
 def test_the_import_dialog_gets_checked_rows_and_asks_for_the_error_file() -> None:
     errors = (RowError(3, "nik", "nik_length"), RowError(4, "nik", RowProblem.DUPLICATE_NIK, first=2))
     [reply] = admin_chat().send(Incoming.checked("data.xlsx", Sheet((), errors, fingerprint="ab")))
-    preview = t("admin.import_preview", filename="data.xlsx", new=0, updated=0, unchanged=0, invalid=2, skipped="")
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "invalid": 2}
+    preview = t("admin.import_preview", filename="data.xlsx", skipped="", notes="", **counts)
     assert reply.text == f"{preview}\n\n{t('admin.import_nothing')}"
     assert reply.file_request == ErrorFile(errors)
     assert reply.attachment is None

@@ -58,7 +58,8 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
         session.execute(update(Member).values(sponsor_id=sponsor_id))
         session.commit()
     prosecutor = Person(conversations, "7100")
-    assert prosecutor.say(f"/start {code}")[0].text == t("invitation.sponsor", name="Kejaksaan Negeri Soppeng")
+    said = [reply.text for reply in prosecutor.say(f"/start {code}")]
+    assert said == [t("invitation.sponsor", name="Kejaksaan Negeri Soppeng"), t("sponsor.person")]
 
     with Session(engine) as session:
         scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones=ZONES, now=MORNING)
