@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from bot.dialogs.dialog import reminder_choices
 from bot.texts import long_date, month_span, month_year, pay_by, rupiah, t
 from domain.identity import format_phone, mask_nik
 from domain.policy import ReminderPolicy, month_of
-from domain.rules import ContributionMonth, StageKind, deadline, months_due, stage_of
+from domain.rules import ContributionMonth, Stage, StageKind, deadline, months_due, stage_of
 from domain.tariffs import Tariffs, member_cost
 from domain.vocabulary import BROADCAST_STAGE
 from scheduler.dispatch import Batch
@@ -42,6 +42,7 @@ class ReminderRenderer:
     contact: str  # who to ask when the member's desa has no officer
     officers: Callable[[str], tuple[str, str | None] | None] | None = None
     broadcasts: Callable[[int], str | None] | None = None  # a broadcast's text by its id
+    timings: dict[tuple[int, str, date], Owed] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, batch: Batch) -> Reply:
         """One message for one chat, with a paragraph per person and the reply buttons."""
@@ -107,13 +108,21 @@ class ReminderRenderer:
         return member_cost(self.tariffs, member, first, months)
 
     def owed(self, reminder: Reminder, member: Member, batch: Batch) -> Owed:
-        """What the reminder asks today. A due-day stage: its month and the arrears before it, by that month's
-        15th; after a due date: every month due so far, by the last day a payment keeps the membership active; from
-        the lapse day: nothing (a stage sent late says what is true on the day it goes out)."""
-        policy = self.policy
-        first = month_of(reminder.cycle)
+        """What the reminder asks of the member today (`timing`), priced for them."""
         today = batch.now.astimezone(ZoneInfo(reminder.zone)).date()
-        stage = stage_of(reminder.stage)
+        key = (reminder.cycle, reminder.stage, today)
+        timing = self.timings.get(key)
+        if timing is None:  # the same for every member of the cycle: a stage day's thousands share it
+            if len(self.timings) > 1024:  # a long-running dispatcher: forget the days gone by
+                self.timings.clear()
+            timing = self.timings[key] = self.timing(month_of(reminder.cycle), stage_of(reminder.stage), today)
+        return replace(timing, amount=self.cost(member, timing.first, timing.last.minus(timing.first) + 1))
+
+    def timing(self, first: ContributionMonth, stage: Stage, today: date) -> Owed:
+        """What a stage asks today, before pricing. A due-day stage: its month and the arrears before it, by that
+        month's 15th; after a due date: every month due so far, by the last day a payment keeps the membership
+        active; from the lapse day: nothing (a stage sent late says what is true on the day it goes out)."""
+        policy = self.policy
         about = stage.about(first, policy.lapse_after)
         lapses = policy.lapse_date(first)
         kind = stage.kind
@@ -128,7 +137,7 @@ class ReminderRenderer:
         else:
             last = first.plus(max(months_due(first, today, policy.due_day), 1) - 1)
             pay = policy.next_deadline(first, today)
-        return Owed(kind, first, about, last, self.cost(member, first, last.minus(first) + 1), pay, today)
+        return Owed(kind, first, about, last, 0, pay, today)
 
     def _paragraph(self, member: Member, due: Owed, contact: str) -> str:
         names = {

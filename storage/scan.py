@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, select
+from sqlalchemy import ColumnElement, CursorResult, and_, case, exists, false, func, literal, select
 from sqlmodel import Session, col
 
 from domain.policy import ReminderPolicy, cycle_key, local_moment
@@ -75,30 +76,22 @@ def scan(
                 continue
 
             inserts = _CycleInserts(session, cycle_key(month), zone, policy.window_start, now)
-            if not current.priority:
-                skipped += inserts.add(
-                    and_(who, _over_cap(ordered, day, policy.per_month, zone)),
-                    current,
-                    rank=rank,
-                    day=day,
-                    expires=day,
-                    status=ReminderStatus.SKIPPED,
-                    reason=f"cap:{policy.per_month}",
-                )
-            created += inserts.add(who, current, rank=rank, day=day, expires=expires_day, status=ReminderStatus.PENDING)
+            capped = None if current.priority else _over_cap(ordered, day, policy.per_month, zone)
+            pending, over_cap = inserts.add_current(
+                who,
+                current,
+                rank=rank,
+                day=day,
+                expires=expires_day,
+                capped=capped,
+                cap_reason=f"cap:{policy.per_month}",
+            )
+            created, skipped = created + pending, skipped + over_cap
             if last_day is None:
                 continue
             for earlier_rank, earlier_day, earlier in reached[:-1]:
                 if earlier_day > last_day:
-                    skipped += inserts.add(
-                        owing,
-                        earlier,
-                        rank=earlier_rank,
-                        day=earlier_day,
-                        expires=earlier_day,
-                        status=ReminderStatus.SKIPPED,
-                        reason=f"superseded:{current.code}",
-                    )
+                    skipped += inserts.skip(owing, earlier, earlier_rank, earlier_day, f"superseded:{current.code}")
     _record_run(session, today, now, created, skipped)
     return ScanResult(today, created, skipped)
 
@@ -176,7 +169,12 @@ class _CycleInserts:
     window_start: time
     now: datetime
 
-    def add(
+    def skip(self, who: ColumnElement[bool], stage: Stage, rank: int, day: date, reason: str) -> int:
+        """Record a stage as skipped for the members `who` selects; the unique key skips those who already have it."""
+        columns = (literal(str(ReminderStatus.SKIPPED)), literal(self._at(day), type_=self._moment), literal(reason))
+        return max(self._insert(who, stage, rank, day, columns).rowcount or 0, 0)
+
+    def add_current(
         self,
         who: ColumnElement[bool],
         stage: Stage,
@@ -184,12 +182,13 @@ class _CycleInserts:
         rank: int,
         day: date,
         expires: date,
-        status: ReminderStatus,
-        reason: str = "",
-    ) -> int:
-        """Insert one stage for the members `who` selects; the unique key skips members who already have it. A
-        pending stage is also not created for a member who already has a later stage (a rerun of a past day)."""
-        if status is ReminderStatus.PENDING and _later_stage_exists(self.session, self.cycle, rank):
+        capped: ColumnElement[bool] | None,
+        cap_reason: str,
+    ) -> tuple[int, int]:
+        """Insert the cycle's current stage as pending, or for the members `capped` selects as skipped (over the
+        monthly cap), in one pass over the members; returns (pending, skipped). A pending stage is not created for a
+        member who already has a later stage (a rerun of a past day)."""
+        if _later_stage_exists(self.session, self.cycle, rank):
             # Only then the anti-join: on a normal day no later stage exists, and leaving it out keeps the plan a
             # plain index scan (with stale statistics PostgreSQL may run it as a nested loop over the table being
             # filled).
@@ -199,19 +198,58 @@ class _CycleInserts:
                 col(Reminder.stage_rank) > rank,
             )
             who = and_(who, ~later)
-        moment = Reminder.__table__.c.send_after.type  # type: ignore[attr-defined]
+        moment = self._moment
+        pending = (literal(str(ReminderStatus.PENDING)), literal(self._at(expires), type_=moment), literal(""))
+        if capped is None:
+            return max(self._insert(who, stage, rank, day, pending).rowcount or 0, 0), 0
+        skipped = (literal(str(ReminderStatus.SKIPPED)), literal(self._at(day), type_=moment), literal(cap_reason))
+        columns = tuple(case((capped, over), else_=under) for over, under in zip(skipped, pending, strict=True))
+        # The row count cannot tell the two apart, and returning a status for each row costs more than the insert's
+        # member scan: the skipped ones are counted before and after instead, on the (status, send_after) index.
+        before = self._capped(stage, day, cap_reason)
+        inserted = max(self._insert(who, stage, rank, day, columns).rowcount or 0, 0)
+        over_cap = self._capped(stage, day, cap_reason) - before
+        return inserted - over_cap, over_cap
+
+    def _capped(self, stage: Stage, day: date, reason: str) -> int:
+        """This cycle's rows of `stage` skipped for the cap."""
+        query = select(func.count()).where(
+            col(Reminder.status) == ReminderStatus.SKIPPED,
+            col(Reminder.send_after) == self._at(day),
+            col(Reminder.cycle) == self.cycle,
+            col(Reminder.stage) == stage.code,
+            col(Reminder.reason) == reason,
+        )
+        return int(self.session.execute(query).scalar_one())
+
+    @property
+    def _moment(self) -> Any:
+        return Reminder.__table__.c.send_after.type  # type: ignore[attr-defined]
+
+    def _at(self, day: date) -> datetime:
+        return local_moment(day, self.window_start, self.zone)
+
+    def _insert(
+        self,
+        who: ColumnElement[bool],
+        stage: Stage,
+        rank: int,
+        day: date,
+        outcome: tuple[ColumnElement[Any], ...],  # status, expires_at, reason
+    ) -> CursorResult[Any]:
+        status, expires_at, reason = outcome
         rows = select(
             col(Member.id),
             literal(self.cycle),
             literal(stage.code),
             literal(rank),
-            literal(str(status)),
-            literal(local_moment(day, self.window_start, self.zone), type_=moment),
-            literal(local_moment(expires, self.window_start, self.zone), type_=moment),
+            status,
+            literal(self._at(day), type_=self._moment),
+            expires_at,
             literal(str(self.zone)),
             literal(0),
-            literal(reason),
-            literal(self.now, type_=moment),
+            reason,
+            literal(self.now, type_=self._moment),
         ).where(who)
         columns = [
             "member_id",
@@ -228,5 +266,4 @@ class _CycleInserts:
         ]
         statement = upsert_insert(self.session)(Reminder).from_select(columns, rows).on_conflict_do_nothing()
         # SQLAlchemy only keeps the driver's row count for an INSERT when asked to.
-        result = self.session.connection().execute(statement.execution_options(preserve_rowcount=True))
-        return max(result.rowcount or 0, 0)
+        return self.session.connection().execute(statement.execution_options(preserve_rowcount=True))

@@ -27,7 +27,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
 from storage.crypto import Cipher
 from storage.models import Reminder
-from storage.scan import scan
+from storage.scan import ScanResult, scan
 from tests.scheduler.test_scan import add_member
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -218,13 +218,15 @@ async def test_the_stage_its_day_and_its_deadline_words(engine: Engine, cipher: 
 # --- silence when it matters most ---
 
 
-def daily_scans(engine: Engine, first: date, last: date, policy: ReminderPolicy = POLICY) -> None:
-    day = first
+def daily_scans(engine: Engine, first: date, last: date, policy: ReminderPolicy = POLICY) -> list[ScanResult]:
+    results, day = [], first
     while day <= last:
         with Session(engine) as session:
-            scan(session=session, today=day, policy=policy, zones=ZONES, now=eight_am(day) - timedelta(hours=2))
+            now = eight_am(day) - timedelta(hours=2)
+            results.append(scan(session=session, today=day, policy=policy, zones=ZONES, now=now))
             session.commit()
         day += timedelta(days=1)
+    return results
 
 
 def timeline(engine: Engine) -> list[tuple[date, str, str, str]]:
@@ -291,7 +293,7 @@ def test_the_monthly_cap_skips_with_a_reason_and_keeps_room_for_the_last_day(eng
     with Session(engine) as session:
         add_member(session, cipher, 1, date(2026, 11, 30), now=T0)
         session.commit()
-    daily_scans(engine, date(2026, 12, 1), date(2027, 2, 28), BUSY)
+    results = daily_scans(engine, date(2026, 12, 1), date(2027, 2, 28), BUSY)
     rows = timeline(engine)
     by_month: dict[tuple[int, int], list[str]] = {}
     for day, stage, status, _ in rows:
@@ -312,8 +314,10 @@ def test_the_monthly_cap_skips_with_a_reason_and_keeps_room_for_the_last_day(eng
         (date(2027, 2, 14), "H-1@3"),
     ]
     assert [row for row in rows if row[2] == "skipped" and row[3] != "cap:4"] == []  # H0@3 is L-1's day: one row
-    daily_scans(engine, date(2027, 2, 14), date(2027, 2, 16), BUSY)  # the same days again: nothing new
+    assert (sum(r.created for r in results), sum(r.skipped for r in results)) == (12, 6)  # the scan's own counts
+    again = daily_scans(engine, date(2027, 2, 14), date(2027, 2, 16), BUSY)  # the same days again: nothing new
     assert timeline(engine) == rows
+    assert [(r.created, r.skipped) for r in again] == [(0, 0)] * 3
 
 
 def test_the_cap_counts_a_members_reminders_of_another_cycle_this_month(engine: Engine, cipher: Cipher) -> None:
