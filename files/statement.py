@@ -6,7 +6,7 @@ goes by. Names are text cells, never formulas (`files.xlsx`).
 
 from __future__ import annotations
 
-from bot.texts import month_year, t
+from bot.texts import month_span, month_year, t
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, Standing
 from domain.statements import Line, Statement
@@ -28,16 +28,10 @@ def workbook(statement: Statement, regions: RegionIndex) -> bytes:
 
 
 def months_text(first: ContributionMonth, months: int) -> str:
-    """`Desember 2026`, or `Oktober 2026 sampai Desember 2026 (3 bulan)`."""
+    """`Desember 2026`, or `Oktober–Desember 2026 (3 bulan)`: the months as every message says them."""
     if months == 1:
         return month_year(first.year, first.month)
-    last = first.plus(months - 1)
-    return t(
-        "statement.months_span",
-        first=month_year(first.year, first.month),
-        last=month_year(last.year, last.month),
-        count=months,
-    )
+    return t("statement.months_span", span=month_span(first, first.plus(months - 1)), count=months)
 
 
 def _cells(line: Line, regions: RegionIndex) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.dialogs.core import Attachment, Reply, Template
-from bot.texts import long_date, month_year, rupiah, t
+from bot.texts import long_date, month_year, pay_by, rupiah, t
 from domain.delivery import Target
 from domain.identity import mask_nik
 from domain.policy import ReminderPolicy, cycle_key
@@ -112,7 +112,8 @@ def message(prepared: Prepared, setup: Setup) -> Reply:
         groups=_groups(found),
         count=count,
         total=rupiah(found.total),
-        due=long_date(found.due),
+        due=pay_by(found.due),
+        day=long_date(found.due),  # the follow-up names the deadline gone by, without asking to pay by it
         notes=_notes(found, setup.policy),
     )
     content = statement_file.workbook(found, setup.regions)

@@ -130,7 +130,7 @@ def test_an_apbd_office_is_billed_its_members_months_undiscounted(conversations:
     # APBD is never halved by PP 50/2025, neither December nor November.
     text = received["8001"].text
     assert group(1, "Desember 2026", 16_800) in text
-    span = t("statement.months_span", first="November 2026", last="Desember 2026", count=2)
+    span = t("statement.months_span", span="November–Desember 2026", count=2)
     assert group(1, span, 33_600) in text
     assert "Jumlah: 2 peserta, total Rp50.400. Mohon dibayarkan paling lambat Selasa, 15 Desember 2026." in text
     assert t("statement.lapsed", count=1, months=3) in text
@@ -143,7 +143,7 @@ def test_an_apbd_office_is_billed_its_members_months_undiscounted(conversations:
     assert [(row[1], row[5], row[6], row[7]) for row in rows] == [
         ("Peserta 1", "Desember 2026", 1, 16_800),
         ("Peserta 2", span, 2, 33_600),
-        ("Peserta 4", "September 2026 sampai Desember 2026 (4 bulan)", 4, 0),
+        ("Peserta 4", "September–Desember 2026 (4 bulan)", 4, 0),
         ("Peserta 5", "", 0, 0),
     ]
     assert rows[0][2] == "Wanio"
@@ -168,7 +168,7 @@ def test_a_csr_office_is_billed_at_the_discounted_tariff(conversations: Conversa
     # Halved for December 2026 (PP 50/2025), and the member linked to it from another kabupaten included.
     text = received["8002"].text
     assert group(2, "Desember 2026", 8_400) in text
-    span = t("statement.months_span", first="November 2026", last="Desember 2026", count=2)
+    span = t("statement.months_span", span="November–Desember 2026", count=2)
     assert group(1, span, 16_800) in text
     assert "Jumlah: 3 peserta, total Rp33.600." in text
     assert t("statement.unknown", count=1) not in text
@@ -284,7 +284,7 @@ def test_the_follow_up_lists_only_the_members_still_unpaid_and_only_when_there_a
     assert chat == "8001"
     assert reply.text.startswith("Yth. Pemkab Sidenreng Rappang,")
     assert "iuran bulan Desember 2026 untuk 2 peserta" in reply.text
-    assert f"(batas pembayaran {long_date(date(2026, 12, 15))})" in reply.text
+    assert f"(batas pembayaran {long_date(date(2026, 12, 15))} sudah lewat)" in reply.text
     assert group(2, "Desember 2026", 16_800) in reply.text
     assert f"Total yang belum tercatat: {rupiah(33_600)}." in reply.text
     assert reply.attachment is not None
