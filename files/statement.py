@@ -36,7 +36,10 @@ def months_text(first: ContributionMonth, months: int) -> str:
 
 def _cells(line: Line, regions: RegionIndex) -> str:
     member = line.member
-    months = months_text(line.first, line.months) if line.first is not None else ""
+    # A lapsed member owes nothing the office can pay this month (reactivation goes through the branch): no months,
+    # no amount, only the note; an unknown month has nothing to show either.
+    owed = line.first is not None and line.standing is not Standing.LAPSED
+    months = months_text(line.first, line.months) if owed and line.first is not None else ""
     note = t(_NOTES[line.standing])
     values = (
         member.full_name,
@@ -44,8 +47,8 @@ def _cells(line: Line, regions: RegionIndex) -> str:
         member.masked_nik,
         member.kpj or "",
         months,
-        line.months,
-        line.amount,
+        line.months if owed else "",
+        line.amount if owed else "",
         note,
     )
     return xlsx.cells(values)
