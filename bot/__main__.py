@@ -74,7 +74,7 @@ def _add_staff_and_data_commands(commands: argparse._SubParsersAction[argparse.A
     officer.add_argument(
         "--area", required=True, help="kecamatan and/or desa codes, comma-separated (73.12.06,73.12.01.2003)"
     )
-    officer.add_argument("--bot", default="sipakainge_bot", help="the Telegram bot's username, for the deep link")
+    officer.add_argument("--bot", default=None, help="the Telegram bot's username (default TELEGRAM_BOT_USERNAME)")
     officer.add_argument(
         "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
     )
@@ -212,7 +212,8 @@ def _officer_add(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     code = staff.add_officer(engine, name=name, phone=number, codes=codes, role=role, now=app.utc_now())
     print(f"{role} {name}: {', '.join(regions.name(c) for c in codes)}")
-    print(f"Telegram: https://t.me/{args.bot}?start={code}")
+    link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
+    print(f"Telegram: {link}" if link else f"Telegram: send '/start {code}' to the bot (TELEGRAM_BOT_USERNAME not set)")
     print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
     return 0
 

@@ -32,12 +32,13 @@ def create_officer(
 
 def add_officer(
     engine: Engine, *, name: str, phone: str | None, codes: Sequence[str], role: OfficerRole, now: datetime
-) -> str | None:
+) -> str:
     """`create_officer` in a transaction of its own; returns the invitation code."""
     with Session(engine) as session:
         officer = create_officer(session, name=name, phone=phone, codes=codes, role=role, now=now)
         code = officer.invite_code
         session.commit()
+    assert code is not None  # a new officer always has one
     return code
 
 

@@ -123,9 +123,14 @@ def test_operations_commands(
 def test_officer_add(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ops.db'}")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "")
     assert main(["officer-add", "--name", "Penyuluh Donri", "--area", "73.12.06,73.12.01.2003"]) == 0
     out = capsys.readouterr().out
     assert "Donri-Donri, Gattareng" in out
-    assert "https://t.me/sipakainge_bot?start=of_" in out
+    assert "(TELEGRAM_BOT_USERNAME not set)" in out  # never another deployment's bot
+    assert "t.me/" not in out
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "pakareso_sidrap_bot")
+    assert main(["officer-add", "--name", "Penyuluh Donri", "--area", "73.12.06"]) == 0
+    assert "https://t.me/pakareso_sidrap_bot?start=of_" in capsys.readouterr().out
     assert main(["officer-add", "--name", "X", "--area", "73.99.99"]) == 2
     assert main(["officer-add", "--name", "X", "--area", "73.12.06", "--phone", "0411 123456"]) == 2
