@@ -66,6 +66,9 @@ PAYER_WORDS: dict[str, Payer] = {
     "apbd desa": _DESA, "pemdes": _DESA, "pemerintah desa": _DESA,
 }  # fmt: skip
 _PAYERS = Phrases(PAYER_WORDS)
+# A person's office named as payer: the desa's Dana Desa, the village head personally, or the regency? The file must
+# say which ("Pak Kades pribadi" is not the member paying "pribadi"), so a value naming one is not read.
+_UNCLEAR_PAYERS = Phrases(dict.fromkeys(("kades", "kepala desa", "pak desa", "lurah", "camat", "bupati"), True))
 _NO_JHT = "-JHT"
 # The programs of a BPU member: JKK and JKM always, JHT when chosen ("JKK, JKM" / "JKK+JKM" / "JKK JKM JHT").
 PROGRAM_WORDS = {
@@ -354,6 +357,8 @@ class _Said:
 
 def payer_of(text: str) -> Payer | None:
     """Who pays, as a cell says it ("APBD Kab. Sidrap" → regional government); None when it cannot be told."""
+    if _UNCLEAR_PAYERS.found(text):
+        return None
     return _PAYERS.meaning(text)
 
 

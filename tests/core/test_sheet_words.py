@@ -41,7 +41,10 @@ def test_a_payer_written_any_way_a_branch_writes_it(text: str, payer: Payer) -> 
     assert payer_of(text) == payer
 
 
-@pytest.mark.parametrize("text", ["Belum jelas", "APBD/Mandiri", "Donatur atau Keluarga", "-", "?", "Kabupaten"])
+@pytest.mark.parametrize(
+    "text",
+    ["Belum jelas", "APBD/Mandiri", "Donatur atau Keluarga", "-", "?", "Kabupaten", "Pak Kades pribadi", "Kades"],
+)
 def test_a_payer_it_cannot_tell(text: str) -> None:
     assert payer_of(text) is None  # never "self" by default: the preview names it
 
