@@ -45,6 +45,7 @@ from bot.dialogs.fields import (
 )
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
 from bot.texts import long_date, month_span, month_year, pay_by, rupiah, short_date, t
+from domain.answers import yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
@@ -225,9 +226,25 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
         return _on_choice(state, chosen.value, ctx, out)
     if field_step is not None:
         return _apply(state, field_step.on_text(state, incoming.text, ctx), ctx, out)
+    if state.step in YES_NO:
+        said = yes_or_no(incoming.text)
+        if said is not None:
+            return _on_choice(state, YES_NO[state.step][0 if said else 1], ctx, out)
+        # A short hint and the options: the question (the consent text, the summary) was just shown in full.
+        out.say(Reply(t("invalid.yes_no"), current.choices))
+        return state
     if state.step is Step.MENU:
         return _ask(state, ctx, out)
     return _ask(state, ctx, out, t("invalid.choose_option"))
+
+
+# The questions a plain yes or no answers (words: domain/answers.py), and the option each means.
+YES_NO: dict[Step, tuple[str, str]] = {
+    Step.CONSENT: ("consent:yes", "consent:no"),
+    Step.SUMMARY: ("summary:ok", "summary:change"),
+    Step.AFTER_SAVE: ("after:another", "after:done"),
+    Step.CONFIRM_DELETE: ("delete:yes", "delete:no"),
+}
 
 
 def _idle(state: State, ctx: Context) -> bool:

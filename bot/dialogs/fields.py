@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
+from domain.answers import yes_or_no
 from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names
+from domain.occupations import occupation_of
 from domain.regions import Region
 from domain.rules import ContributionMonth, parse_month
 from domain.tariffs import parse_income
@@ -220,6 +222,13 @@ class OccupationStep(EnumStep):
     field = "occupation"
     options = tuple(Occupation)
 
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        # The import's words too ("tani", "tukang ojek"): a driver read as "lainnya" would lose the transport relief.
+        occupation = occupation_of(text)
+        if occupation is None:
+            return Reject(t("invalid.occupation"))
+        return self.on_choice(state, f"{self.field}:{occupation}", ctx)
+
 
 class BpjsStatusStep(EnumStep):
     step = Step.BPJS_STATUS
@@ -231,6 +240,13 @@ class BpjsStatusStep(EnumStep):
         if status == BpjsStatus.NOT_REGISTERED:
             return Accept(with_draft(state, bpjs_status=status, kpj=None, last_paid=None))
         return Accept(with_draft(state, bpjs_status=status))
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        said = yes_or_no(text)  # "Apakah peserta sudah terdaftar?" — "iye", "belum" is an option's label
+        if said is None:
+            return Reject(t("invalid.bpjs_status"))
+        status = BpjsStatus.MEMBER if said else BpjsStatus.NOT_REGISTERED
+        return self.on_choice(state, f"{self.field}:{status}", ctx)
 
 
 class KpjStep(FieldStep):
@@ -350,9 +366,6 @@ class IncomeStep(FieldStep):
         return Accept(with_draft(state, declared_income=income))
 
 
-_JHT_WORDS = {"ya": True, "jht": True, "tidak": False, "tdk": False, "tidak usah": False}
-
-
 class ProgramsStep(FieldStep):
     """JKK + JKM always; JHT (old-age savings) optional, its option saying what it adds a month."""
 
@@ -369,7 +382,7 @@ class ProgramsStep(FieldStep):
         return Accept(with_draft(state, with_jht=value == "programs:jht"))
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
-        chosen = _JHT_WORDS.get(text.strip().rstrip(".!").lower())
+        chosen = True if text.strip().rstrip(".!").lower() == "jht" else yes_or_no(text)
         if chosen is None:
             return Reject(t("invalid.programs"))
         return Accept(with_draft(state, with_jht=chosen))

@@ -170,8 +170,6 @@ def test_kecamatan_list_is_paged(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("step", "typed", "error_key"),
     [
-        ("consent", "mungkin", "invalid.choose_option"),
-        ("consent", "🙏", "invalid.choose_option"),
         ("name", "123", "invalid.name"),
         ("name", "🙏🙏🙏", "invalid.name"),
         ("name", "Robert'); DROP TABLE member;--", "invalid.name"),
@@ -199,7 +197,6 @@ def test_kecamatan_list_is_paged(chat: Chat) -> None:
         ("period", "5", "invalid.period"),
         ("period", "sepuluh", "invalid.period"),
         ("period", "²", "invalid.period"),  # a digit to isdigit(), not to int()
-        ("summary", "hmm", "invalid.choose_option"),
     ],
 )
 def test_bad_answers_repeat_the_question(chat: Chat, step: str, typed: str, error_key: str) -> None:

@@ -1,0 +1,33 @@
+"""Yes and no as people type them ("iye", "ok!", "nda mau"): one table for every yes/no question of the dialogs.
+
+"Iye" and "iyye" are how South Sulawesi says yes; "nda"/"ndak" its no. Matching forgives case, punctuation,
+repeated letters ("iyaaa", "nggak") and a polite address at the end ("iye pak"), never a different word.
+"""
+
+from __future__ import annotations
+
+import re
+
+YES_WORDS = ("ya", "iya", "iye", "iyye", "iyo", "ok", "oke", "okey", "boleh", "setuju", "betul", "benar",
+             "ya setuju", "iya setuju", "sip", "siap", "oke deh")  # fmt: skip
+NO_WORDS = ("tidak", "tdk", "nda", "ndak", "nggak", "gak", "ga", "jangan", "tidak setuju", "nda mau", "tidak mau",
+            "ndak mau", "gak mau", "tidak usah", "nda usah")  # fmt: skip
+_POLITE = {"pak", "bu", "bapak", "ibu", "puang", "kak", "dik", "ndi"}  # "iye puang": the yes is the first words
+
+_REPEATS = re.compile(r"([^\W\d_])\1+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _key(text: str) -> str:
+    words = _WORD.findall(_REPEATS.sub(r"\1", text.casefold()))
+    while words and words[-1] in _POLITE:
+        words.pop()
+    return " ".join(words)
+
+
+_MEANING = {_key(word): True for word in YES_WORDS} | {_key(word): False for word in NO_WORDS}
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a yes, False for a no, None for anything else (an answer to some other question, or nonsense)."""
+    return _MEANING.get(_key(text))
