@@ -1,7 +1,8 @@
 """Yes and no as people type them ("iye", "ok!", "nda mau"): one table for every yes/no question of the dialogs.
 
 "Iye" and "iyye" are how South Sulawesi says yes; "nda"/"ndak" its no. Matching forgives case, punctuation,
-repeated letters ("iyaaa", "nggak") and a polite address at the end ("iye pak"), never a different word.
+repeated letters ("iyaaa", "nggak"), a polite address at the end ("iye pak") and yes words together ("iye
+betul"); never a different word.
 """
 
 from __future__ import annotations
@@ -29,5 +30,10 @@ _MEANING = {_key(word): True for word in YES_WORDS} | {_key(word): False for wor
 
 
 def yes_or_no(text: str) -> bool | None:
-    """True for a yes, False for a no, None for anything else (an answer to some other question, or nonsense)."""
-    return _MEANING.get(_key(text))
+    """True for a yes, False for a no, None for anything else (an answer to some other question, or nonsense).
+    A phrase of the table, or yes words only ("iye betul", "oke siap"), or no words only ("nda nda")."""
+    key = _key(text)
+    if key in _MEANING:
+        return _MEANING[key]
+    meanings = {_MEANING.get(word) for word in key.split()}
+    return meanings.pop() if len(meanings) == 1 else None

@@ -7,16 +7,20 @@ import pytest
 from domain.answers import NO_WORDS, YES_WORDS, yes_or_no
 
 
-@pytest.mark.parametrize("typed", [*YES_WORDS, "IYA", "iyaaa", "ok!", "Oke deh", "iye pak", "Ya, setuju."])
+@pytest.mark.parametrize(
+    "typed", [*YES_WORDS, "IYA", "iyaaa", "ok!", "Oke deh", "iye pak", "Ya, setuju.", "iye betul", "oke siap"]
+)
 def test_yes(typed: str) -> None:
     assert yes_or_no(typed) is True
 
 
-@pytest.mark.parametrize("typed", [*NO_WORDS, "TIDAK", "ndaaa", "nggak!", "tidak, pak"])
+@pytest.mark.parametrize("typed", [*NO_WORDS, "TIDAK", "ndaaa", "nggak!", "tidak, pak", "nda nda"])
 def test_no(typed: str) -> None:
     assert yes_or_no(typed) is False
 
 
-@pytest.mark.parametrize("typed", ["", "mungkin", "ya tidak", "setujuan", "petani", "1", "okta"])
+@pytest.mark.parametrize(
+    "typed", ["", "mungkin", "ya tidak", "setujuan", "petani", "1", "okta", "ya ampun", "iya tapi nanti"]
+)
 def test_neither(typed: str) -> None:
     assert yes_or_no(typed) is None

@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels.plain import render_plain
 from bot.channels.whatsapp import incoming_from_text
-from bot.dialogs.core import DeleteMember, Incoming, RecordConsent
+from bot.dialogs.core import DeleteMember, Incoming, RecordConsent, SaveMember
 from bot.dialogs.state import Step
 from bot.texts import t
 from domain.vocabulary import Occupation
@@ -24,21 +24,12 @@ NO = ["nda", "ndak", "tidak", "gak", "tdk", "jangan", "Nda mau"]
 
 
 @channels
-@pytest.mark.parametrize("typed", YES)
-def test_consent_accepts_yes_words(chat: Chat, typed_on: str, typed: str) -> None:
+@pytest.mark.parametrize(("typed", "granted"), [*((word, True) for word in YES), *((word, False) for word in NO)])
+def test_consent_by_yes_and_no_words(chat: Chat, typed_on: str, typed: str, granted: bool) -> None:
     walk_to(chat, "consent")
     chat.send(CHANNELS[typed_on](typed))
-    assert chat.effects == [RecordConsent(granted=True)]
-    assert chat.step == Step.NAME
-
-
-@channels
-@pytest.mark.parametrize("typed", NO)
-def test_consent_declines_on_no_words(chat: Chat, typed_on: str, typed: str) -> None:
-    walk_to(chat, "consent")
-    chat.send(CHANNELS[typed_on](typed))
-    assert chat.effects == [RecordConsent(granted=False)]
-    assert chat.step == Step.MENU
+    assert chat.effects == [RecordConsent(granted=granted)]
+    assert chat.step == (Step.NAME if granted else Step.MENU)
 
 
 @channels
@@ -104,3 +95,39 @@ def test_occupation_in_own_words(chat: Chat, typed_on: str, typed: str, occupati
     chat.send(CHANNELS[typed_on](typed))
     assert chat.step == Step.BPJS_STATUS
     assert chat.state.draft.occupation == occupation
+
+
+@channels
+@pytest.mark.parametrize(("typed", "status"), [("iye", "member"), ("sudah", "member"), ("nda", "not_registered")])
+def test_bpjs_status_accepts_yes_and_no(chat: Chat, typed_on: str, typed: str, status: str) -> None:
+    walk_to(chat, "bpjs_status")
+    chat.send(CHANNELS[typed_on](typed))
+    assert chat.state.draft.bpjs_status == status
+    assert chat.step == (Step.KPJ if status == "member" else Step.PAYER)
+
+
+@channels
+@pytest.mark.parametrize(("typed", "saved"), [("ya", True), ("iye betul", True), ("betul", True), ("tidak", False)])
+def test_summary_accepts_yes_and_no(chat: Chat, typed_on: str, typed: str, saved: bool) -> None:
+    walk_to(chat, "summary")
+    chat.send(CHANNELS[typed_on](typed))
+    assert any(isinstance(effect, SaveMember) for effect in chat.effects) is saved
+    assert chat.step == (Step.AFTER_SAVE if saved else Step.EDIT_FIELD)  # "is it right?" "no": which part, then
+
+
+@channels
+def test_refused_summary_answer_is_short(chat: Chat, typed_on: str) -> None:
+    walk_to(chat, "summary")
+    chat.send(CHANNELS[typed_on]("hmm"))
+    assert chat.step == Step.SUMMARY
+    assert chat.last.text == t("invalid.yes_no")
+    assert chat.labels == ["Benar, simpan", "Ubah"]
+
+
+@channels
+@pytest.mark.parametrize(("typed", "step"), [("iya", Step.CONSENT), ("nda", Step.MENU)])
+def test_after_save_accepts_yes_and_no(chat: Chat, typed_on: str, typed: str, step: Step) -> None:
+    chat.register()
+    assert chat.step == Step.AFTER_SAVE
+    chat.send(CHANNELS[typed_on](typed))
+    assert chat.step == step
