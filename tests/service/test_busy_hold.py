@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.app import build_dispatcher
 from bot.settings import Settings
+from domain.tariffs import default_tariffs
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
@@ -16,7 +17,6 @@ from storage.crypto import Cipher
 from storage.scan import scan
 from tests.service.test_conversation_db import Person
 from tests.service.test_reminder_replies import POLICY, ZONES, Inbox
-from domain.tariffs import default_tariffs
 
 MORNING = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)  # 09:00 WITA on H-7 for members covered until November
 
