@@ -8,7 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from bot.app import build_dispatcher
+from bot.dialogs.core import Reply
+from bot.dialogs.state import Flow, State, Step
 from bot.settings import Settings
+from domain.delivery import BUSY_HOLD
 from domain.tariffs import default_tariffs
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
@@ -34,10 +37,13 @@ def registered(conversations: Conversations, *, done_at: datetime) -> Person:
     return farmer
 
 
-def sending(conversations: Conversations, cipher: Cipher, inbox: Inbox, **options: timedelta) -> Dispatcher[object]:
+def sending(
+    conversations: Conversations, cipher: Cipher, inbox: Inbox, busy_for: timedelta = BUSY_HOLD
+) -> Dispatcher[Reply]:
     renderer = ReminderRenderer(cipher, default_tariffs(), POLICY, "BRILink", "penyuluh desa")
     engine = conversations.engine
-    return Dispatcher(engine=engine, senders={"telegram": inbox}, render=renderer, policy=POLICY, worker="t", **options)  # type: ignore[arg-type]
+    senders = {"telegram": inbox}
+    return Dispatcher(engine=engine, senders=senders, render=renderer, policy=POLICY, worker="t", busy_for=busy_for)
 
 
 def mid_dialog(farmer: Person, at: datetime) -> None:
@@ -79,13 +85,22 @@ async def test_the_hold_ends_when_the_dialog_does(conversations: Conversations, 
 
 
 async def test_the_setting_changes_the_hold(conversations: Conversations, cipher: Cipher) -> None:
-    settings = Settings(_env_file=None, busy_hold_minutes=3)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, busy_hold_minutes=3)
     built = build_dispatcher(settings, conversations.engine, cipher, {})
     assert built.busy_for == timedelta(minutes=3)
-    assert Settings(_env_file=None).busy_hold_minutes == 10  # type: ignore[call-arg]
+    assert Settings(_env_file=None).busy_hold_minutes == 10
     farmer = registered(conversations, done_at=MORNING - timedelta(hours=1))
     mid_dialog(farmer, MORNING - timedelta(minutes=1))
     inbox = Inbox()
     dispatcher = sending(conversations, cipher, inbox, busy_for=built.busy_for)
     assert (await dispatcher.run_once(MORNING)).deferred == 1
     assert (await dispatcher.drain(MORNING + timedelta(minutes=2, seconds=30))).sent == 1
+
+
+def test_at_rest_means_nothing_is_asked() -> None:
+    assert State().resting  # the menu
+    assert State(flow=Flow.REGISTER, step=Step.AFTER_SAVE).resting  # saved; "anyone else?" is optional
+    assert not State(flow=Flow.REGISTER, step=Step.NIK).resting
+    assert not State(flow=Flow.EDIT, step=Step.NAME).resting
+    months = [("3 bulan", "rem:1:paid:3", "3")]
+    assert not State(offered=months).resting  # "paid for how many months?" after a reminder's "Sudah bayar"
