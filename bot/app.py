@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -147,7 +147,8 @@ def build_dispatcher(
         broadcasts=BroadcastTexts(engine),
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker)
+    busy_for = timedelta(minutes=settings.busy_hold_minutes)
+    return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker, busy_for=busy_for)
 
 
 def statement_setup(settings: Settings, conversations: Conversations) -> statements.Setup:

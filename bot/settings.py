@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Literal
 
 import holidays
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.delivery import BUSY_HOLD
 from domain.identity import parse_phone
 from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 from domain.statements import DAYS_BEFORE
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     escalate_after_days: int = 7
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
+    busy_hold_minutes: int = Field(default=BUSY_HOLD // timedelta(minutes=1), ge=0)  # after a mid-dialog message
     telegram_per_second: float = 29.0
     payment_channels: str = (  # documented places only: the sources are cited in .env.example
         "bank (teller, ATM, m-banking) atau BRILink, Alfamart/Indomaret, aplikasi JMO, dompet digital (LinkAja dll.), "

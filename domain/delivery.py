@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 M_contra = TypeVar("M_contra", contravariant=True)
+
+# How long a reminder waits after a message from someone mid-dialog (the BUSY_HOLD_MINUTES setting's default).
+BUSY_HOLD = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +17,7 @@ class Target:
     address_id: int
     channel: str
     external_id: str
-    busy_until: datetime | None  # the person is chatting with the bot right now
+    busy_until: datetime | None  # the person is mid-dialog with the bot right now
     sponsor: str | None = None  # the sponsor's name when this is the chat of whoever pays for the member
     last_inbound_at: datetime | None = None  # WhatsApp allows free text only within 24 hours of this
 

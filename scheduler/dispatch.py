@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from domain.delivery import Failed, RetryLater, Sender, SendResult, Sent, Target, Unreachable
+from domain.delivery import BUSY_HOLD, Failed, RetryLater, Sender, SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy, local_moment
 from domain.rules import quiet_until
 from domain.vocabulary import BROADCAST_STAGE, ReminderStatus
 from service import dispatch as dispatching
 from service.dispatch import Claimed
 from storage.models import Member, Reminder
-from storage.outbox import ReminderUpdate
+from storage.outbox import BUSY, ReminderUpdate
 
 M = TypeVar("M")
 
@@ -123,7 +123,7 @@ class Dispatcher(Generic[M]):
     batch_size: int = 500
     lease: timedelta = timedelta(minutes=5)
     max_attempts: int = 6
-    busy_for: timedelta = timedelta(minutes=10)
+    busy_for: timedelta = BUSY_HOLD
     in_flight: int = 64
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
 
@@ -219,7 +219,7 @@ class Dispatcher(Generic[M]):
             return self._update(reminder, now, ReminderStatus.FAILED, reason="no_channel")
         if target.busy_until is not None and target.busy_until > now:
             # The person is in the middle of a conversation: do not interrupt, try again when it has gone quiet.
-            return self._update(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason="busy")
+            return self._update(reminder, now, ReminderStatus.PENDING, send_after=target.busy_until, reason=BUSY)
         return None
 
     def _not_now(self, reminder: Reminder, now: datetime) -> ReminderUpdate | None:

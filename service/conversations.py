@@ -31,7 +31,7 @@ from service.readers import Readers
 from service.unreached import AreaLists, area_lists
 from storage import audit as audit_log
 from storage import members as store
-from storage import officers
+from storage import officers, outbox
 from storage import unreached as listing
 from storage.crypto import Cipher
 from storage.db import LISTING_LOCK, try_lead
@@ -91,6 +91,8 @@ class Conversations:
             deleted = any(isinstance(e, DeleteMember) for e in outcome.effects)
             if not deleted or store.address_exists(session=session, address_id=address.id):
                 self._save(session, address.id, new_state, now)
+            if new_state.resting and not state.resting:
+                outbox.release_busy(session=session, address_id=address.id, now=now)
             session.commit()
         return outcome.replies
 
@@ -129,7 +131,8 @@ class Conversations:
 
     def _save_many(self, session: Session, states: Mapping[int, State], now: datetime) -> None:
         sealed = {address_id: self._seal(state) for address_id, state in states.items()}
-        store.save_conversations(session=session, states=sealed, now=now)
+        resting = {address_id for address_id, state in states.items() if state.resting}
+        store.save_conversations(session=session, states=sealed, resting=resting, now=now)
 
     def _seal(self, state: State) -> str:
         return self.cipher.encrypt(state.model_dump_json(exclude_defaults=True))

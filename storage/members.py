@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, update
@@ -75,17 +75,21 @@ def lock_conversations(*, session: Session, address_ids: Sequence[int]) -> Seque
     return session.exec(query).all()
 
 
-def save_conversations(*, session: Session, states: Mapping[int, str], now: datetime) -> None:
-    """Write the sealed states of several addresses (one message's, or a batch of officers' digests) in one upsert."""
+def save_conversations(*, session: Session, states: Mapping[int, str], resting: Collection[int], now: datetime) -> None:
+    """Write the sealed states of several addresses (one message's, or a batch of officers' digests) in one upsert;
+    `resting`: the addresses whose dialog is at rest."""
     if not states:
         return
-    rows = [{"address_id": address_id, "state": state, "updated_at": now} for address_id, state in states.items()]
+    rows = [
+        {"address_id": address_id, "state": state, "updated_at": now, "resting": address_id in resting}
+        for address_id, state in states.items()
+    ]
     statement = upsert_insert(session)(Conversation).values(rows)
     excluded = statement.excluded
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[col(Conversation.address_id)],
-            set_={"state": excluded.state, "updated_at": excluded.updated_at},
+            set_={"state": excluded.state, "updated_at": excluded.updated_at, "resting": excluded.resting},
         )
     )
 

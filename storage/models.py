@@ -59,6 +59,8 @@ class Conversation(SQLModel, table=True):
     address_id: int = Field(primary_key=True, foreign_key="address.id", ondelete="CASCADE")
     state: str
     updated_at: datetime = _utc_field()
+    # The dialog is at rest (nothing asked): the dispatcher's busy hold does not apply. Readable without the key.
+    resting: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class Sponsor(SQLModel, table=True):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, true, update
+from sqlalchemy import and_, insert, or_, true, update
 from sqlmodel import Session, col, func, select
 
 from domain.delivery import Target
@@ -46,12 +46,17 @@ def claim_due(*, session: Session, now: datetime, worker: str, limit: int, lease
     return rows
 
 
+BUSY = "busy"  # a held reminder's reason while its member is mid-dialog
+
+
 def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta) -> dict[int, list[Target]]:
-    """Each member's reachable addresses, oldest link first."""
+    """Each member's reachable addresses, oldest link first; busy for `busy_for` after the last message while a
+    question is open (a dialog at rest holds nothing back)."""
+    mid_dialog = and_(col(Conversation.address_id) == col(Address.id), ~col(Conversation.resting))
     rows = session.exec(
         select(MemberAddress.member_id, Address, Conversation.updated_at)
         .join(Address, col(Address.id) == col(MemberAddress.address_id))
-        .join(Conversation, col(Conversation.address_id) == col(Address.id), isouter=True)
+        .join(Conversation, mid_dialog, isouter=True)
         .where(col(MemberAddress.member_id).in_(list(member_ids)), col(Address.status) == AddressStatus.ACTIVE)
         .order_by(col(MemberAddress.created_at), col(Address.id))
     ).all()
@@ -85,6 +90,22 @@ def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta)
         target = Target(address.id, address.channel, address.external_id, busy, last_inbound_at=address.last_inbound_at)
         found.setdefault(member_id, []).append(target)
     return found
+
+
+def release_busy(*, session: Session, address_id: int, now: datetime) -> None:
+    """The dialog on this chat has ended: its members' reminders held back as busy are due now, not when the hold
+    would have run out. Driven by the member (the reminder's unique key leads with it): a few rows, never a scan."""
+    members = select(MemberAddress.member_id).where(MemberAddress.address_id == address_id)
+    session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.member_id).in_(members),
+            col(Reminder.status) == ReminderStatus.PENDING,
+            col(Reminder.reason) == BUSY,
+            col(Reminder.send_after) > now,
+        )
+        .values(send_after=now)
+    )
 
 
 def members_by_id(*, session: Session, member_ids: Iterable[int]) -> dict[int, Member]:

@@ -107,3 +107,9 @@ class State(BaseModel):
     def at(self, step: Step, **changes: object) -> State:
         """The same conversation moved to `step`, with paging and narrowed candidates reset."""
         return self.model_copy(update={"step": step, "page": 0, "candidates": [], **changes})
+
+    @property
+    def resting(self) -> bool:
+        """Nothing is being asked: at the menu, or a registration just saved (its "anyone else?" is optional), and no
+        reminder answer half-given. A due reminder may then go out at once instead of waiting out the busy hold."""
+        return (self.flow is Flow.NONE or self.step is Step.AFTER_SAVE) and not self.offered
