@@ -24,7 +24,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.texts import rupiah, t
+from bot.texts import programs, rupiah, t
 from domain.member_rows import (
     MAX_BYTES,
     Row,
@@ -266,11 +266,6 @@ def _exported(row: Row, regions: RegionIndex) -> str:
         "laporan": _month(reported),
     }
     return xlsx.cells([cells[key] for key in EXPORTED])
-
-
-def programs(*, with_jht: bool) -> str:
-    """A member's programs as branches write them: JKK and JKM always, JHT when chosen."""
-    return t("sheet.program.jht" if with_jht else "sheet.program.base")
 
 
 def _month(day: date | None) -> str:

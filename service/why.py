@@ -7,14 +7,13 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.texts import long_date, month_year, pay_by, rupiah, short_date, t
+from bot.texts import long_date, month_year, pay_by, programs, rupiah, short_date, t
 from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
 from domain.tariffs import Tariffs, default_tariffs, member_cost
 from domain.vocabulary import BILLED_PAYERS, BROADCAST_STAGE, Payer
-from files.member_sheet import programs
 from storage import why as store
 from storage.crypto import Cipher
 from storage.models import Member

@@ -44,7 +44,7 @@ from bot.dialogs.fields import (
     typed_choice,
 )
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
-from bot.texts import long_date, month_span, month_year, pay_by, rupiah, short_date, t
+from bot.texts import long_date, month_span, month_year, pay_by, programs, rupiah, short_date, t
 from domain.answers import yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
@@ -801,10 +801,10 @@ def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
 
 def _contribution_lines(draft: Draft, ctx: Context) -> list[str]:
     """Programs, declared income, what the next month costs, and (when the member pays) how many months at once."""
-    programs = t("option.programs.jht_held" if draft.with_jht else "option.programs.held")
+    held = programs(with_jht=bool(draft.with_jht))
     first = next_month(draft, ctx)
     lines = [
-        t("field.programs", value=programs),
+        t("field.programs", value=held),
         t("field.income", value=rupiah(ctx.tariffs.income.priced(draft.declared_income or 0))),
         t("field.monthly", amount=rupiah(monthly_cost(draft, ctx)), month=month_year(first.year, first.month)),
     ]

@@ -73,6 +73,12 @@ def month_span(first: ContributionMonth, last: ContributionMonth) -> str:
     return f"{month_year(first.year, first.month)}–{month_year(last.year, last.month)}"
 
 
+def programs(*, with_jht: bool) -> str:
+    """A member's programs as branches write them ("JKK, JKM, JHT"): the summary, /peserta, `why` and the export say
+    them this one way, and the import reads it back."""
+    return t("program.jht" if with_jht else "program.base")
+
+
 def rupiah(amount: int) -> str:
     """`Rp16.800`: Indonesian thousands separators."""
     return "Rp" + f"{amount:,}".replace(",", ".")

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 
 from bot.dialogs.admin import preview
-from bot.texts import t
+from bot.texts import programs, t
 from domain.member_rows import Plan, RowCheck, RowError, RowProblem, Sheet, SheetRow, income_of, jht_of, payer_of
 from domain.occupations import OCCUPATION_WORDS, occupation_of
 from domain.regions import sulawesi_selatan
 from domain.tariffs import default_tariffs
 from domain.vocabulary import Occupation, Payer
-from files.member_sheet import PAYER_EXPORT, column_of, programs
+from files.member_sheet import PAYER_EXPORT, column_of
 
 TODAY = date(2026, 11, 23)
 NIK = "7312060101809101"  # fake: Donri-Donri, born 1 January 1980

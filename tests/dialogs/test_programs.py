@@ -27,7 +27,7 @@ def test_a_jht_member_is_told_the_relief_months_amount_with_jht(chat: Chat) -> N
     chat.press(JHT)
     chat.send("3")
     assert chat.step == Step.SUMMARY
-    assert "Program: JKK + JKM + JHT" in chat.last.text
+    assert "Program: JKK, JKM, JHT" in chat.last.text
     assert "Penghasilan dilaporkan: Rp1.000.000" in chat.last.text
     assert "Iuran per bulan: Rp28.400 (untuk November 2026)" in chat.last.text
     chat.press("Benar, simpan")
@@ -36,7 +36,7 @@ def test_a_jht_member_is_told_the_relief_months_amount_with_jht(chat: Chat) -> N
 
 def test_without_jht_the_summary_says_the_base_package(chat: Chat) -> None:
     walk_to(chat, "summary")
-    assert "Program: JKK + JKM\n" in chat.last.text
+    assert "Program: JKK, JKM\n" in chat.last.text
     assert "Iuran per bulan: Rp8.400 (untuk November 2026)" in chat.last.text
 
 
@@ -142,7 +142,7 @@ def test_ubah_programs_changes_only_jht(chat: Chat) -> None:
     member = chat.lookups.members[0]
     assert (member.declared_income, member.with_jht, member.period_months) == (2_000_000, True, 3)
     chat.send("/status")
-    assert "Program: JKK + JKM + JHT" in chat.last.text
+    assert "Program: JKK, JKM, JHT" in chat.last.text
     assert "Penghasilan dilaporkan: Rp2.000.000" in chat.last.text
 
 
