@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.dialogs import dialog
 from bot.dialogs.core import Context, DeleteMember, DialogConfig, Incoming, Outcome, Reply, ViewedMembers
 from bot.dialogs.state import EditField, Flow, State, Step
-from bot.texts import t
+from bot.texts import current_channel, speaking, t
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, parse_stages
@@ -54,6 +54,11 @@ class Conversations:
 
     def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
+        # The terminal speaks as the channel it imitates (the caller's `speaking`); the others as themselves.
+        with speaking(current_channel() if channel == Channel.CONSOLE else channel):
+            return self._answer(channel, external_id, incoming, now)
+
+    def _answer(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
         try:
             # A sheet is read before the chat is locked, files are made after the commit.
             chat, today = (channel, external_id), self.today(now)

@@ -90,3 +90,15 @@ def test_dates_in_indonesian() -> None:
 
     assert long_date(date(2026, 12, 15)) == "Selasa, 15 Desember 2026"
     assert t("option.period", months=3) == "3 bulan"
+
+
+def test_a_channel_says_only_what_it_says_differently() -> None:
+    from bot.texts import VARIANTS, overrides, placeholders, speaking
+
+    for channel in VARIANTS:
+        for key in overrides(channel):
+            assert key in catalog(), f"{channel}.{key} overrides no text"
+            assert placeholders(key, channel) == placeholders(key), f"{channel}.{key} fills other blanks"
+    with speaking("whatsapp"):
+        assert t("hint.numbered") == catalog("whatsapp")["hint.numbered"]
+    assert t("hint.numbered") == catalog()["hint.numbered"]
