@@ -38,9 +38,11 @@ def test_the_whole_text_on_request_then_the_same_question(chat: Chat) -> None:
     chat.send("/start")
     chat.send("baca selengkapnya")
     full = chat.last.text
-    assert _words(full) > 60 and "pastikan orang tersebut sudah setuju" in full
+    assert _words(full) > 60
+    assert "pastikan orang tersebut sudah setuju" in full
     assert chat.labels == ["Setuju", "Tidak setuju"]
-    assert chat.step == Step.CONSENT and chat.effects == []
+    assert chat.step == Step.CONSENT
+    assert chat.effects == []
     chat.send("iye")
     assert chat.effects == [RecordConsent(granted=True)]
     assert chat.step == Step.NAME
