@@ -17,7 +17,10 @@ from domain.regions import PROVINCE_TIMEZONES, RegionIndex
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 # What surrounds a number typed or pasted: Excel's text marker (an apostrophe, often curled by the phone's
 # keyboard), quotes, a label ("NIK:", "No. HP"), a full stop at the end.
-_WRAPPING = re.compile(r"^(?:(?:no(?:mor)?\.?\s*)?(?:nik|hp|kpj)\b\s*:?)?[\s'‘’`\"“”]*|[\s'‘’`\"“”.,;:!]*$", re.IGNORECASE)
+_QUOTES = "'‘’`\"“”"
+_WRAPPING = re.compile(
+    rf"^(?:(?:no(?:mor)?\.?\s*)?(?:nik|hp|kpj)\b\s*:?)?[\s{_QUOTES}]*|[\s{_QUOTES}.,;:!]*$", re.IGNORECASE
+)
 
 
 def bare_number(text: str) -> str:
