@@ -58,3 +58,11 @@ def test_on_whatsapp_the_rights_are_words_to_type(chat: Chat) -> None:
         assert not re.search(r"/[a-z]", text)  # "Bapak/Ibu" is no command
         assert all(word in text for word in ("STATUS", "UBAH", "HAPUS"))
     assert _words(short) < 60
+
+
+def test_one_welcome_at_the_start(chat: Chat) -> None:
+    # WhatsApp's first message is a greeting, answered by the menu; choosing "Daftar" must not welcome again.
+    seen = [reply.text for reply in chat.send("halo")]
+    seen += [reply.text for reply in chat.send("1")]
+    assert chat.step == Step.CONSENT
+    assert sum(text.count("Selamat datang") for text in seen) == 1
