@@ -215,9 +215,12 @@ class WhatsAppSender:
 
     async def _create(self, target: Target, message: Reply, *, free_text: bool) -> SendResult | _OutsideWindow:
         if free_text:
-            content: dict[str, object] = {"body": render_plain(message)}
-            if message.attachment is not None and self.media is not None:  # media only inside the 24 hours
-                content["media_url"] = [await self.media.publish(message.attachment)]
+            content: dict[str, object]
+            attachment, media = message.attachment, self.media
+            if attachment is not None and media is not None:  # media only inside the 24 hours
+                content = {"body": render_plain(message), "media_url": [await media.publish(attachment)]}
+            else:  # no file goes with it, so the text names none
+                content = {"body": render_plain(replace(message, attachment=None))}
         else:
             template = message.template
             if template is None or template.kind not in self.templates:
