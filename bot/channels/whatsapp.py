@@ -73,9 +73,12 @@ def twiml(replies: list[Reply], media: Sequence[str | None] = ()) -> Response:
     urls = list(media) + [None] * (len(replies) - len(media))
     with speaking(Channel.WHATSAPP):
         for reply, url in zip(replies, urls, strict=True):
-            message = response.message(render_plain(reply if url else replace(reply, attachment=None)))
-            if url:
-                message.media(url)
+            if url is None:
+                response.message(render_plain(replace(reply, attachment=None)))
+                continue
+            message = response.message()  # with a file, the text goes in <Body> beside <Media>
+            message.body(render_plain(reply))
+            message.media(url)
     return Response(str(response), media_type="application/xml")
 
 

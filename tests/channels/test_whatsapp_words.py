@@ -131,8 +131,8 @@ async def test_an_officer_asking_for_the_list_on_whatsapp_gets_the_file_it_says_
         params = desk.params("/daftar")
         response = await desk.post("/twilio/whatsapp", params, desk.signed("/twilio/whatsapp", params))
         said = unescape(response.text)
-        assert t("officer.list_attached") in said
-        [url] = re.findall(r"<Media>(.*?)</Media>", said)
+        [(body, url)] = re.findall(r"<Message><Body>(.*?)</Body><Media>(.*?)</Media></Message>", said, re.DOTALL)
+        assert t("officer.list_attached") in body
         fetched = await client.get(url.removeprefix(PUBLIC_URL))  # as Twilio fetches it
     assert fetched.headers["content-type"] == xlsx.MEDIA_TYPE
     sheet = load_workbook(io.BytesIO(fetched.content)).active
