@@ -21,7 +21,7 @@ from bot.settings import Settings, looks_placeholder
 from bot.texts import t
 from domain.identity import parse_phone
 from domain.regions import inside, sulawesi_selatan
-from domain.vocabulary import BILLED_PAYERS, OfficerRole, Payer
+from domain.vocabulary import BILLED_PAYERS, Channel, OfficerRole, Payer
 from scheduler.dispatch import Dispatcher
 from scheduler.imports import report
 from service import imports, staff, why
@@ -144,8 +144,10 @@ def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
-    translate = incoming_from_text if args.channel == "whatsapp" else Incoming.from_text
-    chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate)
+    whatsapp = args.channel == "whatsapp"  # else the terminal speaks as Telegram does
+    translate = incoming_from_text if whatsapp else Incoming.from_text
+    channel = Channel.WHATSAPP if whatsapp else Channel.TELEGRAM
+    chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate, channel=channel)
     return 0
 
 

@@ -266,16 +266,17 @@ async def serve(settings: Settings) -> None:
 
 def _whatsapp(settings: Settings, conversations: Conversations, routes: list[BaseRoute]) -> WhatsAppSender:
     """Twilio's webhook and the files it fetches (their routes added to `routes`), and the WhatsApp sender."""
+    host = MediaHost(conversations.engine, settings.twilio_public_url, utc_now)
     hook = WhatsAppWebhook(
         conversations,
         RequestValidator(settings.twilio_auth_token),
         settings.twilio_public_url,
         utc_now,
         SenderLimit(count=settings.whatsapp_sender_limit_per_minute, seconds=60.0),
+        media=host,
     )
     routes += hook.routes()
     client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
-    host = MediaHost(conversations.engine, settings.twilio_public_url, utc_now)
     routes += host.routes()
     return WhatsAppSender(
         client,

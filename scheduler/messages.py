@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogs.core import Choice, ReminderView, Reply, Template
 from bot.dialogs.dialog import reminder_choices
-from bot.texts import long_date, month_span, month_year, pay_by, rupiah, t
+from bot.texts import long_date, month_span, month_year, pay_by, rupiah, speaking, t
 from domain.identity import format_phone, mask_nik
 from domain.policy import ReminderPolicy, month_of
 from domain.rules import ContributionMonth, Stage, StageKind, deadline, months_due, stage_of
@@ -45,7 +45,12 @@ class ReminderRenderer:
     timings: dict[tuple[int, str, date], Owed] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, batch: Batch) -> Reply:
-        """One message for one chat, with a paragraph per person and the reply buttons."""
+        """One message for one chat, with a paragraph per person and the reply buttons, worded for the chat's
+        channel (WhatsApp: words to type, no buttons to press)."""
+        with speaking(batch.target.channel):
+            return self._render(batch)
+
+    def _render(self, batch: Batch) -> Reply:
         first = batch.items[0][0]
         if first.stage == BROADCAST_STAGE:  # an admin's broadcast: its text, once however many members share the chat
             text = self.broadcasts(first.cycle) if self.broadcasts is not None else None

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from bot.dialogs.core import Reply
+from bot.texts import speaking
 from domain.delivery import Sender
 from scheduler.digest import deliver
 from service import statements
@@ -37,8 +38,12 @@ async def send_statements(
     due = await asyncio.to_thread(statements.due_today, engine, setup, channels=set(senders), today=today, now=now)
     for prepared in due:
         stats.offices += 1
-        reply = await asyncio.to_thread(statements.message, prepared, setup)  # the file, outside the event loop
+        replies: dict[str, Reply] = {}  # worded for each channel the office's staff chat on
         for chat in prepared.chats:
+            if chat.channel not in replies:
+                with speaking(chat.channel):  # the file, outside the event loop (the thread keeps the channel)
+                    replies[chat.channel] = await asyncio.to_thread(statements.message, prepared, setup)
+            reply = replies[chat.channel]
             what = f"{prepared.kind} {prepared.statement.month} for office chat {chat.address_id}"
             sent, failed = await deliver(senders[chat.channel], chat, [reply], what)
             stats.sent, stats.failed = stats.sent + sent, stats.failed + failed

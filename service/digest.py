@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.dialogs import officer as officer_dialog
 from bot.dialogs.core import Context, Outcome, Reply
+from bot.texts import speaking
 from service.conversations import AreaLists, Conversations
 from storage import officers
 
@@ -47,4 +48,11 @@ def prepare(
     def claim(session: Session, officer_ids: list[int]) -> set[int]:
         return officers.claim_digests(session=session, officer_ids=officer_ids, day=today)
 
-    return conversations.run_for(batch, digest, now, lists=lists, claim=claim)
+    # Worded for the chat each digest goes to: a transaction per channel present in the batch.
+    said: dict[int, list[Reply] | None] = {}
+    for channel in sorted({one.address.channel for one in batch}):
+        group = [one for one in batch if one.address.channel == channel]
+        with speaking(channel):
+            done = conversations.run_for(group, digest, now, lists=lists, claim=claim)
+        said |= {id(one): replies for one, replies in zip(group, done, strict=True)}
+    return [said[id(one)] for one in batch]

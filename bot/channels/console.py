@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Incoming, Reply
-from bot.texts import t
+from bot.texts import speaking, t
 from domain.delivery import SendResult, Sent, Target
 from domain.vocabulary import Channel
 from service.conversations import Conversations
@@ -22,20 +22,23 @@ def chat_loop(
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
     translate: Callable[[str], Incoming] = Incoming.from_text,
+    channel: str = Channel.TELEGRAM,
 ) -> None:
-    """Talk to the bot in a terminal until end of input (Ctrl-D) or `/keluar`."""
-    write(t("console.intro") + "\n")
-    for reply in conversations.handle(Channel.CONSOLE, address, Incoming.from_text("/start"), clock()):
-        write(render_plain(reply) + "\n")
-    while True:
-        try:
-            line = read("> ")
-        except EOFError:
-            return
-        if line.strip().lower() in {"/keluar", "/exit"}:
-            return
-        for reply in conversations.handle(Channel.CONSOLE, address, translate(line), clock()):
+    """Talk to the bot in a terminal until end of input (Ctrl-D) or `/keluar`, worded as `channel` words it (the
+    dialogs keep the terminal's caller's channel)."""
+    with speaking(channel):
+        write(t("console.intro") + "\n")
+        for reply in conversations.handle(Channel.CONSOLE, address, Incoming.from_text("/start"), clock()):
             write(render_plain(reply) + "\n")
+        while True:
+            try:
+                line = read("> ")
+            except EOFError:
+                return
+            if line.strip().lower() in {"/keluar", "/exit"}:
+                return
+            for reply in conversations.handle(Channel.CONSOLE, address, translate(line), clock()):
+                write(render_plain(reply) + "\n")
 
 
 @dataclass

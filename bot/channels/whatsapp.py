@@ -9,8 +9,8 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -26,6 +26,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Kind, Reply
+from bot.texts import speaking
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
 from domain.vocabulary import Channel
 from service import inbound
@@ -66,10 +67,18 @@ def translate(form: Mapping[str, str]) -> tuple[str, Incoming] | None:
     return number, incoming_from_text(body)
 
 
-def twiml(replies: list[Reply]) -> Response:
+def twiml(replies: list[Reply], media: Sequence[str | None] = ()) -> Response:
+    """The answer in WhatsApp's words, each reply's file by its URL in `media` (a reply without one names none)."""
     response = MessagingResponse()
-    for reply in replies:
-        response.message(render_plain(reply))
+    urls = list(media) + [None] * (len(replies) - len(media))
+    with speaking(Channel.WHATSAPP):
+        for reply, url in zip(replies, urls, strict=True):
+            if url is None:
+                response.message(render_plain(replace(reply, attachment=None)))
+                continue
+            message = response.message()  # with a file, the text goes in <Body> beside <Media>
+            message.body(render_plain(reply))
+            message.media(url)
     return Response(str(response), media_type="application/xml")
 
 
@@ -99,6 +108,7 @@ class WhatsAppWebhook:
     public_url: str  # as Twilio calls it, before any TLS proxy: signatures are computed over this
     clock: Callable[[], datetime]
     limit: SenderLimit = field(default_factory=SenderLimit)
+    media: MediaHost | None = None  # where Twilio fetches the files the answers carry (officer's list, export…)
 
     @property
     def engine(self) -> Engine:
@@ -138,7 +148,9 @@ class WhatsAppWebhook:
         if not await asyncio.to_thread(inbound.first_sight, self.engine, sid=sid, now=now):
             return twiml([])  # Twilio retried (or someone replayed it): already answered once
         replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
-        return twiml(replies)
+        media = self.media
+        urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
+        return twiml(replies, urls)
 
     async def status(self, request: Request) -> Response:
         """A delivery report for a message we sent."""
@@ -194,6 +206,10 @@ class WhatsAppSender:
         return last is not None and self.clock() - last < timedelta(hours=24) - timedelta(minutes=5)
 
     async def send(self, target: Target, message: Reply) -> SendResult:
+        with speaking(self.channel):  # what rendering adds (numbered options, the file's name) in WhatsApp's words
+            return await self._send(target, message)
+
+    async def _send(self, target: Target, message: Reply) -> SendResult:
         free_text = self.within_window(target)
         result = await self._create(target, message, free_text=free_text)
         if isinstance(result, _OutsideWindow):
@@ -202,9 +218,12 @@ class WhatsAppSender:
 
     async def _create(self, target: Target, message: Reply, *, free_text: bool) -> SendResult | _OutsideWindow:
         if free_text:
-            content: dict[str, object] = {"body": render_plain(message)}
-            if message.attachment is not None and self.media is not None:  # media only inside the 24 hours
-                content["media_url"] = [await self.media.publish(message.attachment)]
+            content: dict[str, object]
+            attachment, media = message.attachment, self.media
+            if attachment is not None and media is not None:  # media only inside the 24 hours
+                content = {"body": render_plain(message), "media_url": [await media.publish(attachment)]}
+            else:  # no file goes with it, so the text names none
+                content = {"body": render_plain(replace(message, attachment=None))}
         else:
             template = message.template
             if template is None or template.kind not in self.templates:
