@@ -39,7 +39,7 @@ async def test_registration_with_buttons_and_shared_contact(
     assert (await expect())[0].endswith(t("ask.name"))
     assert any(c.method == "answerCallbackQuery" for c in telegram.calls)
     echoed = [c.params["text"] for c in telegram.calls if c.method == "editMessageText"]
-    assert echoed[-1].startswith("Selamat datang di Sipakainge")
+    assert echoed[-1].startswith("Sipakainge mengingatkan iuran")
     assert echoed[-1].endswith("✅ Setuju")
 
     telegram.sticker(CHAT)
