@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import Phrases
 from domain.occupations import occupation_of
 from domain.regions import Region, RegionIndex, inside
@@ -399,8 +399,10 @@ def _phone(value: object) -> str | None:
 
 def _kpj(value: object) -> str | None:
     text = digits_text(value) or ""
-    kpj = parse_kpj(text) if text else None
-    if text and kpj is None:
+    if not text:
+        return None
+    kpj = parse_kpj(text)
+    if isinstance(kpj, KpjProblem):
         raise _Bad("kpj", RowProblem.KPJ)
     return kpj
 
