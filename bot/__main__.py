@@ -233,7 +233,7 @@ def _payer(settings: Settings, args: argparse.Namespace) -> int:
     payer = Payer(args.payer)
     code = staff.add_office(app.build_engine(settings), name=args.name, payer=payer, codes=codes, now=app.utc_now())
     where = ", ".join(regions.name(c) for c in codes) or t("cli.office_linked_only")
-    print(t("cli.office_added", name=args.name, payer=t(f"option.payer.{payer}"), area=where))
+    print(t("cli.office_added", name=args.name, payer=t(f"sheet.payer.{payer}"), area=where))
     _invitation(code, settings, args, whatsapp="cli.whatsapp_office")
     return 0
 
