@@ -23,6 +23,7 @@ from bot.texts.words import (
     unreached_reason,
 )
 from domain.identity import KpjProblem, parse_kpj
+from domain.member_rows import RowCheck, RowError
 from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, cycle_stages, parse_stages, stage_of
 from domain.unreached import NO_ANSWER_AFTER, NO_ANSWER_STAGE, Reason
@@ -144,3 +145,18 @@ def test_kpj_says_what_is_wrong(dialog_config: DialogConfig, regions: RegionInde
     assert chat.step == "kpj"
     chat.send("123 456 789 01")
     assert chat.state.draft.kpj == "12345678901"
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason", "says"),
+    [
+        ("1234567", "kpj_length", "nomor KPJ biasanya 11 angka; yang tertulis 7 angka"),
+        ("KPJ 1234", "kpj_not_digits", "nomor KPJ hanya boleh berisi angka"),
+    ],
+)
+def test_the_import_says_what_is_wrong_with_a_kpj(cell: str, reason: str, says: str, regions: RegionIndex) -> None:
+    values = {"nik": "7312060101809101", "nama": "Wa Ode", "desa": "Donri Donri", "kecamatan": "Donri-Donri"}
+    error = RowCheck(regions, ("73.12",), date(2026, 11, 23)).row(5, values | {"kpj": cell})
+    assert isinstance(error, RowError)
+    assert (error.column, error.reason) == ("kpj", reason)
+    assert t(f"sheet.{error.reason}", value=error.value) == says

@@ -9,7 +9,7 @@ from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
 from bot.texts import catalog, long_date, t
 from bot.texts.words import REMINDER_REASONS
-from domain.identity import NikProblem, PhoneProblem
+from domain.identity import KpjProblem, NikProblem, PhoneProblem
 from domain.member_rows import RowProblem
 from domain.rules import Standing
 from domain.unreached import Reason
@@ -56,7 +56,11 @@ def dynamic_keys() -> set[str]:
     keys |= {f"words.reminder_reason.{r}" for r in REMINDER_REASONS}
     keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
     keys |= {f"admin.role.{role}" for role in OfficerRole}
-    keys |= {f"sheet.nik_{p}" for p in NikProblem} | {f"sheet.column.{key}" for key in COLUMNS}
+    keys |= (
+        {f"sheet.nik_{p}" for p in NikProblem}
+        | {f"sheet.kpj_{p}" for p in KpjProblem}
+        | {f"sheet.column.{key}" for key in COLUMNS}
+    )
     keys |= {f"sheet.{p}" for p in RowProblem}
     return keys
 
