@@ -18,7 +18,7 @@ from bot.channels.whatsapp import incoming_from_text
 from bot.demo import SimulatedPhones, run_demo
 from bot.dialogs.core import Incoming, Reply
 from bot.settings import Settings, looks_placeholder
-from bot.texts import t
+from bot.texts import long_date, t
 from domain.identity import parse_phone
 from domain.regions import inside, sulawesi_selatan
 from domain.vocabulary import BILLED_PAYERS, Channel, OfficerRole, Payer
@@ -116,7 +116,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    print("schema is up to date")
+    print(t("cli.migrated"))
     return 0
 
 
@@ -131,13 +131,16 @@ def _scan(settings: Settings, args: argparse.Namespace) -> int:
         today=today,
         now=moment,
     )
-    print(f"{today}: {result.created} created, {result.skipped} skipped" if result else "another process leads")
+    if result is None:
+        print(t("cli.scan_elsewhere"))
+    else:
+        print(t("cli.scan", day=long_date(today), created=result.created, skipped=result.skipped))
     return 0
 
 
 def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     done = rotate_keys(engine=app.build_engine(settings), cipher=app.build_cipher(settings))
-    print(f"rotated: {done.members} members, {done.conversations} conversations, {done.imports} imports")
+    print(t("cli.rotated", members=done.members, conversations=done.conversations, imports=done.imports))
     return 0
 
 
@@ -183,19 +186,18 @@ async def _drain(settings: Settings, *, printing: bool) -> int:
     cipher = app.build_cipher(settings)
     if printing:
         if settings.environment != "development":
-            raise SystemExit("--print marks reminders as sent without sending them: development only")
-        console = ConsoleSender()
+            raise SystemExit(t("cli.print_development_only"))
+        # Each reminder on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
+        console = ConsoleSender(write=lambda text: print(f"\n{text}", flush=True))
         stats = await app.build_dispatcher(settings, engine, cipher, {console.channel: console}).drain(app.utc_now())
     else:
         if looks_placeholder(settings.telegram_bot_token):
-            raise SystemExit("TELEGRAM_BOT_TOKEN is not set (or use --print in development).")
+            raise SystemExit(t("cli.no_token"))
         async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
             sender = TelegramSender(bot, per_second=settings.telegram_per_second)
             stats = await app.build_dispatcher(settings, engine, cipher, {sender.channel: sender}).drain(app.utc_now())
-    print(
-        f"claimed {stats.claimed}, sent {stats.sent} in {stats.messages} messages, retried {stats.retried}, "
-        f"failed {stats.failed}, unreachable {stats.unreachable}, deferred {stats.deferred}, expired {stats.expired}"
-    )
+    counts = {name: getattr(stats, name) for name in stats.__slots__}
+    print(("\n" if printing else "") + t("cli.dispatched", **counts), flush=True)
     return 0
 
 
@@ -205,18 +207,16 @@ def _officer_add(settings: Settings, args: argparse.Namespace) -> int:
     codes = [code.strip() for code in args.area.split(",") if code.strip()]
     unknown = [code for code in codes if (region := regions.get(code)) is None or region.level not in (3, 4)]
     if not codes or unknown:
-        print(f"unknown kecamatan/desa codes: {', '.join(unknown) or '(none given)'}")
+        print(t("cli.area_unknown", codes=", ".join(unknown) or t("cli.none_given")))
         return 2
     number = parse_phone(args.phone) if args.phone else None
     if number is not None and not number.startswith("+"):
-        print("the phone number is not an Indonesian mobile number")
+        print(t("cli.phone_not_mobile"))
         return 2
     engine = app.build_engine(settings)
     code = staff.add_officer(engine, name=name, phone=number, codes=codes, role=role, now=app.utc_now())
-    print(f"{role} {name}: {', '.join(regions.name(c) for c in codes)}")
-    link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
-    print(f"Telegram: {link}" if link else f"Telegram: send '/start {code}' to the bot (TELEGRAM_BOT_USERNAME not set)")
-    print(f"WhatsApp: send '/start {code}' to the bot's number (works once)")
+    print(t("cli.officer_added", role=t(f"admin.role.{role}"), name=name, area=", ".join(map(regions.name, codes))))
+    _invitation(code, settings, args, whatsapp="cli.whatsapp_once")
     return 0
 
 
@@ -226,18 +226,25 @@ def _payer(settings: Settings, args: argparse.Namespace) -> int:
     codes = [code.strip() for code in args.area.split(",") if code.strip()]
     unknown = [code for code in codes if (region := regions.get(code)) is None or region.level < 2]
     outside = [code for code in codes if code not in unknown and not inside(code, settings.area_codes)]
+    if unknown:
+        print(t("cli.payer_area_unknown", codes=", ".join(unknown)))
+    if outside:
+        print(t("cli.payer_area_outside", area=settings.service_area, codes=", ".join(outside)))
     if unknown or outside:
-        print(f"unknown kabupaten/kecamatan/desa codes: {', '.join(unknown)}" if unknown else "")
-        print(f"outside the service area ({settings.service_area}): {', '.join(outside)}" if outside else "")
         return 2
     payer = Payer(args.payer)
     code = staff.add_office(app.build_engine(settings), name=args.name, payer=payer, codes=codes, now=app.utc_now())
-    where = ", ".join(regions.name(c) for c in codes) or "members linked to it only"
-    print(f"{payer} office {args.name}: {where}")
-    link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
-    print(f"Telegram: {link}" if link else f"Telegram: send '/start {code}' to the bot (TELEGRAM_BOT_USERNAME not set)")
-    print(f"WhatsApp: send '/start {code}' to the bot's number (each of the office's staff may use it)")
+    where = ", ".join(regions.name(c) for c in codes) or t("cli.office_linked_only")
+    print(t("cli.office_added", name=args.name, payer=t(f"sheet.payer.{payer}"), area=where))
+    _invitation(code, settings, args, whatsapp="cli.whatsapp_office")
     return 0
+
+
+def _invitation(code: str, settings: Settings, args: argparse.Namespace, *, whatsapp: str) -> None:
+    """How the invited person binds their chat: the Telegram link (or the code to send), and the WhatsApp words."""
+    link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
+    print(t("cli.telegram_link", link=link) if link else t("cli.telegram_code", code=code))
+    print(t(whatsapp, code=code))
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -259,19 +266,19 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(checked.problem)
         return 2
     plan, rows = checked.plan, checked.rows
-    skipped = f", {checked.skipped} skipped (totals or blank rows)" if checked.skipped else ""
-    counts = f"{plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, {checked.invalid} invalid"
-    print(f"{path.name}: {counts}{skipped}")
+    skipped = t("cli.import_skipped", count=checked.skipped) if checked.skipped else ""
+    counts = {"new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged, "invalid": checked.invalid}
+    print(t("cli.import_counts", filename=path.name, **counts) + skipped)
     for note in checked.notes:  # as the chat's preview says them
         print(note)
     errors: Path | None = args.errors
     if checked.error_file and errors is not None:
         errors.write_bytes(checked.error_file)
-        print(f"invalid rows and why: {errors}")
+        print(t("cli.import_errors_written", path=errors))
     elif checked.error_file:
-        print("add --errors FILE to write the invalid rows and why")
+        print(t("cli.import_errors_hint"))
     if not args.yes or not rows:
-        print("nothing changed (add --yes to apply)" if rows else "nothing to import")
+        print(t("cli.import_preview_only") if rows else t("admin.import_nothing"))
         return 0
     token = imports.confirm(engine, conversations.cipher, filename=path.name, rows=rows, now=now)
     cipher = conversations.cipher
@@ -290,7 +297,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         engine, cipher, sulawesi_selatan(), kecamatan=args.kecamatan, now=app.utc_now()
     )
     output.write_bytes(content)
-    print(f"{count} members written to {output} (it holds NIKs: keep it safe)")
+    print(t("cli.exported", count=count, path=output))
     return 0
 
 

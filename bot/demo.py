@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Incoming, Reply
 from bot.texts import short_date, t
+from bot.texts.words import stage_words, status_words
 from domain.delivery import SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, stage_of
 from domain.statements import next_statement_day
-from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer
+from domain.vocabulary import BpjsStatus, Channel, Occupation, Payer, ReminderStatus
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
 from scheduler.statements import send_statements
@@ -142,25 +143,35 @@ def _officer(conversations: Conversations, now: datetime, write: Callable[[str],
     """An extension officer for Donri-Donri: invited, briefed with the morning digest, records one outcome."""
     invite = demo.add_officer(conversations.engine, name="Penyuluh Donri-Donri", codes=["73.12.06"], now=now)
     chat = "demo-officer"
-    write("\n== Penyuluh: daftar pagi dan satu tindakan ==")
+    write("\n" + t("demo.officer_title"))
     for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {invite}"), now):
-        write("BOT     < " + reply.text)
+        write(_bot(reply.text))
     phone = SimulatedPhones(blocked=set(), channel=Channel.CONSOLE)
     today = now.astimezone(conversations.zone).date()
     asyncio.run(send_digests(conversations=conversations, senders={phone.channel: phone}, today=today, now=now))
     digest = [message for address, message in phone.inbox if address == chat]
     if not digest:
-        write("BOT     < " + t("officer.list_empty"))
+        write(_bot(t("officer.list_empty")))
         return
-    write("BOT     < " + render_plain(digest[0]).replace("\n", "\n          "))
+    write(_bot(render_plain(digest[0])))
     first = digest[0].choices[0]
-    write(f"PENYULUH> {first.label}")
+    write(_said("demo.officer", first.label))
     menu = conversations.handle(Channel.CONSOLE, chat, Incoming.choice(first.value), now)
-    write("BOT     < " + render_plain(menu[0]).replace("\n", "\n          "))
+    write(_bot(render_plain(menu[0])))
     contacted = next(c for c in menu[0].choices if c.value.endswith(":contacted"))
-    write(f"PENYULUH> {contacted.label}")
+    write(_said("demo.officer", contacted.label))
     for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.choice(contacted.value), now):
-        write("BOT     < " + reply.text)
+        write(_bot(reply.text))
+
+
+def _said(who: str, text: str) -> str:
+    """A line a person typed in the transcript: `PETANI  > halo`."""
+    return f"{t(who):<8}> {text}"
+
+
+def _bot(text: str) -> str:
+    """The bot's answer in the transcript, its lines indented under the first."""
+    return f"{t('demo.bot'):<8}< " + text.replace("\n", "\n" + " " * 10)
 
 
 def _answer(conversations: Conversations, rng: random.Random, chat: str, message: Reply, at: datetime) -> str:
@@ -173,15 +184,15 @@ def _answer(conversations: Conversations, rng: random.Random, chat: str, message
             months = rng.choice([c.value for c in replies[-1].choices]) if replies[-1].choices else None
             if months:
                 conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(months), at)
-        return "paid"
+        return "demo.answer.paid"
     if roll < 0.43:
         help_button = next(c.value for c in message.choices if c.value.endswith(":help"))
         conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(help_button), at)
-        return "help"
+        return "demo.answer.help"
     if roll < 0.45:
         conversations.handle(Channel.TELEGRAM, chat, Incoming.from_text("BERHENTI"), at)
-        return "stopped"
-    return "no answer yet"
+        return "demo.answer.stopped"
+    return "demo.answer.waiting"
 
 
 def _summary(
@@ -192,22 +203,23 @@ def _summary(
     write: Callable[[str], None],
 ) -> None:
     tally = demo.tally(conversations.engine)
-    write(f"\n== {days} hari pengingat (simulasi) ==")
+    write("\n" + t("demo.simulated", days=days))
     if phones.example:
-        write("Contoh pengingat untuk satu HP keluarga:\n  " + phones.example.replace("\n", "\n  "))
+        write(t("demo.example") + "\n  " + phones.example.replace("\n", "\n  "))
     by_stage: dict[str, Counter[str]] = {}
     for stage, status in tally.reminders:
         by_stage.setdefault(stage, Counter())[status] += 1
-    statuses = ["sent", "skipped", "cancelled", "failed", "pending"]
-    write(f"{'tahap':<6}" + "".join(f"{s:>11}" for s in statuses))
-    for stage in sorted(by_stage, key=lambda code: stage_of(code).order):
-        write(f"{stage:<6}" + "".join(f"{by_stage[stage][s]:>11}" for s in statuses))
-    write(f"Pengingat dibuat: {len(tally.reminders)}; HP yang memblokir bot: {len(phones.blocked)}")
-    write(f"Jawaban: {dict(answers)}")
-    write(
-        f"Pembayaran dilaporkan: {tally.payments} · minta bantuan: {tally.helped} · berhenti: {tally.opted_out} · "
-        f"nonaktif: {tally.lapsed}"
-    )
+    statuses = [ReminderStatus.SENT, ReminderStatus.SKIPPED, ReminderStatus.CANCELLED, ReminderStatus.FAILED]
+    statuses.append(ReminderStatus.PENDING)
+    stages = {code: stage_words(code) for code in sorted(by_stage, key=lambda code: stage_of(code).order)}
+    wide = max(map(len, [t("demo.stage"), *stages.values()]))
+    write(f"{t('demo.stage'):<{wide}}" + "".join(f"{status_words(s):>18}" for s in statuses))
+    for code, words in stages.items():
+        write(f"{words:<{wide}}" + "".join(f"{by_stage[code][s]:>18}" for s in statuses))
+    write(t("demo.reminders", count=len(tally.reminders), blocked=len(phones.blocked)))
+    said = [t("demo.answer_count", count=count, answer=t(key)) for key, count in answers.most_common()]
+    write(t("demo.answers", answers=", ".join(said) or "-"))
+    write(t("demo.tally", payments=tally.payments, helped=tally.helped, opted_out=tally.opted_out, lapsed=tally.lapsed))
 
 
 def run_demo(
@@ -232,20 +244,19 @@ def run_demo(
         regions=conversations.regions, area=conversations.config.service_area, count=members, today=today
     )
     demo.seed(conversations.engine, cipher=conversations.cipher, people=people, now=_midnight(today))
-    write(f"== Sipakainge demo: {members} peserta sintetis di {database} ==\n")
-    write("== Pendaftaran lewat chat (tampilan seperti WhatsApp/terminal) ==\n")
+    write(t("demo.title", members=members, database=database) + "\n")
+    write(t("demo.registration") + "\n")
     for step, said in enumerate(SCRIPT):
         incoming = said if isinstance(said, Incoming) else Incoming.from_text(said)
-        shown = said if isinstance(said, str) else "[stiker]"
-        write(f"PETANI  > {shown}")
+        write(_said("demo.farmer", said if isinstance(said, str) else t("demo.sticker")))
         for reply in conversations.handle(Channel.CONSOLE, "demo-farmer", incoming, DEMO_NOW.replace(second=step)):
-            write("BOT     < " + render_plain(reply).replace("\n", "\n          ") + "\n")
+            write(_bot(render_plain(reply)) + "\n")
     overview = demo.overview(conversations.engine)
-    write("== Database ==")
-    write(f"Peserta: {overview.members}")
+    write(t("demo.database"))
+    write(t("demo.members", count=overview.members))
     for code, count in sorted(overview.per_kabupaten.items()):
-        write(f"  {conversations.regions.name(code)}: {count}")
-    write(f"NIK tersimpan terenkripsi, contoh: {overview.sample_nik[:24]}…")
+        write("  " + t("demo.members_in", region=conversations.regions.name(code), count=count))
+    write(t("demo.sealed_nik", sample=overview.sample_nik[:24]))
     if days and dispatcher_for is not None and policy is not None and zones is not None:
         simulate(
             conversations=conversations,
@@ -270,20 +281,20 @@ def _regency_statement(
     code = staff.add_office(
         engine, name="Pemkab Sidenreng Rappang", payer=Payer.REGIONAL_GOVERNMENT, codes=["73.14"], now=moment
     )
-    write(f"\n== Kantor yang membayar iuran (APBD Sidenreng Rappang): rekap {short_date(day)} ==")
+    write("\n" + t("demo.office_title", day=short_date(day)))
     chat = "demo-pemkab"
-    write(f"STAF    > /start {code}")
+    write(_said("demo.staff", f"/start {code}"))
     for reply in conversations.handle(Channel.CONSOLE, chat, Incoming.from_text(f"/start {code}"), moment):
-        write("BOT     < " + reply.text)
+        write(_bot(reply.text))
     phone = SimulatedPhones(blocked=set(), channel=Channel.CONSOLE)
     setup = statements.Setup(conversations.cipher, conversations.regions, policy, conversations.tariffs, days_before)
     asyncio.run(send_statements(engine=engine, setup=setup, senders={phone.channel: phone}, today=day, now=moment))
     for _, message in phone.inbox:
-        write("BOT     < " + render_plain(message).replace("\n", "\n          "))
+        write(_bot(render_plain(message)))
         if message.attachment is not None:
             path = folder / message.attachment.filename
             path.write_bytes(message.attachment.content)
-            write(f"(Berkas Excel rekap disimpan di {path})")
+            write(t("demo.statement_saved", path=path))
 
 
 def _midnight(day: date) -> datetime:

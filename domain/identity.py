@@ -123,10 +123,20 @@ def parse_phone(text: str) -> str | PhoneProblem:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def parse_kpj(text: str) -> str | None:
-    """A KPJ membership number: 8 to 16 digits once spaces and dashes are gone (it is usually 11)."""
+class KpjProblem(StrEnum):
+    NOT_DIGITS = "not_digits"
+    LENGTH = "length"
+
+
+KPJ_DIGITS = range(8, 17)  # 8 to 16 digits; cards show 11
+
+
+def parse_kpj(text: str) -> str | KpjProblem:
+    """A KPJ membership number: 8 to 16 digits once spaces and dashes are gone (it is usually 11), or why not."""
     digits = _SEPARATORS.sub("", text.strip())
-    return digits if digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 16 else None
+    if not digits.isascii() or not digits.isdigit():
+        return KpjProblem.NOT_DIGITS
+    return digits if len(digits) in KPJ_DIGITS else KpjProblem.LENGTH
 
 
 def format_phone(e164: str) -> str:

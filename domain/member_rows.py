@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import Phrases
 from domain.occupations import occupation_of
 from domain.regions import Region, RegionIndex, inside
@@ -147,14 +147,14 @@ class Plan:
 
 
 class RowProblem(StrEnum):
-    """What is wrong with a row (the catalog says it as `sheet.<problem>`; a bad NIK as `sheet.nik_<NikProblem>`).
+    """What is wrong with a row (the catalog says it as `sheet.<problem>`; a bad NIK as `sheet.nik_<NikProblem>`, a
+    bad KPJ as `sheet.kpj_<KpjProblem>`).
     From PAYER_UNKNOWN on they are warnings: the row comes in, and only that value is left as stored."""
 
     FORMULA = "formula"
     SCIENTIFIC = "scientific"
     NAME = "name"
     PHONE = "phone"
-    KPJ = "kpj"
     DESA = "desa"
     MONTH = "month"
     MONTH_FUTURE = "month_future"
@@ -171,7 +171,7 @@ class RowProblem(StrEnum):
 class RowError:
     line: int
     column: str  # the column's key: nik, nama, kpj, hp, desa, kecamatan, bulan, program, sumber, pekerjaan, …
-    reason: str  # a RowProblem, or nik_<NikProblem>
+    reason: str  # a RowProblem, nik_<NikProblem> or kpj_<KpjProblem>
     first: int = 0  # a duplicate NIK: the line it came first on
     value: str = ""  # a warning: the value as written
 
@@ -243,9 +243,9 @@ def settle(sheet: Sheet, refused: Collection[str]) -> Sheet:
 class _Bad(Exception):
     """A row's first problem: in which column, and why."""
 
-    def __init__(self, column: str, reason: str) -> None:
+    def __init__(self, column: str, reason: str, value: str = "") -> None:
         super().__init__(column, reason)
-        self.column, self.reason = column, reason
+        self.column, self.reason, self.value = column, reason, value
 
 
 @dataclass(slots=True)
@@ -262,7 +262,7 @@ class RowCheck:
         try:
             member = self._member(values)
         except _Bad as bad:
-            return RowError(line, bad.column, bad.reason)
+            return RowError(line, bad.column, bad.reason, value=bad.value)
         said = _Said(line, values)
         member = replace(
             member,
@@ -399,9 +399,11 @@ def _phone(value: object) -> str | None:
 
 def _kpj(value: object) -> str | None:
     text = digits_text(value) or ""
-    kpj = parse_kpj(text) if text else None
-    if text and kpj is None:
-        raise _Bad("kpj", RowProblem.KPJ)
+    if not text:
+        return None
+    kpj = parse_kpj(text)
+    if isinstance(kpj, KpjProblem):  # said as the dialog says it: a wrong length with the digits written
+        raise _Bad("kpj", f"kpj_{kpj}", value=str(sum(c.isdigit() for c in text)))
     return kpj
 
 

@@ -20,10 +20,13 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from domain.policy import ReminderPolicy, cycle_key
-from domain.rules import ContributionMonth, months_due
+from domain.rules import ContributionMonth, months_due, stage_of
 from domain.vocabulary import BILLED_PAYERS, FollowUpOutcome, ReminderStatus
 
-NO_ANSWER_AFTER = timedelta(days=7)  # H+7
+# From this stage on, a member a reminder reached who neither paid nor answered is on the list ("sejak 7 hari lewat
+# batas bayar": the reason's text names it from here).
+NO_ANSWER_STAGE = stage_of("H+7")
+NO_ANSWER_AFTER = timedelta(days=NO_ANSWER_STAGE.offset)
 CONTACTED_FOR = timedelta(days=7)  # "Sudah dihubungi" takes a member off the list for a week
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.texts import t
+from bot.texts.words import unreached_reason
 from domain.identity import format_phone
 from domain.regions import RegionIndex
 from files import xlsx
@@ -40,7 +41,7 @@ def _cells(item: Line, regions: RegionIndex) -> str:
     if cached is None:
         days = "" if item.days_left is None else item.days_left
         phone = format_phone(item.phone) if item.phone else ""
-        reason, attempt = t(f"officer.reason.{item.reason}"), item.last_attempt or t("officer.never_tried")
+        reason, attempt = unreached_reason(item.reason), item.last_attempt or t("officer.never_tried")
         values = (
             item.name,
             regions.name(item.desa_code),

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from bot.dialogs.core import DialogConfig, MemberView, ReminderView, StaffLine, StaffView, UnreachedView
 from bot.texts import t
-from domain.identity import Nik, parse_kpj, parse_nik
+from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik
 from domain.member_rows import Plan as ImportPlan
 from domain.member_rows import Row as ImportRow
 from domain.policy import ReminderPolicy
@@ -223,11 +223,12 @@ class OfficerLists:
             return []
         cipher = self._setup.cipher
         nik = parse_nik(query, regions=self._setup.regions, today=self._today)
+        kpj = parse_kpj(query)
         rows = officers.search_area(
             session=self._session,
             codes=codes,
             nik_hash=cipher.lookup_hash(nik.value) if isinstance(nik, Nik) else None,
-            kpj=parse_kpj(query),
+            kpj=None if isinstance(kpj, KpjProblem) else kpj,
             name="" if query.strip().isdigit() else query.strip(),
         )
         return [member_view(row, cipher) for row in rows]

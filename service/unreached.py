@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.dialogs.core import UnreachedView
 from bot.texts import short_date, t
+from bot.texts.words import stage_words, status_words
 from domain.identity import mask_nik
 from domain.policy import ReminderPolicy, cycle_key
 from domain.rules import ContributionMonth, open_cycles
@@ -128,12 +129,13 @@ def area_lists(
 
 
 def _attempt_text(attempt: _Attempt | None) -> str:
-    """`H-7 8 Desember 2026 (sampai)` from (stage, day sent, status); empty when the bot never tried."""
+    """`pengingat 7 hari sebelum batas bayar, 8 Desember 2026 (sampai)` from (stage, day sent, status); empty when
+    the bot never tried."""
     if attempt is None:
         return ""
     stage, day, status = attempt
-    sent = f" {short_date(day)}" if day is not None else ""
-    return f"{stage}{sent} ({t(f'officer.attempt.{status}')})"
+    words = {"stage": stage_words(stage), "status": status_words(status)}
+    return t("officer.attempt.dated", day=short_date(day), **words) if day else t("officer.attempt.undated", **words)
 
 
 def _unreached_view(item: Unreached, cipher: Cipher, since: date | None, tried: str) -> UnreachedView:

@@ -8,7 +8,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.texts import long_date, month_year, pay_by, programs, rupiah, short_date, t
-from domain.identity import Nik, mask_nik, parse_kpj, parse_nik, parse_phone
+from bot.texts.words import (
+    address_words,
+    channel_words,
+    reason_words,
+    source_words,
+    stage_words,
+    status_words,
+    yes_no,
+)
+from domain.identity import KpjProblem, Nik, mask_nik, parse_kpj, parse_nik, parse_phone
 from domain.policy import ReminderPolicy, month_of
 from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
@@ -23,11 +32,12 @@ def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: 
     """By NIK (lookup hash), by phone (E.164), or by KPJ."""
     nik = parse_nik(query, regions=regions, today=today)
     phone = parse_phone(query)
+    kpj = parse_kpj(query)
     return store.members_matching(
         session,
         nik_hash=cipher.lookup_hash(nik.value) if isinstance(nik, Nik) else None,
         phone=phone if phone.startswith("+") else None,
-        kpj=parse_kpj(query),
+        kpj=None if isinstance(kpj, KpjProblem) else kpj,
     )
 
 
@@ -45,7 +55,7 @@ def timeline(
     assert member.id is not None
     nik = mask_nik(cipher.decrypt(member.nik_encrypted))
     until = short_date(member.covered_until) if member.covered_until else "-"
-    opted_out = t("why.yes") if member.opted_out else t("why.no")
+    opted_out = yes_no(member.opted_out)
     lines = [
         t("why.member", name=member.full_name, nik=nik, id=member.id),
         _payer(session, member),
@@ -55,17 +65,21 @@ def timeline(
         *_branch(member),
     ]
     addresses = store.addresses_of(session, member.id)
-    lines += [t("why.address", channel=a.channel, status=a.status) for a in addresses] or [t("why.no_address")]
+    lines += [
+        t("why.address", channel=channel_words(a.channel), status=address_words(a.status)) for a in addresses
+    ] or [t("why.no_address")]
     for reminder, last in store.reminders_of(session, member.id):
-        broadcast = reminder.stage == BROADCAST_STAGE  # its cycle is the broadcast's number, not a month
-        month = month_of(reminder.cycle) if not broadcast else None
+        if reminder.stage == BROADCAST_STAGE:  # its cycle is the broadcast's number, not a month
+            what = t("why.broadcast", id=reminder.cycle)
+        else:
+            month = month_of(reminder.cycle)
+            what = t("why.stage", stage=stage_words(reminder.stage), month=month_year(month.year, month.month))
         lines.append(
             t(
                 "why.reminder",
-                month=month_year(month.year, month.month) if month else t("why.broadcast", id=reminder.cycle),
-                stage=reminder.stage,
-                status=reminder.status,
-                reason=reminder.reason or "-",
+                what=what,
+                status=status_words(reminder.status),
+                reason=reason_words(reminder.reason, reminder.status),
                 attempts=reminder.attempts,
                 error=last.error if last and last.error else "-",
             )
@@ -73,8 +87,8 @@ def timeline(
     for payment in store.payments_of(session, member.id):
         first = month_of(payment.first_cycle)
         paid_from = month_year(first.year, first.month)
-        verified = t("why.yes") if payment.verified else t("why.no")
-        lines.append(t("why.payment", months=payment.months, month=paid_from, source=payment.source, verified=verified))
+        source, verified = source_words(payment.source), yes_no(payment.verified)
+        lines.append(t("why.payment", months=payment.months, month=paid_from, source=source, verified=verified))
     lines.append(_next_planned(member, policy, today))
     return lines
 
@@ -151,7 +165,9 @@ def _next_planned(member: Member, policy: ReminderPolicy, today: date) -> str:
         policy.stages, month, due_day=policy.due_day, lapse_after=policy.lapse_after, workdays=policy.workdays
     ):
         if day > today:
-            return t("why.next", stage=stage.code, day=long_date(day), month=month_year(month.year, month.month))
+            return t(
+                "why.next", stage=stage_words(stage), day=long_date(day), month=month_year(month.year, month.month)
+            )
     return t("why.next_none")  # the cycle has run its course: the member has lapsed
 
 

@@ -13,7 +13,7 @@ from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
 from domain.answers import yes_or_no
-from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
+from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names
 from domain.occupations import occupation_of
 from domain.regions import Region
@@ -260,7 +260,12 @@ class KpjStep(FieldStep):
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         kpj = parse_kpj(text)
-        return Accept(with_draft(state, kpj=kpj)) if kpj else Reject(t("invalid.kpj"))
+        if kpj == KpjProblem.LENGTH:  # "usually 11": said with what came, so a missed or extra digit shows
+            typed = sum(c.isdigit() for c in text)
+            return Reject(t("invalid.kpj_length", typed=typed))
+        if kpj == KpjProblem.NOT_DIGITS:
+            return Reject(t("invalid.kpj_not_digits"))
+        return Accept(with_draft(state, kpj=kpj))
 
 
 class LastPaidStep(FieldStep):

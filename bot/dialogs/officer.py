@@ -24,6 +24,7 @@ from bot.dialogs.core import (
 from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, pay_by, rupiah, t
+from bot.texts.words import unreached_reason
 from domain.identity import format_phone, mask_nik, parse_phone
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import FollowUpOutcome
@@ -86,7 +87,7 @@ def line(number: int, item: UnreachedView, ctx: Context) -> str:
     arrears = standing(item, ctx)
     arrears = f"{arrears} ·" if arrears else ""
     attempt = item.last_attempt or t("officer.never_tried")
-    reason = t(f"officer.reason.{item.reason}")
+    reason = unreached_reason(item.reason)
     line = t(
         "officer.line",
         number=number,

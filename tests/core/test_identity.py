@@ -8,6 +8,7 @@ import phonenumbers
 import pytest
 
 from domain.identity import (
+    KpjProblem,
     Nik,
     NikProblem,
     PhoneProblem,
@@ -133,7 +134,13 @@ def test_the_fast_mobile_format_agrees_with_phonenumbers(length: int) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "kpj"),
-    [("12345678901", "12345678901"), ("123 456 789 01", "12345678901"), ("1234567", None), ("KPJ123", None)],
+    [
+        ("12345678901", "12345678901"),
+        ("123 456 789 01", "12345678901"),
+        ("1234567", KpjProblem.LENGTH),
+        ("12345678901234567", KpjProblem.LENGTH),
+        ("KPJ123", KpjProblem.NOT_DIGITS),
+    ],
 )
-def test_kpj(typed: str, kpj: str | None) -> None:
+def test_kpj(typed: str, kpj: str) -> None:
     assert parse_kpj(typed) == kpj

@@ -8,13 +8,13 @@ from pathlib import Path
 from bot.dialogs.dialog import EDIT_STEPS
 from bot.dialogs.fields import FIELD_STEPS, EnumStep, FieldStep, RegionStep
 from bot.texts import catalog, long_date, t
-from domain.identity import NikProblem, PhoneProblem
+from bot.texts.words import REMINDER_REASONS
+from domain.identity import KpjProblem, NikProblem, PhoneProblem
 from domain.member_rows import RowProblem
 from domain.rules import Standing
 from domain.unreached import Reason
-from domain.vocabulary import FollowUpOutcome, OfficerRole
+from domain.vocabulary import AddressStatus, Channel, FollowUpOutcome, OfficerRole, PaymentSource, ReminderStatus
 from files.member_sheet import COLUMNS
-from storage.unreached import TRIED
 
 ROOT = Path(__file__).resolve().parents[2]
 # Any quoted dotted name in the code counts as a key it uses (`t("a.b")`, `key = "a.b" if … else "a.c"`).
@@ -49,10 +49,18 @@ def dynamic_keys() -> set[str]:
     keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
     keys |= {f"officer.reason.{r}" for r in Reason}
     keys |= {f"officer.standing.{s}" for s in Standing}
-    keys |= {f"officer.attempt.{s}" for s in TRIED}
+    keys |= {f"words.reminder_status.{s}" for s in ReminderStatus} | {
+        f"words.payment_source.{s}" for s in PaymentSource
+    }
+    keys |= {f"words.channel.{c}" for c in Channel} | {f"words.address_status.{s}" for s in AddressStatus}
+    keys |= {f"words.reminder_reason.{r}" for r in REMINDER_REASONS}
     keys |= {f"{role}.{k}" for role in ("officer", "coordinator") for k in ("list_empty", "list_header", "all_clear")}
     keys |= {f"admin.role.{role}" for role in OfficerRole}
-    keys |= {f"sheet.nik_{p}" for p in NikProblem} | {f"sheet.column.{key}" for key in COLUMNS}
+    keys |= (
+        {f"sheet.nik_{p}" for p in NikProblem}
+        | {f"sheet.kpj_{p}" for p in KpjProblem}
+        | {f"sheet.column.{key}" for key in COLUMNS}
+    )
     keys |= {f"sheet.{p}" for p in RowProblem}
     return keys
 

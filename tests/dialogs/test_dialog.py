@@ -189,7 +189,7 @@ def test_kecamatan_list_is_paged(chat: Chat) -> None:
         ("desa", "qwertyuiop", "invalid.desa"),
         ("occupation", "astronot", "invalid.occupation"),
         ("bpjs_status", "entahlah", "invalid.bpjs_status"),
-        ("kpj", "abc", "invalid.kpj"),
+        ("kpj", "abc", "invalid.kpj_not_digits"),
         ("last_paid", "kemarin", "invalid.last_paid"),
         ("last_paid", "13/2026", "invalid.last_paid"),
         ("last_paid", "10/2030", "invalid.last_paid_future"),

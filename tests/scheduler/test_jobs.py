@@ -106,14 +106,16 @@ def test_operations_commands(
     assert main(["demo", "--members", "0", "--days", "0", "--database", str(tmp_path / "ops.db")]) == 0
     capsys.readouterr()
     assert main(["scan", "--date", "2026-11-23"]) == 0
-    assert capsys.readouterr().out.strip() == "2026-11-23: 1 created, 0 skipped"  # the demo's La Baco, November H+7
+    day = "Senin, 23 November 2026"
+    assert capsys.readouterr().out.strip() == f"{day}: 1 pengingat dibuat, 0 dilewati."  # La Baco, November H+7
     assert main(["scan", "--date", "2026-11-23"]) == 0
-    assert capsys.readouterr().out.strip() == "2026-11-23: 0 created, 0 skipped"
+    assert capsys.readouterr().out.strip() == f"{day}: 0 pengingat dibuat, 0 dilewati."
     assert main(["why", "7312 0615 0680 9001"]) == 0
     report = capsys.readouterr().out
     assert "La Baco (NIK 7312********9001)" in report
-    assert "November 2026 H+7: pending" in report
-    assert "Pengingat berikutnya: H-7@2 pada Selasa, 8 Desember 2026" in report
+    assert "Pengingat 7 hari lewat batas bayar (iuran November 2026): menunggu dikirim" in report
+    later = "7 hari sebelum batas bayar (bulan tunggakan ke-2)"  # H-7@2
+    assert f"Pengingat berikutnya: {later}, Selasa, 8 Desember 2026 (iuran November 2026)" in report
     assert "Batas bayar berikutnya: paling lambat Jumat, 15 Januari 2027" in report  # November unpaid: January's
     assert main(["why", "0812-9999-0000"]) == 1
     with pytest.raises(SystemExit, match="TELEGRAM_BOT_TOKEN"):
@@ -127,7 +129,7 @@ def test_officer_add(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: py
     assert main(["officer-add", "--name", "Penyuluh Donri", "--area", "73.12.06,73.12.01.2003"]) == 0
     out = capsys.readouterr().out
     assert "Donri-Donri, Gattareng" in out
-    assert "(TELEGRAM_BOT_USERNAME not set)" in out  # never another deployment's bot
+    assert "(TELEGRAM_BOT_USERNAME belum diisi)" in out  # never another deployment's bot
     assert "t.me/" not in out
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "pakareso_sidrap_bot")
     assert main(["officer-add", "--name", "Penyuluh Donri", "--area", "73.12.06"]) == 0

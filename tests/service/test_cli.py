@@ -11,6 +11,7 @@ from bot.__main__ import main
 from bot.channels.console import chat_loop
 from bot.settings import Settings
 from bot.texts import t
+from bot.texts.words import stage_words
 from service.conversations import Conversations
 from tests.dialog_driver import HAPPY_PATH, NOW
 from tests.service.test_import import branch_file, sheet_of
@@ -28,7 +29,7 @@ def test_demo_registers_a_farmer_on_a_fresh_database(isolated: Path, capsys: pyt
     assert main(["demo", "--members", "40", "--database", str(isolated / "demo.db")]) == 0
     out = capsys.readouterr().out
     assert "== 60 hari pengingat (simulasi) ==" in out
-    assert "H-7" in out
+    assert stage_words("H-7") in out
     assert "La Baco sudah tersimpan" in out
     assert "7312********9001" in out
     assert "Peserta: 41" in out
@@ -103,23 +104,24 @@ def test_import_then_export_from_the_command_line(isolated: Path, capsys: pytest
     assert main(["migrate"]) == 0
     assert main(["import", str(source)]) == 0  # the preview only
     preview = capsys.readouterr().out
-    assert "cabang.xlsx: 5 new, 0 updated, 0 unchanged, 6 invalid" in preview
+    assert t("cli.import_counts", filename="cabang.xlsx", new=5, updated=0, unchanged=0, invalid=6) in preview
     values = t("admin.import_value", value="SUTASOMA", count=3)
     assert t("admin.import_note.program_unknown", values=values) in preview  # what the chat's preview says
     assert not (isolated / "cabang-kesalahan.xlsx").exists()  # an error file only where asked
-    assert "add --errors FILE" in preview
-    assert "nothing changed (add --yes to apply)" in preview
+    assert t("cli.import_errors_hint") in preview
+    assert t("cli.import_preview_only") in preview
     assert main(["import", str(source), "--errors", str(isolated / "salah.xlsx")]) == 0
-    assert f"invalid rows and why: {isolated / 'salah.xlsx'}" in capsys.readouterr().out
+    assert t("cli.import_errors_written", path=isolated / "salah.xlsx") in capsys.readouterr().out
     # The header, six refused rows, and three imported rows whose Program ("SUTASOMA") was not read.
     assert len(list(sheet_of((isolated / "salah.xlsx").read_bytes()).iter_rows())) == 10
     assert sorted(p.name for p in isolated.iterdir() if p.suffix == ".xlsx") == ["cabang.xlsx", "salah.xlsx"]
     assert main(["import", str(source), "--yes"]) == 0
     assert t("admin.import_done", created=5, updated=0, unchanged=0, confirmed=0, flagged=0) in capsys.readouterr().out
     assert main(["export", "--output", str(isolated / "semua.xlsx")]) == 0
-    assert "5 members written" in capsys.readouterr().out
+    assert t("cli.exported", count=5, path=isolated / "semua.xlsx") in capsys.readouterr().out
     assert main(["import", str(isolated / "semua.xlsx")]) == 0  # the export reads back as unchanged
-    assert "semua.xlsx: 0 new, 0 updated, 5 unchanged, 0 invalid" in capsys.readouterr().out
+    said = t("cli.import_counts", filename="semua.xlsx", new=0, updated=0, unchanged=5, invalid=0)
+    assert said in capsys.readouterr().out
     (isolated / "catatan.pdf").write_bytes(b"%PDF-1.4")
     assert main(["import", str(isolated / "catatan.pdf")]) == 2
     assert t("sheet.wrong_type") in capsys.readouterr().out

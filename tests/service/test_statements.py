@@ -323,8 +323,8 @@ def test_an_office_is_created_from_the_command_line(cli: Path, capsys: pytest.Ca
     args = ["payer", "add", "Pemkab Sidenreng Rappang", "--payer", "regional_government", "--area", "73.14"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "regional_government office Pemkab Sidenreng Rappang: Kabupaten Sidenreng Rappang" in out
-    assert "(TELEGRAM_BOT_USERNAME not set)" in out
+    assert "Kantor pembayar Pemkab Sidenreng Rappang (APBD): Kabupaten Sidenreng Rappang" in out
+    assert "(TELEGRAM_BOT_USERNAME belum diisi)" in out
     code = out.split("/start ")[1].split("'")[0]
     assert code.startswith("sp_")
     assert (
@@ -332,9 +332,9 @@ def test_an_office_is_created_from_the_command_line(cli: Path, capsys: pytest.Ca
     )
     assert "Telegram: https://t.me/pakareso_bot?start=sp_" in capsys.readouterr().out
     assert main([*args[:2], "X", "--payer", "regional_government", "--area", "73.99"]) == 2
-    assert "unknown kabupaten/kecamatan/desa codes: 73.99" in capsys.readouterr().out
+    assert t("cli.payer_area_unknown", codes="73.99") in capsys.readouterr().out
     assert main([*args[:2], "X", "--payer", "regional_government", "--area", "73.71"]) == 2  # Makassar
-    assert "outside the service area" in capsys.readouterr().out
+    assert "Di luar wilayah layanan" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main([*args[:2], "X", "--payer", "self"])  # reminded, never billed to an office
     engine = make_engine(f"sqlite:///{cli / 'cli.db'}")

@@ -51,7 +51,9 @@ def test_a_self_paying_jht_member_shows_programs_amount_and_deadline(
     # December 2026: JKK + JKM halved by PP 50/2025 (Rp8.400), JHT in full (Rp20.000).
     assert "Iuran berikutnya: Desember 2026, Rp28.400" in lines
     assert "Batas bayar berikutnya: paling lambat Selasa, 15 Desember 2026" in lines
-    assert lines[-1].startswith("Pengingat berikutnya: H-")
+    assert (
+        lines[-1] == "Pengingat berikutnya: 7 hari sebelum batas bayar, Selasa, 8 Desember 2026 (iuran Desember 2026)"
+    )
 
 
 def test_an_apbd_paid_imam_is_not_asked_and_has_no_planned_reminder(
