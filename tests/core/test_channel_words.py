@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.texts import catalog, placeholders, speaking, t
+from bot.texts import catalog, speaking, t
 from domain.vocabulary import Channel
 
 CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP)
@@ -16,9 +16,6 @@ CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP)
 # test must then pass) once their branches are merged: do not add to it to make a new text pass.
 PENDING = {
     "ask.phone",  # no phone or a relative's (helper "phone"): "Di Telegram… menekan tombol" on WhatsApp
-    "officer.reason.no_answer",  # people's words, not codes (helper "words"): "sejak H+7"
-    "why.reminder",  # (helper "words"): filled with the stage code ("H-1@2")
-    "why.next",  # (helper "words"): filled with the stage code
 }
 # The terminal's own words, read by whoever runs `sipakainge chat`, never sent on WhatsApp: "/keluar" ends it.
 TERMINAL = {"console.intro"}
@@ -26,8 +23,7 @@ TERMINAL = {"console.intro"}
 SLASH_COMMAND = re.compile(r"(?:^|[\s(\"'«:])/[a-z]")
 BUTTONS = re.compile(r"\b(tekan|menekan|tombol)\b", re.IGNORECASE)
 STAGE_CODE = re.compile(r"(?<![\w.])[HL][+-]?\d+(?:@\d+)?(?![\w.])")
-# Placeholders whose value is a code by its very name: the text would print it as is.
-CODE_FILLED = {"stage"}
+# A `{stage}` blank is filled with the stage in words (bot/texts/words.stage_words, tests/core/test_stage_words.py).
 # The codes and English words that reached people before (statuses, reasons, sources, Python's literals), as the
 # code spells them; "status" and "admin" are Indonesian too, so they are not here.
 ENGLISH = {
@@ -59,10 +55,8 @@ def test_whatsapp_names_no_slash_command_and_no_button() -> None:
 def test_no_stage_code_and_no_english_word(channel: str) -> None:
     texts = _texts(channel)
     coded = {key: STAGE_CODE.findall(text) for key, text in texts.items() if STAGE_CODE.search(text)}
-    filled = {key for key in texts if placeholders(key, channel) & CODE_FILLED}
     english = {key: sorted(set(re.findall(r"[A-Za-z_]+", text)) & ENGLISH) for key, text in texts.items()}
     assert coded == {}
-    assert filled == set()
     assert {key: words for key, words in english.items() if words} == {}
 
 
