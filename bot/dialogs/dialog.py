@@ -145,9 +145,21 @@ def question(state: State, ctx: Context) -> Reply:
 def _with_keep(asked: Reply, state: State, ctx: Context) -> Reply:
     """A question asked again in a registration (after KEMBALI) offers its earlier answer to keep."""
     earlier = earlier_answer(state, ctx) if state.flow is Flow.REGISTER and state.edit_field is None else None
-    if earlier is None or asked.request_contact:  # a contact button leaves no room for options on Telegram
+    if earlier is None:
         return asked
     return replace(asked, choices=(*asked.choices, Choice(t("option.keep", value=earlier), "keep:", key="0")))
+
+
+KEEP_WORDS = frozenset({"0", "tetap", "tetap saja", "sama", "sama saja"})
+
+
+def _typed_option(text: str, choices: Sequence[Choice], *, by_label: bool) -> Choice | None:
+    """The option a typed answer names; the earlier answer is kept only by its key or a "tetap", never because a new
+    answer looks like it (a NIK one digit off)."""
+    others = [c for c in choices if c.value != "keep:"]
+    if len(others) < len(choices) and " ".join(text.casefold().strip(" .!").split()) in KEEP_WORDS:
+        return next(c for c in choices if c.value == "keep:")
+    return typed_choice(text, others, by_label=by_label)
 
 
 def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
@@ -211,7 +223,7 @@ def _answers(state: State, text: str, ctx: Context) -> bool:
         return False
     current = question(state, ctx)
     field_step = FIELD_STEPS.get(state.step)
-    if typed_choice(text, current.choices, by_label=field_step is None or field_step.by_label) is not None:
+    if _typed_option(text, current.choices, by_label=field_step is None or field_step.by_label) is not None:
         return True
     if field_step is not None:
         return isinstance(field_step.on_text(state, text, ctx), Accept)
@@ -260,7 +272,7 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
             return _ask(state, ctx, out, t("invalid.stale_choice"))
         return _on_choice(state, incoming.text, ctx, out)
     field_step = FIELD_STEPS.get(state.step)
-    chosen = typed_choice(incoming.text, current.choices, by_label=field_step is None or field_step.by_label)
+    chosen = _typed_option(incoming.text, current.choices, by_label=field_step is None or field_step.by_label)
     if chosen is not None:
         return _on_choice(state, chosen.value, ctx, out)
     if field_step is not None:
