@@ -340,3 +340,36 @@ def test_lanjut_without_a_preview_is_the_admins_resume_command(chat: Chat) -> No
     _admin(chat)
     chat.send("lanjut")
     assert chat.last.text == t("admin.resumed")
+
+
+# --- staff words, for the chats whose role may use them ---
+
+
+def test_an_officers_words(chat: Chat) -> None:
+    chat.lookups.officer = "Andi"
+    chat.send("daftar")  # an officer's DAFTAR is their list, as /daftar is
+    assert chat.last.text == t("officer.list_empty")
+    chat.send("Peserta Baru")
+    assert (chat.step, chat.state.on_behalf) == (Step.CONSENT, True)
+    chat.send("batal")
+    assert chat.last.text == t("command.cancelled")  # nothing answered yet: nothing set aside
+    assert chat.state.set_aside is None
+
+
+ADMIN_WORDS = [("petugas", "admin.staff_none"), ("JEDA", "admin.paused"), ("peserta la baco", "admin.lookup_none"),
+               ("audit", "admin.audit_empty")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("word", "expected"), ADMIN_WORDS)
+def test_an_admins_words(chat: Chat, word: str, expected: str) -> None:
+    _admin(chat)
+    chat.send(word)
+    assert chat.last.text == t(expected)
+    assert not any(isinstance(e, Refused) for e in chat.effects)
+
+
+def test_an_admin_word_is_ordinary_text_for_a_coordinator(chat: Chat) -> None:
+    chat.lookups.role = StaffView("coordinator", ("73.12.06",))
+    chat.send("jeda")  # pausing every reminder is the admin's alone
+    assert not any(isinstance(e, Refused) for e in chat.effects)
+    assert chat.last.text != t("admin.paused")
