@@ -373,3 +373,16 @@ def test_an_admin_word_is_ordinary_text_for_a_coordinator(chat: Chat) -> None:
     chat.send("jeda")  # pausing every reminder is the admin's alone
     assert not any(isinstance(e, Refused) for e in chat.effects)
     assert chat.last.text != t("admin.paused")
+
+
+def test_an_officers_door_to_door_registration_set_aside_continues_with_peserta_baru(chat: Chat) -> None:
+    chat.lookups.officer = "Andi"
+    chat.send("peserta baru")
+    chat.send("Setuju")
+    chat.send("Hasnah")
+    chat.send("batal")
+    assert chat.last.text == t("command.registration_cancelled_on_behalf")
+    chat.send("daftar")  # the officer's list: their own registration stays set aside
+    assert chat.last.text == t("officer.list_empty")
+    chat.send("peserta baru")
+    assert (chat.step, chat.state.on_behalf, chat.state.draft.full_name) == (Step.NIK, True, "Hasnah")
