@@ -41,3 +41,45 @@ def yes_or_no(text: str) -> bool | None:
         return _MEANING[key]
     meanings = {_MEANING.get(word) for word in key.split()}
     return meanings.pop() if len(meanings) == 1 else None
+
+
+# Words that work as commands when typed (WhatsApp has no slash commands; Telegram and the terminal take them too),
+# each → the slash command it means. The dialog decides whether one acts: only when the text cannot answer the open
+# question, and staff words only for chats whose role may use them (otherwise they are ordinary text).
+COMMAND_WORDS: dict[str, str] = {
+    "daftar": "daftar", "menu": "start", "status": "status", "ubah": "ubah", "hapus": "hapus", "batal": "batal",
+    "ulang": "ulang", "kembali": "kembali", "bantuan": "bantuan", "tolong": "bantuan",
+    "berhenti": "berhenti", "stop": "berhenti", "mulai": "mulai", "sudah bayar": "sudah_bayar",
+    # staff: officers and coordinators (bot/dialogs/dialog.py), admins and coordinators (bot/dialogs/admin.py)
+    "cari": "cari", "rekap": "rekap", "peserta baru": "peserta_baru", "eskalasi": "eskalasi",
+    "petugas": "petugas", "peserta": "peserta", "bayar": "bayar", "statistik": "statistik", "siaran": "siaran",
+    "impor": "impor", "ekspor": "ekspor", "jeda": "jeda", "lanjut": "lanjut", "audit": "audit",
+}  # fmt: skip
+# Acting at once on a typed word with consequences (no more reminders, a payment): only as the whole message.
+WHOLE_MESSAGE_ONLY = frozenset({"berhenti", "mulai", "sudah_bayar"})
+
+_COMMAND_WORD = re.compile(
+    r"^(" + "|".join(w.replace(" ", r"\s+") for w in sorted(COMMAND_WORDS, key=len, reverse=True)) + r")(?=$|[\s:.!?])",
+    re.IGNORECASE,
+)
+
+
+def command_word(text: str) -> tuple[str, str] | None:
+    """The command a typed message names and its arguments ("cari baco" → ("cari", "baco")), or None.
+    A command word is the whole message (a final "." or "!" forgiven) or its first word(s) followed by arguments."""
+    stripped = text.strip()
+    match = _COMMAND_WORD.match(stripped)
+    if match is None:
+        return None
+    command = COMMAND_WORDS[" ".join(match.group(1).casefold().split())]
+    rest = stripped[match.end() :]
+    args = "" if not rest.strip(" .!?") else rest.strip()
+    if args and command in WHOLE_MESSAGE_ONLY:
+        return None
+    return command, args
+
+
+def is_command_word(text: str) -> bool:
+    """The whole message is a command word ("Batal", "status!"): never a name."""
+    found = command_word(text)
+    return found is not None and not found[1]

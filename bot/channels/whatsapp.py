@@ -25,7 +25,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.plain import render_plain
-from bot.dialogs.core import Attachment, Incoming, Kind, Reply
+from bot.dialogs.core import Attachment, Incoming, Reply
 from bot.texts import speaking
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
 from domain.vocabulary import Channel
@@ -41,15 +41,11 @@ MAX_BODY = 64 * 1024
 OUTSIDE_WINDOW = 63016  # free text more than 24 hours after the person's last message: a template is required
 RATE_LIMITED = {20429, 63018}
 NOT_REACHABLE = {21211, 21408, 21610, 21614, 63003, 63024}
-# WhatsApp has no slash commands: these words, sent alone, act as the Telegram commands do.
-COMMAND_WORDS = {"daftar": "start", "menu": "start", "status": "status", "ubah": "ubah", "hapus": "hapus",
-                 "batal": "batal", "ulang": "ulang", "bantuan": "bantuan", "tolong": "bantuan"}  # fmt: skip
 
 
 def incoming_from_text(body: str) -> Incoming:
-    word = body.strip().lower().rstrip(".!")
-    if word in COMMAND_WORDS:
-        return Incoming(Kind.COMMAND, command=COMMAND_WORDS[word])
+    """Typed text as typed: the dialogs read command words ("STATUS", "batal") only where they answer nothing
+    (domain/answers.py COMMAND_WORDS), the same on every channel."""
     return Incoming.from_text(body)
 
 

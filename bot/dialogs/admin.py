@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from bot.dialogs.core import (
     AddStaff,
@@ -35,6 +36,7 @@ from bot.dialogs.core import (
     StageImport,
 )
 from bot.texts import long_date, rupiah, t
+from domain.answers import yes_or_no
 from domain.identity import Nik, mask_nik, parse_nik
 from domain.member_rows import MAX_BYTES, RowProblem, Sheet, settle
 from domain.member_rows import Plan as ImportPlan
@@ -288,6 +290,26 @@ def on_choice(value: str, ctx: Context, out: Outcome) -> None:
     """ "Lanjutkan" or "Batal" under a preview; the service says what became of the batch."""
     if (decided := _decision(value, IMPORT_PREFIX, "impor", ctx, out)) is not None:
         out.effects.append(DecideImport(*decided))
+
+
+# Typed under a preview besides its labels (WhatsApp has no buttons): a yes/no word, or these.
+GO_WORDS = frozenset({"kirim", "lanjut", "lanjutkan", "impor"})
+CANCEL_WORDS = frozenset({"batal", "batalkan"})
+
+
+def typed_decision(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The option of an import's or a broadcast's preview that a typed "ya", "iye", "kirim", "lanjut" (go) or
+    "tidak", "batal" (cancel) means; None when the text is no such word or no preview is open."""
+    word = " ".join(text.casefold().strip(" .!").split())
+    said = True if word in GO_WORDS else False if word in CANCEL_WORDS else yes_or_no(text)
+    if said is None:
+        return None
+    decision = "go" if said else "no"
+    for choice in choices:
+        for prefix in (IMPORT_PREFIX, BROADCAST_PREFIX):
+            if choice.value.startswith(prefix) and choice.value.removeprefix(prefix).partition(":")[0] == decision:
+                return choice
+    return None
 
 
 def _decision(value: str, prefix: str, command: str, ctx: Context, out: Outcome) -> tuple[str, bool] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -43,9 +44,9 @@ from bot.dialogs.fields import (
     next_month,
     typed_choice,
 )
-from bot.dialogs.state import Draft, EditField, Flow, State, Step
+from bot.dialogs.state import Draft, EditField, Flow, SetAside, State, Step
 from bot.texts import duration, long_date, month_span, month_year, pay_by, programs, rupiah, short_date, t
-from domain.answers import yes_or_no
+from domain.answers import command_word, yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
@@ -114,7 +115,7 @@ def question(state: State, ctx: Context) -> Reply:
     """The question the conversation is waiting on."""
     field_step = FIELD_STEPS.get(state.step)
     if field_step is not None:
-        return field_step.question(state, ctx)
+        return _with_keep(field_step.question(state, ctx), state, ctx)
     match state.step:
         case Step.CONSENT:
             # Short enough to read on a cheap phone; the full text on request ("Baca selengkapnya").
@@ -141,6 +142,26 @@ def question(state: State, ctx: Context) -> Reply:
             return Reply(t("menu.known" if known else "menu.new"), _options("menu", actions))
 
 
+def _with_keep(asked: Reply, state: State, ctx: Context) -> Reply:
+    """A question asked again in a registration (after KEMBALI) offers its earlier answer to keep."""
+    earlier = earlier_answer(state, ctx) if state.flow is Flow.REGISTER and state.edit_field is None else None
+    if earlier is None:
+        return asked
+    return replace(asked, choices=(*asked.choices, Choice(t("option.keep", value=earlier), "keep:", key="0")))
+
+
+KEEP_WORDS = frozenset({"0", "tetap", "tetap saja", "sama", "sama saja"})
+
+
+def _typed_option(text: str, choices: Sequence[Choice], *, by_label: bool) -> Choice | None:
+    """The option a typed answer names; the earlier answer is kept only by its key or a "tetap", never because a new
+    answer looks like it (a NIK one digit off)."""
+    others = [c for c in choices if c.value != "keep:"]
+    if len(others) < len(choices) and " ".join(text.casefold().strip(" .!").split()) in KEEP_WORDS:
+        return next(c for c in choices if c.value == "keep:")
+    return typed_choice(text, others, by_label=by_label)
+
+
 def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
     return tuple(Choice(t(f"option.{group}.{name}"), f"{group}:{name}") for name in names)
 
@@ -149,12 +170,15 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
     offered, state = state.offered, state.model_copy(update={"offered": []})  # any input consumes them
     if incoming.kind is Kind.TEXT and offered:
         # A typed number or word answers the options last shown outside the conversation (WhatsApp has no buttons).
-        chosen = typed_choice(incoming.text, [Choice(*option) for option in offered])
+        options = [Choice(*option) for option in offered]
+        chosen = typed_choice(incoming.text, options) or admin.typed_decision(incoming.text, options)
         if chosen is not None:
             return _out_of_band(chosen.value, state, ctx, out)
     beside = _beside_the_question(state, incoming, ctx, out)
     if beside is not None:
         return beside
+    if incoming.kind is Kind.TEXT:
+        incoming = _typed_command(state, incoming, ctx) or incoming
     if incoming.kind is Kind.COMMAND:
         return _command(state, incoming, ctx, out)
     problem = _unusable(state, incoming, ctx)
@@ -165,19 +189,45 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
 
 def _beside_the_question(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State | None:
     """Inputs that are no answer to the conversation's question: the buttons of a reminder, an import, a broadcast or
-    an officer's list, an uploaded sheet, an officer's new number, a keyword, a typed answer to the latest reminder."""
+    an officer's list, an uploaded sheet, an officer's new number, a typed answer to the latest reminder."""
     if incoming.kind is Kind.CHOICE and _is_out_of_band(incoming.text):
         return _out_of_band(incoming.text, state, ctx, out)
     if incoming.kind is Kind.FILE and admin.on_file(incoming, ctx, out):
         return remember(state, out)
     if state.step is Step.OFFICER_NEW_NUMBER and incoming.kind is Kind.TEXT:
         return officer.new_number(incoming.text, state, ctx, out)
-    if incoming.kind is Kind.TEXT and incoming.text.strip().upper() in KEYWORDS:
-        keyword(KEYWORDS[incoming.text.strip().upper()], ctx, out)
-        return _resume(state, ctx, out)
     if state.flow is Flow.NONE and incoming.kind is Kind.TEXT:
         return _typed_reminder_answer(state, incoming.text, ctx, out)
     return None
+
+
+def _typed_command(state: State, incoming: Incoming, ctx: Context) -> Incoming | None:
+    """A typed command word ("ubah", "cari baco") as the command it names — unless it answers the open question
+    ("Ubah" at the summary, "hapus" at "Ya, hapus") or this chat's role may not use it (then it is ordinary text)."""
+    found = command_word(incoming.text) if len(incoming.text) <= MAX_TEXT else None
+    if found is None or not _may_use(found[0], ctx) or _answers(state, incoming.text, ctx):
+        return None
+    return Incoming(Kind.COMMAND, text=found[1], command=found[0])
+
+
+def _may_use(command: str, ctx: Context) -> bool:
+    if command in admin.COMMANDS:
+        return admin.allowed(command, ctx.staff.here())
+    staff_only = _STAFF_COMMANDS.get(command)
+    return command in _COMMANDS or (staff_only is not None and staff_only.may_use(ctx))
+
+
+def _answers(state: State, text: str, ctx: Context) -> bool:
+    """Whether typed text is a valid answer to the open question (at the menu, with no question open, it is not)."""
+    if state.flow is Flow.NONE or _idle(state, ctx):
+        return False
+    current = question(state, ctx)
+    field_step = FIELD_STEPS.get(state.step)
+    if _typed_option(text, current.choices, by_label=field_step is None or field_step.by_label) is not None:
+        return True
+    if field_step is not None:
+        return isinstance(field_step.on_text(state, text, ctx), Accept)
+    return state.step in YES_NO and yes_or_no(text) is not None
 
 
 def _is_out_of_band(value: str) -> bool:
@@ -222,7 +272,7 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
             return _ask(state, ctx, out, t("invalid.stale_choice"))
         return _on_choice(state, incoming.text, ctx, out)
     field_step = FIELD_STEPS.get(state.step)
-    chosen = typed_choice(incoming.text, current.choices, by_label=field_step is None or field_step.by_label)
+    chosen = _typed_option(incoming.text, current.choices, by_label=field_step is None or field_step.by_label)
     if chosen is not None:
         return _on_choice(state, chosen.value, ctx, out)
     if field_step is not None:
@@ -262,7 +312,6 @@ def _ask(state: State, ctx: Context, out: Outcome, prefix: str = "") -> State:
 
 # --- answers to reminders ---
 
-KEYWORDS = {"BERHENTI": "stop", "STOP": "stop", "MULAI": "start", "SUDAH BAYAR": "paid"}
 _REMINDER_ANSWER = re.compile(r"^rem:(\d{1,12}):(paid|help|stop)(?::(\d{1,2}))?$")
 
 
@@ -306,7 +355,7 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
 
 
 def keyword(word: str, ctx: Context, out: Outcome) -> None:
-    """BERHENTI/STOP, MULAI and SUDAH BAYAR typed as a whole message."""
+    """BERHENTI/STOP, MULAI and SUDAH BAYAR (typed as a whole message, or as /berhenti, /mulai, /sudah_bayar)."""
     members = tuple(m.id for m in ctx.chat.members_here())
     if not members and word == "stop" and ctx.chat.is_sponsor():
         out.effects.append(UnbindSponsor())
@@ -382,7 +431,7 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
         return staff_only.run(state, incoming, ctx, out)
     if command in admin.COMMANDS:
         admin.handle(incoming, ctx, out)
-        return state
+        return remember(state, out)  # a preview's "Kirim"/"Batal" may come back typed
     return _COMMANDS.get(command, _unknown_command)(state, incoming, ctx, out)
 
 
@@ -410,10 +459,103 @@ def _start(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
 
 
 def _cancel(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    """BATAL: a change of one answer goes back to where the person was; a registration is set aside (DAFTAR
+    continues it); anything else simply ends."""
+    if state.edit_field is not None or state.step is Step.EDIT_FIELD:
+        return _cancel_edit(state, "", ctx, out)
+    if state.flow is Flow.REGISTER and state.step not in (Step.CONSENT, Step.AFTER_SAVE):
+        kept = SetAside(step=state.step, draft=state.draft, on_behalf=state.on_behalf)
+        out.say(
+            Reply(
+                t("command.registration_cancelled_on_behalf" if state.on_behalf else "command.registration_cancelled")
+            )
+        )
+        return _reset(state).model_copy(update={"set_aside": kept})
+    if state.flow is Flow.DELETE:
+        return _keep_member(state, "", ctx, out)
     if state.flow is Flow.NONE:
         return _ask(_reset(state), ctx, out, t("command.nothing_to_cancel"))
     out.say(Reply(t("command.cancelled")))
     return _reset(state)
+
+
+def _back(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    """KEMBALI: the question asked before this one, its earlier answer shown (and offered to keep)."""
+    previous = _previous(state, ctx)
+    if previous is None:
+        return _ask(state, ctx, out, t("command.nothing_back"))
+    earlier = earlier_answer(previous, ctx)
+    return _ask(previous, ctx, out, t("command.back_answer", value=earlier) if earlier else t("command.back"))
+
+
+def _previous(state: State, ctx: Context) -> State | None:
+    several = len(ctx.chat.members_here()) > 1
+    if state.step is Step.EDIT_FIELD:
+        if state.flow is Flow.REGISTER:
+            return state.at(Step.SUMMARY)
+        return state.at(Step.PICK_MEMBER, member_id=None, draft=Draft()) if several else None
+    if state.step is Step.CONFIRM_DELETE:
+        return state.at(Step.PICK_MEMBER, member_id=None) if several else None
+    if state.edit_field is not None:
+        steps = EDIT_STEPS[state.edit_field]
+        before = _asked_before(steps[0], state.step, state.draft)
+        if before is None or before not in steps:  # the first question of this change: back to the list of fields
+            restored = state.before_edit or state.draft
+            return state.at(Step.EDIT_FIELD, edit_field=None, before_edit=None, draft=restored)
+        return state.at(before)
+    if state.flow is Flow.REGISTER and state.step in REGISTRATION_ORDER:
+        before = _asked_before(Step.NAME, state.step, state.draft)  # the consent is given, not asked again
+        return state.at(before) if before is not None else None
+    return None
+
+
+def _asked_before(first: Step, current: Step, draft: Draft) -> Step | None:
+    """The question asked just before `current`, walking the registration from `first` as the answers lead."""
+    previous, step = None, first
+    while step is not current:
+        if step is Step.SUMMARY:
+            return None
+        previous, step = step, next_step(step, draft)
+    return previous
+
+
+def earlier_answer(state: State, ctx: Context) -> str | None:
+    """The answer already given to the state's question, as the person reads it; None if none yet."""
+    read = _EARLIER.get(state.step)
+    return read(state.draft, ctx) if read is not None else None
+
+
+def _last_paid(draft: Draft) -> str | None:
+    month = draft.last_paid_month()
+    if month is not None:
+        return month_year(month.year, month.month)
+    return t("option.last_paid_unknown") if draft.last_paid == "unknown" else None
+
+
+def _region(code: str | None, ctx: Context) -> str | None:
+    return ctx.regions.name(code) if code else None
+
+
+def _option(group: str, name: str | None) -> str | None:
+    return t(f"option.{group}.{name}") if name else None
+
+
+_EARLIER: dict[Step, Callable[[Draft, Context], str | None]] = {
+    Step.NAME: lambda d, ctx: d.full_name,
+    Step.NIK: lambda d, ctx: d.nik,
+    Step.PHONE: lambda d, ctx: format_phone(d.phone) if d.phone else None,
+    Step.KECAMATAN: lambda d, ctx: _region(d.kecamatan_code, ctx),
+    Step.DESA: lambda d, ctx: _region(d.desa_code, ctx),
+    Step.OCCUPATION: lambda d, ctx: _option("occupation", d.occupation),
+    Step.BPJS_STATUS: lambda d, ctx: _option("bpjs_status", d.bpjs_status),
+    Step.KPJ: lambda d, ctx: d.kpj,
+    Step.LAST_PAID: lambda d, ctx: _last_paid(d),
+    Step.PAYER: lambda d, ctx: _option("payer", d.payer),
+    Step.SPONSOR: lambda d, ctx: d.sponsor_name,
+    Step.INCOME: lambda d, ctx: rupiah(d.declared_income) if d.declared_income else None,
+    Step.PROGRAMS: lambda d, ctx: programs(with_jht=d.with_jht) if d.with_jht is not None else None,
+    Step.PERIOD: lambda d, ctx: t("option.period", months=d.period_months) if d.period_months else None,
+}
 
 
 def _show_help(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
@@ -432,6 +574,22 @@ def _register_on_behalf(state: State, incoming: Incoming, ctx: Context, out: Out
 def _search(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
     officer.search(incoming.text, ctx, out)
     return state
+
+
+def _register(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    if incoming.text.startswith(INVITATIONS) and _PAYLOAD.match(incoming.text):  # "DAFTAR of_…" from WhatsApp
+        return _accept_invitation(state, incoming.text, ctx, out)
+    if state.flow is Flow.REGISTER and state.step is not Step.AFTER_SAVE:  # already registering: on with it
+        return _ask(state, ctx, out, t("resume.continue"))
+    return _begin_registration(state, ctx, out)
+
+
+def _keyword(word: str) -> _Command:
+    def run(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+        keyword(word, ctx, out)
+        return _resume(state, ctx, out)
+
+    return run
 
 
 def _summary(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
@@ -469,13 +627,19 @@ _STAFF_COMMANDS: dict[str, _StaffCommand] = {
 _COMMANDS: dict[str, _Command] = {
     "start": _start,
     "batal": _cancel,
-    "daftar": lambda state, _, ctx, out: _begin_registration(state, ctx, out),
-    "ulang": lambda state, _, ctx, out: _begin_registration(state, ctx, out, t("command.restarted")),
+    "kembali": _back,
+    "daftar": _register,
+    "ulang": lambda state, _, ctx, out: _begin_registration(
+        state, ctx, out, t("command.restarted"), on_behalf=state.on_behalf, fresh=True
+    ),
     "bantuan": _show_help,
     "help": _show_help,
     "status": lambda state, _, ctx, out: _start_status(state, ctx, out),
     "ubah": lambda state, _, ctx, out: _start_member_flow(state, Flow.EDIT, ctx, out),
     "hapus": lambda state, _, ctx, out: _start_member_flow(state, Flow.DELETE, ctx, out),
+    "berhenti": _keyword("stop"),
+    "mulai": _keyword("start"),
+    "sudah_bayar": _keyword("paid"),
 }
 
 
@@ -515,14 +679,27 @@ def remember(state: State, out: Outcome) -> State:
 
 
 def _reset(state: State) -> State:
-    return State(start_payload=state.start_payload, updated_at=state.updated_at)
+    return State(start_payload=state.start_payload, updated_at=state.updated_at, set_aside=state.set_aside)
 
 
 def _begin_registration(
-    state: State, ctx: Context, out: Outcome, prefix: str = "", *, on_behalf: bool = False
+    state: State, ctx: Context, out: Outcome, prefix: str = "", *, on_behalf: bool = False, fresh: bool = False
 ) -> State:
-    fresh = State(flow=Flow.REGISTER, step=Step.CONSENT, start_payload=state.start_payload, on_behalf=on_behalf)
-    return _ask(fresh, ctx, out, prefix)
+    """A new registration; or, unless `fresh` (ULANG), the one set aside with BATAL, where it stopped."""
+    kept = state.set_aside
+    if kept is not None and not fresh and kept.on_behalf == on_behalf:
+        resumed = State(
+            flow=Flow.REGISTER, step=kept.step, draft=kept.draft, start_payload=state.start_payload, on_behalf=on_behalf
+        )
+        return _ask(resumed, ctx, out, t("resume.continue"))
+    new = State(
+        flow=Flow.REGISTER,
+        step=Step.CONSENT,
+        start_payload=state.start_payload,
+        on_behalf=on_behalf,
+        set_aside=None if fresh else kept,  # someone else's set-aside registration stays (an officer's own)
+    )
+    return _ask(new, ctx, out, prefix)
 
 
 def _start_status(state: State, ctx: Context, out: Outcome) -> State:
@@ -538,6 +715,8 @@ def _start_status(state: State, ctx: Context, out: Outcome) -> State:
 
 def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> State:
     if state.flow is Flow.REGISTER and state.step is not Step.AFTER_SAVE:  # after saving, the registration is done
+        if flow is Flow.EDIT and state.step is Step.SUMMARY:  # /ubah at the summary: its own "Ubah"
+            return _ask(state.at(Step.EDIT_FIELD), ctx, out)
         return _ask(state, ctx, out, t("command.finish_first"))
     members = ctx.chat.members_here()
     if not members:
@@ -563,6 +742,8 @@ def _member(member_id: int | None, ctx: Context) -> MemberView | None:
 
 def _on_choice(state: State, value: str, ctx: Context, out: Outcome) -> State:
     group, _, name = value.partition(":")
+    if group == "keep":  # the earlier answer, kept after KEMBALI
+        return _apply(state, Accept(state.draft), ctx, out)
     if group == "nav":
         return _ask(state.model_copy(update={"page": state.page + (1 if name == "next" else -1)}), ctx, out)
     field_step = FIELD_STEPS.get(state.step)
@@ -603,8 +784,9 @@ def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
 
 
 def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
-    if state.flow is Flow.REGISTER:
-        return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
+    if state.flow is Flow.REGISTER:  # back to the summary as it was before this change began
+        restored = state.before_edit or state.draft
+        return _ask(state.at(Step.SUMMARY, edit_field=None, before_edit=None, draft=restored), ctx, out)
     out.say(Reply(t("edit.cancelled")))
     return _reset(state)
 
@@ -624,7 +806,7 @@ def _edit_field(state: State, name: str, ctx: Context, out: Outcome) -> State:
     field = EditField(name)
     if field not in editable(state.draft):  # a stale button
         return _ask(state, ctx, out)
-    return _ask(state.at(EDIT_STEPS[field][0], edit_field=field), ctx, out)
+    return _ask(state.at(EDIT_STEPS[field][0], edit_field=field, before_edit=state.draft), ctx, out)
 
 
 def _done(state: State, name: str, ctx: Context, out: Outcome) -> State:
@@ -729,7 +911,7 @@ def next_step(current: Step, draft: Draft) -> Step:
 def _finish_edit(state: State, ctx: Context, out: Outcome, columns: Sequence[str] | None = None) -> State:
     assert state.edit_field is not None
     if state.flow is Flow.REGISTER:
-        return _ask(state.at(Step.SUMMARY, edit_field=None), ctx, out)
+        return _ask(state.at(Step.SUMMARY, edit_field=None, before_edit=None), ctx, out)
     fields = member_fields(state.draft, ctx)
     changes = {column: fields[column] for column in columns or EDIT_COLUMNS[state.edit_field]}
     assert state.member_id is not None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
-from domain.answers import yes_or_no
+from domain.answers import is_command_word, yes_or_no
 from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names
 from domain.occupations import occupation_of
@@ -80,12 +80,19 @@ class EnumStep(FieldStep):
         return Accept(with_draft(state, **{self.field: value.split(":", 1)[1]}))
 
 
+def not_a_name(text: str) -> bool:
+    """A yes/no word or a command word typed alone answers something else, whatever the question."""
+    return yes_or_no(text) is not None or is_command_word(text)
+
+
 class NameStep(FieldStep):
     step = Step.NAME
     _allowed = re.compile(r"^[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?$")
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         name = " ".join(text.split())
+        if not_a_name(name):  # "Setuju" typed twice: the consent's answer, not the member's name
+            return Reject(t("invalid.name_word"))
         if len(name) > 100:
             return Reject(t("invalid.name_long"))
         letters = sum(ch.isalpha() for ch in name)
@@ -312,6 +319,8 @@ class SponsorStep(FieldStep):
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         name = " ".join(text.split())
+        if not_a_name(name):
+            return Reject(t("invalid.sponsor_word"))
         if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]{2}", name) or re.search(r"[<>{}\[\]\\|`]", name):
             return Reject(t("invalid.sponsor"))
         return Accept(with_draft(state, sponsor_name=name))

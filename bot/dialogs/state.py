@@ -88,6 +88,16 @@ class Draft(BaseModel):
         return ContributionMonth(int(year), int(month))
 
 
+class SetAside(BaseModel):
+    """A registration cancelled with BATAL: kept so that DAFTAR continues it where it stopped (ULANG starts over)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: Step
+    draft: Draft
+    on_behalf: bool = False
+
+
 class State(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,6 +112,8 @@ class State(BaseModel):
     on_behalf: bool = False  # an officer registering someone door to door: not linked to the officer's chat
     # Options shown outside the current question (a reminder's months, an officer's list): label, value, key.
     offered: list[tuple[str, str, str]] = Field(default_factory=list)
+    before_edit: Draft | None = None  # the draft before this field's change began: BATAL and KEMBALI restore it
+    set_aside: SetAside | None = None
     updated_at: datetime | None = None
 
     def at(self, step: Step, **changes: object) -> State:

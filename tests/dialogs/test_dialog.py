@@ -262,12 +262,13 @@ def test_nik_registered_elsewhere_is_refused_without_saying_whose(chat: Chat) ->
 # --- commands ---
 
 
-def test_batal_discards_the_draft(chat: Chat) -> None:
+def test_batal_ends_the_registration_and_saves_nothing(chat: Chat) -> None:
     walk_to(chat, "phone")
     chat.send("/batal")
     assert chat.step == Step.MENU
     assert chat.state.draft.full_name is None
-    assert chat.last.text == t("command.cancelled")
+    assert not any(isinstance(e, SaveMember) for e in chat.effects)
+    assert chat.last.text == t("command.registration_cancelled")  # DAFTAR continues it: test_commands_never_steal
 
 
 def test_ulang_restarts_from_consent(chat: Chat) -> None:
