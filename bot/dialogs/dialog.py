@@ -681,7 +681,7 @@ def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
     if isinstance(answer, Reject):
         return _ask(state, ctx, out, answer.message)
     if isinstance(answer, Narrow):
-        narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0})
+        narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0, "confirm": answer.confirm})
         return _ask(narrowed, ctx, out)
     assert isinstance(answer, Accept)
     if state.step is Step.PHONE and answer.draft.phone:
