@@ -468,7 +468,7 @@ def test_ubah_offers_the_last_paid_month_only_to_bpjs_members(chat: Chat) -> Non
 def test_unknown_last_paid_month_promises_no_reminders_yet(chat: Chat) -> None:
     chat.register(last_paid=t("option.last_paid_unknown"))
     said = "\n".join(reply.text for reply in chat.replies)
-    assert t("saved.member_unknown_month", name="La Baco") in said
+    assert t("saved.member_unknown_month", name="Bapak La Baco") in said
     assert "Kami akan mengirim pengingat" not in said
 
 
