@@ -48,7 +48,12 @@ Case = tuple[str, date, str, dict[str, str]]  # last month paid, the day, the te
                 "11/2026",
                 date(2026, 12, 22),
                 "HXreminder0000",
-                {"1": "Bapak La Baco", "2": "Desember 2026", "3": "Rp8.400", "4": "paling lambat Senin, 15 Februari 2027"},
+                {
+                    "1": "Bapak La Baco",
+                    "2": "Desember 2026",
+                    "3": "Rp8.400",
+                    "4": "paling lambat Senin, 15 Februari 2027",
+                },
             ),
             id="H+7: the last day a payment keeps the membership, not December's 15th",
         ),
