@@ -14,7 +14,7 @@ from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
 from domain.answers import yes_or_no
 from domain.identity import Nik, parse_kpj, parse_nik, parse_phone
-from domain.names import match_names
+from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
 from domain.regions import Region, inside
 from domain.rules import ContributionMonth, parse_month
@@ -165,38 +165,54 @@ class RegionStep(FieldStep):
         return [r for r in regions if inside(r.code, state.candidates)]
 
     def choices(self, state: State, ctx: Context) -> list[Choice]:
-        if state.confirm:
-            meant = f"{self.prefix}:{state.candidates[0]}"
+        meant = pending(state)
+        if meant is not None:
             return [
-                Choice(t("option.confirm.yes"), meant),
+                Choice(t("option.confirm.yes"), f"{self.prefix}:{meant}"),
                 Choice(t("option.confirm.no"), f"{self.prefix}:{self.OTHER}"),
             ]
-        options = [Choice(self.label(r, state, ctx), f"{self.prefix}:{r.code}") for r in self.offered(state, ctx)]
-        return paged(options, state.page, ctx.config.page_size)
+        return paged(self.options(state, ctx), state.page, ctx.config.page_size)
+
+    def options(self, state: State, ctx: Context) -> list[Choice]:
+        """Every option offered, on all pages."""
+        return [Choice(self.label(r, state, ctx), f"{self.prefix}:{r.code}") for r in self.offered(state, ctx)]
 
     def question(self, state: State, ctx: Context) -> Reply:
         return Reply(self.asking(state, ctx), tuple(self.choices(state, ctx)))
 
     def asking(self, state: State, ctx: Context) -> str:
         kecamatan = ctx.regions.name(state.draft.kecamatan_code or "")
-        if state.confirm:
-            meant = place(ctx.regions.get(state.candidates[0]), ctx, with_kecamatan=self.step is Step.KECAMATAN)
-            return t("ask.place_confirm", place=meant)
+        meant = pending(state)
+        if meant is not None:
+            named = place(ctx.regions.get(meant), ctx, with_kecamatan=self.step is Step.KECAMATAN)
+            return t("ask.place_confirm", place=named)
         return t(f"ask.{self.step}_narrowed" if state.candidates else f"ask.{self.step}", kecamatan=kecamatan)
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
-        if state.confirm:
-            meant = confirmed(text)
-            if meant is not None:
-                return self.on_choice(state, f"{self.prefix}:{state.candidates[0] if meant else self.OTHER}", ctx)
-        elif state.candidates:  # a name of the few just offered beats the same name elsewhere
+        meant = pending(state)
+        if meant is not None:
+            said = confirmed(text)
+            if said is not None:
+                return self.on_choice(state, f"{self.prefix}:{meant if said else self.OTHER}", ctx)
+            return self.read(state, text, ctx)  # another name typed instead of yes or no: read it as an answer
+        # An option as shown ("Donri-Donri (Soppeng)", "Desa Mario, Kecamatan Kulo"), typed or pasted.
+        wanted = normalize_name(text)
+        shown = [c for c in self.options(state, ctx) if normalize_name(c.label) == wanted]
+        if len(shown) == 1:
+            return self.on_choice(state, shown[0].value, ctx)
+        if state.candidates:  # a name of the few just offered beats the same name elsewhere
             among = ctx.regions.find(text, self.offered(state, ctx))
             if among.exact:
                 return taken(self, state, among.regions, ctx)
-        return self.read(state, text, ctx)  # another name typed instead of yes or no: read it as an answer
+        return self.read(state, text, ctx)
 
     def read(self, state: State, text: str, ctx: Context) -> Answer:
         raise NotImplementedError
+
+
+def pending(state: State) -> str | None:
+    """The region a typed name was only close to, while "Maksud Bapak/Ibu: …?" waits for a yes or no."""
+    return state.candidates[0] if state.confirm and state.candidates else None
 
 
 def place(region: Region | None, ctx: Context, *, with_kecamatan: bool) -> str:

@@ -267,3 +267,11 @@ def test_confirmation_while_changing_the_area(chat: Chat) -> None:
     chat.send("iye")
     assert chat.step == Step.SUMMARY
     assert chat.state.draft.desa_code == PESSE
+
+
+@pytest.mark.parametrize("typed", ["Donri-Donri (Soppeng)", "marioriwawo (soppeng)"])
+def test_an_option_typed_as_shown_is_taken(chat: Chat, typed: str) -> None:
+    walk_to(chat, "kecamatan")
+    chat.send(typed)
+    assert chat.step == Step.DESA
+    assert chat.regions.name(chat.state.draft.kecamatan_code or "") in typed.title()
