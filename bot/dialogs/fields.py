@@ -327,8 +327,9 @@ class KecamatanStep(RegionStep):
             return Narrow([r.code for r in (*found.regions, *in_villages.regions)])
         if in_villages.exact:
             return taken(self, state, in_villages.regions, ctx)
-        if found.regions or in_villages.regions:
-            return close(found.regions or in_villages.regions)
+        near = found.regions or in_villages.regions
+        if near and len(near) <= ctx.config.page_size:  # more would be a guess, not a choice
+            return close(near)
         return Reject(t("invalid.kecamatan"))
 
 
