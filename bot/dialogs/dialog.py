@@ -331,18 +331,12 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
 
 def _ask_months(reminder: ReminderView) -> Reply:
     month = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
+    whom = named(reminder.member_name, reminder.member_sex)
     if reminder.covered_until is not None and reminder.covered_until >= month.last_day:
         until = month_year(reminder.covered_until.year, reminder.covered_until.month)
-        return Reply(t("reminder_reply.already", name=named(reminder.member_name, reminder.member_sex), until=until))
+        return Reply(t("reminder_reply.already", name=whom, until=until))
     choices = tuple(Choice(t("option.period", months=m), f"rem:{reminder.id}:paid:{m}", key=str(m)) for m in PERIODS)
-    return Reply(
-        t(
-            "reminder_reply.how_many",
-            name=named(reminder.member_name, reminder.member_sex),
-            month=month_year(month.year, month.month),
-        ),
-        choices,
-    )
+    return Reply(t("reminder_reply.how_many", name=whom, month=month_year(month.year, month.month)), choices)
 
 
 def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
@@ -350,15 +344,8 @@ def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
     last = first.plus(months - 1)
     out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
     # A report, checked later against the branch's data: the month it reaches, never "covered until" as a fact.
-    out.say(
-        Reply(
-            t(
-                "reminder_reply.thanks",
-                name=named(reminder.member_name, reminder.member_sex),
-                until=month_year(last.year, last.month),
-            )
-        )
-    )
+    whom = named(reminder.member_name, reminder.member_sex)
+    out.say(Reply(t("reminder_reply.thanks", name=whom, until=month_year(last.year, last.month))))
 
 
 def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
