@@ -152,3 +152,18 @@ def format_phone(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class Salutation(StrEnum):
+    BAPAK = "bapak"
+    IBU = "ibu"
+    EITHER = "bapak_ibu"  # "Bapak/Ibu"
+
+
+def salutation(sex: str | None) -> Salutation:
+    """How to name a member: Bapak for a man, Ibu for a woman, as the NIK says (a woman's birth day + 40: `Nik.sex`,
+    the member row's `sex`); "Bapak/Ibu" when that is not known, as for anyone without a NIK (a sponsor, an office,
+    the person chatting, who may be a relative)."""
+    if sex == Sex.MALE:
+        return Salutation.BAPAK
+    return Salutation.IBU if sex == Sex.FEMALE else Salutation.EITHER

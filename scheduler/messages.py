@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogs.core import Choice, ReminderView, Reply, Template
 from bot.dialogs.dialog import reminder_choices
-from bot.texts import long_date, month_span, month_year, pay_by, rupiah, speaking, t
+from bot.texts import long_date, month_span, month_year, named, pay_by, rupiah, speaking, t
 from domain.identity import format_phone, mask_nik
 from domain.policy import ReminderPolicy, month_of
 from domain.rules import ContributionMonth, Stage, StageKind, deadline, months_due, stage_of
@@ -60,8 +60,9 @@ class ReminderRenderer:
             reminder, member = batch.items[0]
             month = month_of(reminder.cycle)
             month_name = month_year(month.year, month.month)
-            text = t("reminder.note_sponsored", name=member.full_name, month=month_name, sponsor=batch.note_for)
-            return Reply(text, template=Template("reminder_note", (member.full_name, month_name, batch.note_for)))
+            name = named(member.full_name, member.sex)
+            text = t("reminder.note_sponsored", name=name, month=month_name, sponsor=batch.note_for)
+            return Reply(text, template=Template("reminder_note", (name, month_name, batch.note_for)))
         single = len(batch.items) == 1 and batch.target.sponsor is None
         if batch.target.sponsor is not None:
             header = t("reminder.header_sponsor", count=len(batch.items))
@@ -74,7 +75,10 @@ class ReminderRenderer:
             footer = t("reminder.footer_lapsed")
         else:
             footer = t("reminder.footer", channels=self.payment_channels, contact=contact)
-        views = [ReminderView(r.id or 0, m.id or 0, m.full_name, r.cycle, m.covered_until) for r, m in batch.items]
+        views = [
+            ReminderView(r.id or 0, m.id or 0, m.full_name, r.cycle, m.covered_until, member_sex=m.sex)
+            for r, m in batch.items
+        ]
         choices = reminder_choices(views)
         if batch.target.sponsor is not None and len(views) == 1:  # a sponsor always sees whose payment it is
             choices = (Choice(t("reminder.button_paid_for", name=views[0].member_name), choices[0].value), *choices[1:])
@@ -100,13 +104,14 @@ class ReminderRenderer:
             if due.kind is not StageKind.LAPSED
         ]
         if not payable:
-            names = ", ".join(member.full_name for _, member in batch.items)
+            names = ", ".join(named(member.full_name, member.sex) for _, member in batch.items)
             lapsed = min(due.deadline for due in owed)
             return Template("reminder_lapsed", (names, long_date(lapsed), contact))
         months = month_span(min(due.first for _, due in payable), max(due.last for _, due in payable))
         total = sum(due.amount for _, due in payable)
         deadline = min(due.deadline for _, due in payable)
-        names = ", ".join(member.full_name for member, _ in payable)
+        # The approved templates say "untuk {{1}}" / "{{1}}: …": the salutation goes inside the variable.
+        names = ", ".join(named(member.full_name, member.sex) for member, _ in payable)
         return Template("reminder", (names, months, rupiah(total), pay_by(deadline)))
 
     def cost(self, member: Member, first: ContributionMonth, months: int) -> int:
@@ -146,7 +151,7 @@ class ReminderRenderer:
 
     def _paragraph(self, member: Member, due: Owed, contact: str) -> str:
         names = {
-            "name": member.full_name,
+            "name": named(member.full_name, member.sex),
             "nik": mask_nik(self.cipher.decrypt(member.nik_encrypted)),
             "span": month_span(due.first, due.last),
             "months": due.last.minus(due.first) + 1,

@@ -379,7 +379,13 @@ def _reminder_view(found: tuple[Reminder, Member] | None) -> ReminderView | None
     reminder, member = found
     assert reminder.id is not None
     return ReminderView(
-        reminder.id, reminder.member_id, member.full_name, reminder.cycle, member.covered_until, reminder.sent_at
+        reminder.id,
+        reminder.member_id,
+        member.full_name,
+        reminder.cycle,
+        member.covered_until,
+        reminder.sent_at,
+        member_sex=member.sex,
     )
 
 

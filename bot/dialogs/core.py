@@ -189,6 +189,7 @@ class ReminderView:
     cycle: int  # YYYYMM
     covered_until: date | None
     sent_at: datetime | None = None
+    member_sex: str = ""  # as the NIK says ("L", "P"): the replies say Bapak or Ibu
 
 
 @dataclass(slots=True, eq=False)

@@ -45,7 +45,7 @@ from bot.dialogs.fields import (
     typed_choice,
 )
 from bot.dialogs.state import Draft, EditField, Flow, SetAside, State, Step
-from bot.texts import duration, long_date, month_span, month_year, pay_by, programs, rupiah, short_date, t
+from bot.texts import duration, long_date, month_span, month_year, named, pay_by, programs, rupiah, short_date, t
 from domain.answers import command_word, yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
@@ -343,7 +343,7 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
     action, months = match.group(2), match.group(3)
     if action == "help":
         out.effects.append(RequestHelp(reminder.member_id))
-        out.say(Reply(t("reminder_reply.help", name=reminder.member_name)))
+        out.say(Reply(t("reminder_reply.help", name=named(reminder.member_name, reminder.member_sex))))
     elif action == "stop":
         keyword("stop", ctx, out)
     elif months is None:
@@ -381,13 +381,12 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
 
 def _ask_months(reminder: ReminderView) -> Reply:
     month = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
+    whom = named(reminder.member_name, reminder.member_sex)
     if reminder.covered_until is not None and reminder.covered_until >= month.last_day:
         until = month_year(reminder.covered_until.year, reminder.covered_until.month)
-        return Reply(t("reminder_reply.already", name=reminder.member_name, until=until))
+        return Reply(t("reminder_reply.already", name=whom, until=until))
     choices = tuple(Choice(t("option.period", months=m), f"rem:{reminder.id}:paid:{m}", key=str(m)) for m in PERIODS)
-    return Reply(
-        t("reminder_reply.how_many", name=reminder.member_name, month=month_year(month.year, month.month)), choices
-    )
+    return Reply(t("reminder_reply.how_many", name=whom, month=month_year(month.year, month.month)), choices)
 
 
 def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
@@ -395,7 +394,8 @@ def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
     last = first.plus(months - 1)
     out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
     # A report, checked later against the branch's data: the month it reaches, never "covered until" as a fact.
-    out.say(Reply(t("reminder_reply.thanks", name=reminder.member_name, until=month_year(last.year, last.month))))
+    whom = named(reminder.member_name, reminder.member_sex)
+    out.say(Reply(t("reminder_reply.thanks", name=whom, until=month_year(last.year, last.month))))
 
 
 def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
@@ -779,8 +779,9 @@ def _consent_refused(state: State, name: str, ctx: Context, out: Outcome) -> Sta
 
 
 def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
-    out.effects.append(SaveMember(member_fields(state.draft, ctx), on_behalf=state.on_behalf))
-    return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft))
+    fields = member_fields(state.draft, ctx)
+    out.effects.append(SaveMember(fields, on_behalf=state.on_behalf))
+    return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft, str(fields["sex"])))
 
 
 def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
@@ -871,7 +872,7 @@ def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
     if isinstance(answer, Reject):
         return _ask(state, ctx, out, answer.message)
     if isinstance(answer, Narrow):
-        narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0})
+        narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0, "confirm": answer.confirm})
         return _ask(narrowed, ctx, out)
     assert isinstance(answer, Accept)
     if state.step is Step.PHONE and answer.draft.phone:
@@ -1003,12 +1004,12 @@ def _contribution_lines(draft: Draft, ctx: Context) -> list[str]:
     return lines
 
 
-def saved_text(draft: Draft) -> str:
+def saved_text(draft: Draft, sex: str) -> str:
     key = "saved.not_registered"
     if draft.bpjs_status == BpjsStatus.MEMBER:
         # Without a last paid month no reminder can be timed: say so, and that the officer will help.
         key = "saved.member" if draft.last_paid and draft.last_paid != "unknown" else "saved.member_unknown_month"
-    return t(key, name=draft.full_name or "")
+    return t(key, name=named(draft.full_name or "", sex))
 
 
 def status_text(member: MemberView, ctx: Context) -> str:

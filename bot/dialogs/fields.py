@@ -14,9 +14,9 @@ from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
 from domain.answers import is_command_word, yes_or_no
 from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
-from domain.names import match_names
+from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
-from domain.regions import Region
+from domain.regions import Region, inside
 from domain.rules import ContributionMonth, parse_month
 from domain.tariffs import parse_income
 from domain.vocabulary import BpjsStatus, Occupation, Payer
@@ -35,9 +35,11 @@ class Reject:
 
 @dataclass(frozen=True, slots=True)
 class Narrow:
-    """Typed text matched several regions: offer just those."""
+    """Typed text matched several regions: offer just those. `confirm`: it was only close to the one in `codes`: ask
+    whether it is meant before taking it. No codes: ask the whole question again."""
 
     codes: list[str]
+    confirm: bool = False
 
 
 Answer = Accept | Reject | Narrow
@@ -147,38 +149,113 @@ def paged(items: Sequence[Choice], page: int, size: int) -> list[Choice]:
 
 
 class RegionStep(FieldStep):
-    """Kecamatan or desa: options from the service area, paged; typed names matched forgivingly."""
+    """Kecamatan or desa: options from the service area, paged. A typed name is taken when it is exactly a name (case,
+    spaces and punctuation aside), offered as a choice when it fits several, and confirmed when it is only close to
+    one ("leworen": "Maksud Bapak/Ibu: Desa Leworeng?"), so that a typo is never saved unseen."""
 
     prefix: str
+    # Typed names are read by `on_text` over every option, not just this page's, so a close one is confirmed.
+    by_label = False
+    OTHER = "other"  # the "Bukan" of a confirmation: ask again
 
     def regions(self, state: State, ctx: Context) -> list[Region]:
         raise NotImplementedError
 
-    def label(self, region: Region, ctx: Context) -> str:
+    def label(self, region: Region, state: State, ctx: Context) -> str:
         return region.name
 
-    def choices(self, state: State, ctx: Context) -> list[Choice]:
+    def offered(self, state: State, ctx: Context) -> list[Region]:
+        """The options: all, or those the last answer narrowed to (a kabupaten's code stands for its kecamatan)."""
         regions = self.regions(state, ctx)
-        if state.candidates:
-            narrowed = [r for r in regions if r.code in state.candidates]
-            return [Choice(self.label(r, ctx), f"{self.prefix}:{r.code}") for r in narrowed]
-        options = [Choice(self.label(r, ctx), f"{self.prefix}:{r.code}") for r in regions]
-        return paged(options, state.page, ctx.config.page_size)
+        if not state.candidates:
+            return regions
+        return [r for r in regions if inside(r.code, state.candidates)]
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        meant = pending(state)
+        if meant is not None:
+            return [
+                Choice(t("option.confirm.yes"), f"{self.prefix}:{meant}"),
+                Choice(t("option.confirm.no"), f"{self.prefix}:{self.OTHER}"),
+            ]
+        return paged(self.options(state, ctx), state.page, ctx.config.page_size)
+
+    def options(self, state: State, ctx: Context) -> list[Choice]:
+        """Every option offered, on all pages."""
+        return [Choice(self.label(r, state, ctx), f"{self.prefix}:{r.code}") for r in self.offered(state, ctx)]
 
     def question(self, state: State, ctx: Context) -> Reply:
-        key = f"ask.{self.step}_narrowed" if state.candidates else f"ask.{self.step}"
-        return Reply(
-            t(key, kecamatan=ctx.regions.name(state.draft.kecamatan_code or "")),
-            tuple(self.choices(state, ctx)),
-        )
+        return Reply(self.asking(state, ctx), tuple(self.choices(state, ctx)))
+
+    def asking(self, state: State, ctx: Context) -> str:
+        kecamatan = ctx.regions.name(state.draft.kecamatan_code or "")
+        meant = pending(state)
+        if meant is not None:
+            named = place(ctx.regions.get(meant), ctx, with_kecamatan=self.step is Step.KECAMATAN)
+            return t("ask.place_confirm", place=named)
+        return t(f"ask.{self.step}_narrowed" if state.candidates else f"ask.{self.step}", kecamatan=kecamatan)
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
-        hits = ctx.regions.match(text, self.regions(state, ctx))
-        if len(hits) == 1:
-            return self.on_choice(state, f"{self.prefix}:{hits[0].code}", ctx)
-        if hits:
-            return Narrow([r.code for r in hits])
-        return Reject(t(f"invalid.{self.step}"))
+        meant = pending(state)
+        if meant is not None:
+            said = confirmed(text)
+            if said is not None:
+                return self.on_choice(state, f"{self.prefix}:{meant if said else self.OTHER}", ctx)
+            return self.read(state, text, ctx)  # another name typed instead of yes or no: read it as an answer
+        # An option as shown ("Donri-Donri (Soppeng)", "Desa Mario, Kecamatan Kulo"), typed or pasted.
+        wanted = normalize_name(text)
+        shown = [c for c in self.options(state, ctx) if normalize_name(c.label) == wanted]
+        if len(shown) == 1:
+            return self.on_choice(state, shown[0].value, ctx)
+        if state.candidates:  # a name of the few just offered beats the same name elsewhere
+            among = ctx.regions.find(text, self.offered(state, ctx))
+            if among.exact:
+                return taken(self, state, among.regions, ctx)
+        return self.read(state, text, ctx)
+
+    def read(self, state: State, text: str, ctx: Context) -> Answer:
+        raise NotImplementedError
+
+
+def pending(state: State) -> str | None:
+    """The region a typed name was only close to, while "Maksud Bapak/Ibu: …?" waits for a yes or no."""
+    return state.candidates[0] if state.confirm and state.candidates else None
+
+
+def place(region: Region | None, ctx: Context, *, with_kecamatan: bool) -> str:
+    """'Kecamatan Lilirilau', 'Desa Leworeng', 'Kelurahan Bila'; a desa named at the kecamatan question with its
+    kecamatan ('Desa Leworeng, Kecamatan Donri-Donri')."""
+    if region is None:
+        return ""
+    if region.level == 3:
+        return t("place.kecamatan", name=region.name)
+    # Kemendagri codes: a last segment starting with 1 is a kelurahan, with 2 a desa.
+    own = t("place.kelurahan" if region.code.rsplit(".", 1)[1].startswith("1") else "place.desa", name=region.name)
+    if not with_kecamatan:
+        return own
+    return t("place.in_kecamatan", place=own, kecamatan=ctx.regions.name(region.parent_code))
+
+
+def confirmed(text: str) -> bool | None:
+    """The answer to "Maksud Bapak/Ibu: …?": a yes or no word ("iye", "nda"), or the options' own words ("bukan")."""
+    said = yes_or_no(text)
+    if said is not None:
+        return said
+    labels = [t("option.confirm.yes"), t("option.confirm.no")]
+    hits = match_names(text, labels)
+    return hits[0] == 0 if len(hits) == 1 else None
+
+
+def taken(step: RegionStep, state: State, regions: Sequence[Region], ctx: Context) -> Answer:
+    """The answer that names these regions: the one, or a choice of them."""
+    if len(regions) == 1:
+        return step.on_choice(state, f"{step.prefix}:{regions[0].code}", ctx)
+    return Narrow([r.code for r in regions])
+
+
+def close(regions: Sequence[Region]) -> Answer:
+    """Typed text only close to these names: confirm the one, or offer the few."""
+    return Narrow([regions[0].code], confirm=True) if len(regions) == 1 else Narrow([r.code for r in regions])
 
 
 class KecamatanStep(RegionStep):
@@ -188,29 +265,79 @@ class KecamatanStep(RegionStep):
     def regions(self, state: State, ctx: Context) -> list[Region]:
         return ctx.regions.kecamatan_in(ctx.config.service_area)
 
-    def label(self, region: Region, ctx: Context) -> str:
+    def villages(self, state: State, ctx: Context) -> list[Region]:
+        return [d for k in self.regions(state, ctx) for d in ctx.regions.children(k.code)]
+
+    def offered(self, state: State, ctx: Context) -> list[Region]:
+        # Narrowed to villages too (a town's kelurahan, "mario" that is a village and starts two kecamatan).
+        if not any(code.count(".") == 3 for code in state.candidates):
+            return super().offered(state, ctx)
+        kecamatan = self.regions(state, ctx)
+        shown: list[Region] = []
+        for code in state.candidates:
+            village = ctx.regions.get(code) if code.count(".") == 3 else None
+            shown.extend([village] if village else [k for k in kecamatan if inside(k.code, [code])])
+        return shown
+
+    def label(self, region: Region, state: State, ctx: Context) -> str:
+        if region.level == 4:
+            # Villages of one kecamatan (a town) by name; else with the kecamatan they are in.
+            alone = len({code.rsplit(".", 1)[0] for code in state.candidates if code.count(".") == 3}) == 1
+            if alone and all(code.count(".") == 3 for code in state.candidates):
+                return region.name
+            return place(region, ctx, with_kecamatan=True)
         # Several kabupaten in one deployment: say which, so same-named kecamatan stay apart.
         if len({code[:5] for code in ctx.config.service_area}) > 1:
             kabupaten = ctx.regions.name(region.parent_code).removeprefix("Kabupaten ").removeprefix("Kota ")
             return f"{region.name} ({kabupaten})"
         return region.name
 
+    def asking(self, state: State, ctx: Context) -> str:
+        if state.confirm or not state.candidates:
+            return super().asking(state, ctx)
+        if len(state.candidates) == 1 and state.candidates[0].count(".") == 1:
+            return t("ask.kecamatan_in_kabupaten", kabupaten=ctx.regions.name(state.candidates[0]))
+        parents = {code.rsplit(".", 1)[0] for code in state.candidates}
+        if all(code.count(".") == 3 for code in state.candidates) and len(parents) == 1:
+            return t("ask.desa_narrowed", kecamatan=ctx.regions.name(parents.pop()))
+        return t("ask.kecamatan_narrowed")
+
     def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
         code = value.split(":", 1)[1]
+        if code == self.OTHER:
+            return Narrow([])
+        if code.count(".") == 3:  # a village: it answers the desa question too
+            return Accept(with_draft(state, kecamatan_code=code.rsplit(".", 1)[0], desa_code=code), skip_to=Step.DESA)
         keep_desa = state.draft.desa_code if (state.draft.desa_code or "").startswith(code + ".") else None
         return Accept(with_draft(state, kecamatan_code=code, desa_code=keep_desa))
 
-    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
-        answer = super().on_text(state, text, ctx)
-        if not isinstance(answer, Reject):
-            return answer
-        # People often name their village rather than the kecamatan: accept it when it is unambiguous.
-        villages = [d for k in self.regions(state, ctx) for d in ctx.regions.children(k.code)]
-        hits = ctx.regions.match(text, villages)
-        if len(hits) == 1:
-            desa = hits[0]
-            return Accept(with_draft(state, kecamatan_code=desa.parent_code, desa_code=desa.code), skip_to=Step.DESA)
-        return answer
+    def read(self, state: State, text: str, ctx: Context) -> Answer:
+        kecamatan = self.regions(state, ctx)
+        found = ctx.regions.find(text, kecamatan)
+        if found.exact:
+            return taken(self, state, found.regions, ctx)
+        kabupaten = ctx.regions.kabupaten_named(text)
+        if kabupaten is not None:
+            # "Soppeng", "Sidrap": the kabupaten, not yet the kecamatan. Offer its kecamatan, or say it is not served.
+            if any(inside(k.code, [kabupaten.code]) for k in kecamatan):
+                return Narrow([kabupaten.code])
+            area = sorted({ctx.regions.name(code[:5]) for code in ctx.config.service_area})
+            return Reject(t("invalid.kabupaten_outside", kabupaten=kabupaten.name, area=", ".join(area)))
+        # People often name their village, or their town ("Watansoppeng"), rather than the kecamatan.
+        villages = self.villages(state, ctx)
+        served = {v.code for v in villages}
+        town = [r for r in ctx.regions.town(text) if r.code in served]
+        if town:
+            return Narrow([r.code for r in town])
+        in_villages = ctx.regions.find(text, villages)
+        if in_villages.exact and found.regions:  # "mario": a village's name, and the start of two kecamatan
+            return Narrow([r.code for r in (*found.regions, *in_villages.regions)])
+        if in_villages.exact:
+            return taken(self, state, in_villages.regions, ctx)
+        near = found.regions or in_villages.regions
+        if near and len(near) <= ctx.config.page_size:  # more would be a guess, not a choice
+            return close(near)
+        return Reject(t("invalid.kecamatan"))
 
 
 class DesaStep(RegionStep):
@@ -221,7 +348,23 @@ class DesaStep(RegionStep):
         return list(ctx.regions.children(state.draft.kecamatan_code or ""))
 
     def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
-        return Accept(with_draft(state, desa_code=value.split(":", 1)[1]))
+        code = value.split(":", 1)[1]
+        return Narrow([]) if code == self.OTHER else Accept(with_draft(state, desa_code=code))
+
+    def read(self, state: State, text: str, ctx: Context) -> Answer:
+        villages = self.regions(state, ctx)
+        found = ctx.regions.find(text, villages)
+        if found.exact:
+            return taken(self, state, found.regions, ctx)
+        served = {v.code for v in villages}
+        town = [r for r in ctx.regions.town(text) if r.code in served]
+        if town:
+            return Narrow([r.code for r in town])
+        if ctx.regions.kabupaten_named(text) is not None:
+            return Reject(t("invalid.desa_kabupaten"))
+        if found.regions:
+            return close(found.regions)
+        return Reject(t("invalid.desa"))
 
 
 class OccupationStep(EnumStep):

@@ -108,6 +108,7 @@ class State(BaseModel):
     edit_field: EditField | None = None
     page: int = 0
     candidates: list[str] = Field(default_factory=list)
+    confirm: bool = False  # `candidates` is the one place a typed name was only close to: "Maksud …?" is asked
     start_payload: str | None = None
     on_behalf: bool = False  # an officer registering someone door to door: not linked to the officer's chat
     # Options shown outside the current question (a reminder's months, an officer's list): label, value, key.
@@ -117,8 +118,8 @@ class State(BaseModel):
     updated_at: datetime | None = None
 
     def at(self, step: Step, **changes: object) -> State:
-        """The same conversation moved to `step`, with paging and narrowed candidates reset."""
-        return self.model_copy(update={"step": step, "page": 0, "candidates": [], **changes})
+        """The same conversation moved to `step`, with paging, narrowed candidates and a pending confirmation reset."""
+        return self.model_copy(update={"step": step, "page": 0, "candidates": [], "confirm": False, **changes})
 
     @property
     def resting(self) -> bool:

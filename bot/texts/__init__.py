@@ -16,6 +16,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from domain.identity import Salutation, salutation
 from domain.rules import ContributionMonth
 from domain.vocabulary import Channel
 
@@ -132,3 +133,16 @@ def duration(days: int) -> str:
 def rupiah(amount: int) -> str:
     """`Rp16.800`: Indonesian thousands separators."""
     return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def named(name: str, sex: str | None) -> str:
+    """A member by name, as messages name them: `Bapak La Baco`, `Ibu Hasnah`; `Bapak/Ibu …` when the sex is not
+    known (domain.identity.salutation). Texts receive it whole as {name}, as WhatsApp templates do as a variable."""
+    return t("salutation.named", salutation=t(_SALUTATIONS[salutation(sex)]), name=name)
+
+
+_SALUTATIONS = {
+    Salutation.BAPAK: "salutation.bapak",
+    Salutation.IBU: "salutation.ibu",
+    Salutation.EITHER: "salutation.bapak_ibu",
+}

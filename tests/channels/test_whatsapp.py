@@ -242,7 +242,7 @@ async def test_outside_24_hours_a_template_inside_free_text(
     assert "Body" not in template
     assert template["ContentSid"] == "HXreminder0000"
     assert json.loads(template["ContentVariables"]) == {
-        "1": "La Baco",
+        "1": "Bapak La Baco",  # the salutation inside the variable: the approved text says "untuk {{1}}"
         "2": "Desember 2026",
         "3": "Rp8.400",
         "4": "paling lambat Selasa, 15 Desember 2026",  # the same words as the free text (bot.texts.pay_by)
@@ -346,7 +346,7 @@ async def test_a_reminder_answered_by_typing_on_whatsapp(
         assert "1. Sudah bayar\n2. Minta bantuan penyuluh\n3. Berhenti pengingat" in reminder
         clock[0] = MORNING + timedelta(hours=1)
         asked = unescape((await phone.say("1"))[0])  # "1" answers the reminder, not the menu
-        assert asked.startswith("Terima kasih. Iuran La Baco dibayar untuk berapa bulan, mulai Desember 2026?")
+        assert asked.startswith("Terima kasih. Iuran Bapak La Baco dibayar untuk berapa bulan, mulai Desember 2026?")
         thanks = unescape((await phone.say("3"))[0])
         assert "sampai Februari 2027 sudah dicatat" in thanks
         menu = unescape((await phone.say("1"))[0])  # answered: a "1" belongs to the menu again

@@ -48,7 +48,12 @@ Case = tuple[str, date, str, dict[str, str]]  # last month paid, the day, the te
                 "11/2026",
                 date(2026, 12, 22),
                 "HXreminder0000",
-                {"1": "La Baco", "2": "Desember 2026", "3": "Rp8.400", "4": "paling lambat Senin, 15 Februari 2027"},
+                {
+                    "1": "Bapak La Baco",
+                    "2": "Desember 2026",
+                    "3": "Rp8.400",
+                    "4": "paling lambat Senin, 15 Februari 2027",
+                },
             ),
             id="H+7: the last day a payment keeps the membership, not December's 15th",
         ),
@@ -58,7 +63,7 @@ Case = tuple[str, date, str, dict[str, str]]  # last month paid, the day, the te
                 date(2026, 12, 8),
                 "HXreminder0000",
                 {
-                    "1": "La Baco",
+                    "1": "Bapak La Baco",
                     "2": "November–Desember 2026",
                     "3": "Rp16.800",
                     "4": "paling lambat Selasa, 15 Desember 2026",
@@ -72,7 +77,7 @@ Case = tuple[str, date, str, dict[str, str]]  # last month paid, the day, the te
                 date(2026, 11, 16),
                 "HXreminder0000",
                 {
-                    "1": "La Baco",
+                    "1": "Bapak La Baco",
                     "2": "September–November 2026",
                     "3": "Rp25.200",
                     "4": "paling lambat Senin, 16 November 2026",
@@ -86,7 +91,7 @@ Case = tuple[str, date, str, dict[str, str]]  # last month paid, the day, the te
                 date(2026, 11, 17),
                 "HXlapsed0000",
                 {
-                    "1": "La Baco",
+                    "1": "Bapak La Baco",
                     "2": "Selasa, 17 November 2026",
                     "3": "hubungi penyuluh Bapak/Ibu, Andi Penyuluh (+62 812-0000-0009), atau BPJS Ketenagakerjaan "
                     "di 175",

@@ -30,7 +30,9 @@ from tests.dialog_driver import Chat
 from tests.scheduler.test_scan import T0, add_member
 from tests.service.test_conversation_db import Person
 
-REMINDER = ReminderView(id=41, member_id=1, member_name="La Baco", cycle=202612, covered_until=date(2026, 11, 30))
+REMINDER = ReminderView(
+    id=41, member_id=1, member_name="La Baco", cycle=202612, covered_until=date(2026, 11, 30), member_sex="L"
+)
 
 
 @pytest.fixture
@@ -44,11 +46,11 @@ def chat(dialog_config: DialogConfig, regions: RegionIndex) -> Chat:
 
 def test_paid_asks_how_many_months_then_records_it(chat: Chat) -> None:
     chat.send(Incoming.choice("rem:41:paid"))
-    assert chat.last.text == t("reminder_reply.how_many", name="La Baco", month="Desember 2026")
+    assert chat.last.text == t("reminder_reply.how_many", name="Bapak La Baco", month="Desember 2026")
     assert [c.label for c in chat.last.choices] == ["1 bulan", "3 bulan", "6 bulan", "12 bulan"]
     chat.press("3 bulan")
     assert chat.effects[-1] == RecordPayment(member_id=1, cycle=202612, months=3)
-    assert chat.last.text == t("reminder_reply.thanks", name="La Baco", until="Februari 2027")
+    assert chat.last.text == t("reminder_reply.thanks", name="Bapak La Baco", until="Februari 2027")
     assert "terlindungi" not in chat.last.text  # a report, checked later against BPJS's data: not a fact
     assert "dicocokkan dengan data BPJS" in chat.last.text
 
@@ -58,7 +60,7 @@ def test_reminder_buttons_work_in_the_middle_of_another_dialog(chat: Chat) -> No
     chat.press("Nama")
     chat.send(Incoming.choice("rem:41:help"))
     assert chat.effects[-1] == RequestHelp(member_id=1)
-    assert chat.replies[0].text == t("reminder_reply.help", name="La Baco")
+    assert chat.replies[0].text == t("reminder_reply.help", name="Bapak La Baco")
     assert chat.step == Step.NAME  # and the name question again
     assert chat.last.text == t("ask.name")
 
@@ -79,15 +81,15 @@ def test_keywords_stop_and_resume_everyone_on_the_phone(chat: Chat, typed: str, 
 
 def test_typed_sudah_bayar_answers_the_latest_reminder(chat: Chat) -> None:
     chat.send("sudah bayar")
-    assert chat.last.text.startswith("Terima kasih. Iuran La Baco dibayar untuk berapa bulan")
+    assert chat.last.text.startswith("Terima kasih. Iuran Bapak La Baco dibayar untuk berapa bulan")
     chat.send("12")
     assert chat.effects[-1] == RecordPayment(member_id=1, cycle=202612, months=12)
 
 
 def test_already_paid_is_acknowledged(chat: Chat) -> None:
-    chat.lookups.reminders = [ReminderView(41, 1, "La Baco", 202612, date(2026, 12, 31))]
+    chat.lookups.reminders = [ReminderView(41, 1, "La Baco", 202612, date(2026, 12, 31))]  # sex not known
     chat.send(Incoming.choice("rem:41:paid"))
-    assert chat.last.text == t("reminder_reply.already", name="La Baco", until="Desember 2026")
+    assert chat.last.text == t("reminder_reply.already", name="Bapak/Ibu La Baco", until="Desember 2026")
 
 
 # --- on the databases, from the scan to the button ---
