@@ -184,3 +184,18 @@ def test_not_every_answer_means_no_phone(typed: str) -> None:
 @pytest.mark.parametrize("typed", ["ibu sendiri", "xyz", ""])
 def test_an_owner_is_named_once_or_not_at_all(typed: str) -> None:
     assert phone_owner_of(typed) is None  # "ibu sendiri" names two: asked again, not guessed
+
+
+def test_on_telegram_the_no_phone_option_is_a_button_under_the_contact_button(chat: Chat) -> None:
+    from telegram import ReplyKeyboardMarkup
+
+    from bot.channels.telegram import markup
+
+    walk_to(chat, "phone")
+    keyboard = markup(chat.last)
+    assert isinstance(keyboard, ReplyKeyboardMarkup)
+    [[contact], [none]] = keyboard.keyboard
+    assert contact.request_contact
+    assert none.text == t("option.phone.none")
+    chat.send(none.text)  # what Telegram sends when it is pressed
+    assert chat.step == Step.KECAMATAN
