@@ -199,3 +199,18 @@ def test_on_telegram_the_no_phone_option_is_a_button_under_the_contact_button(ch
     assert none.text == t("option.phone.none")
     chat.send(none.text)  # what Telegram sends when it is pressed
     assert chat.step == Step.KECAMATAN
+
+
+def test_at_the_summary_the_phone_can_be_dropped_or_given_with_its_owner(chat: Chat) -> None:
+    walk_to(chat, "summary")
+    chat.press(t("option.summary.change"))
+    chat.press(t("option.field.phone"))
+    chat.send("tidak punya hp")
+    assert chat.step == Step.SUMMARY
+    assert t("field.no_phone") in chat.last.text.splitlines()
+    chat.press(t("option.summary.change"))
+    chat.press(t("option.field.phone"))
+    chat.send("0812 0000 4444")
+    chat.send("istri")
+    assert chat.step == Step.SUMMARY
+    assert "Nomor HP: +62 812-0000-4444 (milik suami/istri)" in chat.last.text

@@ -107,7 +107,7 @@ def test_restart_mid_dialog_continues_where_it_stopped(
     engine, first = boot()
     farmer = Person(first, "1003")
     farmer.say("/start")
-    for _, answer in HAPPY_PATH[:6]:
+    for _, answer in HAPPY_PATH[:7]:
         farmer.say(answer)
     engine.dispose()  # the process dies here
 
@@ -115,7 +115,7 @@ def test_restart_mid_dialog_continues_where_it_stopped(
     farmer.conversations = second
     replies = farmer.say("Petani")
     assert replies[-1].text == t("ask.bpjs_status")
-    for _, answer in HAPPY_PATH[7:]:
+    for _, answer in HAPPY_PATH[8:]:
         farmer.say(answer)
     farmer.tap("Benar, simpan")
     with Session(engine) as session:
