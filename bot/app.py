@@ -95,6 +95,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         service_area=settings.area_codes,
         data_holder=settings.data_holder,
         consent_version=settings.consent_version,
+        retention_days=settings.retention_days,
         resume_after_hours=settings.dialog_resume_after_hours,
         escalate_after_days=settings.escalate_after_days,
         admins=settings.admins,

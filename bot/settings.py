@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     service_area: str = "73.12,73.14"
     timezone: str = "Asia/Makassar"
     data_holder: str = "BPJS Ketenagakerjaan bersama Pemerintah Kabupaten setempat"
-    consent_version: str = "2026-11"
+    consent_version: str = "2026-12"  # the short consent text (issue 14)
     due_day: int = 15
     dialog_resume_after_hours: int = 12
 

@@ -15,6 +15,17 @@ import phonenumbers
 from domain.regions import PROVINCE_TIMEZONES, RegionIndex
 
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
+# What surrounds a number typed or pasted: Excel's text marker (an apostrophe, often curled by the phone's
+# keyboard), quotes, a label ("NIK:", "No. HP"), a full stop at the end.
+_QUOTES = "'‘’`\"“”"
+_WRAPPING = re.compile(
+    rf"^(?:(?:no(?:mor)?\.?\s*)?(?:nik|hp|kpj)\b\s*:?)?[\s{_QUOTES}]*|[\s{_QUOTES}.,;:!]*$", re.IGNORECASE
+)
+
+
+def bare_number(text: str) -> str:
+    """`'7312…`, `NIK: 7312…`, `“0812…”.` as the number inside: the separators between its digits are kept."""
+    return _WRAPPING.sub("", text.strip())
 
 
 class NikProblem(StrEnum):
@@ -52,7 +63,7 @@ def parse_nik(text: str, *, regions: RegionIndex, today: date) -> Nik | NikProbl
     Only the province and, inside the shipped province table, the kabupaten are checked: kecamatan codes are split
     and renumbered over the years, so an old but valid card can carry a kecamatan code that no longer exists.
     """
-    digits = _SEPARATORS.sub("", text.strip())
+    digits = _SEPARATORS.sub("", bare_number(text))
     if not digits.isdigit() or not digits.isascii():
         return NikProblem.NOT_DIGITS
     if len(digits) != 16:
@@ -94,7 +105,7 @@ class PhoneProblem(StrEnum):
 
 def parse_phone(text: str) -> str | PhoneProblem:
     """An Indonesian mobile number in E.164 (+628…), from `08…`, `628…`, `+62 8…` with spaces or dashes."""
-    cleaned = re.sub(r"[\s\-().]", "", text.strip())
+    cleaned = re.sub(r"[\s\-().]", "", bare_number(text))
     if not re.fullmatch(r"\+?\d{8,16}", cleaned):
         return PhoneProblem.INVALID
     if cleaned.startswith("62"):

@@ -15,12 +15,16 @@ from domain.vocabulary import PhoneOwner
 _FILLER = frozenset(
     {"hp", "hape", "handphone", "ponsel", "telepon", "telpon", "telp", "nomor", "nomer", "no", "wa", "whatsapp",
      "saya", "kami", "dia", "beliau", "peserta", "pak", "bu", "bapak", "ibu", "puang", "kak", "dik", "juga",
-     "memang", "sama", "sekali", "masih", "yang", "bisa", "dihubungi"}
+     "memang", "sama", "sekali", "masih", "tabe", "yang", "bisa", "dihubungi"}
 )  # fmt: skip
 _HAVE = frozenset({"punya", "ada", "pakai", "pake", "memiliki", "punyai", "mempunyai", "gaga", "pegang"})
-_NOT = frozenset({"tidak", "tdk", "nda", "ndak", "nggak", "enggak", "gak", "ga", "tak", "belum", "blm", "de", "tiada"})
+_NOT_YET = frozenset({"belum", "blm", "tak", "enggak", "tiada"})  # no words beside `domain.answers`' own
 # Answers that mean "no number" by themselves; "degaga" is Bugis for "tidak ada".
 _NONE = frozenset({"lewati", "lewat", "skip", "kosong", "tanpa", "ndada", "taada", "tiada", "degaga", "none"})
+
+
+def _negation(word: str) -> bool:
+    return word in _NOT_YET or yes_or_no(word) is False  # "tidak", "nda", "gak", the Bugis "de'", "tena"
 
 
 def means_no_phone(text: str) -> bool:
@@ -32,8 +36,8 @@ def means_no_phone(text: str) -> bool:
         return False
     if len(said) == 1 and said[0] in _NONE:
         return True
-    if said[0] in _NOT and all(word in _HAVE or word in _NOT for word in said[1:]):
-        return True  # "tidak punya", "nda ada", "belum punya hp", "gak ada hp", "tidak"
+    if _negation(said[0]) and all(word in _HAVE or _negation(word) for word in said[1:]):
+        return True  # "tidak punya", "nda ada", "belum punya hp", "gak ada hp", "de' gaga", "tidak"
     return yes_or_no(" ".join(said)) is False  # "nda mau", "tidak usah"
 
 

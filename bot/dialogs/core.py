@@ -237,6 +237,7 @@ class DialogConfig:
     service_area: tuple[str, ...]
     data_holder: str
     consent_version: str
+    retention_days: int = 730  # the consent says how long a member's data is kept after they leave
     page_size: int = 8
     resume_after_hours: int = 12
     escalate_after_days: int = 7  # on a list this long without an outcome: the coordinator's digest

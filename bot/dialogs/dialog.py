@@ -44,7 +44,7 @@ from bot.dialogs.fields import (
     typed_choice,
 )
 from bot.dialogs.state import Draft, EditField, Flow, State, Step
-from bot.texts import long_date, month_span, month_year, pay_by, programs, rupiah, short_date, t
+from bot.texts import duration, long_date, month_span, month_year, pay_by, programs, rupiah, short_date, t
 from domain.answers import yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik
 from domain.rules import ContributionMonth, Standing
@@ -118,8 +118,9 @@ def question(state: State, ctx: Context) -> Reply:
         return field_step.question(state, ctx)
     match state.step:
         case Step.CONSENT:
-            text = t("ask.consent", holder=ctx.config.data_holder)
-            return Reply(text, _options("consent", ("yes", "no")))
+            # Short enough to read on a cheap phone; the full text on request ("Baca selengkapnya").
+            text = t("ask.consent", holder=ctx.config.data_holder, retention=duration(ctx.config.retention_days))
+            return Reply(text, _options("consent", ("yes", "no", "more")))
         case Step.SUMMARY:
             body = describe(state.draft, ctx, unreached=state.on_behalf)
             return Reply(t("ask.summary", body=body), _options("summary", ("ok", "change")))
@@ -586,6 +587,12 @@ def _consent_given(state: State, name: str, ctx: Context, out: Outcome) -> State
     return _ask(state.at(Step.NAME), ctx, out, t("consent.thanks"))
 
 
+def _consent_explained(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    full = t("ask.consent_full", holder=ctx.config.data_holder, retention=duration(ctx.config.retention_days))
+    out.say(Reply(full, _options("consent", ("yes", "no"))))
+    return state
+
+
 def _consent_refused(state: State, name: str, ctx: Context, out: Outcome) -> State:
     out.effects.append(RecordConsent(granted=False))
     out.say(Reply(t("consent.refused")))
@@ -665,6 +672,7 @@ _CHOICES: dict[tuple[str, str], _OnChoice] = {
     ("menu", "help"): _menu_help,
     ("consent", "yes"): _consent_given,
     ("consent", "no"): _consent_refused,
+    ("consent", "more"): _consent_explained,
     ("summary", "ok"): _save,
     ("summary", "change"): lambda state, _, ctx, out: _ask(state.at(Step.EDIT_FIELD), ctx, out),
     ("field", "cancel"): _cancel_edit,

@@ -354,8 +354,10 @@ def monthly_cost(draft: Draft, ctx: Context, *, with_jht: bool | None = None) ->
     )
 
 
-# A few declared incomes to tap, in millions (the first is the minimum); any other amount can be typed.
-INCOME_OPTIONS = (1, 2, 3, 5)
+# A few declared incomes to tap, in millions (the first is the minimum); any other amount can be typed. Contiguous,
+# so that the number of a line is also its millions ("2" is Rp2.000.000 either way; "5", beyond the list, 5 juta):
+# a WhatsApp list numbered 1, 2, 3, 5 read as a typo.
+INCOME_OPTIONS = (1, 2, 3, 4)
 PLAUSIBLE_INCOME = 100_000_000  # a typo guard ("15000000000"), not a rule
 
 
@@ -366,12 +368,10 @@ class IncomeStep(FieldStep):
     def choices(self, state: State, ctx: Context) -> list[Choice]:
         minimum = ctx.tariffs.income.minimum
         amounts = [minimum, *(m * 1_000_000 for m in INCOME_OPTIONS if m * 1_000_000 > minimum)]
-        # Keyed by millions, so that typing "2" means Rp2.000.000 whichever line it is on.
         return [
             Choice(
                 t("option.income_minimum", amount=rupiah(amount)) if amount == minimum else rupiah(amount),
                 f"income:{amount}",
-                key=f"{amount / 1_000_000:g}".replace(".", ","),
             )
             for amount in amounts
         ]

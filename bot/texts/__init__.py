@@ -120,6 +120,15 @@ def programs(*, with_jht: bool) -> str:
     return t("program.jht" if with_jht else "program.base")
 
 
+def duration(days: int) -> str:
+    """`2 tahun`, `6 bulan`, `45 hari`: a period as people say it (whole years or months when it is one)."""
+    if days % 365 == 0:
+        return t("duration.years", count=days // 365)
+    if days % 30 == 0:
+        return t("duration.months", count=days // 30)
+    return t("duration.days", count=days)
+
+
 def rupiah(amount: int) -> str:
     """`Rp16.800`: Indonesian thousands separators."""
     return "Rp" + f"{amount:,}".replace(",", ".")

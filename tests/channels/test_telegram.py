@@ -34,12 +34,12 @@ async def test_registration_with_buttons_and_shared_contact(
 
     telegram.text(CHAT, "/start")
     assert "Apakah Bapak/Ibu setuju?" in (await expect())[0]
-    assert telegram.buttons(CHAT) == ["Setuju", "Tidak setuju"]
+    assert telegram.buttons(CHAT) == ["Setuju", "Tidak setuju", "Baca selengkapnya"]
     telegram.press(CHAT, "Setuju")
     assert (await expect())[0].endswith(t("ask.name"))
     assert any(c.method == "answerCallbackQuery" for c in telegram.calls)
     echoed = [c.params["text"] for c in telegram.calls if c.method == "editMessageText"]
-    assert echoed[-1].startswith("Selamat datang di Sipakainge")
+    assert echoed[-1].startswith("Sipakainge mengingatkan iuran")
     assert echoed[-1].endswith("✅ Setuju")
 
     telegram.sticker(CHAT)
@@ -108,7 +108,7 @@ async def test_forged_callback_data_changes_nothing(
     replies = await telegram.wait_for(CHAT, 2)
     assert replies[-1].startswith(t("invalid.stale_choice"))
     assert any(c.method == "editMessageReplyMarkup" for c in telegram.calls)
-    assert telegram.buttons(CHAT) == ["Setuju", "Tidak setuju"]
+    assert telegram.buttons(CHAT) == ["Setuju", "Tidak setuju", "Baca selengkapnya"]
 
 
 async def test_group_chats_are_ignored(

@@ -35,6 +35,12 @@ TODAY = date(2026, 11, 23)
         ("3171010101909006", "3171010101909006", date(1990, 1, 1), Sex.MALE),  # Jakarta card: province only
         ("9101010101909007", "9101010101909007", date(1990, 1, 1), Sex.MALE),  # pre-split Papua code
         ("7312062902009008", "7312062902009008", date(2000, 2, 29), Sex.MALE),  # leap day
+        # Wrapped as people paste it: Excel's apostrophe (curled by the keyboard too), quotes, a label, a full stop.
+        ("'7312061506809001", "7312061506809001", date(1980, 6, 15), Sex.MALE),
+        ("\u20187312061506809001", "7312061506809001", date(1980, 6, 15), Sex.MALE),
+        ('"7312061506809001"', "7312061506809001", date(1980, 6, 15), Sex.MALE),
+        ("NIK: 7312 0615 0680 9001.", "7312061506809001", date(1980, 6, 15), Sex.MALE),
+        ("no. nik 7312061506809001", "7312061506809001", date(1980, 6, 15), Sex.MALE),
     ],
 )
 def test_valid_niks(regions: RegionIndex, typed: str, value: str, born: date, sex: Sex) -> None:
@@ -51,6 +57,8 @@ def test_valid_niks(regions: RegionIndex, typed: str, value: str, born: date, se
         ("7312O61506809001", NikProblem.NOT_DIGITS),  # letter O for zero
         ("７３１２０６１５０６８０９００１", NikProblem.NOT_DIGITS),  # full-width digits
         ("abc", NikProblem.NOT_DIGITS),
+        ("NIK saya lupa", NikProblem.NOT_DIGITS),
+        ("'", NikProblem.NOT_DIGITS),
         ("'; DROP TABLE member; --", NikProblem.NOT_DIGITS),
         ("9912061506809001", NikProblem.REGION),  # no province 99
         ("7399061506809001", NikProblem.REGION),  # no kabupaten 73.99
@@ -82,6 +90,8 @@ def test_mask_nik_keeps_region_and_serial_only() -> None:
         ("+62 812 3456 7890", "+6281234567890"),
         ("+62 (812) 3456-7890", "+6281234567890"),
         ("085298765432", "+6285298765432"),
+        ("'081234567890", "+6281234567890"),  # Excel's text marker
+        ("No HP: 0812-3456-7890", "+6281234567890"),
     ],
 )
 def test_valid_phones(typed: str, e164: str) -> None:

@@ -58,7 +58,7 @@ def dynamic_keys() -> set[str]:
 
 
 _CONTROL_OPTIONS = {
-    "consent": ("yes", "no"),
+    "consent": ("yes", "no", "more"),
     "summary": ("ok", "change"),
     "after": ("another", "done"),
     "delete": ("yes", "no"),

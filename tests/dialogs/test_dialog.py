@@ -68,7 +68,7 @@ def test_consent_refused_stores_nothing(chat: Chat) -> None:
 def test_consent_names_the_data_holder(chat: Chat) -> None:
     chat.send("/start")
     assert chat.config.data_holder in chat.last.text
-    assert chat.labels == ["Setuju", "Tidak setuju"]
+    assert chat.labels == ["Setuju", "Tidak setuju", "Baca selengkapnya"]
 
 
 # --- every step: good answers in the forms people type ---

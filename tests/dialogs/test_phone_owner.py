@@ -20,7 +20,8 @@ CHANNELS: dict[str, Callable[[str], Incoming]] = {"telegram": Incoming.from_text
 channels = pytest.mark.parametrize("typed_on", list(CHANNELS))
 
 NO_PHONE = ["tidak punya hp", "lewati", "Lewati", "tidak ada", "nda ada", "tidak punya", "gak ada hp",
-            "belum punya HP", "Tidak punya HP, pak", "ndak ada hape", "tidak", "nda", "-"]  # fmt: skip
+            "belum punya HP", "Tidak punya HP, pak", "ndak ada hape", "tidak", "nda", "-", "de' gaga", "tena",
+            "tabe', tidak ada"]  # fmt: skip
 DAUGHTER = "0812 0000 5555"
 
 

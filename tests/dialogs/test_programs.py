@@ -43,16 +43,19 @@ def test_without_jht_the_summary_says_the_base_package(chat: Chat) -> None:
 def test_the_income_question_offers_the_minimum_first(chat: Chat) -> None:
     walk_to(chat, "income")
     assert chat.step == Step.INCOME
-    assert chat.labels == ["Rp1.000.000 (paling umum)", "Rp2.000.000", "Rp3.000.000", "Rp5.000.000"]
-    # Typed as on WhatsApp, each option answers to its millions.
-    assert [c.key for c in chat.last.choices] == ["1", "2", "3", "5"]
+    assert chat.labels == ["Rp1.000.000 (paling umum)", "Rp2.000.000", "Rp3.000.000", "Rp4.000.000"]
+    # Numbered 1 to 4 as any list (on WhatsApp it read "1, 2, 3, 5"), and each number is also its millions.
+    assert [c.key for c in chat.last.choices] == ["", "", "", ""]
+    for key, choice in enumerate(chat.last.choices, start=1):
+        assert choice.value == f"income:{key * 1_000_000}"
 
 
 @pytest.mark.parametrize(
     ("typed", "income"),
     [
         ("1", 1_000_000),
-        ("5", 5_000_000),
+        ("4", 4_000_000),
+        ("5", 5_000_000),  # beyond the list: millions
         ("1,5 juta", 1_500_000),
         ("1.5jt", 1_500_000),
         ("1500000", 1_500_000),

@@ -3,7 +3,8 @@ command, forged or stale button data, contacts, files, stickers — the dialog a
 catalog, never raises, and leaves a state that survives the trip through the database.
 
 Each persona (a new person, a registered member, an officer, a coordinator, an admin) gets 500 sequences of up to
-40 inputs: over 10,000 inputs per dialog per run.
+40 inputs: over 10,000 inputs per dialog per run, each sequence worded for Telegram or for WhatsApp, typed the way
+South Sulawesi types (Bugis and Makassar particles and words: "iye puang", "de' gaga", "sudah mi").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bot.dialogs.core import (
     StaffView,
     UnreachedView,
 )
-from bot.texts import catalog
+from bot.texts import VARIANTS, catalog, speaking
 from domain.regions import sulawesi_selatan
 from files import member_sheet
 from tests.dialog_driver import Chat
@@ -44,9 +45,21 @@ VALUES = ["consent:yes", "consent:no", "summary:ok", "summary:change", "menu:reg
           "imp:go:0123", "imp:no:", "bc:go:abc", "bc:maybe:x", "paid:2026-10", "paid:unknown", "field:nik",
           "delete:yes", "after:done", "", ":", "x" * 70]  # fmt: skip
 # Text fragments from the catalog, between its placeholders: every reply must contain one.
+CHANNELS = ("telegram", *VARIANTS)
 FRAGMENTS = {
-    part.strip() for text in catalog().values() for part in re.split(r"\{[^}]*\}", text) if len(part.strip()) >= 10
+    part.strip()
+    for channel in CHANNELS
+    for text in catalog(channel).values()
+    for part in re.split(r"\{[^}]*\}", text)
+    if len(part.strip()) >= 10
 }
+# How people here answer: yes/no with Bugis and Makassar particles, a "tabe'" before speaking, "de' gaga" (there is
+# none), "-mi"/"-ji" endings, polite "puang", and the typos of a thumb on a small keyboard.
+LOCAL_WORDS = ["iye", "iyye", "iye puang", "iyo", "tabe'", "tabe puang", "de'", "de' gaga", "degaga", "nda",
+               "ndak", "nda ji", "tidak ji", "sudah mi", "sudah mi bayar", "bayar mi", "sudahmi", "iye sudah",
+               "engka", "ndi", "kodong", "anu", "tani", "pattani", "paggalung", "bertani", "ojek", "tukang ojek",
+               "kembali", "batal", "ubah", "hapus", "daftar", "status", "lewati", "tidak punya hp", "pese",
+               "leworen", "watansoppeng", "sidrap", "Soppeng", "baca selengkapnya"]  # fmt: skip
 
 texts = st.one_of(
     st.text(max_size=40),
@@ -70,6 +83,8 @@ texts = st.one_of(
             "\u202e\u0000",
         ]
     ),
+    st.sampled_from(LOCAL_WORDS),
+    st.tuples(st.sampled_from(LOCAL_WORDS), st.sampled_from(LOCAL_WORDS)).map(" ".join),
 )
 inputs = st.one_of(
     texts.map(Incoming.from_text),
@@ -145,10 +160,11 @@ def persona_test(persona: str) -> None:
     seen = [0]
 
     @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.lists(inputs, min_size=20, max_size=40))
-    def run(sequence: list[Incoming]) -> None:
+    @given(st.sampled_from(CHANNELS), st.lists(inputs, min_size=20, max_size=40))
+    def run(channel: str, sequence: list[Incoming]) -> None:
         seen[0] += len(sequence)
-        check(persona, sequence)
+        with speaking(channel):
+            check(persona, sequence)
 
     run()
     assert seen[0] >= 10_000  # the promise: at least ten thousand random inputs per dialog per run
