@@ -30,6 +30,7 @@ ANSWERS = (
     "La Baco",
     None,  # the user's own fake NIK
     "081200001234",
+    "Peserta sendiri",
     "Donri-Donri",
     "Pesse",
     "Petani",

@@ -44,6 +44,7 @@ SCRIPT: tuple[str | Incoming, ...] = (
     "12345",
     "7312 0615 0680 9001",
     "0812-0000-1234",
+    "punya sendiri",  # whose phone it is
     "donri donri",
     "1",
     "petani",

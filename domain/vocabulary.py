@@ -59,6 +59,19 @@ class SponsorKind(StrEnum):
     PUBLIC = "public"
 
 
+class PhoneOwner(StrEnum):
+    """Whose phone a member's number is: a farmer without a phone is often reached through a child or a neighbour."""
+
+    SELF = "self"
+    CHILD = "child"
+    SPOUSE = "spouse"
+    PARENT = "parent"
+    SIBLING = "sibling"  # saudara in the wide sense: a brother, a cousin, an in-law
+    NEIGHBOUR = "neighbour"
+    GROUP_LEADER = "group_leader"  # ketua kelompok tani
+    OTHER = "other"
+
+
 class ConsentDecision(StrEnum):
     GRANTED = "granted"
     REFUSED = "refused"

@@ -40,7 +40,7 @@ def _cells(item: Line, regions: RegionIndex) -> str:
     cached = item.memo.get("sheet")
     if cached is None:
         days = "" if item.days_left is None else item.days_left
-        phone = format_phone(item.phone) if item.phone else ""
+        phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
         reason, attempt = unreached_reason(item.reason), item.last_attempt or t("officer.never_tried")
         values = (
             item.name,

@@ -30,6 +30,7 @@ MEMBER_COLUMNS = frozenset(
         "birth_date",
         "sex",
         "phone",
+        "phone_owner",
         "kecamatan_code",
         "desa_code",
         "occupation",

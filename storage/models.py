@@ -111,6 +111,7 @@ class Member(SQLModel, table=True):
     birth_date: date
     sex: str = Field(max_length=1)
     phone: str | None = Field(default=None, max_length=20)
+    phone_owner: str | None = Field(default=None, max_length=16)  # `PhoneOwner`; None: unknown or no phone
     kecamatan_code: str = Field(max_length=8, index=True)
     desa_code: str = Field(max_length=13)
     occupation: str = Field(max_length=20)

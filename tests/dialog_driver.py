@@ -41,6 +41,7 @@ HAPPY_PATH: tuple[tuple[str, str], ...] = (
     ("name", "La Baco"),
     ("nik", "7312061506809001"),
     ("phone", "081200001234"),
+    ("phone_owner", "Peserta sendiri"),
     ("kecamatan", "Donri-Donri"),
     ("desa", "Pesse"),
     ("occupation", "Petani"),

@@ -68,7 +68,9 @@ def translate(update: Update) -> tuple[str, Incoming] | None:
 def markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
     if reply.request_contact:
         button = KeyboardButton(t("button.share_contact"), request_contact=True)
-        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+        # A message has one keyboard: the options go under the contact button, each sending its label as text.
+        others = [[KeyboardButton(choice.label)] for choice in reply.choices]
+        return ReplyKeyboardMarkup([[button], *others], resize_keyboard=True, one_time_keyboard=True)
     if not reply.choices:
         return ReplyKeyboardRemove()
     return InlineKeyboardMarkup(_rows(reply.choices))

@@ -177,6 +177,7 @@ class MemberView:
     with_jht: bool
     period_months: int
     opted_out: bool
+    phone_owner: str | None = None  # `PhoneOwner`; None: no number, or registered before it was asked
 
 
 @dataclass(frozen=True, slots=True)

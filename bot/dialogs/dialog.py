@@ -56,6 +56,7 @@ REGISTRATION_ORDER = (
     Step.NAME,
     Step.NIK,
     Step.PHONE,
+    Step.PHONE_OWNER,
     Step.KECAMATAN,
     Step.DESA,
     Step.OCCUPATION,
@@ -73,7 +74,7 @@ REGISTRATION_ORDER = (
 EDIT_STEPS: dict[EditField, tuple[Step, ...]] = {
     EditField.NAME: (Step.NAME,),
     EditField.NIK: (Step.NIK,),
-    EditField.PHONE: (Step.PHONE,),
+    EditField.PHONE: (Step.PHONE, Step.PHONE_OWNER),
     EditField.AREA: (Step.KECAMATAN, Step.DESA),
     EditField.OCCUPATION: (Step.OCCUPATION,),
     EditField.BPJS: (Step.BPJS_STATUS, Step.KPJ, Step.LAST_PAID),
@@ -90,7 +91,7 @@ STATUS_COLUMNS = ("bpjs_status", "needs_enrolment")
 EDIT_COLUMNS: dict[EditField, tuple[str, ...]] = {
     EditField.NAME: ("full_name",),
     EditField.NIK: ("nik", "birth_date", "sex"),
-    EditField.PHONE: ("phone",),
+    EditField.PHONE: ("phone", "phone_owner"),
     EditField.AREA: ("kecamatan_code", "desa_code"),
     EditField.OCCUPATION: ("occupation",),
     EditField.BPJS: ("bpjs_status", "kpj", "covered_until", "needs_enrolment"),
@@ -122,7 +123,8 @@ def question(state: State, ctx: Context) -> Reply:
             text = t("ask.consent", holder=ctx.config.data_holder, retention=duration(ctx.config.retention_days))
             return Reply(text, _options("consent", ("yes", "no", "more")))
         case Step.SUMMARY:
-            return Reply(t("ask.summary", body=describe(state.draft, ctx)), _options("summary", ("ok", "change")))
+            body = describe(state.draft, ctx, unreached=state.on_behalf)
+            return Reply(t("ask.summary", body=body), _options("summary", ("ok", "change")))
         case Step.EDIT_FIELD:
             return Reply(t("ask.edit_field"), _options("field", [*editable(state.draft), "cancel"]))
         case Step.AFTER_SAVE:
@@ -544,6 +546,7 @@ _EARLIER: dict[Step, Callable[[Draft, Context], str | None]] = {
     Step.NAME: lambda d, ctx: d.full_name,
     Step.NIK: lambda d, ctx: d.nik,
     Step.PHONE: lambda d, ctx: format_phone(d.phone) if d.phone else None,
+    Step.PHONE_OWNER: lambda d, ctx: _option("phone_owner", d.phone_owner),
     Step.KECAMATAN: lambda d, ctx: _region(d.kecamatan_code, ctx),
     Step.DESA: lambda d, ctx: _region(d.desa_code, ctx),
     Step.OCCUPATION: lambda d, ctx: _option("occupation", d.occupation),
@@ -781,7 +784,8 @@ def _consent_refused(state: State, name: str, ctx: Context, out: Outcome) -> Sta
 def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
     fields = member_fields(state.draft, ctx)
     out.effects.append(SaveMember(fields, on_behalf=state.on_behalf))
-    return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved_text(state.draft, str(fields["sex"])))
+    saved = saved_text(state.draft, str(fields["sex"]), on_behalf=state.on_behalf)
+    return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved)
 
 
 def _cancel_edit(state: State, name: str, ctx: Context, out: Outcome) -> State:
@@ -935,6 +939,7 @@ def member_fields(draft: Draft, ctx: Context) -> dict[str, object]:
         "birth_date": nik.birth_date,
         "sex": str(nik.sex),
         "phone": draft.phone,
+        "phone_owner": draft.phone_owner if draft.phone else None,
         "kecamatan_code": draft.kecamatan_code,
         "desa_code": draft.desa_code,
         "occupation": draft.occupation,
@@ -960,14 +965,15 @@ def draft_of(member: MemberView) -> Draft:
     return Draft(last_paid=last_paid, **copied)
 
 
-def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
-    """The member's data as lines a person can check."""
+def describe(draft: Draft, ctx: Context, *, masked: bool = False, unreached: bool = False) -> str:
+    """The member's data as lines a person can check; `unreached`: no chat of theirs gets the reminders (an
+    officer's registration door to door), so without a number only an officer can reach them."""
     nik = parse_nik(draft.nik or "", regions=ctx.regions, today=ctx.today)
     lines = [t("field.name", value=draft.full_name or "-")]
     if isinstance(nik, Nik):
         lines.append(t("field.nik", value=mask_nik(nik.value) if masked else nik.value))
         lines.append(t("field.born", date=short_date(nik.birth_date), sex=t(f"option.sex.{nik.sex}")))
-    lines.append(t("field.phone", value=format_phone(draft.phone) if draft.phone else "-"))
+    lines.append(phone_line(draft, unreached=unreached))
     lines.append(
         t(
             "field.area",
@@ -990,6 +996,15 @@ def describe(draft: Draft, ctx: Context, *, masked: bool = False) -> str:
     return "\n".join(lines)
 
 
+def phone_line(draft: Draft, *, unreached: bool) -> str:
+    """ "Nomor HP: +62 812-0000-1234 (milik anak)"; without a number, who can reach the member then."""
+    if not draft.phone:
+        return t("field.no_phone_unreached" if unreached else "field.no_phone")
+    if not draft.phone_owner:  # registered before it was asked
+        return t("field.phone", value=format_phone(draft.phone))
+    return t("field.phone_owned", value=format_phone(draft.phone), owner=t(f"phone_owner.{draft.phone_owner}"))
+
+
 def _contribution_lines(draft: Draft, ctx: Context) -> list[str]:
     """Programs, declared income, what the next month costs, and (when the member pays) how many months at once."""
     held = programs(with_jht=bool(draft.with_jht))
@@ -1004,12 +1019,20 @@ def _contribution_lines(draft: Draft, ctx: Context) -> list[str]:
     return lines
 
 
-def saved_text(draft: Draft, sex: str) -> str:
+def saved_text(draft: Draft, sex: str, *, on_behalf: bool = False) -> str:
+    """What saving means for the member (named as their NIK says); without a number, who gets the reminders (the
+    registering chat), or that none can be sent (registered door to door by an officer: the officer's list shows
+    them "tanpa nomor HP")."""
     key = "saved.not_registered"
     if draft.bpjs_status == BpjsStatus.MEMBER:
         # Without a last paid month no reminder can be timed: say so, and that the officer will help.
         key = "saved.member" if draft.last_paid and draft.last_paid != "unknown" else "saved.member_unknown_month"
-    return t(key, name=named(draft.full_name or "", sex))
+    name = named(draft.full_name or "", sex)
+    if draft.phone or draft.payer in BILLED_PAYERS:  # an office pays: no reminder to send either way
+        return t(key, name=name)
+    if on_behalf:
+        return t("saved.no_phone_unreached", name=name)
+    return f"{t(key, name=name)}\n{t('saved.no_phone_here', name=name)}"
 
 
 def status_text(member: MemberView, ctx: Context) -> str:

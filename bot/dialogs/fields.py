@@ -16,16 +16,18 @@ from domain.answers import is_command_word, yes_or_no
 from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
+from domain.phones import means_no_phone, phone_owner_of
 from domain.regions import Region, inside
 from domain.rules import ContributionMonth, parse_month
 from domain.tariffs import parse_income
-from domain.vocabulary import BpjsStatus, Occupation, Payer
+from domain.vocabulary import BpjsStatus, Occupation, Payer, PhoneOwner
 
 
 @dataclass(frozen=True, slots=True)
 class Accept:
     draft: Draft
-    skip_to: Step | None = None  # a typed village answered the kecamatan and the desa question at once
+    # The answer settled the questions up to this one too: a typed village the desa, "no phone" whose phone it is.
+    skip_to: Step | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +120,26 @@ class NikStep(FieldStep):
 
 
 class PhoneStep(FieldStep):
+    """The number reminders go to: the member's own, a relative's or a neighbour's, or none at all."""
+
     step = Step.PHONE
 
     def question(self, state: State, ctx: Context) -> Reply:
-        return Reply(t("ask.phone"), request_contact=True)
+        return Reply(t("ask.phone"), tuple(self.choices(state, ctx)), request_contact=True)
+
+    def choices(self, state: State, ctx: Context) -> list[Choice]:
+        return [Choice(t("option.phone.none"), "phone:none")]
+
+    def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        return Accept(with_draft(state, phone=None, phone_owner=None), skip_to=Step.PHONE_OWNER)
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         parsed = parse_phone(text)
         if parsed.startswith("+"):
-            return Accept(with_draft(state, phone=parsed))
+            # Whose it is is asked next, also for a number shared as the sender's own: they may register their father.
+            return Accept(with_draft(state, phone=parsed, phone_owner=None))
+        if means_no_phone(text):
+            return self.on_choice(state, "phone:none", ctx)
         return Reject(t(f"invalid.phone_{parsed}"))
 
     def on_contact(self, state: State, phone: str, is_sender: bool, ctx: Context) -> Answer:
@@ -134,6 +147,18 @@ class PhoneStep(FieldStep):
         if not is_sender:
             return Reject(t("invalid.contact_not_own"))
         return self.on_text(state, phone, ctx)
+
+
+class PhoneOwnerStep(EnumStep):
+    step = Step.PHONE_OWNER
+    field = "phone_owner"
+    options = tuple(PhoneOwner)
+
+    def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        owner = phone_owner_of(text)  # "anak saya", "istri", "ketua poktan", "punya sendiri"
+        if owner is None:
+            return Reject(t("invalid.phone_owner"))
+        return self.on_choice(state, f"{self.field}:{owner}", ctx)
 
 
 def paged(items: Sequence[Choice], page: int, size: int) -> list[Choice]:
@@ -573,6 +598,7 @@ FIELD_STEPS: dict[Step, FieldStep] = {
         NameStep(),
         NikStep(),
         PhoneStep(),
+        PhoneOwnerStep(),
         KecamatanStep(),
         DesaStep(),
         OccupationStep(),

@@ -25,6 +25,7 @@ class Step(StrEnum):
     NAME = "name"
     NIK = "nik"
     PHONE = "phone"
+    PHONE_OWNER = "phone_owner"
     KECAMATAN = "kecamatan"
     DESA = "desa"
     OCCUPATION = "occupation"
@@ -67,7 +68,8 @@ class Draft(BaseModel):
 
     full_name: str | None = None
     nik: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # None at the summary: registered without a number
+    phone_owner: str | None = None  # whose phone the number is (`PhoneOwner`); None without a number
     kecamatan_code: str | None = None
     desa_code: str | None = None
     occupation: str | None = None

@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.texts import speaking, t
-from domain.identity import format_phone
 from domain.vocabulary import Channel
 from service.conversations import Conversations
 from storage.models import Member
@@ -77,11 +76,11 @@ async def test_batal_mid_registration_is_recoverable_and_kembali_goes_back(
 ) -> None:
     phone = Phone(webhook)
     await phone.say("daftar")
-    for _, answer in HAPPY_PATH[:4]:  # consent, name, NIK, phone: the kecamatan is asked
+    for _, answer in HAPPY_PATH[:5]:  # consent, name, NIK, phone, whose phone: the kecamatan is asked
         await phone.say(answer)
     back = unescape((await phone.say("kembali"))[0])
-    assert back.startswith(t("command.back_answer", value=format_phone(NUMBER)))
-    await phone.say("0")  # keep the number
+    assert back.startswith(t("command.back_answer", value=t("option.phone_owner.self")))
+    await phone.say("0")  # keep whose number it is
     cancelled = unescape((await phone.say("batal"))[0])
     with speaking(Channel.WHATSAPP):
         assert cancelled == t("command.registration_cancelled")
@@ -91,7 +90,7 @@ async def test_batal_mid_registration_is_recoverable_and_kembali_goes_back(
     with speaking(Channel.WHATSAPP):
         assert resumed.startswith(t("resume.continue"))
     assert t("ask.kecamatan") in resumed
-    for _, answer in HAPPY_PATH[4:]:
+    for _, answer in HAPPY_PATH[5:]:
         await phone.say(answer)
     saved = unescape((await phone.say("1"))[0])
     assert "La Baco sudah tersimpan" in saved

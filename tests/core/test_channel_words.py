@@ -12,11 +12,6 @@ from domain.vocabulary import Channel
 
 CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP)
 
-# Texts another helper of issue 14 is rewriting; each fails a check below today. The lead empties this set (and the
-# test must then pass) once their branches are merged: do not add to it to make a new text pass.
-PENDING = {
-    "ask.phone",  # no phone or a relative's (helper "phone"): "Di Telegram… menekan tombol" on WhatsApp
-}
 # The terminal's own words, read by whoever runs `sipakainge chat`, never sent on WhatsApp: "/keluar" ends it.
 # The operator's terminal: how to bind a Telegram chat, and a command-line flag (--yes).
 TERMINAL = {"console.intro", "cli.telegram_code", "cli.import_preview_only"}
@@ -41,7 +36,7 @@ def _read(text: str) -> str:
 
 
 def _texts(channel: str) -> dict[str, str]:
-    return {key: _read(text) for key, text in catalog(channel).items() if key not in PENDING}
+    return {key: _read(text) for key, text in catalog(channel).items()}
 
 
 def test_whatsapp_names_no_slash_command_and_no_button() -> None:
@@ -76,7 +71,6 @@ def test_the_checks_catch_what_they_look_for() -> None:
     ]
     assert not STAGE_CODE.search("Kode 73.12.06 · JKK, JKM · 0812 3456 7890 · 16 angka")
     assert set(re.findall(r"[A-Za-z_]+", _read("percobaan: sent · {status}"))) & ENGLISH == {"sent"}
-    assert set(catalog()) >= PENDING, "PENDING names a text that is gone: take it out"
 
 
 def test_each_channel_helps_with_exactly_its_words() -> None:

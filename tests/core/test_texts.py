@@ -13,7 +13,15 @@ from domain.identity import KpjProblem, NikProblem, PhoneProblem
 from domain.member_rows import RowProblem
 from domain.rules import Standing
 from domain.unreached import Reason
-from domain.vocabulary import AddressStatus, Channel, FollowUpOutcome, OfficerRole, PaymentSource, ReminderStatus
+from domain.vocabulary import (
+    AddressStatus,
+    Channel,
+    FollowUpOutcome,
+    OfficerRole,
+    PaymentSource,
+    PhoneOwner,
+    ReminderStatus,
+)
 from files.member_sheet import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +53,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"option.{g}.{n}" for g, names in _CONTROL_OPTIONS.items() for n in names}
     keys |= {f"ask.pick_member_{flow}" for flow in ("status", "edit", "delete")}
     keys |= {f"calendar.month_{m}" for m in range(1, 13)} | {f"calendar.weekday_{d}" for d in range(1, 8)}
-    keys |= {"option.sex.L", "option.sex.P"}
+    keys |= {"option.sex.L", "option.sex.P"} | {f"phone_owner.{owner}" for owner in PhoneOwner}
     keys |= {f"officer.{kind}.{o}" for o in FollowUpOutcome for kind in ("outcome", "done")}
     keys |= {f"officer.reason.{r}" for r in Reason}
     keys |= {f"officer.standing.{s}" for s in Standing}

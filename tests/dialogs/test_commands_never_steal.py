@@ -136,6 +136,8 @@ def test_kembali_goes_one_question_back_and_offers_the_earlier_answer(chat: Chat
 def test_kembali_twice_then_a_new_answer_changes_only_that_answer(chat: Chat) -> None:
     walk_to(chat, "kecamatan")
     chat.send("kembali")
+    assert chat.step == Step.PHONE_OWNER
+    chat.send("kembali")
     assert chat.step == Step.PHONE
     chat.send("kembali")
     assert chat.step == Step.NIK
@@ -143,9 +145,17 @@ def test_kembali_twice_then_a_new_answer_changes_only_that_answer(chat: Chat) ->
     assert chat.step == Step.PHONE
     assert t("option.keep", value=format_phone("+6281200001234")) in chat.labels
     chat.send("0")  # "0": keep the earlier number (typed, as on WhatsApp)
+    assert chat.step == Step.PHONE_OWNER
+    chat.send("0")  # and whose it is
     assert chat.step == Step.KECAMATAN
     assert (chat.state.draft.nik, chat.state.draft.full_name) == ("7312065506809002", "La Baco")
     assert chat.state.draft.phone == "+6281200001234"
+
+
+def test_every_question_can_offer_its_earlier_answer() -> None:
+    from bot.dialogs.dialog import _EARLIER, REGISTRATION_ORDER
+
+    assert set(REGISTRATION_ORDER) - set(_EARLIER) == {Step.CONSENT, Step.SUMMARY}
 
 
 def test_kembali_skips_the_questions_that_did_not_apply(chat: Chat) -> None:

@@ -123,7 +123,7 @@ def test_shared_contact_of_the_sender_is_accepted(chat: Chat) -> None:
     chat.send(Incoming.contact("6281200001234", is_sender=True))
     assert chat.state.draft.phone == "+6281200001234"
     assert chat.replies[0].text == t("saved.phone", phone="+62 812-0000-1234")
-    assert chat.step == Step.KECAMATAN
+    assert chat.step == Step.PHONE_OWNER  # still asked: the sender may register their father
 
 
 def test_typed_village_answers_kecamatan_and_desa(chat: Chat) -> None:
