@@ -161,7 +161,11 @@ def _typed_option(text: str, choices: Sequence[Choice], *, by_label: bool) -> Ch
     others = [c for c in choices if c.value != "keep:"]
     if len(others) < len(choices) and " ".join(text.casefold().strip(" .!").split()) in KEEP_WORDS:
         return next(c for c in choices if c.value == "keep:")
-    return typed_choice(text, others, by_label=by_label)
+    chosen = typed_choice(text, others, by_label=by_label)
+    if chosen is None and not by_label:  # names are read by the step, but "berikutnya" still turns the page
+        navigation = [c for c in others if c.value.startswith("nav:")]
+        chosen = typed_choice(text, navigation) if navigation else None
+    return chosen
 
 
 def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:

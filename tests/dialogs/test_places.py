@@ -275,3 +275,13 @@ def test_an_option_typed_as_shown_is_taken(chat: Chat, typed: str) -> None:
     chat.send(typed)
     assert chat.step == Step.DESA
     assert chat.regions.name(chat.state.draft.kecamatan_code or "") in typed.title()
+
+
+@pytest.mark.parametrize("typed", ["berikutnya", "Berikutnya »", "lanjut berikutnya"])
+def test_the_page_turns_by_its_word_too(chat: Chat, typed: str) -> None:
+    walk_to(chat, "desa", kecamatan="Lilirilau")  # twelve villages: two pages
+    first = chat.labels
+    chat.send(typed)
+    assert chat.step == Step.DESA
+    assert chat.labels != first
+    assert "« Sebelumnya" in chat.labels
