@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 
@@ -39,73 +40,79 @@ def main(argv: list[str] | None = None) -> int:
     return _COMMANDS[args.command](settings, args)
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, t("cli.help.usage") + " " if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse in Indonesian: the help texts come from the catalog, and so do its own headings (argparse itself
+    speaks English; its error messages stay so)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs, add_help=False, formatter_class=_Formatter)
+        self._positionals.title = t("cli.help.positionals")
+        self._optionals.title = t("cli.help.optionals")
+        self.add_argument("-h", "--help", action="help", help=t("cli.help.help"))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sipakainge", description="Pengingat iuran BPJS Ketenagakerjaan.")
+    parser = _Parser(prog="sipakainge", description=t("cli.help.description"))
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set)")
-    commands.add_parser("migrate", help="bring the database schema up to date")
-    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    commands.add_parser("run", help=t("cli.help.run"))
+    commands.add_parser("migrate", help=t("cli.help.migrate"))
+    chat = commands.add_parser("chat", help=t("cli.help.chat"))
     chat.add_argument(
         "--channel",
         choices=["console", "whatsapp"],
         default="console",
-        help="whatsapp: the dialog as WhatsApp shows it, typed words such as 'status' work as commands",
+        help=t("cli.help.chat_channel"),
     )
-    chat.add_argument("--as", dest="address", default="terminal", help="the chat address to continue")
-    scan = commands.add_parser("scan", help="create the reminders due on a day (default: today, local time)")
-    scan.add_argument("--date", type=date.fromisoformat, default=None)
-    dispatch = commands.add_parser("dispatch", help="send the reminders that are due")
-    dispatch.add_argument("--once", action="store_true", required=True, help="send what is due now, then stop")
-    dispatch.add_argument("--print", action="store_true", help="development: print instead of sending")
-    why_parser = commands.add_parser("why", help="a member's reminder timeline")
-    why_parser.add_argument("who", help="NIK, KPJ or phone number")
+    chat.add_argument("--as", dest="address", default="terminal", help=t("cli.help.chat_as"))
+    scan = commands.add_parser("scan", help=t("cli.help.scan"))
+    scan.add_argument("--date", type=date.fromisoformat, default=None, help=t("cli.help.scan_date"))
+    dispatch = commands.add_parser("dispatch", help=t("cli.help.dispatch"))
+    dispatch.add_argument("--once", action="store_true", required=True, help=t("cli.help.dispatch_once"))
+    dispatch.add_argument("--print", action="store_true", help=t("cli.help.dispatch_print"))
+    why_parser = commands.add_parser("why", help=t("cli.help.why"))
+    why_parser.add_argument("who", help=t("cli.help.why_who"))
     _add_staff_and_data_commands(commands)
-    demo = commands.add_parser("demo", help="simulated demo on a fresh SQLite database, no accounts needed")
-    demo.add_argument("--members", type=int, default=300)
-    demo.add_argument("--database", type=Path, default=Path("data/demo.db"))
-    demo.add_argument("--days", type=int, default=60, help="days of reminders to simulate")
+    demo = commands.add_parser("demo", help=t("cli.help.demo"))
+    demo.add_argument("--members", type=int, default=300, help=t("cli.help.demo_members"))
+    demo.add_argument("--database", type=Path, default=Path("data/demo.db"), help=t("cli.help.demo_database"))
+    demo.add_argument("--days", type=int, default=60, help=t("cli.help.demo_days"))
     return parser
 
 
-def _add_staff_and_data_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    officer = commands.add_parser("officer-add", help="create an officer and print their invitation link")
-    officer.add_argument("--name", required=True)
-    officer.add_argument("--phone", default=None)
-    officer.add_argument(
-        "--area", required=True, help="kecamatan and/or desa codes, comma-separated (73.12.06,73.12.01.2003)"
-    )
-    officer.add_argument("--bot", default=None, help="the Telegram bot's username (default TELEGRAM_BOT_USERNAME)")
-    officer.add_argument(
-        "--coordinator", action="store_true", help="an area coordinator: gets what officers leave without an outcome"
-    )
-    payer = commands.add_parser("payer", help="offices that pay contributions from a budget (APBD, Dana Desa, CSR)")
+def _add_staff_and_data_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    officer = commands.add_parser("officer-add", help=t("cli.help.officer_add"))
+    officer.add_argument("--name", required=True, help=t("cli.help.officer_name"))
+    officer.add_argument("--phone", default=None, help=t("cli.help.officer_phone"))
+    officer.add_argument("--area", required=True, help=t("cli.help.officer_area"))
+    officer.add_argument("--bot", default=None, help=t("cli.help.bot"))
+    officer.add_argument("--coordinator", action="store_true", help=t("cli.help.officer_coordinator"))
+    payer = commands.add_parser("payer", help=t("cli.help.payer"))
     payer_commands = payer.add_subparsers(dest="payer_command", required=True)
-    office = payer_commands.add_parser(
-        "add", help="create an office and print the invitation link each of its staff binds a chat with"
-    )
-    office.add_argument("name", help='the office as its staff know it ("Pemkab Sidenreng Rappang")')
+    office = payer_commands.add_parser("add", help=t("cli.help.payer_add"))
+    office.add_argument("name", help=t("cli.help.payer_name"))
     office.add_argument("--payer", required=True, choices=[payer.value for payer in Payer if payer in BILLED_PAYERS])
     office.add_argument(
         "--area",
         default="",
-        help="kabupaten, kecamatan or desa codes, comma-separated (73.14): the office pays for the members of its "
-        "payer living there (without it, only for members linked to it)",
+        help=t("cli.help.payer_area"),
     )
-    office.add_argument("--bot", default=None, help="the Telegram bot's username (default: TELEGRAM_BOT_USERNAME)")
+    office.add_argument("--bot", default=None, help=t("cli.help.bot"))
     commands.add_parser(
         "rotate-keys",
-        help="re-encrypt NIKs and conversations with the first NIK_ENCRYPTION_KEYS key and rehash NIKs with "
-        "NIK_LOOKUP_KEY (stop the bot first; see docs/operations.md)",
+        help=t("cli.help.rotate_keys"),
     )
-    importing = commands.add_parser("import", help="import the branch's member spreadsheet (XLSX or CSV)")
-    importing.add_argument("file", type=Path)
-    importing.add_argument("--yes", action="store_true", help="apply it (without: only the preview)")
-    importing.add_argument(
-        "--errors", type=Path, default=None, metavar="FILE", help="write the invalid rows and why to this XLSX file"
-    )
-    exporting = commands.add_parser("export", help="write members to an XLSX file in the import's columns")
-    exporting.add_argument("--kecamatan", default=None, help="only this kecamatan code (73.12.06)")
-    exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"))
+    importing = commands.add_parser("import", help=t("cli.help.import"))
+    importing.add_argument("file", type=Path, help=t("cli.help.import_file"))
+    importing.add_argument("--yes", action="store_true", help=t("cli.help.import_yes"))
+    importing.add_argument("--errors", type=Path, default=None, metavar="FILE", help=t("cli.help.import_errors"))
+    exporting = commands.add_parser("export", help=t("cli.help.export"))
+    exporting.add_argument("--kecamatan", default=None, help=t("cli.help.export_kecamatan"))
+    exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"), help=t("cli.help.export_output"))
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,21 @@ def test_import_then_export_from_the_command_line(isolated: Path, capsys: pytest
     (isolated / "catatan.pdf").write_bytes(b"%PDF-1.4")
     assert main(["import", str(isolated / "catatan.pdf")]) == 2
     assert t("sheet.wrong_type") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["run"], ["migrate"], ["chat"], ["scan"], ["dispatch"], ["why"], ["officer-add"], ["payer"], ["payer", "add"],
+     ["rotate-keys"], ["import"], ["export"], ["demo"]],
+)  # fmt: skip
+def test_the_help_is_indonesian(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("cara pakai: sipakainge")
+    # argparse's own headings and the old English helps ("the", "and", "print", "options", "usage")
+    english = {"the", "and", "of", "print", "send", "show", "options", "usage", "create", "write"}
+    words = re.sub(r"--?[\w-]+|\{[^}]*\}", "", shown)  # the options and commands themselves are names
+    assert set(re.findall(r"\b[a-z]+\b", words)) & english == set()
+    assert all("  --" not in line or len(line.split()) > 1 for line in shown.splitlines())

@@ -187,9 +187,7 @@ def test_an_elderly_member_in_lower_case_with_typos(conversations: Conversations
 
 
 @CHANNELS
-def test_an_officer_door_to_door_registers_a_member_without_a_phone(
-    conversations: Conversations, channel: str
-) -> None:
+def test_an_officer_door_to_door_registers_a_member_without_a_phone(conversations: Conversations, channel: str) -> None:
     with Session(conversations.engine) as session:
         officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=START)
         code = officer.invite_code
