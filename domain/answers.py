@@ -33,6 +33,20 @@ def _key(text: str) -> str:
 _MEANING = {_key(word): True for word in YES_WORDS} | {_key(word): False for word in NO_WORDS}
 
 
+# "I don't know" or "there is none", for a question that may be skipped (the KPJ, a sponsor's name, the last month
+# paid): the answer is the skip, not a refusal.
+DONT_KNOW_WORDS = ("tidak tahu", "tidak tau", "tdk tau", "tdk tahu", "nda tau", "nda tahu", "ndak tau", "ndak tahu",
+                   "gak tau", "ga tau", "nggak tahu", "lupa", "sudah lupa", "lupa mi", "tidak ingat",
+                   "nda ingat", "tidak ada", "nda ada", "ndak ada", "belum ada", "tidak punya", "belum punya",
+                   "de' gaga", "lewati", "lewat", "skip")  # fmt: skip
+_DONT_KNOW = {_key(word) for word in DONT_KNOW_WORDS}
+
+
+def dont_know(text: str) -> bool:
+    """The person does not know, or there is none ("nda tau", "lupa mi", "tidak ada pak")."""
+    return _key(text) in _DONT_KNOW
+
+
 def yes_or_no(text: str) -> bool | None:
     """True for a yes, False for a no, None for anything else (an answer to some other question, or nonsense).
     A phrase of the table, or yes words only ("iye betul", "oke siap"), or no words only ("nda nda")."""

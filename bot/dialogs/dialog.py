@@ -32,6 +32,7 @@ from bot.dialogs.core import (
     SetOptOut,
     UnbindSponsor,
     UpdateMember,
+    choice_keys,
 )
 from bot.dialogs.fields import (
     FIELD_STEPS,
@@ -175,9 +176,13 @@ def _options(group: str, names: Sequence[str]) -> tuple[Choice, ...]:
 def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
     offered, state = state.offered, state.model_copy(update={"offered": []})  # any input consumes them
     if incoming.kind is Kind.TEXT and offered:
-        # A typed number or word answers the options last shown outside the conversation (WhatsApp has no buttons).
+        # A typed number or word answers the options last shown outside the conversation (WhatsApp has no buttons);
+        # a command word ("CARI la baco" under an officer's list naming La Baco) only when it is exactly an option.
         options = [Choice(*option) for option in offered]
-        chosen = typed_choice(incoming.text, options) or admin.typed_decision(incoming.text, options)
+        chosen = None
+        if command_word(incoming.text) is None or _exactly_an_option(incoming.text, options):
+            chosen = typed_choice(incoming.text, options)
+        chosen = chosen or admin.typed_decision(incoming.text, options)  # "lanjut" at a preview: not /lanjut
         if chosen is not None:
             return _out_of_band(chosen.value, state, ctx, out)
     beside = _beside_the_question(state, incoming, ctx, out)
@@ -188,9 +193,19 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
     if incoming.kind is Kind.COMMAND:
         return _command(state, incoming, ctx, out)
     problem = _unusable(state, incoming, ctx)
+    if problem is not None and state.step in YES_NO and not _idle(state, ctx):
+        out.say(Reply(problem, question(state, ctx).choices))  # the long question (the consent) was just shown
+        return state
     if problem is not None:
         return _ask(state, ctx, out, problem)
     return _answer(state, incoming, ctx, out)
+
+
+def _exactly_an_option(text: str, options: Sequence[Choice]) -> bool:
+    typed = " ".join(text.casefold().strip(" .!").split())
+    return any(
+        typed in (key.casefold(), c.label.casefold()) for key, c in zip(choice_keys(options), options, strict=True)
+    )
 
 
 def _beside_the_question(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State | None:
@@ -237,7 +252,7 @@ def _answers(state: State, text: str, ctx: Context) -> bool:
 
 
 def _is_out_of_band(value: str) -> bool:
-    prefixes = ("rem:", admin.IMPORT_PREFIX, admin.BROADCAST_PREFIX)
+    prefixes = ("rem:", "pay:", admin.IMPORT_PREFIX, admin.BROADCAST_PREFIX)
     return value.startswith(prefixes) or officer.is_officer_value(value)
 
 
@@ -290,8 +305,8 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
         # A short hint and the options: the question (the consent text, the summary) was just shown in full.
         out.say(Reply(t("invalid.yes_no"), current.choices))
         return state
-    if state.step is Step.MENU:
-        return _ask(state, ctx, out)
+    if state.step is Step.MENU:  # a greeting gets the menu; a number it does not have, a hint too
+        return _ask(state, ctx, out, t("invalid.choose_option") if incoming.text.strip().isdigit() else "")
     return _ask(state, ctx, out, t("invalid.choose_option"))
 
 
@@ -355,7 +370,7 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
     elif months is None:
         out.say(_ask_months(reminder))
     elif int(months) in PERIODS:
-        _paid(reminder, int(months), out)
+        _paid(reminder.member_id, named(reminder.member_name, reminder.member_sex), reminder.cycle, int(months), out)
     else:
         out.say(Reply(t("invalid.stale_choice")))
 
@@ -372,8 +387,8 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
         return
     if word == "paid":
         latest = ctx.chat.latest_reminders()
-        if not latest:
-            out.say(Reply(t("reminder_reply.no_reminder")))
+        if not latest:  # paid before any reminder came (at the counter today): report it all the same
+            _paid_unprompted(ctx, out)
             return
         if len(latest) > 1:  # a family phone: whose payment?
             out.say(Reply(t("reminder_reply.whose"), reminder_choices(latest)[: len(latest)]))
@@ -383,6 +398,47 @@ def keyword(word: str, ctx: Context, out: Outcome) -> None:
     stopping = word == "stop"
     out.effects.append(SetOptOut(members, opted_out=stopping))
     out.say(Reply(t("reminder_reply.stopped" if stopping else "reminder_reply.resumed")))
+
+
+_PAYMENT_ANSWER = re.compile(r"^pay:(\d{1,12})(?::(\d{6}):(\d{1,2}))?$")
+
+
+def _paid_unprompted(ctx: Context, out: Outcome) -> None:
+    """SUDAH BAYAR with no reminder to answer: whose payment (a family phone), then how many months from the month
+    after the last one paid."""
+    members = ctx.chat.members_here()
+    if len(members) > 1:
+        out.say(Reply(t("reminder_reply.whose"), tuple(Choice(m.full_name, f"pay:{m.id}") for m in members)))
+        return
+    out.say(_months_from_last_paid(members[0]))
+
+
+def _months_from_last_paid(member: MemberView) -> Reply:
+    whom = named(member.full_name, member.sex)
+    if member.covered_until is None:  # which month was paid cannot be told: the officer checks with the branch
+        return Reply(t("reminder_reply.month_unknown", name=whom))
+    first = ContributionMonth.of(member.covered_until).plus(1)
+    cycle = first.year * 100 + first.month
+    choices = tuple(Choice(t("option.period", months=m), f"pay:{member.id}:{cycle}:{m}", key=str(m)) for m in PERIODS)
+    return Reply(t("reminder_reply.how_many", name=whom, month=month_year(first.year, first.month)), choices)
+
+
+def answer_payment(value: str, ctx: Context, out: Outcome) -> None:
+    """The answers of an unprompted SUDAH BAYAR: whose, then how many months (from the month it was asked for)."""
+    match = _PAYMENT_ANSWER.match(value)
+    member = _member(int(match.group(1)), ctx) if match else None
+    if match is None or member is None:
+        out.say(Reply(t("invalid.stale_choice")))
+        return
+    if match.group(2) is None:
+        out.say(_months_from_last_paid(member))
+        return
+    cycle, months = int(match.group(2)), int(match.group(3))
+    expected = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
+    if expected is None or cycle != expected.year * 100 + expected.month or months not in PERIODS:
+        out.say(Reply(t("invalid.stale_choice")))  # asked before another payment moved the month on
+        return
+    _paid(member.id, named(member.full_name, member.sex), cycle, months, out)
 
 
 def _ask_months(reminder: ReminderView) -> Reply:
@@ -395,12 +451,11 @@ def _ask_months(reminder: ReminderView) -> Reply:
     return Reply(t("reminder_reply.how_many", name=whom, month=month_year(month.year, month.month)), choices)
 
 
-def _paid(reminder: ReminderView, months: int, out: Outcome) -> None:
-    first = ContributionMonth(reminder.cycle // 100, reminder.cycle % 100)
+def _paid(member_id: int, whom: str, cycle: int, months: int, out: Outcome) -> None:
+    first = ContributionMonth(cycle // 100, cycle % 100)
     last = first.plus(months - 1)
-    out.effects.append(RecordPayment(reminder.member_id, reminder.cycle, months))
+    out.effects.append(RecordPayment(member_id, cycle, months))
     # A report, checked later against the branch's data: the month it reaches, never "covered until" as a fact.
-    whom = named(reminder.member_name, reminder.member_sex)
     out.say(Reply(t("reminder_reply.thanks", name=whom, until=month_year(last.year, last.month))))
 
 
@@ -412,6 +467,8 @@ def _out_of_band(value: str, state: State, ctx: Context, out: Outcome) -> State:
         admin.on_choice(value, ctx, out)
     elif value.startswith(admin.BROADCAST_PREFIX):
         admin.on_broadcast_choice(value, ctx, out)
+    elif value.startswith("pay:"):
+        answer_payment(value, ctx, out)
     else:
         answer_reminder(value, ctx, out)
     return _resume(state, ctx, out)
@@ -674,6 +731,8 @@ def _accept_invitation(state: State, code: str, ctx: Context, out: Outcome) -> S
         return state
     out.effects.append(AcceptInvitation(code))
     out.say(Reply(t("invitation.sponsor" if code.startswith("sp_") else "invitation.officer", name=name)))
+    if state.flow is Flow.REGISTER and state.step is Step.CONSENT:  # the chat's first message opened a consent
+        return _reset(state)
     return state
 
 

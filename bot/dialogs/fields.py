@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
-from domain.answers import is_command_word, yes_or_no
+from domain.answers import dont_know, is_command_word, yes_or_no
 from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
@@ -434,6 +434,8 @@ class KpjStep(FieldStep):
         return Accept(with_draft(state, kpj=None))
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        if dont_know(text):  # "nda tau": the skip its question offers
+            return Accept(with_draft(state, kpj=None))
         kpj = parse_kpj(text)
         if kpj == KpjProblem.LENGTH:  # "usually 11": said with what came, so a missed or extra digit shows
             typed = sum(c.isdigit() for c in text)
@@ -457,6 +459,8 @@ class LastPaidStep(FieldStep):
         return Accept(with_draft(state, last_paid=value.split(":", 1)[1]))
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        if dont_know(text):  # "lupa": the "Tidak ingat" it offers
+            return Accept(with_draft(state, last_paid="unknown"))
         month = parse_month(text)
         if month is None:
             return Reject(t("invalid.last_paid"))
@@ -487,6 +491,8 @@ class SponsorStep(FieldStep):
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
         name = " ".join(text.split())
+        if dont_know(name):  # the skip its question offers
+            return Accept(with_draft(state, sponsor_name=None))
         if not_a_name(name):
             return Reject(t("invalid.sponsor_word"))
         if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]{2}", name) or re.search(r"[<>{}\[\]\\|`]", name):
@@ -584,8 +590,12 @@ class PeriodStep(FieldStep):
         return Accept(with_draft(state, period_months=int(value.split(":", 1)[1])))
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
-        words = {"satu": 1, "tiga": 3, "enam": 6, "dua belas": 12, "setahun": 12, "satu tahun": 12}
-        cleaned = re.sub(r"\s*bulan$", "", text.strip().lower())
+        words = {"satu": 1, "se": 1, "tiap": 1, "setiap": 1, "per": 1, "tiga": 3, "enam": 6, "dua belas": 12,
+                 "setahun": 12, "satu tahun": 12, "tahunan": 12, "per tahun": 12, "tiap tahun": 12}  # fmt: skip
+        # "tiap bulan", "sebulan", "3 bulan sekali", "bulanan": how often, said as people say it
+        cleaned = " ".join(text.strip().lower().replace("sebulan", "se bulan").split())
+        cleaned = re.sub(r"\s*(?:sekali|saja)$", "", cleaned)
+        cleaned = "satu" if cleaned == "bulanan" else re.sub(r"\s*bulan$", "", cleaned)
         months = words.get(cleaned) or (int(cleaned) if cleaned.isdecimal() else 0)
         if months in PERIODS:
             return Accept(with_draft(state, period_months=months))
