@@ -237,7 +237,7 @@ def test_status_at_the_menu(chat: Chat, typed_on: str, word: str) -> None:
     chat.press("Selesai")
     typed(chat, typed_on, word)
     assert "7312********9001" in chat.last.text
-    assert "Terlindungi sampai 30 November 2026" in chat.last.text
+    assert "Iuran sudah dibayar sampai 30 November 2026" in chat.last.text
 
 
 @channels

@@ -340,7 +340,7 @@ def test_status_shows_masked_nik_coverage_and_deadline(chat: Chat) -> None:
     text = chat.last.text
     assert "7312********9001" in text
     assert "7312061506809001" not in text
-    assert "Terlindungi sampai 30 November 2026" in text
+    assert "Iuran sudah dibayar sampai 30 November 2026" in text
     assert "paling lambat Selasa, 15 Desember 2026" in text
 
 
