@@ -516,6 +516,8 @@ def _start(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         return remember(state, out)
     if state.flow is Flow.REGISTER:
         return _ask(state, ctx, out, t("resume.continue"))
+    if state.flow in (Flow.EDIT, Flow.DELETE):  # a change half made (the terminal sends /start at each session)
+        return _ask(state, ctx, out, t("resume.continue_change"))
     if ctx.chat.members_here():
         return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
     return _begin_registration(state, ctx, out)

@@ -124,3 +124,14 @@ def test_a_number_the_menu_lacks_gets_a_hint(chat: Chat) -> None:
     chat.send("6")
     assert chat.last.text.startswith(t("invalid.choose_option"))
     assert chat.step == Step.MENU
+
+
+@pytest.mark.parametrize("opened", [["/ubah"], ["/ubah", "Nomor HP"], ["/hapus"]])
+def test_start_again_in_the_middle_of_a_change_continues_it(chat: Chat, opened: list[str]) -> None:
+    registered(chat)
+    for said in opened:
+        chat.send(said) if said.startswith("/") else chat.press(said)
+    step = chat.step
+    chat.send("/start")  # a new terminal session, or the Telegram menu's Start
+    assert chat.step == step
+    assert chat.last.text.startswith(t("resume.continue_change"))

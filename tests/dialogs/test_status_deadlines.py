@@ -23,14 +23,14 @@ MONDAY_16_NOV = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # 08:00 WITA, the day 
         (
             "11/2026",
             MONDAY_23_NOV,
-            "Iuran sudah dibayar sampai 30 November 2026. Iuran berikutnya, bulan Desember 2026, paling lambat Selasa, 15 "
-            "Desember 2026.",
+            "Iuran sudah dibayar sampai 30 November 2026. Iuran berikutnya, bulan Desember 2026, paling lambat "
+            "Selasa, 15 Desember 2026.",
         ),
         (
             "10/2026",
             MONDAY_23_NOV,
-            "Iuran sudah dibayar sampai 31 Oktober 2026. Iuran 1 bulan (November 2026) belum dibayar; kepesertaan masih "
-            "aktif, dan agar tetap aktif mohon dibayar paling lambat Jumat, 15 Januari 2027.",
+            "Iuran sudah dibayar sampai 31 Oktober 2026. Iuran 1 bulan (November 2026) belum dibayar; kepesertaan "
+            "masih aktif, dan agar tetap aktif mohon dibayar paling lambat Jumat, 15 Januari 2027.",
         ),
         (
             "09/2026",
