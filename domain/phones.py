@@ -41,6 +41,18 @@ def means_no_phone(text: str) -> bool:
     return yes_or_no(" ".join(said)) is False  # "nda mau", "tidak usah"
 
 
+# "This number": the chat's own (on WhatsApp the chat is a number): "nomor ini", "pakai nomor WA ini", "yang ini
+# saja", "nomor saya" — words of this set only, with "ini" or "saya" among them.
+_THIS = frozenset({"ini", "saya", "pakai", "pake", "nomor", "nomer", "no", "wa", "whatsapp", "hp", "yang", "saja",
+                   "aja", "juga", "sama", "dengan", "ke", "kirim"})  # fmt: skip
+
+
+def means_this_number(text: str) -> bool:
+    """Whether `text` says "this chat's number" ("nomor ini", "pakai nomor WA ini", "yang ini saja")."""
+    said = list(words(text))
+    return bool(said) and set(said) <= _THIS and bool({"ini", "saya"} & set(said))
+
+
 _SELF, _CHILD, _SPOUSE, _PARENT = PhoneOwner.SELF, PhoneOwner.CHILD, PhoneOwner.SPOUSE, PhoneOwner.PARENT
 _SIBLING, _NEIGHBOUR, _OTHER = PhoneOwner.SIBLING, PhoneOwner.NEIGHBOUR, PhoneOwner.OTHER
 _LEADER = PhoneOwner.GROUP_LEADER

@@ -96,6 +96,9 @@ class ChatMembers:
     def is_sponsor(self) -> bool:
         return sponsors.sponsor_of_address(session=self._session, address_id=self._address_id) is not None
 
+    def own_number(self) -> str | None:
+        return store.number_of_address(session=self._session, address_id=self._address_id)
+
     def owned(self) -> set[int]:
         """The members registered from this chat."""
         return {m.id for m in self.members_here()}

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from domain.vocabulary import ConsentDecision
+from domain.vocabulary import Channel, ConsentDecision
 from storage.crypto import Cipher
 from storage.db import upsert_insert
 from storage.models import (
@@ -180,6 +180,12 @@ def delete_member(*, session: Session, member_id: int) -> None:
 def address_exists(*, session: Session, address_id: int) -> bool:
     session.flush()  # a deletion still pending counts
     return session.exec(select(Address.id).where(col(Address.id) == address_id)).first() is not None
+
+
+def number_of_address(*, session: Session, address_id: int) -> str | None:
+    """The phone number a chat is (a WhatsApp address is its E.164 number); None for Telegram and the terminal."""
+    address = session.get(Address, address_id)
+    return address.external_id if address is not None and address.channel == Channel.WHATSAPP else None
 
 
 def _forget_number(session: Session, address_id: int) -> None:

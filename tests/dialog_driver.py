@@ -82,6 +82,7 @@ class FakeLookups:
         self.timelines: dict[str, list[str]] = {}
         self.audit: list[str] = []
         self.is_paused = False
+        self.number: str | None = None  # the chat's own number (a WhatsApp chat's)
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -116,6 +117,9 @@ class FakeLookups:
 
     def is_sponsor(self) -> bool:
         return self.sponsor_here
+
+    def own_number(self) -> str | None:
+        return self.number
 
     def here(self) -> StaffView | None:
         if self.role is not None:

@@ -272,6 +272,10 @@ class ChatReader(Protocol):
         """Whether this chat receives reminders for members someone here pays for."""
         ...
 
+    def own_number(self) -> str | None:
+        """This chat's own phone number when the channel says it (a WhatsApp chat is its number), else None."""
+        ...
+
 
 class StaffReader(Protocol):
     """Who this chat is on the staff side, and the staff it may manage."""

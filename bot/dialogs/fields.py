@@ -13,10 +13,10 @@ from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
 from domain.answers import dont_know, is_command_word, yes_or_no
-from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
+from domain.identity import KpjProblem, Nik, format_phone, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
-from domain.phones import means_no_phone, phone_owner_of
+from domain.phones import means_no_phone, means_this_number, phone_owner_of
 from domain.regions import Region, inside
 from domain.rules import ContributionMonth, parse_month
 from domain.tariffs import parse_income
@@ -128,12 +128,19 @@ class PhoneStep(FieldStep):
         return Reply(t("ask.phone"), tuple(self.choices(state, ctx)), request_contact=True)
 
     def choices(self, state: State, ctx: Context) -> list[Choice]:
-        return [Choice(t("option.phone.none"), "phone:none")]
+        here = ctx.chat.own_number()  # WhatsApp's "share my number": the chat is one
+        this_chat = [Choice(t("option.phone.here", phone=format_phone(here)), "phone:here")] if here else []
+        return [*this_chat, Choice(t("option.phone.none"), "phone:none")]
 
     def on_choice(self, state: State, value: str, ctx: Context) -> Answer:
+        here = ctx.chat.own_number()
+        if value == "phone:here" and here:
+            return Accept(with_draft(state, phone=here, phone_owner=None))
         return Accept(with_draft(state, phone=None, phone_owner=None), skip_to=Step.PHONE_OWNER)
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        if means_this_number(text) and ctx.chat.own_number():
+            return self.on_choice(state, "phone:here", ctx)
         parsed = parse_phone(text)
         if parsed.startswith("+"):
             # Whose it is is asked next, also for a number shared as the sender's own: they may register their father.

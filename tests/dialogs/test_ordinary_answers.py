@@ -135,3 +135,20 @@ def test_start_again_in_the_middle_of_a_change_continues_it(chat: Chat, opened: 
     chat.send("/start")  # a new terminal session, or the Telegram menu's Start
     assert chat.step == step
     assert chat.last.text.startswith(t("resume.continue_change"))
+
+
+@pytest.mark.parametrize("typed", ["nomor ini", "Pakai nomor WA ini", "yang ini saja", "1"])
+def test_on_whatsapp_this_chats_number_is_one_answer_away(chat: Chat, typed: str) -> None:
+    chat.lookups.number = "+6281200009101"  # a WhatsApp chat is its number
+    walk_to(chat, "phone")
+    assert chat.labels[0] == t("option.phone.here", phone="+62 812-0000-9101")
+    chat.send(typed)
+    assert chat.step == Step.PHONE_OWNER  # whose it is, still: she may be registering her father
+    assert chat.state.draft.phone == "+6281200009101"
+
+
+def test_where_the_chat_has_no_number_this_number_means_nothing(chat: Chat) -> None:
+    walk_to(chat, "phone")  # Telegram: the contact button shares it instead
+    assert t("option.phone.here", phone="") not in " ".join(chat.labels)
+    chat.send("nomor ini")
+    assert chat.step == Step.PHONE
