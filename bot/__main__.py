@@ -36,7 +36,7 @@ from storage.db import make_engine, migrate
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    app.configure_logging(settings)
+    app.configure_logging(settings, quiet=args.command == "demo")
     return _COMMANDS[args.command](settings, args)
 
 

@@ -54,8 +54,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+    """`quiet` (the demo) logs warnings only, so its own printout reads uninterrupted, unless LOG_LEVEL is set."""
+    level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

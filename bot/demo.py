@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Incoming, Reply
-from bot.texts import short_date, t
+from bot.texts import short_date, speaking, t
 from bot.texts.words import stage_words, status_words
 from domain.delivery import SendResult, Sent, Target, Unreachable
 from domain.policy import ReminderPolicy
@@ -57,7 +57,7 @@ SCRIPT: tuple[str | Incoming, ...] = (
     "3",
     "benar",
     "selesai",
-    "/status",
+    "STATUS",  # WhatsApp has no slash commands: the word is typed
 )
 
 
@@ -95,10 +95,10 @@ def synthetic_members(*, regions: RegionIndex, area: tuple[str, ...], count: int
 
 @dataclass
 class SimulatedPhones:
-    """The demo's Telegram: most chats receive, a few have blocked the bot; keeps what each chat received today."""
+    """The demo's WhatsApp: most chats receive, a few numbers are unreachable; keeps what each chat received today."""
 
     blocked: set[str]
-    channel: str = Channel.TELEGRAM
+    channel: str = Channel.WHATSAPP
     per_second: float = 0.0
     per_chat_seconds: float = 0.0
     inbox: list[tuple[str, Reply]] = field(default_factory=list)
@@ -106,7 +106,7 @@ class SimulatedPhones:
 
     async def send(self, target: Target, message: Reply) -> SendResult:
         if target.external_id in self.blocked:
-            return Unreachable("forbidden: bot was blocked by the user")
+            return Unreachable("number unreachable on WhatsApp")
         self.inbox.append((target.external_id, message))
         if not self.example and len(message.choices) > 3:
             self.example = render_plain(message)  # a family phone's combined reminder, to show once
@@ -181,17 +181,17 @@ def _answer(conversations: Conversations, rng: random.Random, chat: str, message
     paid = [c.value for c in message.choices if c.value.endswith(":paid")]
     if roll < 0.40 and paid:
         for button in paid:  # on a family phone, one payment per person
-            replies = conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(button), at)
+            replies = conversations.handle(Channel.WHATSAPP, chat, Incoming.choice(button), at)
             months = rng.choice([c.value for c in replies[-1].choices]) if replies[-1].choices else None
             if months:
-                conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(months), at)
+                conversations.handle(Channel.WHATSAPP, chat, Incoming.choice(months), at)
         return "demo.answer.paid"
     if roll < 0.43:
         help_button = next(c.value for c in message.choices if c.value.endswith(":help"))
-        conversations.handle(Channel.TELEGRAM, chat, Incoming.choice(help_button), at)
+        conversations.handle(Channel.WHATSAPP, chat, Incoming.choice(help_button), at)
         return "demo.answer.help"
     if roll < 0.45:
-        conversations.handle(Channel.TELEGRAM, chat, Incoming.from_text("BERHENTI"), at)
+        conversations.handle(Channel.WHATSAPP, chat, Incoming.from_text("BERHENTI"), at)
         return "demo.answer.stopped"
     return "demo.answer.waiting"
 
@@ -218,9 +218,21 @@ def _summary(
     for code, words in stages.items():
         write(f"{words:<{wide}}" + "".join(f"{by_stage[code][s]:>18}" for s in statuses))
     write(t("demo.reminders", count=len(tally.reminders), blocked=len(phones.blocked)))
+    # Two units, said as such: what the reminder messages got back, and the members the database now records (a
+    # family phone's one answer speaks for several members; a member may ask for help twice).
     said = [t("demo.answer_count", count=count, answer=t(key)) for key, count in answers.most_common()]
-    write(t("demo.answers", answers=", ".join(said) or "-"))
-    write(t("demo.tally", payments=tally.payments, helped=tally.helped, opted_out=tally.opted_out, lapsed=tally.lapsed))
+    write(t("demo.answers", messages=answers.total(), answers=", ".join(said) or "-"))
+    write(
+        t(
+            "demo.tally",
+            payments=tally.payments,
+            payers=tally.payers,
+            helped=tally.helped,
+            opted_out=tally.opted_out,
+            lapsed=tally.lapsed,
+        )
+    )
+    write(t("demo.counts_note"))
 
 
 def run_demo(
@@ -247,17 +259,18 @@ def run_demo(
     demo.seed(conversations.engine, cipher=conversations.cipher, people=people, now=_midnight(today))
     write(t("demo.title", members=members, database=database) + "\n")
     write(t("demo.registration") + "\n")
-    for step, said in enumerate(SCRIPT):
-        incoming = said if isinstance(said, Incoming) else Incoming.from_text(said)
-        write(_said("demo.farmer", said if isinstance(said, str) else t("demo.sticker")))
-        for reply in conversations.handle(Channel.CONSOLE, "demo-farmer", incoming, DEMO_NOW.replace(second=step)):
-            write(_bot(render_plain(reply)) + "\n")
+    with speaking(Channel.WHATSAPP):  # the terminal shows what the farmer reads on WhatsApp
+        for step, said in enumerate(SCRIPT):
+            incoming = said if isinstance(said, Incoming) else Incoming.from_text(said)
+            write(_said("demo.farmer", said if isinstance(said, str) else t("demo.sticker")))
+            for reply in conversations.handle(Channel.CONSOLE, "demo-farmer", incoming, DEMO_NOW.replace(second=step)):
+                write(_bot(render_plain(reply)) + "\n")
     overview = demo.overview(conversations.engine)
     write(t("demo.database"))
     write(t("demo.members", count=overview.members))
     for code, count in sorted(overview.per_kabupaten.items()):
         write("  " + t("demo.members_in", region=conversations.regions.name(code), count=count))
-    write(t("demo.sealed_nik", sample=overview.sample_nik[:24]))
+    write(t("demo.sealed_nik", sample=overview.sample_nik[:12]))
     if days and dispatcher_for is not None and policy is not None and zones is not None:
         simulate(
             conversations=conversations,

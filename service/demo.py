@@ -17,12 +17,12 @@ from storage.crypto import Cipher
 from storage.models import Address, Member, Payment, Reminder
 from storage.officers import create_officer
 
-CHAT_PREFIX = "demo-"  # the synthetic people's Telegram chats
+CHAT_PREFIX = "demo-"  # the synthetic people's WhatsApp chats
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A synthetic member, reached on the Telegram chat `demo-<phone_of>` (a family phone is shared)."""
+    """A synthetic member, reached on the WhatsApp chat `demo-<phone_of>` (a family phone is shared)."""
 
     nik: str
     fields: Mapping[str, object]
@@ -34,7 +34,8 @@ class Tally:
     """What the simulated days left behind."""
 
     reminders: list[tuple[str, str]]  # (stage, status) of every reminder
-    payments: int
+    payments: int  # payment reports (a family phone's one answer may report for several members)
+    payers: int  # members with at least one report
     lapsed: int
     opted_out: int
     helped: int
@@ -52,7 +53,7 @@ def seed(engine: Engine, *, cipher: Cipher, people: Iterable[Person], now: datet
     with Session(engine) as session:
         for person in people:
             address = store.get_or_create_address(
-                session=session, channel=Channel.TELEGRAM, external_id=f"{CHAT_PREFIX}{person.phone_of}", now=now
+                session=session, channel=Channel.WHATSAPP, external_id=f"{CHAT_PREFIX}{person.phone_of}", now=now
             )
             assert address.id is not None
             store.create_member(
@@ -81,12 +82,13 @@ def tally(engine: Engine) -> Tally:
     with Session(engine) as session:
         reminders = session.exec(select(Reminder.stage, Reminder.status)).all()
         payments = session.exec(select(func.count()).select_from(Payment)).one()
+        payers = session.exec(select(func.count(func.distinct(Payment.member_id)))).one()
         lapsed = session.exec(select(func.count()).select_from(Member).where(col(Member.lapsed_on).is_not(None))).one()
         opted_out = session.exec(select(func.count()).select_from(Member).where(col(Member.opted_out))).one()
         helped = session.exec(
             select(func.count()).select_from(Member).where(col(Member.help_requested_at).is_not(None))
         ).one()
-    return Tally([(stage, status) for stage, status in reminders], payments, lapsed, opted_out, helped)
+    return Tally([(stage, status) for stage, status in reminders], payments, payers, lapsed, opted_out, helped)
 
 
 def overview(engine: Engine) -> Overview:

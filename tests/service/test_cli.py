@@ -40,6 +40,80 @@ def test_demo_registers_a_farmer_on_a_fresh_database(isolated: Path, capsys: pyt
     assert "Peserta: 41" in capsys.readouterr().out
 
 
+SLASH_COMMAND = re.compile(r"(?<![\w.])/[a-z]")  # "/status", not "Desa/kelurahan" nor "Rp20.000/bulan"
+
+
+def test_the_demos_conversation_and_reminder_read_as_whatsapp(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--members", "40", "--days", "30", "--database", str(isolated / "demo.db")]) == 0
+    out = capsys.readouterr().out
+    conversation = out[out.index(t("demo.registration")) : out.index(t("demo.database"))]
+    reminder = out[out.index(t("demo.example")) : out.index(t("demo.stage"))]
+    for shown in (conversation, reminder):
+        assert not SLASH_COMMAND.search(shown), SLASH_COMMAND.findall(shown)
+        assert not re.search(r"tekan|tombol", shown, re.IGNORECASE)
+    assert "BERHENTI" in reminder
+    assert "> STATUS" in conversation  # the farmer types the word, and the bot answers it
+    assert "7312********9001" in conversation
+
+
+def test_the_demos_counts_say_what_they_count(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlmodel import Session, select
+
+    from storage.db import make_engine
+    from storage.models import Member, Payment
+
+    database = isolated / "demo.db"
+    assert main(["demo", "--members", "60", "--days", "60", "--database", str(database)]) == 0
+    out = capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{database}")
+    with Session(engine) as session:
+        reports = list(session.exec(select(Payment.member_id)).all())
+        members = session.exec(select(Member)).all()
+    engine.dispose()
+    # The database line counts members (and payment reports), as the database has them after the demo.
+    recorded = t(
+        "demo.tally",
+        payments=len(reports),
+        payers=len(set(reports)),
+        helped=sum(1 for m in members if m.help_requested_at is not None),
+        opted_out=sum(1 for m in members if m.opted_out),
+        lapsed=sum(1 for m in members if m.lapsed_on is not None),
+    )
+    lines = out.splitlines()
+    assert recorded in lines
+    # The replies line counts messages, in words of its own: no count of it reads as one of the database's.
+    replies = next(line for line in lines if line.startswith(t("demo.answers", messages="", answers="")[:12]))
+    told = {}
+    for key in ("paid", "help", "stopped", "waiting"):
+        answer = t(f"demo.answer.{key}")
+        assert answer not in recorded
+        found = re.search(rf"(\d+) {re.escape(answer)}", replies)
+        told[key] = int(found.group(1)) if found else 0
+    messages = re.search(r"(\d+)", replies)
+    assert messages is not None
+    assert sum(told.values()) == int(messages.group(1))
+    assert 0 < told["paid"] <= len(reports)  # a family phone's one reply reports for each of its members
+    assert t("demo.counts_note") in lines  # and the printout says why the two differ
+
+
+def test_the_demo_keeps_info_logs_out_unless_asked(isolated: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"} | extra
+        command = [sys.executable, "-m", "bot", "demo", "--members", "5", "--days", "3", "--database", "demo.db"]
+        return subprocess.run(command, cwd=isolated, env=env, capture_output=True, text=True, check=True, timeout=120)  # noqa: S603 (our own CLI)
+
+    quiet = run()
+    assert t("demo.simulated", days=3) in quiet.stdout  # the demo's own printout is all there
+    assert " INFO " not in quiet.stdout + quiet.stderr
+    assert " INFO " in run(LOG_LEVEL="INFO").stderr  # a LOG_LEVEL the user sets still wins
+
+
 def test_migrate(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate"]) == 0
     assert main(["migrate"]) == 0  # idempotent
