@@ -16,6 +16,10 @@ it cannot read leaves the member's stored value as it is (a new member gets the 
 JKK + JKM, the minimum declared income). Such values are warnings (`Sheet.warnings`: the row is imported and the
 preview names the value and how many rows); only a payer nobody can read keeps a *new* member out (`settle`), since
 who pays decides who is asked to pay.
+
+A sponsor's cell that says more than who pays names the sponsor ("Kejaksaan Negeri Sidrap"; "Donatur (H. Andi)", as
+the export writes a name that does not say it is a sponsor): kept as the member's `sponsor_name`, which a bare
+"Donatur" or a blank cell never erases.
 """
 
 from __future__ import annotations
@@ -406,7 +410,8 @@ def _labelled_sponsor(text: str) -> str | None:
 
 
 def _only_payer_words(text: str) -> bool:
-    return set(words(text)) <= _PAYER_WORDS
+    """Says who pays and nothing more: every word is a payer phrase's, or a misspelling of one ("Donatr")."""
+    return all(word in _PAYER_WORDS or _PAYERS.found(word) for word in words(text))
 
 
 def jht_of(text: str) -> bool | None:

@@ -122,7 +122,7 @@ def check_payer(cell: str) -> tuple[str | None, str | None]:
     ("cell", "sponsor"),
     [("Kejaksaan Negeri Sidrap", "Kejaksaan Negeri Sidrap"), ("  Kejari   Sidrap ", "Kejari Sidrap"),
      ("Donatur (H. Andi)", "H. Andi"), ("Donatur (Pak Kades)", "Pak Kades"), ("Donatur", None),
-     ("Hamba Allah", None), ("kejaksaan", None)],
+     ("Hamba Allah", None), ("kejaksaan", None), ("Dermawaan", None)],
 )  # fmt: skip
 def test_a_sponsor_payer_keeps_the_name_the_cell_gives(cell: str, sponsor: str | None) -> None:
     assert check_payer(cell) == (Payer.SPONSOR, sponsor)
