@@ -16,6 +16,10 @@ it cannot read leaves the member's stored value as it is (a new member gets the 
 JKK + JKM, the minimum declared income). Such values are warnings (`Sheet.warnings`: the row is imported and the
 preview names the value and how many rows); only a payer nobody can read keeps a *new* member out (`settle`), since
 who pays decides who is asked to pay.
+
+A sponsor's cell that says more than who pays names the sponsor ("Kejaksaan Negeri Sidrap"; "Donatur (H. Andi)", as
+the export writes a name that does not say it is a sponsor): kept as the member's `sponsor_name`, which a bare
+"Donatur" or a blank cell never erases.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik, parse_phone
-from domain.names import Phrases
+from domain.names import Phrases, words
 from domain.occupations import occupation_of
 from domain.regions import Region, RegionIndex, inside
 from domain.rules import ContributionMonth, parse_month
@@ -38,7 +42,17 @@ from domain.vocabulary import BpjsStatus, Occupation, Payer
 MAX_BYTES = 15 * 2**20  # what a branch's 100,000-row export weighs, with room to spare
 
 # What a row states of a member besides the NIK, name and desa (each may be left unsaid: None).
-STATED = ("phone", "kpj", "covered_until", "branch_until", "payer", "occupation", "with_jht", "declared_income")
+STATED = (
+    "phone",
+    "kpj",
+    "covered_until",
+    "branch_until",
+    "payer",
+    "sponsor_name",
+    "occupation",
+    "with_jht",
+    "declared_income",
+)
 _SELF, _FAMILY, _SPONSOR, _INSTITUTION = Payer.SELF, Payer.FAMILY, Payer.SPONSOR, Payer.INSTITUTION
 _APBD, _APBN, _DESA = Payer.REGIONAL_GOVERNMENT, Payer.CENTRAL_GOVERNMENT, Payer.VILLAGE_FUND
 # Who pays, as branches write it: phrases found inside the cell ("APBD Kab. Sidrap", "CSR PT Semen Tonasa",
@@ -66,6 +80,9 @@ PAYER_WORDS: dict[str, Payer] = {
     "apbd desa": _DESA, "pemdes": _DESA, "pemerintah desa": _DESA,
 }  # fmt: skip
 _PAYERS = Phrases(PAYER_WORDS)
+_PAYER_WORDS = {word for phrase in PAYER_WORDS for word in words(phrase)}
+# A sponsor's name the way the export writes one that does not itself say it is a sponsor: "Donatur (H. Andi)".
+_LABELLED = re.compile(r"^([^()]+?)\s*\((.+)\)$")
 # A person's office named as payer: the desa's Dana Desa, the village head personally, or the regency? The file must
 # say which ("Pak Kades pribadi" is not the member paying "pribadi"), so a value naming one is not read.
 _UNCLEAR_PAYERS = Phrases(dict.fromkeys(("kades", "kepala desa", "pak desa", "lurah", "camat", "bupati"), True))
@@ -106,6 +123,7 @@ class Row:
     covered_until: date | None = None
     branch_until: date | None = None
     payer: str | None = None
+    sponsor_name: str | None = None  # a sponsor payer's name, when the cell gives one ("Kejaksaan Negeri Sidrap")
     occupation: str | None = None
     with_jht: bool | None = None
     declared_income: int | None = None
@@ -264,9 +282,11 @@ class RowCheck:
         except _Bad as bad:
             return RowError(line, bad.column, bad.reason, value=bad.value)
         said = _Said(line, values)
+        payer = said.read("sumber", payer_of, RowProblem.PAYER_UNKNOWN)
         member = replace(
             member,
-            payer=said.read("sumber", payer_of, RowProblem.PAYER_UNKNOWN),
+            payer=payer,
+            sponsor_name=sponsor_of(said.cell("sumber")) if payer == Payer.SPONSOR else None,
             occupation=said.read("pekerjaan", occupation_of, RowProblem.OCCUPATION_UNKNOWN),
             with_jht=said.read("program", jht_of, RowProblem.PROGRAM_UNKNOWN),
             declared_income=said.income(),
@@ -327,12 +347,12 @@ class _Said:
     values: Mapping[str, object]
     warnings: list[RowError] = field(default_factory=list)
 
-    def _cell(self, column: str) -> str:
+    def cell(self, column: str) -> str:
         """The cell as the preview quotes it: one line, spaces collapsed, not too long."""
         return " ".join(_text(self.values.get(column) or "").split())[:60]
 
     def read(self, column: str, meaning: Callable[[str], _T | None], problem: RowProblem) -> _T | None:
-        text = self._cell(column)
+        text = self.cell(column)
         if not text:
             return None
         found = meaning(text)
@@ -346,7 +366,7 @@ class _Said:
             return None
         if amount is False:
             self.warnings.append(
-                RowError(self.line, "penghasilan", RowProblem.INCOME_UNREADABLE, value=self._cell("penghasilan"))
+                RowError(self.line, "penghasilan", RowProblem.INCOME_UNREADABLE, value=self.cell("penghasilan"))
             )
             return None
         if amount < default_tariffs().income.minimum:
@@ -356,10 +376,42 @@ class _Said:
 
 
 def payer_of(text: str) -> Payer | None:
-    """Who pays, as a cell says it ("APBD Kab. Sidrap" → regional government); None when it cannot be told."""
+    """Who pays, as a cell says it ("APBD Kab. Sidrap" → regional government, "Donatur (H. Andi)" → a sponsor);
+    None when it cannot be told."""
+    if _labelled_sponsor(text):
+        return Payer.SPONSOR  # the label says who pays; the name inside may hold any words ("Pak Kades")
     if _UNCLEAR_PAYERS.found(text):
         return None
     return _PAYERS.meaning(text)
+
+
+def sponsor_of(text: str) -> str | None:
+    """The name a sponsor payer's cell gives: the whole cell when it says more than who pays ("Kejaksaan Negeri
+    Sidrap", "Kejari Sidrap"), the name in brackets after a bare label ("Donatur (H. Andi)"); None for a bare label
+    ("Donatur", "Hamba Allah"), which names nobody."""
+    text = " ".join(text.split())
+    return _labelled_sponsor(text) or (None if _only_payer_words(text) else text[:100])
+
+
+def sponsor_cell(name: str, label: str) -> str:
+    """A sponsor's name as the export writes it, to be read back the same (`payer_of`, `sponsor_of`): the name alone
+    when it says it is a sponsor, else after the sponsor's `label` ("Donatur (H. Andi)")."""
+    return name if payer_of(name) == Payer.SPONSOR and sponsor_of(name) == name else f"{label} ({name})"
+
+
+def _labelled_sponsor(text: str) -> str | None:
+    """The name in "Donatur (H. Andi)": after a label of payer words only that means a sponsor, a name that names no
+    other payer ("Kejari (APBD)" is not one)."""
+    labelled = _LABELLED.match(text.strip())
+    if labelled is None or not _only_payer_words(labelled[1]) or _PAYERS.meaning(labelled[1]) != Payer.SPONSOR:
+        return None
+    name = labelled[2].strip()
+    return name[:100] if name and set(_PAYERS.found(name)) <= {Payer.SPONSOR} else None
+
+
+def _only_payer_words(text: str) -> bool:
+    """Says who pays and nothing more: every word is a payer phrase's, or a misspelling of one ("Donatr")."""
+    return all(word in _PAYER_WORDS or _PAYERS.found(word) for word in words(text))
 
 
 def jht_of(text: str) -> bool | None:

@@ -166,6 +166,9 @@ class Candidate(NamedTuple):
     attempt_sent_at: datetime | None
     followed_up: bool  # an officer recorded an outcome since `since`
     listed_since: date | None  # on the officers' lists without a break since (None: not on the listing clock)
+    # Without a phone number, what still links to them: a WhatsApp chat's number (E.164), how many Telegram chats.
+    whatsapp_chat: str | None = None
+    telegram_chats: int = 0
 
     @property
     def billed(self) -> bool:

@@ -35,6 +35,7 @@ from domain.member_rows import (
     is_column_numbers,
     is_totals,
     normal,
+    sponsor_cell,
 )
 from domain.names import words
 from domain.regions import RegionIndex
@@ -260,12 +261,20 @@ def _exported(row: Row, regions: RegionIndex) -> str:
         "kecamatan": regions.name(row.kecamatan_code),
         "bulan": _month(row.branch_until),
         "program": programs(with_jht=bool(row.with_jht)),
-        "sumber": PAYER_EXPORT[Payer(row.payer)] if row.payer else "",
+        "sumber": _payer_cell(row),
         "pekerjaan": t(f"option.occupation.{row.occupation}") if row.occupation else "",
         "penghasilan": row.declared_income or "",
         "laporan": _month(reported),
     }
     return xlsx.cells([cells[key] for key in EXPORTED])
+
+
+def _payer_cell(row: Row) -> str:
+    """Who pays, as the import reads it back: a sponsor by name when one is known."""
+    if not row.payer:
+        return ""
+    label = PAYER_EXPORT[Payer(row.payer)]
+    return sponsor_cell(row.sponsor_name, label) if row.payer == Payer.SPONSOR and row.sponsor_name else label
 
 
 def _month(day: date | None) -> str:

@@ -10,7 +10,6 @@ from typing import Protocol
 
 from bot.texts import t
 from bot.texts.words import unreached_reason
-from domain.identity import format_phone
 from domain.regions import RegionIndex
 from files import xlsx
 
@@ -20,13 +19,15 @@ class Line(Protocol):
 
     name: str
     desa_code: str
-    phone: str | None
     reason: str
     days_left: int | None
     months_due: int
     amount_due: int
     last_attempt: str
     memo: dict[str, str]  # renderings kept for the run: one member is on several officers' files
+
+    def contact(self) -> str:
+        """The phone, or the chat that reaches a member without one ("tanpa nomor HP" when none)."""
 
 
 def workbook(items: Sequence[Line], regions: RegionIndex) -> bytes:
@@ -40,7 +41,7 @@ def _cells(item: Line, regions: RegionIndex) -> str:
     cached = item.memo.get("sheet")
     if cached is None:
         days = "" if item.days_left is None else item.days_left
-        phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
+        phone = item.contact()
         reason, attempt = unreached_reason(item.reason), item.last_attempt or t("officer.never_tried")
         values = (
             item.name,

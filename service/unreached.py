@@ -153,6 +153,8 @@ def _unreached_view(item: Unreached, cipher: Cipher, since: date | None, tried: 
         last_attempt=tried,
         listed_since=since,
         covered_until=member.covered_until,
+        chat_phone=member.whatsapp_chat,
+        telegram_chat=member.telegram_chats > 0,
     )
 
 

@@ -97,8 +97,8 @@ def _payer(session: Session, member: Member) -> str:
     """Who pays, and so who is asked: the member's chats, the person who pays for them, or an office's statement."""
     who = t(f"option.payer.{member.payer}")
     sponsor = store.sponsor_name(session, member.sponsor_id)
-    if sponsor:
-        who = f"{who} — {sponsor}"
+    if sponsor or member.sponsor_name:  # the linked sponsor, else the name the dialog or the branch's file gave
+        who = f"{who} — {sponsor or member.sponsor_name}"
     if member.payer in BILLED_PAYERS:
         asked = t("why.asked_office")
     elif member.payer == Payer.SPONSOR and sponsor:

@@ -229,6 +229,7 @@ def export_rows(*, session: Session, cipher: Cipher, codes: Sequence[str] | None
             covered_until=m.covered_until,
             branch_until=m.branch_until,
             payer=m.payer,
+            sponsor_name=m.sponsor_name,
             occupation=m.occupation,
             with_jht=m.with_jht,
             declared_income=m.declared_income,

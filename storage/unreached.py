@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.unreached import Candidate, RecordedFollowUp
-from domain.vocabulary import AddressStatus, BpjsStatus, ReminderStatus
+from domain.vocabulary import AddressStatus, BpjsStatus, Channel, ReminderStatus
 from storage.db import id_rows, upsert_insert
 from storage.models import Address, FollowUp, Listing, Member, MemberAddress, Reminder
 from storage.officers import in_area
@@ -50,8 +50,8 @@ def facts(
     since: datetime,
 ) -> Facts:
     """Members of the area (None: everywhere) with an open cycle, who asked for help, who wait to be enrolled, whose
-    last paid month is unknown, or whose own payment report the branch's data contradicts — with their channels,
-    latest tried reminder and officers' outcomes.
+    last paid month is unknown, or whose own payment report the branch's data contradicts — with their channels
+    (and what links to those without a phone), latest tried reminder and officers' outcomes.
 
     One pass, one row a member: each member joined to their newest tried reminder and to their chats, which GROUP
     BY folds. Officers' outcomes are then read by id, for the members that have any.
@@ -72,6 +72,11 @@ def facts(
         func.sum(case((status != AddressStatus.ACTIVE, 1), else_=0)),
         func.max(col(Address.last_inbound_at)),
     ]
+    channel = col(Address.channel)
+    links = [  # for a member without a phone: the officer can still call the WhatsApp chat's number
+        func.max(case((channel == Channel.WHATSAPP, col(Address.external_id)))),
+        func.sum(case((channel == Channel.TELEGRAM, 1), else_=0)),
+    ]
     query = (
         sa_select(
             *_MEMBER_COLUMNS,
@@ -82,6 +87,7 @@ def facts(
             *attempt,
             handled,
             col(Listing.since),
+            *links,
         )
         .select_from(Member)
         .outerjoin(*joined)

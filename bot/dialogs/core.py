@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.texts import t
+from domain.identity import format_phone
 from domain.member_rows import Plan as ImportPlan
 from domain.member_rows import Row as ImportRow
 from domain.member_rows import RowError, Sheet
@@ -210,8 +212,25 @@ class UnreachedView:
     last_attempt: str  # "sent 8 Des", "" when never tried
     listed_since: date | None = None  # on the lists without a break since (None: since today)
     covered_until: date | None = None  # the deadline that still matters is counted from it
+    # Without a phone, the chat they registered from still reaches them: a WhatsApp chat's number, or a Telegram chat.
+    chat_phone: str | None = None
+    telegram_chat: bool = False
     # Renderings of this line kept for the run: one member is on several officers' lists and files.
     memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def contact(self) -> str:
+        """How the officer can reach them, as the list and its file say it: "tanpa nomor HP" ("visit in person")
+        only when no chat links to them."""
+        text = self.memo.get("contact")
+        if text is None:
+            if self.phone:
+                text = format_phone(self.phone)
+            elif self.chat_phone:
+                text = t("officer.whatsapp_chat", phone=format_phone(self.chat_phone))
+            else:
+                text = t("officer.telegram_chat" if self.telegram_chat else "officer.no_phone")
+            self.memo["contact"] = text
+        return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,7 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
 
 
 def line(number: int, item: UnreachedView, ctx: Context) -> str:
-    phone = format_phone(item.phone) if item.phone else t("officer.no_phone")
+    phone = item.contact()
     arrears = standing(item, ctx)
     arrears = f"{arrears} ·" if arrears else ""
     attempt = item.last_attempt or t("officer.never_tried")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from domain import member_rows
 from domain.member_rows import (
     RowCheck,
     RowError,
@@ -19,6 +20,7 @@ from domain.member_rows import (
 )
 from domain.regions import sulawesi_selatan
 from domain.rules import ContributionMonth, parse_month
+from domain.vocabulary import Payer
 
 TODAY = date(2026, 11, 23)
 NIK = "7312060101809101"  # fake: Donri-Donri, born 1 January 1980, serial 9101
@@ -107,3 +109,37 @@ def test_blank_and_column_number_rows() -> None:
     assert not is_column_numbers((1, NIK, "Wa Ode"))
     assert not is_column_numbers((1, None, None))
     assert not is_column_numbers(())
+
+
+def check_payer(cell: str) -> tuple[str | None, str | None]:
+    values = {"nik": NIK, "nama": "Wa Ode", "desa": "Donri Donri", "kecamatan": "Donri-Donri", "sumber": cell}
+    row = RowCheck(sulawesi_selatan(), ("73.12",), TODAY).row(5, values)
+    assert isinstance(row, SheetRow)
+    return row.member.payer, row.member.sponsor_name
+
+
+@pytest.mark.parametrize(
+    ("cell", "sponsor"),
+    [("Kejaksaan Negeri Sidrap", "Kejaksaan Negeri Sidrap"), ("  Kejari   Sidrap ", "Kejari Sidrap"),
+     ("Donatur (H. Andi)", "H. Andi"), ("Donatur (Pak Kades)", "Pak Kades"), ("Donatur", None),
+     ("Hamba Allah", None), ("kejaksaan", None), ("Dermawaan", None)],
+)  # fmt: skip
+def test_a_sponsor_payer_keeps_the_name_the_cell_gives(cell: str, sponsor: str | None) -> None:
+    assert check_payer(cell) == (Payer.SPONSOR, sponsor)
+
+
+@pytest.mark.parametrize("cell", ["CSR PT Semen Tonasa", "Baznas Kabupaten Sidrap", "APBD Kab. Sidrap", "Mandiri"])
+def test_only_a_sponsor_has_a_sponsor_name(cell: str) -> None:
+    payer, sponsor = check_payer(cell)
+    assert payer is not None
+    assert payer != Payer.SPONSOR
+    assert sponsor is None
+
+
+def test_a_label_with_another_payer_inside_is_not_a_sponsor_s_name() -> None:
+    assert check_payer("Kejari (APBD)") == (None, None)  # two payers: not read, as before
+
+
+@pytest.mark.parametrize("name", ["Kejaksaan Negeri Sidrap", "H. Andi", "Jaksa Andi Mappe", "H. Andi (Bone)"])
+def test_a_sponsor_s_name_as_exported_reads_back_the_same(name: str) -> None:
+    assert check_payer(member_rows.sponsor_cell(name, "Donatur")) == (Payer.SPONSOR, name)

@@ -13,9 +13,12 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from bot.texts import t
-from domain.rules import ContributionMonth
+from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
+from domain.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
 from domain.tariffs import default_tariffs, member_cost
 from domain.vocabulary import Occupation, Payer, PaymentSource
+from service import why
 from service.conversations import Conversations
 from storage.crypto import Cipher
 from storage.models import Member, Payment, Reminder
@@ -27,6 +30,7 @@ from tests.service.test_import import apply_confirmed, send_file, sheet_of
 
 NIK = "731206010180{:04d}"  # fake: Donri-Donri, born 1 January 1980
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
 STORED = {  # what member 1 has before any import: a religious worker paid from the regency's budget
     "phone": "+6281200000001",
     "kpj": "12345678901",
@@ -345,3 +349,43 @@ def test_peserta_says_who_pays_the_programs_and_the_income(service: Conversation
     assert "Pemerintah daerah (APBD)" in found
     assert t("why.branch", branch="Oktober 2026", reported="Desember 2026") in found
     assert t("why.mismatch", since="23 November 2026") in found
+
+
+async def test_a_sponsor_named_in_the_file_is_kept_shown_exported_and_reimported_unchanged(
+    service: Conversations, cipher: Cipher, regions: RegionIndex
+) -> None:
+    """ "Kejaksaan Negeri Sidrap" is a sponsor and the sponsor's name; a name the dialog gave goes out as
+    "Donatur (…)"; a bare "Donatur" or a blank cell later erases neither."""
+    with Session(service.engine) as session:
+        add_member(session, cipher, 2, date(2026, 10, 31), now=NOW, payer=Payer.SPONSOR, sponsor_name="H. Andi")
+        session.commit()
+    header = ["NIK", "Nama", "Desa", "Sumber Iuran"]
+    content = workbook(header, [NIK.format(9101), "Wa Ode", "Donri Donri", "Kejaksaan Negeri Sidrap"],
+                       [NIK.format(9102), "La Baco", "Donri Donri", "Donatur"])  # fmt: skip
+    await import_file(service, content)
+
+    def sponsors() -> dict[str, tuple[str, str | None]]:
+        with Session(service.engine) as session:
+            return {m.full_name: (m.payer, m.sponsor_name) for m in session.exec(select(Member)).all()}
+
+    named = {"Peserta 2": (Payer.SPONSOR, "H. Andi"), "Wa Ode": (Payer.SPONSOR, "Kejaksaan Negeri Sidrap")}
+    assert sponsors() == named | {"La Baco": (Payer.SPONSOR, None)}
+    [lines] = why.timelines(service.engine, cipher, regions, POLICY, query=NIK.format(9101), today=NOW.date())
+    assert f"{t('option.payer.sponsor')} — Kejaksaan Negeri Sidrap" in "\n".join(lines)
+    admin = Person(service, ADMIN_CHAT)
+    [exported] = admin.say("/ekspor")
+    assert exported.attachment is not None
+    rows = list(sheet_of(exported.attachment.content).iter_rows(values_only=True))
+    payers = {row[1]: row[8] for row in rows[1:]}
+    label = t("sheet.payer.sponsor")
+    assert payers == {"Peserta 2": f"{label} (H. Andi)", "Wa Ode": "Kejaksaan Negeri Sidrap", "La Baco": label}
+    [preview] = send_file(admin, "peserta.xlsx", exported.attachment.content)
+    assert "• berubah: 0" in preview.text
+    assert "• tidak berubah: 3" in preview.text
+    admin.tap(t("admin.import_go"))
+    await apply_confirmed(service)
+    # A file that names no sponsor, or says nothing of who pays, keeps the names.
+    later = workbook(header, [NIK.format(9101), "Wa Ode", "Donri Donri", "Donatur"],
+                     [NIK.format(9002), "Peserta 2", "Donri Donri", ""])  # fmt: skip
+    await import_file(service, later)
+    assert sponsors() == named | {"La Baco": (Payer.SPONSOR, None)}

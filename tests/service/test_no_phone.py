@@ -4,22 +4,27 @@ officer registered door to door is on that officer's list as "tanpa nomor HP"; t
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 from alembic import command
+from openpyxl import load_workbook
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, col, select
 
 from bot.channels.whatsapp import incoming_from_text
 from bot.dialogs.core import Incoming
-from bot.texts import t
+from bot.texts import speaking, t
 from domain.policy import ReminderPolicy
+from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, parse_stages
 from domain.tariffs import default_tariffs
-from domain.vocabulary import PhoneOwner
+from domain.vocabulary import Channel, PhoneOwner
+from files.officer_list import workbook
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
+from service.unreached import area_lists
 from storage.crypto import Cipher
 from storage.db import alembic_config
 from storage.models import Address, Member, MemberAddress
@@ -140,3 +145,71 @@ def test_the_phone_owner_migration_goes_down_and_up_again(engine: Engine) -> Non
     assert "phone_owner" not in {c["name"] for c in inspect(engine).get_columns("member")}
     command.upgrade(config, "head")
     assert "phone_owner" in {c["name"] for c in inspect(engine).get_columns("member")}
+
+
+def officer_at(conversations: Conversations, now: datetime) -> Person:
+    """An officer of Donri-Donri, bound to a Telegram chat."""
+    with Session(conversations.engine) as session:
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=now)
+        code = officer.invite_code
+        session.commit()
+    desk = Person(conversations, "officer-8")
+    desk.now = now
+    desk.say(f"/start {code}")
+    return desk
+
+
+def listed_line(desk: Person, name: str) -> str:
+    [line] = [line for line in desk.say("/daftar")[0].text.splitlines() if name in line]
+    return line
+
+
+def test_registered_from_whatsapp_without_a_phone_the_officer_sees_that_chat_s_number(
+    conversations: Conversations, cipher: Cipher, regions: RegionIndex
+) -> None:
+    """ "tanpa nomor HP" tells an officer to visit; the WhatsApp chat the member registered from is a number to call,
+    and a Telegram chat is a way too. Listed for an unknown last paid month, on the chat list and in its file."""
+    now = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)
+    farmer = Person(conversations, "+6281200009101", channel="whatsapp")
+    farmer.now = now
+    farmer.say(incoming_from_text("DAFTAR"))
+    for answer in answers(phone="tidak punya hp", phone_owner="-", last_paid=t("option.last_paid_unknown")):
+        farmer.say(incoming_from_text(answer))
+    assert t("field.no_phone") in farmer.replies[-1].text.splitlines()
+    [saved] = farmer.say(incoming_from_text("1"))  # "Benar, simpan"
+    with speaking(Channel.WHATSAPP):
+        assert t("saved.no_phone_here", name="Bapak La Baco") in saved.text
+    teller = Person(conversations, "7003")
+    teller.now = now
+    teller.say("/start")
+    for answer in answers(
+        name="Wa Ode", nik="7312064506809002", phone="tidak punya hp", phone_owner="-", last_paid="Tidak ingat"
+    ):
+        teller.say(answer)
+    teller.tap("Benar, simpan")
+    with Session(conversations.engine) as session:
+        members = session.exec(select(Member).order_by(col(Member.id))).all()
+        assert [(m.phone, m.covered_until) for m in members] == [(None, None), (None, None)]
+        assert chats_of(session, members[0].id) == [("whatsapp", "+6281200009101")]
+    desk = officer_at(conversations, now)
+    whatsapp = t("officer.whatsapp_chat", phone="+62 812-0000-9101")
+    assert f"La Baco · {whatsapp} ·" in listed_line(desk, "La Baco")
+    assert f"Wa Ode · {t('officer.telegram_chat')} ·" in listed_line(desk, "Wa Ode")
+    assert t("officer.no_phone") not in desk.replies[-1].text
+    with Session(conversations.engine) as session:
+        lists = area_lists(session, ["73.12.06"], now.date(), policy=POLICY, tariffs=default_tariffs(), cipher=cipher)
+    sheet = load_workbook(io.BytesIO(workbook(lists.for_codes(["73.12.06"]), regions))).active
+    assert sheet is not None
+    phones = {row[1]: row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert phones == {"La Baco": whatsapp, "Wa Ode": t("officer.telegram_chat")}
+
+
+def test_door_to_door_without_a_phone_is_still_to_be_visited(conversations: Conversations) -> None:
+    now = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)
+    desk = officer_at(conversations, now)
+    desk.say("/peserta_baru")
+    for answer in answers(phone="lewati", phone_owner="-", last_paid=t("option.last_paid_unknown")):
+        desk.say(answer)
+    desk.tap("Benar, simpan")
+    desk.tap("Selesai")
+    assert f"La Baco · {t('officer.no_phone')} ·" in listed_line(desk, "La Baco")
