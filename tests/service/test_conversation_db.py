@@ -56,6 +56,20 @@ class Person:
             self.say(overrides.get(step, answer))
 
 
+def officer_desk(conversations: Conversations, address: str, *, now: datetime) -> Person:
+    """Penyuluh Donri (Kecamatan Donri-Donri), their chat bound by the invitation, at `now`."""
+    from storage.officers import create_officer
+
+    with Session(conversations.engine) as session:
+        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=now)
+        code = officer.invite_code
+        session.commit()
+    desk = Person(conversations, address)
+    desk.now = now
+    desk.say(f"/start {code}")
+    return desk
+
+
 def incoming_choice(_: list[Reply], incoming: Incoming) -> Incoming:
     return incoming
 

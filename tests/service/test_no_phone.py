@@ -28,10 +28,9 @@ from service.unreached import area_lists
 from storage.crypto import Cipher
 from storage.db import alembic_config
 from storage.models import Address, Member, MemberAddress
-from storage.officers import create_officer
 from storage.scan import scan
 from tests.dialog_driver import HAPPY_PATH
-from tests.service.test_conversation_db import Person
+from tests.service.test_conversation_db import Person, officer_desk
 from tests.service.test_reminder_replies import Inbox
 
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES))
@@ -114,13 +113,7 @@ def test_an_officer_registers_a_member_without_a_phone_who_is_then_on_their_list
     conversations: Conversations,
 ) -> None:
     now = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)  # H+7 of December: November paid, December not
-    with Session(conversations.engine) as session:
-        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=now)
-        code = officer.invite_code
-        session.commit()
-    desk = Person(conversations, "officer-7")
-    desk.now = now
-    desk.say(f"/start {code}")
+    desk = officer_desk(conversations, "officer-7", now=now)
     desk.say("/peserta_baru")
     for answer in answers(phone="lewati", phone_owner="-", last_paid="11/2026"):
         desk.say(answer)
@@ -145,18 +138,6 @@ def test_the_phone_owner_migration_goes_down_and_up_again(engine: Engine) -> Non
     assert "phone_owner" not in {c["name"] for c in inspect(engine).get_columns("member")}
     command.upgrade(config, "head")
     assert "phone_owner" in {c["name"] for c in inspect(engine).get_columns("member")}
-
-
-def officer_at(conversations: Conversations, now: datetime) -> Person:
-    """An officer of Donri-Donri, bound to a Telegram chat."""
-    with Session(conversations.engine) as session:
-        officer = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=now)
-        code = officer.invite_code
-        session.commit()
-    desk = Person(conversations, "officer-8")
-    desk.now = now
-    desk.say(f"/start {code}")
-    return desk
 
 
 def listed_line(desk: Person, name: str) -> str:
@@ -191,7 +172,7 @@ def test_registered_from_whatsapp_without_a_phone_the_officer_sees_that_chat_s_n
         members = session.exec(select(Member).order_by(col(Member.id))).all()
         assert [(m.phone, m.covered_until) for m in members] == [(None, None), (None, None)]
         assert chats_of(session, members[0].id) == [("whatsapp", "+6281200009101")]
-    desk = officer_at(conversations, now)
+    desk = officer_desk(conversations, "officer-8", now=now)
     whatsapp = t("officer.whatsapp_chat", phone="+62 812-0000-9101")
     assert f"La Baco · {whatsapp} ·" in listed_line(desk, "La Baco")
     assert f"Wa Ode · {t('officer.telegram_chat')} ·" in listed_line(desk, "Wa Ode")
@@ -206,7 +187,7 @@ def test_registered_from_whatsapp_without_a_phone_the_officer_sees_that_chat_s_n
 
 def test_door_to_door_without_a_phone_is_still_to_be_visited(conversations: Conversations) -> None:
     now = datetime(2026, 12, 22, 2, 0, tzinfo=UTC)
-    desk = officer_at(conversations, now)
+    desk = officer_desk(conversations, "officer-8", now=now)
     desk.say("/peserta_baru")
     for answer in answers(phone="lewati", phone_owner="-", last_paid=t("option.last_paid_unknown")):
         desk.say(answer)

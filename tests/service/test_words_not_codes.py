@@ -37,7 +37,7 @@ from storage.officers import create_officer
 from storage.payments import record_payment
 from tests.scheduler.test_dispatch import ZONES, FakeSender, render
 from tests.scheduler.test_scan import add_member
-from tests.service.test_conversation_db import Person
+from tests.service.test_conversation_db import Person, officer_desk
 
 # At most two reminders a month: December's H+7 (the 22nd) comes third and is skipped for the cap.
 POLICY = ReminderPolicy(stages=parse_stages(DEFAULT_STAGES), per_month=2)
@@ -106,13 +106,7 @@ def test_the_officer_list_says_the_stage_in_words(
     conversations: Conversations, cipher: Cipher, regions: RegionIndex
 ) -> None:
     timeline(conversations, cipher)
-    with Session(conversations.engine) as session:
-        code = create_officer(session=session, name="Penyuluh Donri", phone=None, codes=["73.12.06"], now=NOW)
-        invite = code.invite_code
-        session.commit()
-    desk = Person(conversations, "officer-1")
-    desk.now = NOW
-    desk.say(f"/start {invite}")
+    desk = officer_desk(conversations, "officer-1", now=NOW)
     listing = desk.say("/daftar")[0].text
     line = listing[listing.index("Peserta 1") :]
     assert "belum bayar dan belum menjawab sejak 7 hari lewat batas bayar" in line
