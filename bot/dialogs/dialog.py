@@ -1030,14 +1030,23 @@ def draft_of(member: MemberView) -> Draft:
     return Draft(last_paid=last_paid, **copied)
 
 
-def describe(draft: Draft, ctx: Context, *, masked: bool = False, unreached: bool = False) -> str:
+def describe(draft: Draft, ctx: Context, *, unreached: bool = False) -> str:
     """The member's data as lines a person can check; `unreached`: no chat of theirs gets the reminders (an
-    officer's registration door to door), so without a number only an officer can reach them."""
+    officer's registration door to door), so without a number only an officer can reach them.
+
+    The NIK is always masked, the summary too: a chat's history (a shared phone, Twilio's logs for WhatsApp) must not
+    hold a whole NIK. The mask hides the kecamatan code and the birth date DDMMYY; the area line names the kecamatan
+    and this one the birth month and year, so the birth day (28–31 candidates) is what the mask keeps hidden:
+    the full birth date is never shown beside it. The sex stays: it only says whether 40 was added to the day, not
+    which day (the salutation "Bapak/Ibu" tells it anyway). Month and year rather than age: the person can check
+    them against the KTP (digits 9–12 of the NIK); a mistyped day or serial is corrected by typing the NIK again
+    (Ubah → NIK), as the summary says."""
     nik = parse_nik(draft.nik or "", regions=ctx.regions, today=ctx.today)
     lines = [t("field.name", value=draft.full_name or "-")]
     if isinstance(nik, Nik):
-        lines.append(t("field.nik", value=mask_nik(nik.value) if masked else nik.value))
-        lines.append(t("field.born", date=short_date(nik.birth_date), sex=t(f"option.sex.{nik.sex}")))
+        lines.append(t("field.nik", value=mask_nik(nik.value)))
+        born = month_year(nik.birth_date.year, nik.birth_date.month)
+        lines.append(t("field.born", month=born, sex=t(f"option.sex.{nik.sex}")))
     lines.append(phone_line(draft, unreached=unreached))
     lines.append(
         t(
@@ -1103,7 +1112,7 @@ def saved_text(draft: Draft, sex: str, *, on_behalf: bool = False) -> str:
 def status_text(member: MemberView, ctx: Context) -> str:
     """`/status` for one member: the data (NIK masked), how far it is paid and covered, and the next deadline in
     the reminders' words (`bot.texts.pay_by` of `ReminderPolicy.next_deadline`)."""
-    body = describe(draft_of(member), ctx, masked=True)
+    body = describe(draft_of(member), ctx)
     state = ctx.policy.coverage(member.covered_until, ctx.today)
     if member.bpjs_status == BpjsStatus.NOT_REGISTERED:
         standing = t("status.not_registered")

@@ -77,7 +77,7 @@ async def test_registration_with_buttons_and_shared_contact(
         await expect()
     telegram.press(CHAT, "3 bulan")
     summary = (await expect())[0]
-    assert "NIK: 7312061506809001" in summary
+    assert "NIK: 7312********9001" in summary
     assert "Desa: Pesse, Kec. Donri-Donri" in summary
     assert "Iuran per bulan: Rp28.400 (untuk November 2026)" in summary
     telegram.press(CHAT, "Benar, simpan")

@@ -134,7 +134,7 @@ async def test_a_whole_registration_on_whatsapp(webhook: httpx.AsyncClient, conv
         replies = await phone.say(answer)
         assert replies, step
     summary = unescape(replies[-1])
-    assert "NIK: 7312061506809001" in summary
+    assert "NIK: 7312********9001" in summary
     saved = unescape((await phone.say("1"))[0])  # Benar, simpan
     assert "La Baco sudah tersimpan" in saved
     await phone.say("2")  # Selesai

@@ -38,7 +38,7 @@ def members(conversations: Conversations) -> list[Member]:
 
 async def test_ubah_at_the_summary_opens_the_edit_menu(webhook: httpx.AsyncClient) -> None:
     phone = Phone(webhook)
-    assert "NIK: 7312061506809001" in await summary(phone)
+    assert "NIK: 7312********9001" in await summary(phone)
     menu = unescape((await phone.say("ubah"))[0])
     with speaking(Channel.WHATSAPP):
         assert t("command.finish_first") not in menu
