@@ -10,9 +10,14 @@ import pytest
 
 from bot.dialogs.core import DialogConfig
 from bot.texts import month_name, speaking
+from domain.identity import Nik, parse_nik
 from domain.regions import RegionIndex
 from domain.vocabulary import Channel
+from storage.crypto import Cipher
+from storage.members import new_member
 from tests.dialog_driver import Chat, walk_to
+from tests.outbox_fixtures import synthetic_fields
+from tests.scheduler.test_reminder_salutation import NOW, render
 
 # (NIK, kecamatan, desa): men and women (day + 40), several birth dates, two kecamatan; fake serials 9xxx.
 SAMPLE = [
@@ -28,16 +33,13 @@ MASK = re.compile(r"\b(\d{4})\*{8}(\d{4})\b")
 
 
 def rebuilt(text: str, regions: RegionIndex) -> set[str]:
-    """The whole NIKs an attacker gets from one text: the mask's ends, the code of every kecamatan the text names
-    (a desa or a kecamatan), and every full date in it as the birth day, both as a man's and a woman's."""
-    masks = MASK.findall(text)
-    kecamatan = {
-        k.code.split(".")[2]
-        for k in regions.children("73.12")
-        if k.name in text or any(d.name in text for d in regions.children(k.code))
-    }
+    """The whole NIKs an attacker gets from one text: the mask's ends, every kecamatan of the mask's kabupaten (a
+    handful: whether the text names it or not, those 2 digits are cheap to guess), and every full date in the text
+    as the birth day, both as a man's and a woman's. What must stay hidden is the birth day."""
     found = set()
-    for prefix, serial in masks:
+    for prefix, serial in MASK.findall(text):
+        kecamatan = [k.code.split(".")[2] for k in regions.children(f"{prefix[:2]}.{prefix[2:]}")]
+        assert kecamatan, prefix
         for day, month, year in FULL_DATE.findall(text):
             for offset in (0, 40):
                 born = f"{int(day) + offset:02d}{MONTHS[month.lower()]:02d}{year[2:]}"
@@ -99,3 +101,27 @@ def test_the_officers_search_never_rebuilds_the_nik(
     text = chat.last.text
     assert masked(nik) in text
     assert nik not in rebuilt(text, regions)
+
+
+def test_a_sponsors_reminder_never_rebuilds_a_nik(cipher: Cipher, regions: RegionIndex) -> None:
+    """The sponsor reads each member's name and masked NIK (to tell two of the same name apart), never the birth day
+    or the area beside it: one reminder for the whole sample, which pays for all of them."""
+    rows = []
+    for index, (nik, kecamatan, desa) in enumerate(SAMPLE, start=1):
+        parsed = parse_nik(nik, regions=regions, today=date(2026, 11, 23))
+        assert isinstance(parsed, Nik)
+        [place] = [k for k in regions.children("73.12") if k.name == kecamatan]
+        [village] = [d for d in regions.children(place.code) if d.name == desa]
+        fields = {"birth_date": parsed.birth_date, "sex": str(parsed.sex), "kecamatan_code": place.code}
+        row = new_member(
+            cipher=cipher,
+            nik=nik,
+            fields=synthetic_fields(index, date(2026, 11, 30), **fields, desa_code=village.code, payer="sponsor"),
+            now=NOW,
+        )
+        row.id = index
+        rows.append(row)
+    text = render(cipher, rows, sponsor="Kejari Soppeng").text
+    for nik, _, _ in SAMPLE:
+        assert masked(nik) in text
+        assert nik not in rebuilt(text, regions)
