@@ -342,7 +342,11 @@ async def _serve_until(stop: asyncio.Event, settings: Settings, routes: list[Bas
         return
     server = uvicorn.Server(
         uvicorn.Config(
-            Starlette(routes=routes), host=settings.listen_host, port=settings.listen_port, log_level="warning"
+            Starlette(routes=routes),
+            host=settings.listen_host,
+            port=settings.listen_port,
+            log_level="warning",
+            log_config=None,  # no handlers of its own: its records reach the root's, which mask personal data
         )
     )
     server_task = asyncio.create_task(server.serve())
