@@ -30,6 +30,7 @@ from bot.dialogs.core import DialogConfig, Reply
 from bot.settings import Settings, looks_placeholder
 from domain.delivery import Sender
 from domain.policy import ReminderPolicy
+from domain.redact import RedactingFilter
 from domain.regions import sulawesi_selatan, timezone_for
 from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
@@ -54,13 +55,33 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Libraries whose DEBUG output carries whole update bodies, SQL parameters or result rows: names and message texts
+# that no pattern can recognise. They stay at INFO (SQLAlchemy at WARNING) even when LOG_LEVEL=DEBUG.
+_CAPPED = {"telegram": logging.INFO, "httpcore": logging.INFO, "sqlalchemy": logging.WARNING}
+
+
 def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
-    """`quiet` (the demo) logs warnings only, so its own printout reads uninterrupted, unless LOG_LEVEL is set."""
+    """`quiet` (the demo) logs warnings only, so its own printout reads uninterrupted, unless LOG_LEVEL is set.
+
+    Every handler on the root logger (where every library's records end up) masks NIKs, KPJs, phone numbers, bot
+    tokens and the configured secrets (domain/redact; tests/system/test_log_privacy).
+    """
     level = "WARNING" if quiet and "log_level" not in settings.model_fields_set else settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and Telegram URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if not root.handlers:
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stderr)
+    root.setLevel(level)
+    secrets = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.twilio_auth_token)
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(RedactingFilter(secrets))
+    # httpx logs one line per request (its URL, the bot token masked): wanted only when debugging. Alembic: noise.
+    quiet_unless_debugging = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
+    for name, cap in {**_CAPPED, "httpx": quiet_unless_debugging, "alembic": logging.WARNING}.items():
+        logging.getLogger(name).setLevel(max(cap, root.level))  # a cap never lowers the configured level
 
 
 def build_cipher(settings: Settings) -> Cipher:
@@ -321,7 +342,11 @@ async def _serve_until(stop: asyncio.Event, settings: Settings, routes: list[Bas
         return
     server = uvicorn.Server(
         uvicorn.Config(
-            Starlette(routes=routes), host=settings.listen_host, port=settings.listen_port, log_level="warning"
+            Starlette(routes=routes),
+            host=settings.listen_host,
+            port=settings.listen_port,
+            log_level="warning",
+            log_config=None,  # no handlers of its own: its records reach the root's, which mask personal data
         )
     )
     server_task = asyncio.create_task(server.serve())
