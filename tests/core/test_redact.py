@@ -9,7 +9,7 @@ import pytest
 
 from domain.redact import RedactingFilter, redact
 
-TOKEN = "7012345678:AAH3kq-Zx9_abcdefghijklmnopqrstuvwxyz"
+TOKEN = "1234567890:FAKE-bot-token-for-tests-only_xxxxxxxx"  # the shape of one, obviously not one
 
 
 @pytest.mark.parametrize(
