@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from telegram import Bot
 
 from bot import app
@@ -35,7 +36,12 @@ from storage.db import make_engine, migrate
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # one line saying what to fix, not a traceback
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        print(t("cli.bad_settings", problems=problems), file=sys.stderr)
+        return 2
     app.configure_logging(settings, quiet=args.command == "demo")
     return _COMMANDS[args.command](settings, args)
 

@@ -17,12 +17,14 @@ from domain.identity import parse_phone
 from domain.rules import DEFAULT_STAGES, parse_quiet_periods, parse_stages
 from domain.statements import DAYS_BEFORE
 
-_PLACEHOLDERS = ("change-me", "changeme", "replace-me", "xxx", "your-")
+_PLACEHOLDERS = ("changeme", "replaceme", "xxx", "yourkey", "yoursecret", "yourtoken")
+MIN_WEBHOOK_SECRET = 32  # characters: Telegram allows up to 256; a short one can be guessed
 
 
 def looks_placeholder(value: str) -> bool:
-    lowered = value.strip().lower()
-    return not lowered or any(marker in lowered for marker in _PLACEHOLDERS)
+    """Empty, or an example's value in any spelling: CHANGE_ME, change-me, Replace Me, xxx, your-key."""
+    squashed = "".join(ch for ch in value.casefold() if ch.isalnum())
+    return not squashed or any(marker in squashed for marker in _PLACEHOLDERS)
 
 
 def national_holidays(years: Iterable[int], extra: Iterable[date] = ()) -> frozenset[date]:
@@ -183,8 +185,12 @@ class Settings(BaseSettings):
             problems.append("NIK_LOOKUP_KEY")
         if self.telegram_bot_token and looks_placeholder(self.telegram_bot_token):
             problems.append("TELEGRAM_BOT_TOKEN")
-        if self.telegram_webhook_url and looks_placeholder(self.telegram_webhook_secret):
-            problems.append("TELEGRAM_WEBHOOK_SECRET")
+        if self.telegram_webhook_url and (
+            looks_placeholder(self.telegram_webhook_secret) or len(self.telegram_webhook_secret) < MIN_WEBHOOK_SECRET
+        ):
+            problems.append(f"TELEGRAM_WEBHOOK_SECRET (at least {MIN_WEBHOOK_SECRET} characters)")
+        if self.nik_lookup_key.strip() in self.encryption_keys:  # one key for both: a leak of one is a leak of both
+            problems.append("NIK_LOOKUP_KEY (must differ from every NIK_ENCRYPTION_KEYS key)")
         if self.twilio_account_sid and looks_placeholder(self.twilio_auth_token):
             problems.append("TWILIO_AUTH_TOKEN")
         return problems

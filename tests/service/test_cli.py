@@ -218,3 +218,41 @@ def test_the_help_is_indonesian(argv: list[str], capsys: pytest.CaptureFixture[s
     words = re.sub(r"--?[\w-]+|\{[^}]*\}", "", shown)  # the options and commands themselves are names
     assert set(re.findall(r"\b[a-z]+\b", words)) & english == set()
     assert all("  --" not in line or len(line.split()) > 1 for line in shown.splitlines())
+
+
+def production(keys: str = "k1-real", webhook_secret: str = "") -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="production",
+        nik_encryption_keys=keys,
+        nik_lookup_key="l" * 40,
+        telegram_webhook_url="https://bot.example.org/telegram" if webhook_secret else "",
+        telegram_webhook_secret=webhook_secret,
+    )
+
+
+@pytest.mark.parametrize("value", ["CHANGE_ME", "Change Me Please", "replace_me", "<your-key>", "YOUR_KEY_HERE", ""])
+def test_a_placeholder_in_any_spelling_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="NIK_ENCRYPTION_KEYS"):
+        production(keys=value)
+
+
+def test_a_short_webhook_secret_and_one_key_for_both_uses_are_refused() -> None:
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        production(webhook_secret="s3cr3t")
+    assert production(webhook_secret="q" * 32).telegram_webhook_secret == "q" * 32
+    with pytest.raises(ValidationError, match="NIK_LOOKUP_KEY"):
+        production(keys="k2-real," + "l" * 40)
+
+
+def test_bad_settings_are_one_line_not_a_traceback(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("NIK_ENCRYPTION_KEYS", "CHANGE_ME")
+    assert main(["migrate"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1
+    assert said.startswith("Pengaturan belum dapat dipakai:")
+    assert "NIK_ENCRYPTION_KEYS" in said
+    assert "Traceback" not in said
