@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 import phonenumbers
@@ -167,3 +167,26 @@ def salutation(sex: str | None) -> Salutation:
     if sex == Sex.MALE:
         return Salutation.BAPAK
     return Salutation.IBU if sex == Sex.FEMALE else Salutation.EITHER
+
+
+# NIKs a chat may type in an hour (staff registering door to door aside): a family registers a few people; guessing
+# which NIKs are registered needs many.
+NIK_TRIES = 5
+NIK_TRY_WINDOW = timedelta(hours=1)
+
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+def same_person_name(registered: str, branch: str) -> bool:
+    """Whether the name a chat registered and the branch's name can be the same person: equal once case and
+    punctuation are set aside, or one written shorter ("Baco" for "La Baco", "M. Arsyad" for "Muhammad Arsyad"):
+    each word of the shorter one begins a word of the longer, and they share a whole word of three letters or more."""
+    words_a, words_b = _NAME_WORD.findall(registered.casefold()), _NAME_WORD.findall(branch.casefold())
+    if not words_a or not words_b:
+        return False
+    if words_a == words_b:
+        return True
+    shorter, longer = sorted((words_a, words_b), key=len)
+    if not all(any(word.startswith(part) for word in longer) for part in shorter):
+        return False
+    return any(len(word) >= 3 and word in longer for word in shorter)

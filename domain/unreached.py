@@ -34,6 +34,9 @@ class Reason(StrEnum):
     """Most pressing first: the list shows one reason per member."""
 
     HELP = "help"
+    # The branch's data names another person or number than the chat that registered them, or another chat claims
+    # their NIK: the chats see nothing until the officer says whose they are.
+    REGISTRATION_MISMATCH = "registration_mismatch"
     ENROLMENT = "enrolment"
     UNKNOWN_MONTH = "unknown_month"
     REPORT_MISMATCH = "report_mismatch"  # the branch's month contradicts the member's own "sudah bayar"
@@ -94,6 +97,8 @@ class Cycle:
 def reason_for(member: Candidate, cycle: Cycle, today: date) -> Reason | None:
     if member.asked_help:
         return Reason.HELP
+    if member.registration_mismatch and member.waiting_chats:  # no chat waits any more: nothing to settle
+        return Reason.REGISTRATION_MISMATCH
     if member.covered_until is None:
         # The facts bring a member without a covered-until date only when they asked for help, wait to be enrolled,
         # or are BPJS members whose last paid month is unknown.
@@ -155,6 +160,7 @@ class Candidate(NamedTuple):
     declared_income: int
     with_jht: bool
     report_mismatch: bool  # the branch's data contradicted their own report (set by the import)
+    registration_mismatch: bool  # chats wait for the officer's word on whose they are
     # Their chats: how many work, how many do not, and when they last wrote.
     active: int
     unreachable: int
@@ -169,6 +175,7 @@ class Candidate(NamedTuple):
     # Without a phone number, what still links to them: a WhatsApp chat's number (E.164), how many Telegram chats.
     whatsapp_chat: str | None = None
     telegram_chats: int = 0
+    waiting_chats: bool = False  # chats registered or claimed them that may not see them yet
 
     @property
     def billed(self) -> bool:

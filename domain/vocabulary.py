@@ -102,12 +102,30 @@ class OfficerRole(StrEnum):
     ADMIN = "admin"  # runs the program: imports, statistics, officers, broadcasts, pause
 
 
+class LinkProof(StrEnum):
+    """How a chat was shown to be the member's (or their family's): only a proven link sees or changes their data
+    and receives their reminders; a typed number proves nothing."""
+
+    NUMBER = "number"  # a WhatsApp address equal to the member's phone: the number itself
+    CONTACT = "contact"  # a Telegram contact shared by its own user, its number equal to the member's phone
+    STAFF = "staff"  # an officer confirmed it face to face
+    TERMINAL = "terminal"  # the server's own terminal (`sipakainge chat`, the demo): whoever runs it runs the service
+    LEGACY = "legacy"  # linked before links were proven (migration 0017): kept, so no member loses reminders
+
+
 class FollowUpOutcome(StrEnum):
     CONTACTED = "contacted"
     PAID = "paid"
     WRONG_NUMBER = "wrong_number"
     MOVED_OR_DIED = "moved_or_died"
     REFUSED = "refused"
+    # Only for a member with chats waiting for the officer's word (a claimed NIK, a registration the branch's data
+    # contradicts, a number nobody proved): the chats are theirs, or not.
+    CHATS_CONFIRMED = "chats_ok"
+    CHATS_REFUSED = "chats_wrong"
+
+
+CHAT_OUTCOMES = frozenset({FollowUpOutcome.CHATS_CONFIRMED, FollowUpOutcome.CHATS_REFUSED})
 
 
 BROADCAST_STAGE = "SIARAN"  # the outbox stage of a broadcast's messages (their `cycle` is the broadcast's id)

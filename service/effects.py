@@ -15,12 +15,16 @@ from typing import Any, TypeVar
 from bot.dialogs.core import (
     AcceptInvitation,
     AddStaff,
+    AskOfficerAboutNik,
     ChangeStaff,
+    ClaimNik,
     DecideBroadcast,
     DecideImport,
     DeleteMember,
     Effect,
     Exported,
+    NikTyped,
+    ProvePhone,
     RecordConsent,
     RecordFollowUp,
     RecordPayment,
@@ -58,6 +62,10 @@ HANDLERS: dict[type[Effect], Handler] = dict(
         _on(RecordConsent, members.record_consent),
         _on(SaveMember, members.save),
         _on(UpdateMember, members.update),
+        _on(ProvePhone, members.prove_phone),
+        _on(NikTyped, members.nik_typed),
+        _on(ClaimNik, members.claim),
+        _on(AskOfficerAboutNik, members.ask_officer),
         _on(DeleteMember, members.delete),
         _on(RequestHelp, members.request_help),
         _on(SetOptOut, members.set_opt_out),
@@ -100,5 +108,5 @@ def apply_all(ctx: EffectContext, effects: Sequence[Effect]) -> list[Reply]:
 def _subject_kind(action: str) -> str:
     """What an audit entry is about: staff, sponsor and service actions name them, everything else a member."""
     kind = action.split(".", maxsplit=1)[0]
-    named = kind in {"sponsor", "staff", "service", "admin", "broadcast"} or action == "officer.bind"
+    named = kind in {"sponsor", "staff", "service", "admin", "broadcast", "chat"} or action == "officer.bind"
     return kind if named else "member"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.dialogs.core import RecordFollowUp
 from domain.policy import cycle_key
 from domain.rules import ContributionMonth
-from domain.vocabulary import FollowUpOutcome, PaymentSource
+from domain.vocabulary import CHAT_OUTCOMES, FollowUpOutcome, PaymentSource
 from storage import members as store
 from storage import officers, outbox
 from storage.models import FollowUp, Member
@@ -50,6 +50,10 @@ def _record(ctx: EffectContext, effect: RecordFollowUp, officer_id: int, member:
         member.opted_out = True
         outbox.cancel_pending(session=session, member_id=member_id, before_cycle=999999, reason=effect.outcome)
     elif effect.outcome == FollowUpOutcome.WRONG_NUMBER and effect.phone:
-        member.phone = effect.phone
-        store.link_phone_address(session=session, member_id=member_id, phone=effect.phone, now=now)
+        old_phone, member.phone = member.phone, effect.phone
+        session.add(member)
+        store.phone_changed(session=session, member=member, old_phone=old_phone, now=now)
+    elif effect.outcome in CHAT_OUTCOMES:
+        confirmed = effect.outcome == FollowUpOutcome.CHATS_CONFIRMED
+        store.settle_waiting(session=session, member=member, confirmed=confirmed, now=now)
     session.add(member)

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.dialogs.core import (
+    AskOfficerAboutNik,
+    ClaimNik,
     DeleteMember,
+    NikTyped,
+    ProvePhone,
     RecordConsent,
     RequestHelp,
     SaveMember,
@@ -15,11 +19,11 @@ from bot.dialogs.core import (
     UpdateMember,
     ViewedMembers,
 )
-from domain.vocabulary import ConsentDecision
+from domain.vocabulary import Channel, ConsentDecision
 from storage import audit as audit_log
 from storage import members as store
 from storage import outbox
-from storage.models import Member
+from storage.models import Address, Member
 
 if TYPE_CHECKING:
     from service.effect_context import EffectContext, Handled
@@ -58,8 +62,45 @@ def update(ctx: EffectContext, effect: UpdateMember) -> Handled:
         return denied(effect.member_id)
     row = ctx.session.get(Member, effect.member_id)
     assert row is not None
+    old_phone = row.phone
     changed = store.update_member(session=ctx.session, cipher=ctx.cipher, member=row, fields=effect.fields, now=ctx.now)
+    if "phone" in changed:
+        store.phone_changed(session=ctx.session, member=row, old_phone=old_phone, now=ctx.now)
     return ("member.update", effect.member_id, ",".join(changed)), []
+
+
+def prove_phone(ctx: EffectContext, effect: ProvePhone) -> Handled:
+    address = ctx.session.get(Address, ctx.address_id)
+    if address is None or address.channel != Channel.TELEGRAM:  # only Telegram says a contact is the sender's own
+        return None, []
+    store.prove_by_contact(session=ctx.session, address=address, phone=effect.phone)
+    return ("chat.proved_contact", ctx.address_id, ""), []
+
+
+def nik_typed(ctx: EffectContext, effect: NikTyped) -> Handled:
+    store.record_nik_attempt(session=ctx.session, address_id=ctx.address_id, now=ctx.now)
+    return None, []
+
+
+def claim(ctx: EffectContext, effect: ClaimNik) -> Handled:
+    member, address = _taken(ctx, effect.nik), ctx.session.get(Address, ctx.address_id)
+    if member is None or member.id is None or address is None:
+        return ("chat.claim_refused", ctx.address_id, ""), []
+    if not store.claim(session=ctx.session, member=member, address=address, now=ctx.now):
+        return ("chat.claim_refused", ctx.address_id, ""), []
+    return ("member.claimed", member.id, ""), []
+
+
+def ask_officer(ctx: EffectContext, effect: AskOfficerAboutNik) -> Handled:
+    member = _taken(ctx, effect.nik)
+    if member is None or member.id is None:
+        return None, []
+    store.wait_for_officer(session=ctx.session, member=member, address_id=ctx.address_id, now=ctx.now)
+    return ("member.claim_to_officer", member.id, ""), []
+
+
+def _taken(ctx: EffectContext, nik: str) -> Member | None:
+    return store.member_by_nik(session=ctx.session, nik_hash=ctx.cipher.lookup_hash(nik))
 
 
 def delete(ctx: EffectContext, effect: DeleteMember) -> Handled:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from bot.dialogs.core import DialogConfig, MemberView, ReminderView, StaffLine, StaffView, UnreachedView
 from bot.texts import t
-from domain.identity import KpjProblem, Nik, parse_kpj, parse_nik
+from domain.identity import NIK_TRY_WINDOW, KpjProblem, Nik, parse_kpj, parse_nik
 from domain.member_rows import Plan as ImportPlan
 from domain.member_rows import Row as ImportRow
 from domain.policy import ReminderPolicy
@@ -28,7 +28,7 @@ from domain.regions import RegionIndex, inside
 from domain.rules import Standing
 from domain.stats import AreaStats
 from domain.tariffs import Tariffs
-from domain.vocabulary import OfficerRole
+from domain.vocabulary import Channel, OfficerRole
 from service import stats
 from service.unreached import AreaLists, area_lists
 from service.why import find_members, timeline
@@ -36,7 +36,7 @@ from storage import audit as audit_log
 from storage import broadcasts, controls, imports, officers, outbox, sponsors
 from storage import members as store
 from storage.crypto import Cipher
-from storage.models import AuditEntry, Member, Officer, Reminder
+from storage.models import Address, AuditEntry, Member, Officer, Reminder
 
 
 class Setup(Protocol):
@@ -64,9 +64,11 @@ class Setup(Protocol):
 class ChatMembers:
     """The members registered from this chat, the reminders sent to it, the sponsor and invitations it may accept."""
 
-    def __init__(self, session: Session, cipher: Cipher, address_id: int) -> None:
+    def __init__(self, session: Session, cipher: Cipher, address_id: int, now: datetime | None = None) -> None:
         self._session, self._cipher, self._address_id = session, cipher, address_id
+        self._now = now or datetime.now(UTC)
         self._members: list[MemberView] | None = None
+        self._address: Address | None = None
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         nik_hash = self._cipher.lookup_hash(nik)
@@ -99,6 +101,33 @@ class ChatMembers:
     def own_number(self) -> str | None:
         return store.number_of_address(session=self._session, address_id=self._address_id)
 
+    def _here(self) -> Address:
+        if self._address is None:
+            self._address = self._session.get(Address, self._address_id)
+        assert self._address is not None
+        return self._address
+
+    def proves(self, phone: str | None) -> bool:
+        return store.proof_for(self._here(), phone)[0] is not None
+
+    def waiting(self) -> int:
+        return store.waiting_of_address(session=self._session, address_id=self._address_id)
+
+    def waiting_with_phone(self, phone: str) -> int:
+        return store.waiting_with_phone(session=self._session, address_id=self._address_id, phone=phone)
+
+    def nik_attempts(self) -> int:
+        since = self._now - NIK_TRY_WINDOW
+        return store.nik_attempts(session=self._session, address_id=self._address_id, since=since)
+
+    def can_claim(self, nik: str, shared: str | None = None) -> bool:
+        member = store.member_by_nik(session=self._session, nik_hash=self._cipher.lookup_hash(nik))
+        if member is None or not member.phone:
+            return False
+        if shared is not None:
+            return self._here().channel == Channel.TELEGRAM and shared == member.phone
+        return store.proof_for(self._here(), member.phone)[0] in store.NUMBER_PROOFS
+
     def owned(self) -> set[int]:
         """The members registered from this chat."""
         return {m.id for m in self.members_here()}
@@ -108,7 +137,7 @@ class ChatMembers:
         return self.owned() | sponsors.sponsored_member_ids(session=self._session, address_id=self._address_id)
 
     def forget(self) -> None:
-        self._members = None
+        self._members, self._address = None, None
 
 
 class StaffRoles:
@@ -351,11 +380,12 @@ class Readers:
         who: str = "",
         lists: AreaLists | None = None,
         briefed: officers.Briefed | None = None,
+        now: datetime | None = None,
     ) -> Readers:
         """`who` ("channel:external id") for the settings' admins; `lists` and `briefed` from a run of digests."""
         staff = StaffRoles(session, setup.config.admins, address_id, who=who, briefed=briefed)
         return cls(
-            chat=ChatMembers(session, setup.cipher, address_id),
+            chat=ChatMembers(session, setup.cipher, address_id, now),
             staff=staff,
             area=OfficerLists(session, setup, today, staff, lists=lists),
             admin=AdminViews(session, setup, today, staff),

@@ -155,6 +155,7 @@ def _unreached_view(item: Unreached, cipher: Cipher, since: date | None, tried: 
         covered_until=member.covered_until,
         chat_phone=member.whatsapp_chat,
         telegram_chat=member.telegram_chats > 0,
+        waiting=member.waiting_chats,
     )
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from domain.vocabulary import BROADCAST_STAGE, AddressStatus, ReminderStatus
 from storage.db import upsert_insert
+from storage.members import SEES
 from storage.models import Address, Broadcast, Member, MemberAddress, Reminder
 from storage.officers import in_area
 
@@ -54,6 +55,7 @@ def reachable_chats(*, session: Session, member_ids: Sequence[int]) -> int:
                 .where(
                     col(MemberAddress.member_id).in_(member_ids[start : start + _CHUNK]),
                     col(Address.status) == AddressStatus.ACTIVE,
+                    SEES,
                 )
             ).scalars()
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.identity import same_person_name
 from domain.member_rows import Plan, Row
 from domain.policy import month_of
 from domain.vocabulary import Payer, PaymentSource
@@ -38,6 +39,7 @@ class Applied:
     confirmed: int = 0  # self-reported payments the branch's data confirms
     flagged: int = 0  # members whose own report goes beyond the branch's month: marked for the officer
     refused: int = 0  # new members without a readable payer (registered elsewhere between preview and apply)
+    contradicted: int = 0  # registered from a chat, the branch's data names another person or number: to the officer
 
 
 def existing(session: Session, cipher: Cipher, niks: Iterable[str]) -> dict[str, Member]:
@@ -157,8 +159,12 @@ def _row(item: dict[str, Any]) -> Row:
 def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Applied, now: datetime) -> None:
     known = existing(session, cipher, (row.nik for row in rows))
     self_reports = _self_reported(session, [member.id or 0 for member in known.values()])
+    # The branch's first word on members a chat registered itself: it confirms the registration or contradicts it.
+    fresh = store.self_registered(session=session, member_ids=[member.id or 0 for member in known.values()])
+    agrees: dict[int, bool] = {}
     created: list[tuple[Member, Row]] = []
     phones: dict[int, str] = {}  # members to link to a WhatsApp number: new ones, and changed numbers
+    old_phones: dict[int, str] = {}  # the numbers changed ones had
     for row in rows:
         member = known.get(row.nik)
         if member is None:
@@ -167,12 +173,17 @@ def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Appli
                 continue
             created.append((store.new_member(cipher=cipher, nik=row.nik, fields=row.new_fields(), now=now), row))
             continue
+        if member.id in fresh:
+            same_phone = row.phone is None or row.phone == member.phone
+            agrees[member.id or 0] = same_phone and same_person_name(member.full_name, row.full_name)
         reports = self_reports.get(member.id or 0, [])
         reported = _reported(member, reports)
         changes = _changes(member, row, reported, now)
         if row.branch_until is not None:
             applied.confirmed += _confirm(session, reports, row.branch_until)
             applied.flagged += _beyond(reported, row.branch_until)
+        if "phone" in changes and member.phone:
+            old_phones[member.id or 0] = member.phone
         if changes:
             store.update_member(session=session, cipher=cipher, member=member, fields=changes, now=now)
             applied.updated += 1
@@ -183,6 +194,11 @@ def _apply(session: Session, cipher: Cipher, rows: Sequence[Row], applied: Appli
     session.add_all([member for member, _ in created])
     session.flush()  # one batched INSERT for the slice's new members
     applied.created += len(created)
+    numbers = {member.id or 0: member.phone for member in known.values() if member.id in agrees}
+    store.branch_contradicts(session=session, agrees=agrees, phones=numbers, now=now)
+    applied.contradicted += sum(not agreed for agreed in agrees.values())
+    # A changed number: the links proven by the old one end before the new one is linked.
+    store.end_links_of_numbers(session=session, old_phones=old_phones)
     phones |= {member.id or 0: row.phone for member, row in created if row.phone}
     store.link_phones(session=session, phones=phones, now=now)
 

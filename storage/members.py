@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, true, tuple_, update
 from sqlmodel import Session, col, select
 
-from domain.vocabulary import Channel, ConsentDecision
+from domain.vocabulary import Channel, ConsentDecision, LinkProof
 from storage.crypto import Cipher
 from storage.db import upsert_insert
 from storage.models import (
@@ -19,6 +19,7 @@ from storage.models import (
     Listing,
     Member,
     MemberAddress,
+    NikAttempt,
     Officer,
     Reminder,
     Sponsor,
@@ -95,13 +96,47 @@ def save_conversations(*, session: Session, states: Mapping[int, str], resting: 
     )
 
 
+# The one rule of who sees a member: a proven link the branch has not contradicted. Every query that lets a chat
+# see a member's data or sends it their reminders joins MemberAddress with this.
+def sees(link: type[MemberAddress]) -> ColumnElement[bool]:
+    return and_(col(link.proof).is_not(None), col(link.suspended_at).is_(None))
+
+
+SEES = sees(MemberAddress)
+NUMBER_PROOFS = (LinkProof.NUMBER, LinkProof.CONTACT)
+
+
 def members_of_address(*, session: Session, address_id: int) -> Sequence[Member]:
+    """The members this chat sees (proven, not suspended links)."""
     return session.exec(
         select(Member)
         .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
-        .where(MemberAddress.address_id == address_id)
+        .where(MemberAddress.address_id == address_id, SEES)
         .order_by(col(Member.id))
     ).all()
+
+
+def waiting_of_address(*, session: Session, address_id: int) -> int:
+    """How many members this chat registered or claimed but may not see yet (not proven, or suspended)."""
+    return session.exec(select(func.count()).where(col(MemberAddress.address_id) == address_id, ~SEES)).one()
+
+
+def proof_for(address: Address, phone: str | None) -> tuple[LinkProof | None, str | None]:
+    """What a registration from this chat with this phone number (None: the member has none) proves: a WhatsApp
+    chat holds its number, a Telegram chat the number its user shared as their own contact, the terminal is the
+    operator's. A chat proves a member with its own number, or with none; a typed number of anyone else, nothing."""
+    if address.channel == Channel.CONSOLE:
+        return LinkProof.TERMINAL, None
+    held = {Channel.WHATSAPP: address.external_id, Channel.TELEGRAM: address.verified_phone}.get(
+        Channel(address.channel)
+    )
+    if held is None or phone not in (None, held):
+        return None, None
+    return (LinkProof.NUMBER if address.channel == Channel.WHATSAPP else LinkProof.CONTACT), held
+
+
+def member_by_nik(*, session: Session, nik_hash: str) -> Member | None:
+    return session.exec(select(Member).where(Member.nik_hash == nik_hash)).first()
 
 
 def nik_registered(*, session: Session, nik_hash: str, except_member: int | None = None) -> bool:
@@ -134,7 +169,12 @@ def create_member(
     session.flush()
     assert member.id is not None
     if address_id is not None:  # an officer's door-to-door registration is not linked to the officer's chat
-        session.add(MemberAddress(member_id=member.id, address_id=address_id, created_at=now))
+        address = session.get(Address, address_id)
+        assert address is not None
+        proof, proof_phone = proof_for(address, member.phone)
+        link = MemberAddress(member_id=member.id, address_id=address_id, created_at=now, self_registered=True)
+        link.proof, link.proof_phone = proof, proof_phone
+        session.add(link)
     return member
 
 
@@ -229,8 +269,191 @@ def link_phone_address(*, session: Session, member_id: int, phone: str, now: dat
     """Make the member reachable on WhatsApp at their phone number (templates need no earlier message)."""
     address = get_or_create_address(session=session, channel="whatsapp", external_id=phone, now=now)
     assert address.id is not None
-    if session.get(MemberAddress, (member_id, address.id)) is None:
-        session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))
+    link = session.get(MemberAddress, (member_id, address.id))
+    if link is None:
+        link = MemberAddress(member_id=member_id, address_id=address.id, created_at=now)
+    # The number on the member's record is the member's: its chat is proven by being that number.
+    link.proof, link.proof_phone, link.suspended_at = LinkProof.NUMBER, phone, None
+    session.add(link)
+
+
+def phone_changed(*, session: Session, member: Member, old_phone: str | None, now: datetime) -> None:
+    """The member's number changed (their own /ubah, an officer's "Nomor salah", the branch's data): links proven by
+    the old number end at once, so whoever holds the old SIM sees nothing, and the new number is linked, so the
+    next reminder goes there. Links proven otherwise (an officer, the terminal) and unproven ones stay."""
+    assert member.id is not None
+    if old_phone and old_phone != member.phone:
+        end_links_of_numbers(session=session, old_phones={member.id: old_phone})
+    if member.phone:
+        link_phone_address(session=session, member_id=member.id, phone=member.phone, now=now)
+
+
+def end_links_of_numbers(*, session: Session, old_phones: Mapping[int, str]) -> None:
+    """Remove the links proven by each member's old number."""
+    pairs = list(old_phones.items())
+    for start in range(0, len(pairs), 2000):
+        session.execute(
+            delete(MemberAddress).where(
+                col(MemberAddress.proof).in_(NUMBER_PROOFS),
+                tuple_(col(MemberAddress.member_id), col(MemberAddress.proof_phone)).in_(pairs[start : start + 2000]),
+            )
+        )
+
+
+def prove_by_contact(*, session: Session, address: Address, phone: str) -> int:
+    """A Telegram user shared their own contact: the chat holds `phone`. Its links to members with that phone are
+    proven (a suspended one too: the number is the one on the member's record); returns how many it sees now."""
+    assert address.id is not None
+    address.verified_phone = phone
+    session.add(address)
+    matching = select(Member.id).where(col(Member.phone) == phone)
+    session.execute(
+        update(MemberAddress)
+        .where(col(MemberAddress.address_id) == address.id, col(MemberAddress.member_id).in_(matching), ~SEES)
+        .values(proof=LinkProof.CONTACT, proof_phone=phone, suspended_at=None)
+    )
+    return len(members_of_address(session=session, address_id=address.id))
+
+
+def waiting_with_phone(*, session: Session, address_id: int, phone: str) -> int:
+    """How many of the members waiting on this chat have `phone` on their record (what sharing it would prove)."""
+    return session.exec(
+        select(func.count())
+        .select_from(MemberAddress)
+        .join(Member, col(Member.id) == col(MemberAddress.member_id))
+        .where(col(MemberAddress.address_id) == address_id, ~SEES, col(Member.phone) == phone)
+    ).one()
+
+
+def claim(*, session: Session, member: Member, address: Address, now: datetime) -> bool:
+    """A chat holding the number on a member's record says the NIK is theirs: it is linked, proven by that number,
+    and the links of whoever registered the NIK from elsewhere (not proven by that number) end. False when the
+    chat does not hold the number."""
+    assert member.id is not None
+    assert address.id is not None
+    proof, proof_phone = proof_for(address, member.phone)
+    if proof not in NUMBER_PROOFS:
+        return False
+    session.execute(
+        delete(MemberAddress).where(
+            col(MemberAddress.member_id) == member.id,
+            col(MemberAddress.self_registered),
+            or_(col(MemberAddress.proof_phone).is_(None), col(MemberAddress.proof_phone) != member.phone),
+        )
+    )
+    link = session.get(MemberAddress, (member.id, address.id))
+    if link is None:
+        link = MemberAddress(member_id=member.id, address_id=address.id, created_at=now)
+    link.proof, link.proof_phone, link.suspended_at = proof, proof_phone, None
+    session.add(link)
+    return True
+
+
+def wait_for_officer(*, session: Session, member: Member, address_id: int, now: datetime) -> None:
+    """A chat that cannot prove a taken NIK is theirs asks the officer: it waits, linked but seeing nothing, and the
+    member is on the officer's list until they confirm (or end) the waiting chats."""
+    assert member.id is not None
+    if session.get(MemberAddress, (member.id, address_id)) is None:
+        session.add(MemberAddress(member_id=member.id, address_id=address_id, created_at=now, self_registered=True))
+    member.registration_mismatch_at = member.registration_mismatch_at or now
+    session.add(member)
+
+
+def settle_waiting(*, session: Session, member: Member, confirmed: bool, now: datetime) -> None:
+    """An officer's word on the chats waiting for this member: confirmed (proven by staff) or not theirs (ended)."""
+    assert member.id is not None
+    waiting = and_(col(MemberAddress.member_id) == member.id, ~SEES)
+    if confirmed:
+        session.execute(update(MemberAddress).where(waiting).values(proof=LinkProof.STAFF, suspended_at=None))
+    else:
+        session.execute(delete(MemberAddress).where(waiting))
+    member.registration_mismatch_at, member.updated_at = None, now
+    session.add(member)
+
+
+def has_waiting(*, session: Session, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members have chats waiting for an officer's word."""
+    found: set[int] = set()
+    for start in range(0, len(member_ids), 5000):
+        found |= set(
+            session.exec(
+                select(MemberAddress.member_id).where(
+                    col(MemberAddress.member_id).in_(member_ids[start : start + 5000]), ~SEES
+                )
+            ).all()
+        )
+    return found
+
+
+def branch_contradicts(
+    *, session: Session, agrees: Mapping[int, bool], phones: Mapping[int, str | None], now: datetime
+) -> None:
+    """The branch's first word on self-registered members (an import). `agrees[member]`: whether its data agrees with
+    the registration (`phones`: the number the branch records). Agreeing: the registration stands (the branch's
+    later changes are ordinary). Contradicting:
+    the registering chats are suspended, unless proven by the very number the branch records, and the member goes
+    to the officer ("data pendaftaran berbeda dengan data BPJS")."""
+    confirmed = [member_id for member_id, agreed in agrees.items() if agreed]
+    for start in range(0, len(confirmed), 5000):
+        session.execute(
+            update(MemberAddress)
+            .where(
+                col(MemberAddress.member_id).in_(confirmed[start : start + 5000]), col(MemberAddress.self_registered)
+            )
+            .values(self_registered=False)
+        )
+    for member_id, agreed in agrees.items():
+        if agreed:
+            continue
+        phone = phones.get(member_id)
+        # Spelled out: NOT over a NULL proof would be NULL in SQL, and the unproven link would stay.
+        not_by_that_number = or_(
+            col(MemberAddress.proof).is_(None),
+            col(MemberAddress.proof).not_in(NUMBER_PROOFS),
+            col(MemberAddress.proof_phone).is_(None),
+            col(MemberAddress.proof_phone) != phone,
+        )
+        session.execute(
+            update(MemberAddress)
+            .where(
+                col(MemberAddress.member_id) == member_id,
+                col(MemberAddress.self_registered),
+                col(MemberAddress.suspended_at).is_(None),
+                not_by_that_number if phone else true(),
+            )
+            .values(suspended_at=now, self_registered=False)
+        )
+        session.execute(
+            update(Member)
+            .where(col(Member.id) == member_id, col(Member.registration_mismatch_at).is_(None))
+            .values(registration_mismatch_at=now)
+        )
+
+
+def self_registered(*, session: Session, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members were registered by a chat the branch has not spoken about yet."""
+    found: set[int] = set()
+    for start in range(0, len(member_ids), 5000):
+        found |= set(
+            session.exec(
+                select(MemberAddress.member_id).where(
+                    col(MemberAddress.member_id).in_(member_ids[start : start + 5000]),
+                    col(MemberAddress.self_registered),
+                    col(MemberAddress.suspended_at).is_(None),
+                )
+            ).all()
+        )
+    return found
+
+
+def nik_attempts(*, session: Session, address_id: int, since: datetime) -> int:
+    """NIKs this chat typed since then; older ones are dropped (they no longer count)."""
+    session.execute(delete(NikAttempt).where(col(NikAttempt.address_id) == address_id, col(NikAttempt.at) < since))
+    return session.exec(select(func.count()).where(col(NikAttempt.address_id) == address_id)).one()
+
+
+def record_nik_attempt(*, session: Session, address_id: int, now: datetime) -> None:
+    session.add(NikAttempt(address_id=address_id, at=now))
 
 
 def link_phones(*, session: Session, phones: Mapping[int, str], now: datetime) -> None:
@@ -254,22 +477,37 @@ def link_phones(*, session: Session, phones: Mapping[int, str], now: datetime) -
         )
         address_of.update({row[0]: row[1] for row in found})
     links = [
-        {"member_id": member_id, "address_id": address_of[phone], "created_at": now}
+        {
+            "member_id": member_id,
+            "address_id": address_of[phone],
+            "created_at": now,
+            "proof": LinkProof.NUMBER,
+            "proof_phone": phone,
+            "self_registered": False,
+        }
         for member_id, phone in phones.items()
     ]
     for start in range(0, len(links), 5000):
-        session.execute(insert(MemberAddress).values(links[start : start + 5000]).on_conflict_do_nothing())
+        statement = insert(MemberAddress).values(links[start : start + 5000])
+        excluded = statement.excluded
+        # The number on the member's record proves its chat, whatever that chat's link was before.
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[col(MemberAddress.member_id), col(MemberAddress.address_id)],
+                set_={"proof": excluded.proof, "proof_phone": excluded.proof_phone, "suspended_at": None},
+            )
+        )
 
 
 def link_members_by_phone(*, session: Session, address: Address, now: datetime) -> None:
     """A WhatsApp message proves its sender holds the number: link members registered with it."""
     assert address.id is not None
-    linked = select(MemberAddress.member_id).where(col(MemberAddress.address_id) == address.id)
+    proven = select(MemberAddress.member_id).where(col(MemberAddress.address_id) == address.id, SEES)
     for member_id in session.exec(
-        select(Member.id).where(col(Member.phone) == address.external_id, col(Member.id).not_in(linked))
+        select(Member.id).where(col(Member.phone) == address.external_id, col(Member.id).not_in(proven))
     ).all():
         if member_id is not None:
-            session.add(MemberAddress(member_id=member_id, address_id=address.id, created_at=now))
+            link_phone_address(session=session, member_id=member_id, phone=address.external_id, now=now)
 
 
 def mark_lapsed(*, session: Session, covered_until_at_most: date, today: date) -> int:

@@ -133,16 +133,24 @@ class Member(SQLModel, table=True):
     branch_until: date | None = None
     reported_until: date | None = None
     report_mismatch_at: datetime | None = _utc_field(nullable=True)
+    # The branch's data names another person or number than the chat that registered them: for the officer.
+    registration_mismatch_at: datetime | None = _utc_field(nullable=True)
     created_at: datetime = _utc_field()
     updated_at: datetime = _utc_field()
 
 
 class MemberAddress(SQLModel, table=True):
-    """Which chats reach which members: one family phone may serve several people."""
+    """Which chats reach which members: one family phone may serve several people. Only a proven link that is not
+    suspended (`storage.members.SEES`) sees the member's data and gets their reminders."""
 
     member_id: int = Field(primary_key=True, foreign_key="member.id", ondelete="CASCADE")
     address_id: int = Field(primary_key=True, foreign_key="address.id", ondelete="CASCADE", index=True)
     created_at: datetime = _utc_field()
+    proof: str | None = Field(default=None, max_length=12)  # `LinkProof`; None: not proven yet
+    proof_phone: str | None = Field(default=None, max_length=20)  # the number a NUMBER or CONTACT proof was by
+    # This chat registered the member itself: the branch's first word on them (an import) confirms or contradicts it.
+    self_registered: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    suspended_at: datetime | None = _utc_field(nullable=True)  # the branch contradicted the registration
 
 
 class ConsentRecord(SQLModel, table=True):
@@ -246,6 +254,15 @@ class MediaFile(SQLModel, table=True):
     media_type: str = Field(max_length=100)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     expires_at: datetime = _utc_field(index=True)
+
+
+class NikAttempt(SQLModel, table=True):
+    """A NIK a chat typed that was already registered: counted so that guessing which NIKs are registered is slow.
+    Kept only for the throttle's window (each check drops the chat's older ones)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    address_id: int = Field(foreign_key="address.id", ondelete="CASCADE", index=True)
+    at: datetime = _utc_field()
 
 
 class InboundMessage(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 from domain.delivery import Target
 from domain.vocabulary import BROADCAST_STAGE, AddressStatus, ReminderStatus
 from storage.db import upsert_insert
+from storage.members import SEES
 from storage.models import (
     Address,
     Conversation,
@@ -57,7 +58,7 @@ def targets(*, session: Session, member_ids: Iterable[int], busy_for: timedelta)
         select(MemberAddress.member_id, Address, Conversation.updated_at)
         .join(Address, col(Address.id) == col(MemberAddress.address_id))
         .join(Conversation, mid_dialog, isouter=True)
-        .where(col(MemberAddress.member_id).in_(list(member_ids)), col(Address.status) == AddressStatus.ACTIVE)
+        .where(col(MemberAddress.member_id).in_(list(member_ids)), col(Address.status) == AddressStatus.ACTIVE, SEES)
         .order_by(col(MemberAddress.created_at), col(Address.id))
     ).all()
     found: dict[int, list[Target]] = {}
@@ -207,7 +208,7 @@ def reminder_of_address(*, session: Session, address_id: int, reminder_id: int) 
     query = (
         select(Reminder, Member)
         .join(Member, col(Member.id) == col(Reminder.member_id))
-        .join(MemberAddress, col(MemberAddress.member_id) == col(Member.id), isouter=True)
+        .join(MemberAddress, and_(col(MemberAddress.member_id) == col(Member.id), SEES), isouter=True)
         .join(Sponsor, col(Sponsor.id) == col(Member.sponsor_id), isouter=True)
         .where(
             col(Reminder.id) == reminder_id,

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.vocabulary import AddressStatus
 from storage.db import upsert_insert
+from storage.members import SEES
 from storage.models import Address, Member, MemberAddress, StatSnapshot
 from storage.officers import in_area
 
@@ -33,6 +34,7 @@ def unreachable_counts(*, session: Session, codes: Sequence[str] | None) -> dict
         col(MemberAddress.member_id) == col(Member.id),
         col(Address.id) == col(MemberAddress.address_id),
         col(Address.status) == AddressStatus.ACTIVE,
+        SEES,
     )
     where = true() if codes is None else in_area(codes)
     rows = session.execute(

@@ -13,13 +13,19 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Date, and_, case, delete, exists, func, literal, or_, text, true
 from sqlalchemy import select as sa_select  # sqlmodel's overloads stop at four columns
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.unreached import Candidate, RecordedFollowUp
 from domain.vocabulary import AddressStatus, BpjsStatus, Channel, ReminderStatus
 from storage.db import id_rows, upsert_insert
+from storage.members import SEES, sees
 from storage.models import Address, FollowUp, Listing, Member, MemberAddress, Reminder
 from storage.officers import in_area
+
+
+Waiting = aliased(MemberAddress)
+SEES_WAITING = sees(Waiting)
 
 
 class Facts(NamedTuple):
@@ -62,6 +68,7 @@ def facts(
         col(Member.needs_enrolment),
         and_(col(Member.covered_until).is_(None), col(Member.bpjs_status) == BpjsStatus.MEMBER),  # month unknown
         col(Member.report_mismatch_at).is_not(None),
+        col(Member.registration_mismatch_at).is_not(None),
     )
     postgresql = session.get_bind().dialect.name == "postgresql"
     attempt, joined = _newest_attempts(first_cycle, postgresql=postgresql)
@@ -76,6 +83,8 @@ def facts(
     links = [  # for a member without a phone: the officer can still call the WhatsApp chat's number
         func.max(case((channel == Channel.WHATSAPP, col(Address.external_id)))),
         func.sum(case((channel == Channel.TELEGRAM, 1), else_=0)),
+        # Chats waiting for the officer's word (unproven or suspended links): the outcomes to settle them.
+        exists().where(col(Waiting.member_id) == col(Member.id), ~SEES_WAITING),
     ]
     query = (
         sa_select(
@@ -83,6 +92,7 @@ def facts(
             col(Member.help_requested_at).is_not(None),
             *_MORE_MEMBER_COLUMNS,
             col(Member.report_mismatch_at).is_not(None),
+            col(Member.registration_mismatch_at).is_not(None),
             *chats,
             *attempt,
             handled,
@@ -92,7 +102,7 @@ def facts(
         .select_from(Member)
         .outerjoin(*joined)
         .outerjoin(Listing, col(Listing.member_id) == col(Member.id))
-        .outerjoin(MemberAddress, col(MemberAddress.member_id) == col(Member.id))
+        .outerjoin(MemberAddress, and_(col(MemberAddress.member_id) == col(Member.id), SEES))
         .outerjoin(Address, col(Address.id) == col(MemberAddress.address_id))
         .where(wanted if codes is None else and_(in_area(codes), wanted))
         .group_by(col(Member.id), *attempt, col(Listing.since))  # the member's other columns depend on its key

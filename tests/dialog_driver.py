@@ -83,6 +83,11 @@ class FakeLookups:
         self.audit: list[str] = []
         self.is_paused = False
         self.number: str | None = None  # the chat's own number (a WhatsApp chat's)
+        self.unproven = False  # registrations from here are not proven (a typed number of someone else)
+        self.waiting_count = 0  # members registered here this chat may not see yet
+        self.waiting_phones: dict[str, int] = {}  # of those, how many have each number
+        self.nik_tries = 0  # NIKs typed here within the throttle's window
+        self.claimable: dict[str, str | None] = {}  # NIK -> the number on its record this chat holds (None: held)
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
         mine = any(m.nik == nik and m.id != except_member for m in self.members)
@@ -120,6 +125,24 @@ class FakeLookups:
 
     def own_number(self) -> str | None:
         return self.number
+
+    def proves(self, phone: str | None) -> bool:
+        return not self.unproven
+
+    def waiting(self) -> int:
+        return self.waiting_count
+
+    def waiting_with_phone(self, phone: str) -> int:
+        return self.waiting_phones.get(phone, 0)
+
+    def nik_attempts(self) -> int:
+        return self.nik_tries
+
+    def can_claim(self, nik: str, shared: str | None = None) -> bool:
+        if nik not in self.claimable:
+            return False
+        held = self.claimable[nik]
+        return held is None if shared is None else shared == held
 
     def here(self) -> StaffView | None:
         if self.role is not None:

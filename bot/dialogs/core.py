@@ -215,6 +215,7 @@ class UnreachedView:
     # Without a phone, the chat they registered from still reaches them: a WhatsApp chat's number, or a Telegram chat.
     chat_phone: str | None = None
     telegram_chat: bool = False
+    waiting: bool = False  # chats wait for the officer's word on whose they are (the "chats" outcomes apply)
     # Renderings of this line kept for the run: one member is on several officers' lists and files.
     memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -293,6 +294,28 @@ class ChatReader(Protocol):
 
     def own_number(self) -> str | None:
         """This chat's own phone number when the channel says it (a WhatsApp chat is its number), else None."""
+        ...
+
+    def proves(self, phone: str | None) -> bool:
+        """Whether this chat is proven to hold `phone` (its WhatsApp number, its Telegram user's shared contact; the
+        terminal holds any): a registration with it is seen here at once."""
+        ...
+
+    def waiting(self) -> int:
+        """Members registered or claimed here that this chat may not see yet (not proven, or suspended)."""
+        ...
+
+    def waiting_with_phone(self, phone: str) -> int:
+        """How many of those have `phone` on their record (what sharing that contact proves)."""
+        ...
+
+    def nik_attempts(self) -> int:
+        """NIKs typed here within the throttle's window."""
+        ...
+
+    def can_claim(self, nik: str, shared: str | None = None) -> bool:
+        """Whether this chat holds the number on the record of the member with this (registered) NIK; `shared`: a
+        number its Telegram user just shared as their own."""
         ...
 
 
@@ -391,6 +414,32 @@ class Context:
 class SaveMember:
     fields: dict[str, object]
     on_behalf: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProvePhone:
+    """A Telegram user shared their own contact: this chat holds the number (it proves links to members with it)."""
+
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class NikTyped:
+    """A NIK typed at the NIK question: counted, so that guessing which NIKs are registered is slow."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimNik:
+    """This chat holds the number on the record of the member with this NIK: it becomes theirs."""
+
+    nik: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskOfficerAboutNik:
+    """This chat says a registered NIK is theirs but cannot prove it: the officer decides."""
+
+    nik: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,6 +582,10 @@ class Exported:
 
 Effect = (
     SaveMember
+    | ProvePhone
+    | NikTyped
+    | ClaimNik
+    | AskOfficerAboutNik
     | UpdateMember
     | DeleteMember
     | RecordConsent

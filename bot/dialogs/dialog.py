@@ -16,13 +16,17 @@ from bot.dialogs import admin, officer
 from bot.dialogs.core import (
     MAX_TEXT,
     AcceptInvitation,
+    AskOfficerAboutNik,
     Choice,
+    ClaimNik,
     Context,
     DeleteMember,
     Incoming,
     Kind,
     MemberView,
+    NikTyped,
     Outcome,
+    ProvePhone,
     RecordConsent,
     RecordPayment,
     ReminderView,
@@ -41,6 +45,7 @@ from bot.dialogs.fields import (
     Answer,
     Narrow,
     Reject,
+    Taken,
     monthly_cost,
     next_month,
     typed_choice,
@@ -48,7 +53,7 @@ from bot.dialogs.fields import (
 from bot.dialogs.state import Draft, EditField, Flow, SetAside, State, Step
 from bot.texts import duration, long_date, month_span, month_year, named, pay_by, programs, rupiah, short_date, t
 from domain.answers import command_word, yes_or_no
-from domain.identity import Nik, format_phone, mask_nik, parse_nik
+from domain.identity import Nik, format_phone, mask_nik, parse_nik, parse_phone
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
 
@@ -135,6 +140,8 @@ def question(state: State, ctx: Context) -> Reply:
             if state.flow is Flow.STATUS:
                 members.append(Choice(t("option.m.all"), "m:all"))
             return Reply(t(f"ask.pick_member_{state.flow}"), tuple(members))
+        case Step.CLAIM:
+            return Reply(t("ask.claim"), _options("claim", ("officer", "other")), request_contact=True)
         case Step.CONFIRM_DELETE:
             member = _member(state.member_id, ctx)
             name = member.full_name if member else ""
@@ -284,10 +291,7 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
     """An answer to the question: a shared contact, a button, a typed option, or typed text for a field."""
     current = question(state, ctx)
     if incoming.kind is Kind.CONTACT:
-        if state.step is not Step.PHONE:
-            return _ask(state, ctx, out, t("invalid.contact_here"))
-        answer = FIELD_STEPS[Step.PHONE].on_contact(state, incoming.contact_phone, incoming.contact_is_sender, ctx)
-        return _apply(state, answer, ctx, out)
+        return _contact(state, incoming, ctx, out)
     if incoming.kind is Kind.CHOICE:
         if incoming.text not in {choice.value for choice in current.choices}:
             return _ask(state, ctx, out, t("invalid.stale_choice"))
@@ -308,6 +312,63 @@ def _answer(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Sta
     if state.step is Step.MENU:  # a greeting gets the menu; a number it does not have, a hint too
         return _ask(state, ctx, out, t("invalid.choose_option") if incoming.text.strip().isdigit() else "")
     return _ask(state, ctx, out, t("invalid.choose_option"))
+
+
+def _contact(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> State:
+    """A shared contact: the sender's own proves this chat holds the number (for the member being registered, a
+    claimed NIK, or the members waiting here); someone else's proves nothing."""
+    phone = parse_phone(incoming.contact_phone)
+    own = incoming.contact_is_sender and phone.startswith("+")
+    if own:
+        out.effects.append(ProvePhone(phone))
+    if state.step is Step.PHONE:
+        answer = FIELD_STEPS[Step.PHONE].on_contact(state, incoming.contact_phone, incoming.contact_is_sender, ctx)
+        return _apply(state, answer, ctx, out)
+    if not own:
+        return _ask(state, ctx, out, t("invalid.contact_not_own_here"))
+    if state.step is Step.CLAIM and state.draft.nik:
+        if ctx.chat.can_claim(state.draft.nik, phone):
+            return _claimed(state, state.draft.nik, out)
+        return _ask(state, ctx, out, t("claim.no_match"))
+    if ctx.chat.waiting():
+        proven = ctx.chat.waiting_with_phone(phone)
+        return _ask(state, ctx, out, t("link.proven", count=proven) if proven else t("link.no_match"))
+    return _ask(state, ctx, out, t("invalid.contact_here"))
+
+
+def _nik_taken(state: State, nik: str, ctx: Context, out: Outcome) -> State:
+    """A registered NIK typed. Changing one's own member: another's NIK cannot be taken. Registering: this chat
+    holding the number on that member's record makes it theirs at once; otherwise they may prove it (a Telegram
+    contact) or ask the officer. Nothing says whose the NIK is."""
+    if state.flow is not Flow.REGISTER or state.on_behalf:
+        return _ask(state, ctx, out, t("invalid.nik_taken"))
+    if ctx.chat.can_claim(nik):
+        return _claimed(state, nik, out)
+    return _ask(state.at(Step.CLAIM, draft=state.draft.model_copy(update={"nik": nik})), ctx, out)
+
+
+def _claimed(state: State, nik: str, out: Outcome) -> State:
+    out.effects.append(ClaimNik(nik))
+    out.say(Reply(t("claim.done")))
+    return _reset(state)
+
+
+def _claim_to_officer(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    if state.draft.nik:
+        out.effects.append(AskOfficerAboutNik(state.draft.nik))
+    out.say(Reply(t("claim.officer")))
+    return _reset(state)
+
+
+def _claim_other(state: State, name: str, ctx: Context, out: Outcome) -> State:
+    return _ask(state.at(Step.NIK, draft=state.draft.model_copy(update={"nik": None})), ctx, out)
+
+
+def _waiting_note(ctx: Context) -> Reply | None:
+    """What a chat whose registrations wait for proof is told instead of "not registered"."""
+    if ctx.chat.waiting() == 0:
+        return None
+    return Reply(t("link.waiting"), request_contact=True)
 
 
 # The questions a plain yes or no answers (words: domain/answers.py), and the option each means.
@@ -520,6 +581,10 @@ def _start(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         return _ask(state, ctx, out, t("resume.continue_change"))
     if ctx.chat.members_here():
         return _ask(_reset(state), ctx, out, t("menu.welcome_back"))
+    waiting = _waiting_note(ctx)
+    if waiting is not None:
+        out.say(waiting)
+        return _reset(state)
     return _begin_registration(state, ctx, out)
 
 
@@ -772,6 +837,10 @@ def _begin_registration(
 
 def _start_status(state: State, ctx: Context, out: Outcome) -> State:
     members = ctx.chat.members_here()
+    waiting = _waiting_note(ctx) if not members else None
+    if waiting is not None:
+        out.say(waiting)
+        return state
     if not members:
         return _ask(state, ctx, out, t("status.none"))
     if len(members) == 1 or state.flow is not Flow.NONE:
@@ -787,6 +856,10 @@ def _start_member_flow(state: State, flow: Flow, ctx: Context, out: Outcome) -> 
             return _ask(state.at(Step.EDIT_FIELD), ctx, out)
         return _ask(state, ctx, out, t("command.finish_first"))
     members = ctx.chat.members_here()
+    waiting = _waiting_note(ctx) if not members else None
+    if waiting is not None:
+        out.say(waiting)
+        return _reset(state)
     if not members:
         return _ask(_reset(state), ctx, out, t("status.none"))
     base = _reset(state).model_copy(update={"flow": flow})
@@ -850,6 +923,12 @@ def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
     fields = member_fields(state.draft, ctx)
     out.effects.append(SaveMember(fields, on_behalf=state.on_behalf))
     saved = saved_text(state.draft, str(fields["sex"]), on_behalf=state.on_behalf)
+    if not state.on_behalf and not ctx.chat.proves(state.draft.phone):
+        # Seen here only once proven: say how (the share-contact button on Telegram, the officer everywhere).
+        name = named(state.draft.full_name or "", str(fields["sex"]))
+        out.say(Reply(saved))
+        out.say(Reply(t("saved.unproven", name=name), request_contact=True))
+        return _ask(state.at(Step.AFTER_SAVE), ctx, out)
     return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved)
 
 
@@ -929,6 +1008,8 @@ _CHOICES: dict[tuple[str, str], _OnChoice] = {
     ("after", "another"): lambda state, _, ctx, out: _begin_registration(state, ctx, out, on_behalf=state.on_behalf),
     ("m", "all"): _status_of_all,
     ("delete", "yes"): _delete,
+    ("claim", "officer"): _claim_to_officer,
+    ("claim", "other"): _claim_other,
 }
 # Any other name in these groups (a field, a member id, "done"); anything else keeps the member ("delete:no").
 _CHOICE_GROUPS: dict[str, _OnChoice] = {"field": _edit_field, "after": _done, "m": _member_chosen}
@@ -938,8 +1019,12 @@ _CHOICE_GROUPS: dict[str, _OnChoice] = {"field": _edit_field, "after": _done, "m
 
 
 def _apply(state: State, answer: Answer, ctx: Context, out: Outcome) -> State:
+    if state.step is Step.NIK and isinstance(answer, Accept | Taken):
+        out.effects.append(NikTyped())
     if isinstance(answer, Reject):
         return _ask(state, ctx, out, answer.message)
+    if isinstance(answer, Taken):
+        return _nik_taken(state, answer.nik, ctx, out)
     if isinstance(answer, Narrow):
         narrowed = state.model_copy(update={"candidates": answer.codes, "page": 0, "confirm": answer.confirm})
         return _ask(narrowed, ctx, out)

@@ -13,7 +13,7 @@ from bot.dialogs.core import Choice, Context, Reply, choice_keys
 from bot.dialogs.state import Draft, State, Step
 from bot.texts import month_year, rupiah, t
 from domain.answers import dont_know, is_command_word, yes_or_no
-from domain.identity import KpjProblem, Nik, format_phone, parse_kpj, parse_nik, parse_phone
+from domain.identity import NIK_TRIES, KpjProblem, Nik, format_phone, parse_kpj, parse_nik, parse_phone
 from domain.names import match_names, normalize_name
 from domain.occupations import occupation_of
 from domain.phones import means_no_phone, means_this_number, phone_owner_of
@@ -36,6 +36,13 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
+class Taken:
+    """The NIK typed is registered already (for someone other than the member being changed)."""
+
+    nik: str
+
+
+@dataclass(frozen=True, slots=True)
 class Narrow:
     """Typed text matched several regions: offer just those. `confirm`: it was only close to the one in `codes`: ask
     whether it is meant before taking it. No codes: ask the whole question again."""
@@ -44,7 +51,7 @@ class Narrow:
     confirm: bool = False
 
 
-Answer = Accept | Reject | Narrow
+Answer = Accept | Reject | Narrow | Taken
 
 
 class FieldStep:
@@ -111,11 +118,15 @@ class NikStep(FieldStep):
     step = Step.NIK
 
     def on_text(self, state: State, text: str, ctx: Context) -> Answer:
+        # Every NIK waits once a chat has typed many (staff registering door to door aside): whether a NIK is
+        # registered must not be learnt by trying them.
+        if ctx.staff.here() is None and ctx.chat.nik_attempts() >= NIK_TRIES:
+            return Reject(t("invalid.nik_wait"))
         parsed = parse_nik(text, regions=ctx.regions, today=ctx.today)
         if not isinstance(parsed, Nik):
             return Reject(t(f"invalid.nik_{parsed}"))
         if ctx.chat.nik_registered(parsed.value, except_member=state.member_id):
-            return Reject(t("invalid.nik_taken"))
+            return Taken(parsed.value)
         return Accept(with_draft(state, nik=parsed.value))
 
 

@@ -27,7 +27,7 @@ from bot.texts import long_date, pay_by, rupiah, t
 from bot.texts.words import unreached_reason
 from domain.identity import format_phone, mask_nik, parse_phone
 from domain.rules import ContributionMonth, Standing
-from domain.vocabulary import FollowUpOutcome
+from domain.vocabulary import CHAT_OUTCOMES, FollowUpOutcome
 
 PAGE = 8
 # dg: a page of the list, es: a page of the escalations, of: a member's outcomes, oc: an outcome
@@ -135,7 +135,7 @@ def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
         out.say(Reply(t("officer.not_yours")))
         return state
     if kind == "of":
-        out.say(Reply(t("officer.what_happened", name=item.name), _outcomes(item.member_id)))
+        out.say(Reply(t("officer.what_happened", name=item.name), _outcomes(item)))
         return state
     if outcome == FollowUpOutcome.PAID and months is None:
         choices = tuple(
@@ -146,7 +146,8 @@ def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
     if outcome == FollowUpOutcome.WRONG_NUMBER:
         out.say(Reply(t("officer.new_number", name=item.name)))
         return state.at(Step.OFFICER_NEW_NUMBER, flow=Flow.OFFICER, member_id=item.member_id)
-    if outcome not in set(FollowUpOutcome) or (months is not None and int(months) not in PERIODS):
+    offered = outcome in set(FollowUpOutcome) and (item.waiting or outcome not in CHAT_OUTCOMES)
+    if not offered or (months is not None and int(months) not in PERIODS):
         out.say(Reply(t("invalid.stale_choice")))
         return state
     out.effects.append(RecordFollowUp(item.member_id, outcome, int(months) if months else None))
@@ -169,8 +170,10 @@ def new_number(text: str, state: State, ctx: Context, out: Outcome) -> State:
     return State(start_payload=state.start_payload)
 
 
-def _outcomes(member_id: int) -> tuple[Choice, ...]:
-    return tuple(Choice(t(f"officer.outcome.{o}"), f"oc:{member_id}:{o}") for o in FollowUpOutcome)
+def _outcomes(item: UnreachedView) -> tuple[Choice, ...]:
+    """The outcomes that apply: whose the waiting chats are only when some wait."""
+    shown = [o for o in FollowUpOutcome if item.waiting or o not in CHAT_OUTCOMES]
+    return tuple(Choice(t(f"officer.outcome.{o}"), f"oc:{item.member_id}:{o}") for o in shown)
 
 
 def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:

@@ -41,6 +41,7 @@ class Step(StrEnum):
     EDIT_FIELD = "edit_field"
     AFTER_SAVE = "after_save"
     PICK_MEMBER = "pick_member"
+    CLAIM = "claim"  # the NIK typed is registered already: prove it is theirs, or ask the officer
     OFFICER_NEW_NUMBER = "officer_new_number"
     CONFIRM_DELETE = "confirm_delete"
 

@@ -74,6 +74,7 @@ def dynamic_keys() -> set[str]:
 
 
 _CONTROL_OPTIONS = {
+    "claim": ("officer", "other"),
     "consent": ("yes", "no", "more"),
     "summary": ("ok", "change"),
     "after": ("another", "done"),

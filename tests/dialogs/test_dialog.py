@@ -227,6 +227,7 @@ def test_bad_answers_repeat_the_question(chat: Chat, step: str, typed: str, erro
 )
 def test_unexpected_input_at_every_step(chat: Chat, step: str, incoming: Incoming, error_key: str) -> None:
     walk_to(chat, step)
+    effects = list(chat.effects)  # the walk's own: the consent, the NIK typed
     before = chat.state.model_copy()
     question = dialog.question(chat.state, chat.context())
     chat.send(incoming)
@@ -237,7 +238,8 @@ def test_unexpected_input_at_every_step(chat: Chat, step: str, incoming: Incomin
         assert (chat.last.text, chat.last.choices) == (t(error_key), question.choices)
     else:
         assert chat.last.text.endswith(question.text)
-    assert chat.effects == ([RecordConsent(granted=True)] if step != "consent" else [])
+    assert chat.effects == effects  # the bad input wrote nothing
+    assert effects[:1] == ([RecordConsent(granted=True)] if step != "consent" else [])
 
 
 def test_contact_outside_phone_step_is_explained(chat: Chat) -> None:
@@ -255,12 +257,14 @@ def test_contact_of_someone_else_is_refused(chat: Chat) -> None:
     assert chat.last.text.startswith(t("invalid.contact_not_own"))
 
 
-def test_nik_registered_elsewhere_is_refused_without_saying_whose(chat: Chat) -> None:
+def test_nik_registered_elsewhere_offers_proof_or_the_officer_without_saying_whose(chat: Chat) -> None:
     chat.lookups.taken_elsewhere.add("7312061506809001")
     walk_to(chat, "nik")
     chat.send("7312061506809001")
-    assert chat.step == Step.NIK
-    assert chat.last.text.startswith(t("invalid.nik_taken"))
+    assert chat.step == Step.CLAIM
+    assert chat.last.text.startswith(t("ask.claim"))
+    assert chat.last.request_contact  # Telegram: the share-contact button proves the number
+    assert [c.value for c in chat.last.choices] == ["claim:officer", "claim:other"]
     assert "La Baco" not in chat.last.text
 
 
