@@ -70,7 +70,8 @@ def seed(engine: Engine, cipher: Cipher, members: int) -> float:
             )
             connection.execute(insert(Member), [_member(i, ends[i % len(ends)], sample) for i in ids])
             connection.execute(
-                insert(MemberAddress), [{"member_id": i, "address_id": i, "created_at": T0} for i in ids]
+                insert(MemberAddress),
+                [{"member_id": i, "address_id": i, "created_at": T0, "proof": "staff"} for i in ids],
             )
         if engine.dialect.name == "postgresql":
             for table in ("address", "member"):

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from domain.vocabulary import Channel
+from domain.vocabulary import Channel, LinkProof
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Address, Member, Payment, Reminder
@@ -56,8 +56,15 @@ def seed(engine: Engine, *, cipher: Cipher, people: Iterable[Person], now: datet
                 session=session, channel=Channel.WHATSAPP, external_id=f"{CHAT_PREFIX}{person.phone_of}", now=now
             )
             assert address.id is not None
+            # Synthetic people, their chats as proven as an officer's word would make them.
             store.create_member(
-                session=session, cipher=cipher, nik=person.nik, fields=person.fields, address_id=address.id, now=now
+                session=session,
+                cipher=cipher,
+                nik=person.nik,
+                fields=person.fields,
+                address_id=address.id,
+                now=now,
+                proof=LinkProof.STAFF,
             )
         session.commit()
 

@@ -163,7 +163,10 @@ def create_member(
     fields: Mapping[str, object],
     address_id: int | None,
     now: datetime,
+    proof: LinkProof | None = None,
 ) -> Member:
+    """`proof`: how the chat was shown to be theirs when that is known otherwise (data made elsewhere: the demo's,
+    the tests'); else what registering from this chat with this number proves (`proof_for`)."""
     member = new_member(cipher=cipher, nik=nik, fields=fields, now=now)
     session.add(member)
     session.flush()
@@ -171,9 +174,9 @@ def create_member(
     if address_id is not None:  # an officer's door-to-door registration is not linked to the officer's chat
         address = session.get(Address, address_id)
         assert address is not None
-        proof, proof_phone = proof_for(address, member.phone)
+        derived, proof_phone = proof_for(address, member.phone)
         link = MemberAddress(member_id=member.id, address_id=address_id, created_at=now, self_registered=True)
-        link.proof, link.proof_phone = proof, proof_phone
+        link.proof, link.proof_phone = proof or derived, proof_phone
         session.add(link)
     return member
 

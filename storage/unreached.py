@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Date, and_, case, delete, exists, func, literal, or_, text, true
 from sqlalchemy import select as sa_select  # sqlmodel's overloads stop at four columns
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.unreached import Candidate, RecordedFollowUp
@@ -22,7 +21,6 @@ from storage.db import id_rows, upsert_insert
 from storage.members import SEES, sees
 from storage.models import Address, FollowUp, Listing, Member, MemberAddress, Reminder
 from storage.officers import in_area
-
 
 Waiting = aliased(MemberAddress)
 SEES_WAITING = sees(Waiting)

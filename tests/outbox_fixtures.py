@@ -76,7 +76,7 @@ def bulk_members(
         ).all()
     )
     links = [
-        {"member_id": member_id, "address_id": address_ids[index // per_address], "created_at": T0}
+        {"member_id": member_id, "address_id": address_ids[index // per_address], "created_at": T0, "proof": "staff"}
         for index, member_id in enumerate(member_ids)
     ]
     session.execute(insert(MemberAddress), links)

@@ -22,6 +22,7 @@ from domain.delivery import SendResult, Sent, Target
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, holiday_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
+from domain.vocabulary import LinkProof
 from domain.workdays import WorkCalendar
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
@@ -271,7 +272,15 @@ async def test_a_family_phone_gets_its_arrears_and_the_months_own_reminder_in_on
         for index, covered in ((1, date(2026, 11, 30)), (2, date(2026, 10, 31))):
             fields = synthetic_fields(index, covered, full_name=f"Peserta {index}")
             nik = f"731206010180{9000 + index:04d}"
-            store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=T0)
+            store.create_member(
+                session=session,
+                cipher=cipher,
+                nik=nik,
+                fields=fields,
+                address_id=address.id,
+                now=T0,
+                proof=LinkProof.STAFF,
+            )
         session.commit()
     daily_scans(engine, date(2026, 12, 8), date(2026, 12, 8))
     inbox = await first_message(engine, cipher, date(2026, 12, 8))

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.dialogs.core import Reply
 from domain.delivery import Target
 from domain.tariffs import default_tariffs
+from domain.vocabulary import LinkProof
 from scheduler.dispatch import Batch, Dispatcher
 from scheduler.messages import ReminderRenderer
 from storage import members as store
@@ -91,7 +92,15 @@ async def test_from_the_member_row_through_scan_and_dispatch(engine: Engine, cip
         for index, (name, nik, sex) in enumerate([("La Baco", MAN, "L"), ("Hasnah", WOMAN, "P")], start=1):
             address = store.get_or_create_address(session=session, channel="telegram", external_id=f"s{index}", now=NOW)
             fields = synthetic_fields(index, date(2026, 11, 30), full_name=name, sex=sex)
-            store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=NOW)
+            store.create_member(
+                session=session,
+                cipher=cipher,
+                nik=nik,
+                fields=fields,
+                address_id=address.id,
+                now=NOW,
+                proof=LinkProof.STAFF,
+            )
         scan(session=session, today=date(2026, 12, 8), policy=POLICY, zones={"73": WITA}, now=H7)
         session.commit()
     inbox = Inbox()

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, parse_stages
-from domain.vocabulary import Payer
+from domain.vocabulary import LinkProof, Payer
 from storage import members as store
 from storage.crypto import Cipher
 from storage.models import Member, Reminder
@@ -30,7 +30,9 @@ def add_member(
     assert address.id is not None
     fields = synthetic_fields(index, covered_until, **extra)
     nik = f"731206010180{9000 + index:04d}"
-    return store.create_member(session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=now)
+    return store.create_member(
+        session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=now, proof=LinkProof.STAFF
+    )
 
 
 def run_scan(engine: Engine, day: date) -> ScanResult:

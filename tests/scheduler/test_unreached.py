@@ -13,6 +13,7 @@ from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, ContributionMonth, open_cycles, parse_stages
 from domain.tariffs import default_tariffs
 from domain.unreached import Candidate, Reason, Unreached
+from domain.vocabulary import LinkProof
 from service import imports
 from service.conversations import AreaLists, Conversations
 from service.unreached import unreached
@@ -139,7 +140,9 @@ def test_the_newest_tried_reminder_decides_and_each_member_is_listed_once(engine
         second.status = "unreachable"
         session.add(second)
         session.flush()
-        session.add(MemberAddress(member_id=delivered_late, address_id=second.id or 0, created_at=SENT))
+        session.add(
+            MemberAddress(member_id=delivered_late, address_id=second.id or 0, created_at=SENT, proof=LinkProof.STAFF)
+        )
         session.commit()
         listed = unreached(session=session, codes=[DONRI], today=TODAY, policy=POLICY, tariffs=default_tariffs())
     by_id = {u.member.id: u for u in listed}
@@ -237,6 +240,7 @@ def _listed(member_id: int, desa_code: str, days_left: int | None) -> Unreached:
         declared_income=1_000_000,
         with_jht=False,
         report_mismatch=False,
+        registration_mismatch=False,
         active=0,
         unreachable=1,
         last_inbound_at=None,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot.dialogs.core import Incoming
 from bot.texts import t
 from domain.tariffs import default_tariffs
-from domain.vocabulary import BROADCAST_STAGE, OfficerRole
+from domain.vocabulary import BROADCAST_STAGE, LinkProof, OfficerRole
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
 from service.conversations import Conversations
@@ -50,7 +50,11 @@ def dataset(service: Conversations, cipher: Cipher) -> dict[int, int]:
         family = session.exec(select(Address).where(col(Address.external_id) == "s1")).one()
         session.execute(update(Address).where(col(Address.external_id) == "s2").values(status="unreachable"))
 
-        session.add(MemberAddress(member_id=ids[2], address_id=family.id or 0, created_at=family.created_at))
+        session.add(
+            MemberAddress(
+                member_id=ids[2], address_id=family.id or 0, created_at=family.created_at, proof=LinkProof.STAFF
+            )
+        )
         session.commit()
     return ids
 

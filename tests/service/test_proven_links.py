@@ -20,6 +20,7 @@ from storage import imports, outbox
 from storage.crypto import Cipher
 from storage.members import get_or_create_address
 from storage.models import ImportBatch, Member, MemberAddress
+from tests.dialog_driver import HAPPY_PATH
 from tests.service.test_conversation_db import Person, officer_desk
 
 NIK = "7312061506809001"  # fake: Donri-Donri, born 15 June 1980
@@ -155,12 +156,10 @@ def test_a_typed_number_on_telegram_shows_nothing_until_its_contact_is_shared(co
 def test_a_contact_shared_while_registering_proves_the_chat_at_once(conversations: Conversations) -> None:
     farmer = Person(conversations, "1002")
     farmer.say("/start")
-    for step, answer in (("consent", "Setuju"), ("name", "La Baco"), ("nik", NIK)):
+    for answer in ("Setuju", "La Baco", NIK):
         farmer.say(answer)
     farmer.say(Incoming.contact("6281200001234", is_sender=True))
-    from tests.dialog_driver import HAPPY_PATH
-
-    for step, answer in HAPPY_PATH[4:]:
+    for _, answer in HAPPY_PATH[4:]:
         farmer.say(answer)
     farmer.tap("Benar, simpan")
     assert "La Baco" in text_of(farmer.say("/status"))

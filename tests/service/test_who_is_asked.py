@@ -14,7 +14,7 @@ from sqlmodel import Session
 from domain.policy import ReminderPolicy
 from domain.rules import DEFAULT_STAGES, parse_stages
 from domain.tariffs import default_tariffs
-from domain.vocabulary import Occupation, Payer
+from domain.vocabulary import LinkProof, Occupation, Payer
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import ReminderRenderer
 from storage import members as store
@@ -76,7 +76,9 @@ def _seed(engine: Engine, cipher: Cipher, case: Case, now: datetime) -> None:
         session.flush()
         fields = synthetic_fields(1, case.covered_until, payer=case.payer, occupation=case.occupation,
                                   with_jht=case.with_jht, declared_income=case.income)  # fmt: skip
-        member = store.create_member(session=session, cipher=cipher, nik=NIK, fields=fields, address_id=own.id, now=now)
+        member = store.create_member(
+            session=session, cipher=cipher, nik=NIK, fields=fields, address_id=own.id, now=now, proof=LinkProof.STAFF
+        )
         member.sponsor_id = sponsor.id if case.payer in {Payer.SPONSOR, Payer.REGIONAL_GOVERNMENT} else None
         session.add(member)
         session.commit()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, parse_stages
+from domain.vocabulary import LinkProof
 from service import why
 from storage import members as store
 from storage.crypto import Cipher
@@ -28,7 +29,13 @@ def _add(engine: Engine, cipher: Cipher, index: int, **extra: object) -> str:
         assert address.id is not None
         fields = synthetic_fields(index, date(2026, 11, 30))
         member = store.create_member(
-            session=session, cipher=cipher, nik=nik, fields=fields, address_id=address.id, now=NOW
+            session=session,
+            cipher=cipher,
+            nik=nik,
+            fields=fields,
+            address_id=address.id,
+            now=NOW,
+            proof=LinkProof.STAFF,
         )
         for name, value in extra.items():  # set directly: some of these columns have no dialog path yet
             setattr(member, name, value)

@@ -23,7 +23,7 @@ from domain.policy import ReminderPolicy
 from domain.regions import RegionIndex
 from domain.rules import DEFAULT_STAGES, ContributionMonth, parse_stages
 from domain.tariffs import default_tariffs
-from domain.vocabulary import OfficerRole, PaymentSource
+from domain.vocabulary import LinkProof, OfficerRole, PaymentSource
 from files import officer_list
 from scheduler.dispatch import Dispatcher
 from service import why
@@ -97,7 +97,9 @@ def timeline(conversations: Conversations, cipher: Cipher) -> dict[str, int]:
         dead = Address(channel="whatsapp", external_id="+6281200009001", status="unreachable", created_at=NOW)
         session.add(dead)
         session.flush()
-        session.add(MemberAddress(member_id=ids["quiet"], address_id=dead.id or 0, created_at=NOW))
+        session.add(
+            MemberAddress(member_id=ids["quiet"], address_id=dead.id or 0, created_at=NOW, proof=LinkProof.STAFF)
+        )
         session.commit()
     return ids
 
