@@ -305,11 +305,13 @@ def end_links_of_numbers(*, session: Session, old_phones: Mapping[int, str]) -> 
 
 def prove_by_contact(*, session: Session, address: Address, phone: str) -> int:
     """A Telegram user shared their own contact: the chat holds `phone`. Its links to members with that phone are
-    proven (a suspended one too: the number is the one on the member's record); returns how many it sees now."""
+    proven (a suspended one too: the number is the one on the member's record), and those to members without a
+    phone; returns how many it sees now."""
     assert address.id is not None
     address.verified_phone = phone
     session.add(address)
-    matching = select(Member.id).where(col(Member.phone) == phone)
+    # Its own number, or none: a member without a phone is theirs by the chat (as `proof_for` says).
+    matching = select(Member.id).where(or_(col(Member.phone) == phone, col(Member.phone).is_(None)))
     session.execute(
         update(MemberAddress)
         .where(col(MemberAddress.address_id) == address.id, col(MemberAddress.member_id).in_(matching), ~SEES)
@@ -324,7 +326,11 @@ def waiting_with_phone(*, session: Session, address_id: int, phone: str) -> int:
         select(func.count())
         .select_from(MemberAddress)
         .join(Member, col(Member.id) == col(MemberAddress.member_id))
-        .where(col(MemberAddress.address_id) == address_id, ~SEES, col(Member.phone) == phone)
+        .where(
+            col(MemberAddress.address_id) == address_id,
+            ~SEES,
+            or_(col(Member.phone) == phone, col(Member.phone).is_(None)),
+        )
     ).one()
 
 

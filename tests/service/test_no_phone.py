@@ -27,6 +27,7 @@ from service.conversations import Conversations
 from service.unreached import area_lists
 from storage.crypto import Cipher
 from storage.db import alembic_config
+from storage.members import SEES
 from storage.models import Address, Member, MemberAddress
 from storage.scan import scan
 from tests.dialog_driver import HAPPY_PATH
@@ -46,7 +47,7 @@ def chats_of(session: Session, member_id: int | None) -> list[tuple[str, str]]:
     rows = session.exec(
         select(Address.channel, Address.external_id)
         .join(MemberAddress, col(MemberAddress.address_id) == col(Address.id))
-        .where(col(MemberAddress.member_id) == member_id)
+        .where(col(MemberAddress.member_id) == member_id, SEES)  # the chats that see them
         .order_by(col(Address.id))
     ).all()
     return [(channel, external_id) for channel, external_id in rows]
@@ -90,8 +91,14 @@ async def test_registered_from_a_chat_without_a_phone_that_chat_gets_the_reminde
     for answer in answers(phone="tidak punya hp", phone_owner="-", last_paid="11/2026"):
         farmer.say(answer)
     assert t("field.no_phone") in farmer.replies[-1].text.splitlines()
-    [saved] = farmer.tap("Benar, simpan")
+    saved, unproven, _ = farmer.tap("Benar, simpan")
     assert t("saved.no_phone_here", name="Bapak La Baco") in saved.text
+    # A Telegram chat proves itself by its user's own contact (any number: the member has none).
+    assert unproven.text == t("saved.unproven", name="Bapak La Baco")
+    assert unproven.request_contact
+    with Session(conversations.engine) as session:
+        assert chats_of(session, session.exec(select(Member)).one().id) == []
+    farmer.say(Incoming.contact("6281200007002", is_sender=True))
     with Session(conversations.engine) as session:
         member = session.exec(select(Member)).one()
         assert (member.phone, member.phone_owner) == (None, None)
@@ -168,6 +175,7 @@ def test_registered_from_whatsapp_without_a_phone_the_officer_sees_that_chat_s_n
     ):
         teller.say(answer)
     teller.tap("Benar, simpan")
+    teller.say(Incoming.contact("6281200007003", is_sender=True))  # the chat proven: test_proven_links
     with Session(conversations.engine) as session:
         members = session.exec(select(Member).order_by(col(Member.id))).all()
         assert [(m.phone, m.covered_until) for m in members] == [(None, None), (None, None)]
