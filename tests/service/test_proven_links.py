@@ -9,6 +9,8 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from bot.dialogs.core import Incoming, Reply
@@ -17,7 +19,9 @@ from domain.identity import NIK_TRIES
 from domain.member_rows import Row
 from service.conversations import Conversations
 from storage import imports, outbox
+from storage import members as store
 from storage.crypto import Cipher
+from storage.db import alembic_config
 from storage.members import get_or_create_address
 from storage.models import ImportBatch, Member, MemberAddress
 from tests.dialog_driver import HAPPY_PATH
@@ -278,3 +282,38 @@ def test_repeated_nik_attempts_from_one_chat_are_slowed(conversations: Conversat
     guesser.now += timedelta(hours=1, minutes=1)
     guesser.say("7312061506809002")
     assert guesser.replies[-1].text.startswith(t("ask.phone").split("\n")[0])
+
+
+# --- the upgrade keeps existing members reachable ---
+
+
+def test_links_made_before_proofs_are_kept_by_the_migration(engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.downgrade(config, "0016")
+    at = "2026-11-01 00:00:00+00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO member (id, nik_encrypted, nik_hash, full_name, birth_date, sex, phone, kecamatan_code,"
+                " desa_code, occupation, bpjs_status, needs_enrolment, payer, period_months, opted_out, created_at,"
+                " updated_at) VALUES (1, 'x', 'h', 'La Baco', '1980-06-15', 'L', :phone, '73.12.06',"
+                " '73.12.06.2007', 'petani', 'member', false, 'self', 1, false, :at, :at)"
+            ),
+            {"phone": OWN, "at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO address (id, channel, external_id, status, created_at) VALUES"
+                " (1, 'telegram', '1001', 'active', :at), (2, 'whatsapp', :phone, 'active', :at)"
+            ),
+            {"phone": OWN, "at": at},
+        )
+        connection.execute(
+            text("INSERT INTO memberaddress (member_id, address_id, created_at) VALUES (1, 1, :at), (1, 2, :at)"),
+            {"at": at},
+        )
+    command.upgrade(config, "head")
+    with Session(engine) as session:
+        links = session.exec(select(MemberAddress).order_by(col(MemberAddress.address_id))).all()
+        assert [(link.proof, link.proof_phone) for link in links] == [("legacy", None), ("number", OWN)]
+        assert len(store.members_of_address(session=session, address_id=1)) == 1  # still sees, still reminded
