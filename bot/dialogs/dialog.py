@@ -926,9 +926,11 @@ def _save(state: State, name: str, ctx: Context, out: Outcome) -> State:
     if not state.on_behalf and not ctx.chat.proves(state.draft.phone):
         # Seen here only once proven: say how (the share-contact button on Telegram, the officer everywhere).
         name = named(state.draft.full_name or "", str(fields["sex"]))
-        out.say(Reply(saved))
-        out.say(Reply(t("saved.unproven", name=name), request_contact=True))
-        return _ask(state.at(Step.AFTER_SAVE), ctx, out)
+        after = state.at(Step.AFTER_SAVE)
+        asked = question(after, ctx)
+        text = f"{saved}\n{t('saved.unproven', name=name)}\n\n{asked.text}"
+        out.say(Reply(text, asked.choices, request_contact=True))
+        return after
     return _ask(state.at(Step.AFTER_SAVE), ctx, out, saved)
 
 

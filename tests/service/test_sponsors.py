@@ -50,7 +50,9 @@ async def test_reminders_of_sponsored_members_go_to_the_sponsor(conversations: C
         answers = {"last_paid": "11/2026", "nik": nik, "payer": "Orang lain yang menanggung (jaksa, kerabat)"}
         farmer.say("/start")
         for step, answer in HAPPY_PATH:
-            farmer.say(answers.get(step, answer))
+            # Their own number by the share-contact button (the chat proven), everything else as typed.
+            own = Incoming.contact(f"+62812000070{chat[-2:]}", is_sender=True)
+            farmer.say(own if step == "phone" else answers.get(step, answer))
             if step == "payer":
                 farmer.say("Lewati")  # the sponsor's name: the invitation binds the chat instead
         farmer.tap("Benar, simpan")

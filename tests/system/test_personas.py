@@ -50,6 +50,10 @@ class Phone:
             incoming = Incoming.from_text(text)
         return self._send(incoming)
 
+    def share_contact(self, phone: str) -> str:
+        assert self.channel == Channel.TELEGRAM, "only Telegram shares a contact"
+        return self._send(Incoming.contact(phone, is_sender=True))
+
     def press(self, label: str) -> str:
         assert self.channel == Channel.TELEGRAM, "WhatsApp has no buttons"
         [choice] = [c for c in self.replies[-1].choices if c.label == label]
@@ -117,7 +121,11 @@ def test_a_farmer_in_his_own_words(conversations: Conversations, channel: str) -
     summary = farmer.type("1")
     assert "Pekerjaan: Petani" in summary
     assert "Nomor HP: +62 812-0000-9101 (milik peserta sendiri)" in summary
-    assert "data Bapak La Baco sudah tersimpan" in farmer.type("iye")
+    saved = farmer.type("iye")
+    assert "data Bapak La Baco sudah tersimpan" in saved
+    if channel == Channel.TELEGRAM:  # a typed number proves nothing: he is asked to press the button, and does
+        assert '"Kirim nomor HP saya"' in saved
+        assert "tersambung" in farmer.share_contact("+62 812-0000-9101")
     status = farmer.type("status")
     assert "Nama: La Baco" in status
     assert "NIK: 7312********9101" in status
