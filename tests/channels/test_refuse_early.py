@@ -238,6 +238,20 @@ async def test_a_signed_status_callback_with_odd_fields_is_answered_200_and_not_
     assert not [o for o in outcomes if o.startswith("status_") and o != "status_delivered"]
 
 
+async def test_an_undelivered_report_is_recorded_on_both_databases(
+    twilio: FakeTwilio, conversations: Conversations, cipher: Cipher
+) -> None:
+    """Twilio's own "undelivered" made an outcome longer than its column: a 500 on PostgreSQL, the failure lost."""
+    register_and_scan(conversations, "8202")
+    await dispatcher(conversations, cipher, {"whatsapp": whatsapp_sender(twilio, MORNING)}).drain(MORNING)
+    sid = twilio.sent_to("+6281200001234")[0]["sid"]
+    report = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    async with twilio_webhook(conversations) as client:
+        assert (await signed_post(client, "/twilio/status", report)).status_code == 204
+    with Session(conversations.engine) as session:
+        assert session.exec(select(Reminder.status, Reminder.reason)).one() == ("failed", "undelivered:30003")
+
+
 @pytest.fixture
 async def twilio() -> AsyncIterator[FakeTwilio]:
     fake = FakeTwilio(port=free_port())
