@@ -52,11 +52,12 @@ def translate(update: Update) -> tuple[str, Incoming] | None:
     if chat is None or chat.type != ChatType.PRIVATE or type(chat.id) is not int:  # PTB does not check types
         return None
     if update.callback_query is not None:
-        return str(chat.id), Incoming.choice(update.callback_query.data or "")
+        data = update.callback_query.data
+        return str(chat.id), Incoming.choice(data if isinstance(data, str) else "")
     message = update.message
     if message is None:
         return None
-    if message.contact is not None:
+    if message.contact is not None and isinstance(message.contact.phone_number, str):
         user = update.effective_user
         # Only a contact the person shared for themselves is a verified number (not one forwarded from the phonebook).
         is_sender = user is not None and message.contact.user_id == user.id
@@ -113,8 +114,8 @@ class TelegramChannel:
     async def _document(self, chat_id: str, document: Document) -> Incoming:
         """A file sent to the bot, downloaded only when it could be a member spreadsheet and this chat may import
         (an admin's): anyone else's is only named, never fetched, and answered as any unsupported message."""
-        name = document.file_name or ""
-        size = document.file_size or 0
+        name = document.file_name if isinstance(document.file_name, str) else ""
+        size = document.file_size if type(document.file_size) is int else 0
         if not name.lower().endswith((".xlsx", ".csv")) or size > MAX_BYTES:
             return Incoming.file(name, b"", size=size)
         if not await asyncio.to_thread(self.conversations.may_import, Channel.TELEGRAM, chat_id):

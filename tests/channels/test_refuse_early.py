@@ -304,6 +304,18 @@ async def test_updates_telegram_can_read_but_the_bot_cannot_are_ignored_without_
         update_of(2, text="/start", chat={"id": "abc", "type": "private"}),  # a chat id that is not a number
         update_of(3, text=5, chat=private),  # text that is not text
         update_of(4, chat=private, document={"file_id": 7}),  # a document without a name, id of the wrong type
+        update_of(5, chat=private, document={"file_id": "f", "file_unique_id": "u", "file_name": 7, "file_size": "x"}),
+        update_of(6, chat=private, contact={"phone_number": 6281200000101, "first_name": "P", "user_id": 990010}),
+        {
+            "update_id": 7,
+            "callback_query": {
+                "id": "q",
+                "from": {"id": 990010, "is_bot": False, "first_name": "P"},
+                "chat_instance": "c",
+                "data": 5,  # button data that is not text
+                "message": {"message_id": 1, "date": 1, "chat": private, "text": "…"},
+            },
+        },
     ]
     application = telegram_application(conversations, telegram.base_url)
     port = free_port()
@@ -312,7 +324,7 @@ async def test_updates_telegram_can_read_but_the_bot_cannot_are_ignored_without_
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             codes = [(await client.post("/telegram", json=u, headers=headers)).status_code for u in odd]
-            good = update_of(5, text="/start", chat={"id": 990011, "type": "private"})
+            good = update_of(9, text="/start", chat={"id": 990011, "type": "private"})
             await client.post("/telegram", json=good, headers=headers)
             await telegram.wait_for(990011, 1)  # updates are handled in order: the odd ones are done by now
         await application.stop()
