@@ -25,7 +25,7 @@ from domain.tariffs import Tariffs, default_tariffs
 from domain.vocabulary import Channel
 from service.effect_context import EffectContext
 from service.effects import apply_all
-from service.files import read_upload, render
+from service.files import may_import, read_upload, render
 from service.members import viewed_entry
 from service.readers import Readers
 from service.unreached import AreaLists, area_lists
@@ -74,6 +74,10 @@ class Conversations:
         except OperationalError:
             log.exception("database unavailable while handling a %s message", channel)
             return [Reply(t("error.temporary"))]
+
+    def may_import(self, channel: str, external_id: str) -> bool:
+        """Whether this chat may import member spreadsheets (an admin's): a channel fetches a file only then."""
+        return may_import(self.engine, self.config, channel, external_id)
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()

@@ -257,7 +257,10 @@ def record_delivery(*, session: Session, provider_message_id: str, status: str, 
     session.add(reminder)
     assert reminder.id is not None
     session.add(
-        DeliveryAttempt(reminder_id=reminder.id, at=now, channel="whatsapp", outcome=f"status_{status}", error=error)
+        # The column holds 16 characters: "status_undelivered" is kept as "status_undeliver" (PostgreSQL refuses more).
+        DeliveryAttempt(
+            reminder_id=reminder.id, at=now, channel="whatsapp", outcome=f"status_{status}"[:16], error=error[:200]
+        )
     )
     return True
 

@@ -50,6 +50,7 @@ class FakeTelegram:
     called: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_path -> content, for getFile and downloads
+    downloaded: list[str] = field(default_factory=list)  # the file paths the bot fetched, in order
 
     @property
     def base_url(self) -> str:
@@ -110,6 +111,7 @@ class FakeTelegram:
     async def download(self, request: Request) -> Response:
         if request.path_params["token"] != TOKEN or request.path_params["path"] not in self.files:
             return Response(status_code=404)
+        self.downloaded.append(request.path_params["path"])
         return Response(self.files[request.path_params["path"]])
 
     def press(self, chat_id: int, label: str) -> None:

@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.body import read_body
 from bot.dialogs.core import Attachment, Choice, Incoming, Reply
 from bot.texts import t
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
@@ -48,19 +49,20 @@ _SHORT_LABEL = 18  # two buttons fit on one row of a small phone up to about thi
 def translate(update: Update) -> tuple[str, Incoming] | None:
     """The chat and what its person said; None for updates the bot ignores (groups, edits, channel posts)."""
     chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
+    if chat is None or chat.type != ChatType.PRIVATE or type(chat.id) is not int:  # PTB does not check types
         return None
     if update.callback_query is not None:
-        return str(chat.id), Incoming.choice(update.callback_query.data or "")
+        data = update.callback_query.data
+        return str(chat.id), Incoming.choice(data if isinstance(data, str) else "")
     message = update.message
     if message is None:
         return None
-    if message.contact is not None:
+    if message.contact is not None and isinstance(message.contact.phone_number, str):
         user = update.effective_user
         # Only a contact the person shared for themselves is a verified number (not one forwarded from the phonebook).
         is_sender = user is not None and message.contact.user_id == user.id
         return str(chat.id), Incoming.contact(message.contact.phone_number, is_sender=is_sender)
-    if message.text is not None:
+    if isinstance(message.text, str):
         return str(chat.id), Incoming.from_text(message.text)
     return str(chat.id), Incoming.unsupported()
 
@@ -103,19 +105,26 @@ class TelegramChannel:
         if update.callback_query is not None:
             await _settle_button(update)
         if update.message is not None and update.message.document is not None:
-            incoming = await _document(update.message.document)
+            incoming = await self._document(chat_id, update.message.document)
         # The database work is synchronous; keep it off the event loop so other chats are not held up.
         replies = await asyncio.to_thread(self.conversations.handle, Channel.TELEGRAM, chat_id, incoming, self.clock())
         for reply in replies:
             await send_reply(context.bot, int(chat_id), reply)
 
+    async def _document(self, chat_id: str, document: Document) -> Incoming:
+        """A file sent to the bot, downloaded only when it could be a member spreadsheet and this chat may import
+        (an admin's): anyone else's is only named, never fetched, and answered as any unsupported message."""
+        name = document.file_name if isinstance(document.file_name, str) else ""
+        size = document.file_size if type(document.file_size) is int else 0
+        if not name.lower().endswith((".xlsx", ".csv")) or size > MAX_BYTES:
+            return Incoming.file(name, b"", size=size)
+        if not await asyncio.to_thread(self.conversations.may_import, Channel.TELEGRAM, chat_id):
+            return Incoming.file(name, b"", size=size)
+        return await _download(document, name, size)
 
-async def _document(document: Document) -> Incoming:
-    """A spreadsheet sent to the bot, downloaded only when it could be one (the dialog decides who may import)."""
-    name = document.file_name or ""
-    size = document.file_size or 0
-    if not name.lower().endswith((".xlsx", ".csv")) or size > MAX_BYTES:
-        return Incoming.file(name, b"", size=size)
+
+async def _download(document: Document, name: str, size: int) -> Incoming:
+    """The file's content, through getFile and its download URL; an empty file when Telegram does not give it."""
     try:
         content = bytes(await (await document.get_file()).download_as_bytearray())
     except TelegramError as error:
@@ -217,6 +226,21 @@ def build_application(*, token: str, base_url: str, channel: TelegramChannel, we
     return application
 
 
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    """A webhook's body as an update; None for anything that is not a JSON object with an integer `update_id` that
+    python-telegram-bot can read (invalid UTF-8, nested past the parser's depth, fields of the wrong type…)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception:  # PTB's parsing of untrusted fields raises whatever a wrong type provokes
+        return None
+
+
 def webhook_routes(application: Application, secret: str, path: str = "/telegram") -> list[Route]:  # type: ignore[type-arg]
     """The route for Telegram's webhook: the secret header is checked before anything is read."""
 
@@ -224,13 +248,14 @@ def webhook_routes(application: Application, secret: str, path: str = "/telegram
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             return Response(status_code=403)
-        body = await request.body()
-        if len(body) > MAX_WEBHOOK_BODY:
+        body = await read_body(request, MAX_WEBHOOK_BODY)
+        if body is None:
             return Response(status_code=413)
-        try:
-            update = Update.de_json(json.loads(body), application.bot)
-        except (ValueError, TypeError, KeyError):
-            return Response(status_code=400)
+        update = parse_update(body, application.bot)
+        if update is None:
+            # From Telegram (the secret matched): answered, or Telegram would send it again and again.
+            log.warning("ignored a malformed Telegram update")
+            return Response()
         await application.update_queue.put(update)
         return Response()
 

@@ -24,10 +24,12 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.body import read_body
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Reply
 from bot.texts import speaking
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.identity import parse_phone
 from domain.vocabulary import Channel
 from service import inbound
 from service.conversations import Conversations
@@ -37,6 +39,11 @@ log = logging.getLogger(__name__)
 
 PREFIX = "whatsapp:"
 MAX_BODY = 64 * 1024
+MAX_SID = 64  # as stored (inbound message ids, reminders' provider ids)
+# What Twilio reports of a message (https://www.twilio.com/docs/messaging/api/message-resource#message-status-values).
+STATUSES = frozenset(
+    {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read", "accepted", "scheduled", "canceled"}
+)
 # Twilio's own error codes (https://www.twilio.com/docs/api/errors).
 OUTSIDE_WINDOW = 63016  # free text more than 24 hours after the person's last message: a template is required
 RATE_LIMITED = {20429, 63018}
@@ -49,18 +56,49 @@ def incoming_from_text(body: str) -> Incoming:
     return Incoming.from_text(body)
 
 
-def translate(form: Mapping[str, str]) -> tuple[str, Incoming] | None:
-    """The sender's number (E.164) and what they said; None when the request is not a WhatsApp message."""
+def sender_number(form: Mapping[str, str]) -> str | None:
+    """The sender's Indonesian mobile number in E.164, exactly as `From` must carry it (`whatsapp:+628…`, at most 15
+    digits) and agreeing with `WaId` when Twilio sends it; None for anything else (it never becomes an address)."""
     sender = form.get("From", "")
     if not sender.startswith(PREFIX + "+"):
         return None
     number = sender.removeprefix(PREFIX)
+    digits = number.removeprefix("+")
+    if not _digits(digits, 15) or parse_phone(number) != number:  # the cheap checks first
+        return None
+    wa_id = form.get("WaId")
+    if wa_id is not None and wa_id != digits:
+        return None
+    return number
+
+
+def translate(form: Mapping[str, str]) -> tuple[str, Incoming] | None:
+    """The sender's number (E.164) and what they said; None when the request is not a WhatsApp message from a
+    valid Indonesian mobile number."""
+    number = sender_number(form)
+    if number is None:
+        return None
     if form.get("ButtonPayload"):  # a quick-reply button of a template
         return number, Incoming.choice(form["ButtonPayload"])
     body = form.get("Body", "")
-    if not body.strip() and int(form.get("NumMedia", "0") or 0) > 0:
+    if not body.strip() and _count(form.get("NumMedia", "")) > 0:
         return number, Incoming.unsupported()
     return number, incoming_from_text(body)
+
+
+def _is_sid(value: str) -> bool:
+    """Twilio's ids are letters and digits (34 of them); anything else, or longer than we store, is not one."""
+    return 0 < len(value) <= MAX_SID and value.isascii() and value.isalnum()
+
+
+def _digits(value: str, most: int) -> bool:
+    """Plain ASCII digits, at most `most` of them (a count or an error code as Twilio sends it)."""
+    return 0 < len(value) <= most and value.isascii() and value.isdigit()
+
+
+def _count(value: str) -> int:
+    """A count Twilio sends as text (NumMedia: up to 10); anything but a few plain digits counts as none."""
+    return int(value) if _digits(value, 3) else 0
 
 
 def twiml(replies: list[Reply], media: Sequence[str | None] = ()) -> Response:
@@ -117,8 +155,8 @@ class WhatsAppWebhook:
         ]
 
     async def _verified_form(self, request: Request) -> dict[str, str] | Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await read_body(request, MAX_BODY)  # refused while reading, before the signature is even computed
+        if body is None:
             return Response(status_code=413)
         form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         url = self.public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -135,8 +173,11 @@ class WhatsAppWebhook:
             return form
         translated = translate(form)
         sid = form.get("MessageSid", "")
-        if translated is None or not sid:
-            return Response(status_code=400)
+        if translated is None or not _is_sid(sid):
+            # Signed by Twilio, so answered (a refusal would only make it retry), but nothing is read or stored;
+            # the log names no field's value (it could be a phone number).
+            log.warning("ignored a signed WhatsApp request without a valid sender or message id")
+            return twiml([])
         number, incoming = translated
         if not self.limit.allow(number):
             return Response(status_code=429)
@@ -153,10 +194,11 @@ class WhatsAppWebhook:
         form = await self._verified_form(request)
         if isinstance(form, Response):
             return form
-        sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
-        if not sid or not state:
-            return Response(status_code=400)
-        await asyncio.to_thread(self._record_status, sid, state, form.get("ErrorCode", "") or "")
+        sid, state, error = form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode", "")
+        if not _is_sid(sid) or state not in STATUSES or (error and not _digits(error, 10)):
+            log.warning("ignored a signed Twilio status callback without a valid message id, status or error code")
+            return Response()
+        await asyncio.to_thread(self._record_status, sid, state, error)
         return Response(status_code=204)
 
     def _record_status(self, sid: str, state: str, error: str) -> None:
