@@ -3,6 +3,7 @@ name is not left behind in it."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -12,10 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from bot.app import build_cipher, build_engine
+from bot.settings import Settings
 from storage import members as store
-from storage.crypto import Cipher
+from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 from tests.scheduler.test_scan import add_member
 
@@ -94,3 +98,45 @@ def test_a_deleted_members_name_is_not_left_in_the_file(tmp_path: Path, cipher: 
     engine.dispose()
     leftovers = [path.name for path in tmp_path.iterdir() if NAME.encode() in path.read_bytes()]
     assert leftovers == []
+
+
+@pytest.fixture
+def fresh_clone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Settings as on a fresh clone (no .env, the default places), in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "DEV_SECRETS_FILE", "NIK_ENCRYPTION_KEYS", "NIK_LOOKUP_KEY", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _database_folder(settings: Settings) -> Path:
+    database = make_url(settings.database_url).database
+    assert database is not None
+    return Path(database).resolve().parent
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_development_keys_are_kept_outside_the_database_folder_for_their_owner_only(fresh_clone: Path) -> None:
+    settings = Settings(_env_file=None)
+    cipher = build_cipher(settings)
+    build_engine(settings).dispose()
+    keys = settings.dev_secrets_file.resolve()
+    assert keys.exists()
+    assert _database_folder(settings).exists()
+    assert not keys.is_relative_to(_database_folder(settings))  # a copy of the database folder has no keys
+    assert _mode(keys) == 0o600
+    assert build_cipher(settings).lookup_hash("7312060101809001") == cipher.lookup_hash("7312060101809001")  # kept
+
+
+def test_development_keys_in_the_old_place_are_moved_not_replaced(fresh_clone: Path) -> None:
+    old = fresh_clone / "data" / "dev-secrets.json"
+    old.parent.mkdir()
+    made = {"encryption_key": new_encryption_key(), "lookup_key": new_lookup_key()}
+    old.write_text(json.dumps(made))
+    settings = Settings(_env_file=None)
+    cipher = build_cipher(settings)
+    expected = Cipher(encryption_keys=[made["encryption_key"]], lookup_key=made["lookup_key"])
+    assert cipher.lookup_hash("7312060101809001") == expected.lookup_hash("7312060101809001")
+    assert not old.exists()
+    assert json.loads(settings.dev_secrets_file.read_text()) == made
+    assert _mode(settings.dev_secrets_file) == 0o600
