@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Mapping
@@ -104,7 +105,7 @@ def _dev_secrets(path: Path) -> dict[str, str]:
     their owner only (tests/storage/test_private_files.py); keys from the old place are moved there, not remade."""
     if not path.exists() and _OLD_DEV_SECRETS.exists() and path.resolve() != _OLD_DEV_SECRETS.resolve():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _OLD_DEV_SECRETS.replace(path)
+        shutil.move(_OLD_DEV_SECRETS, path)  # a rename, or a copy then a removal across file systems
         path.chmod(0o600)
         log.warning("moved the development keys from %s to %s", _OLD_DEV_SECRETS, path)
     if path.exists():
