@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Mapping
@@ -95,14 +96,26 @@ def build_cipher(settings: Settings) -> Cipher:
     return Cipher(encryption_keys=[secrets["encryption_key"]], lookup_key=secrets["lookup_key"])
 
 
+# Before issue 15 the development keys lay beside the database, in the folder its backups copy.
+_OLD_DEV_SECRETS = Path("data/dev-secrets.json")
+
+
 def _dev_secrets(path: Path) -> dict[str, str]:
+    """The development keys: kept outside the database's folder (DEV_SECRETS_FILE, `keys/` by default), readable by
+    their owner only (tests/storage/test_private_files.py); keys from the old place are moved there, not remade."""
+    if not path.exists() and _OLD_DEV_SECRETS.exists() and path.resolve() != _OLD_DEV_SECRETS.resolve():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.move(_OLD_DEV_SECRETS, path)  # a rename, or a copy then a removal across file systems
+        path.chmod(0o600)
+        log.warning("moved the development keys from %s to %s", _OLD_DEV_SECRETS, path)
     if path.exists():
         loaded: dict[str, str] = json.loads(path.read_text())
         return loaded
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secrets = {"encryption_key": new_encryption_key(), "lookup_key": new_lookup_key()}
-    path.write_text(json.dumps(secrets))
-    path.chmod(0o600)
+    # Created 0600 before the keys are written: a chmod afterwards leaves a moment in which anyone could read them.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(json.dumps(secrets))
     log.warning("generated development keys in %s (never use them in production)", path)
     return secrets
 

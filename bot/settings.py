@@ -75,7 +75,7 @@ class Settings(BaseSettings):
 
     nik_encryption_keys: str = ""
     nik_lookup_key: str = ""
-    dev_secrets_file: Path = Path("data/dev-secrets.json")
+    dev_secrets_file: Path = Path("keys/dev-secrets.json")  # not in data/: the database's backups copy that folder
 
     telegram_bot_token: str = ""
     telegram_bot_username: str = ""

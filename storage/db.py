@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Callable, Collection
 from importlib import resources
 from pathlib import Path
@@ -17,15 +19,16 @@ from sqlmodel import Session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs: SQLite gets WAL, foreign keys and a busy timeout.
+    """An engine with the settings each backend needs: SQLite gets WAL, foreign keys, a busy timeout, secure delete
+    and a file only its owner can read.
 
     Parameters are kept out of error messages: they hold names and phone numbers, and errors end up in logs.
     """
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -33,10 +36,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file empty (a valid SQLite database) and readable by its owner only, before any data is
+    written: SQLite would create it world-readable (0644 under the usual umask), and it gives its -wal and -shm files
+    the database file's permissions (tests/storage/test_private_files.py). An existing file is left as it is."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy issue BEGIN itself (below) instead of the sqlite3 module's implicit, deferred one.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Deleted rows are overwritten with zeros, not left readable in free pages (a deleted member's name, a purged
+    # number): tests/storage/test_private_files.py.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

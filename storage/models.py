@@ -39,10 +39,15 @@ def _utc_field(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_type=UTCDateTime, nullable=False, index=index)
 
 
+# Tables whose rows audit entries name by id ("member:12", the actor "telegram:5"): on SQLite, AUTOINCREMENT, so a
+# deleted row's id is never given to a new one (migration 0019; PostgreSQL's sequences never reuse one anyway).
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Address(SQLModel, table=True):
     """A place the bot can talk to: a Telegram chat, a WhatsApp number, a terminal session."""
 
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id"), NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -66,6 +71,8 @@ class Conversation(SQLModel, table=True):
 class Sponsor(SQLModel, table=True):
     """Someone who pays members' contributions: a person (a prosecutor, a relative), an institution (a company's CSR,
     Baznas) or a public office (the regency's APBD, a desa's Dana Desa). Offices may have several staff chats."""
+
+    __table_args__ = NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
@@ -102,7 +109,11 @@ class PayerStatement(SQLModel, table=True):
 class Member(SQLModel, table=True):
     """A BPU participant (or someone waiting to be enrolled)."""
 
-    __table_args__ = (Index("ix_member_desa", "desa_code"), Index("ix_member_covered_until", "covered_until"))
+    __table_args__ = (
+        Index("ix_member_desa", "desa_code"),
+        Index("ix_member_covered_until", "covered_until"),
+        NEVER_REUSED,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     nik_encrypted: str = Field(max_length=255)
@@ -275,6 +286,8 @@ class InboundMessage(SQLModel, table=True):
 class Officer(SQLModel, table=True):
     """An extension officer (penyuluh), PERISAI agent or area coordinator, bound to a chat by a one-time code."""
 
+    __table_args__ = NEVER_REUSED
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     role: str = Field(default=OfficerRole.OFFICER, max_length=16, sa_column_kwargs={"server_default": "officer"})
@@ -353,6 +366,8 @@ class ImportBatch(SQLModel, table=True):
 
 class Broadcast(SQLModel, table=True):
     """An admin's message to a segment of members, sent through the outbox like the reminders once confirmed."""
+
+    __table_args__ = NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=32, unique=True)  # what the preview's buttons carry

@@ -1,21 +1,38 @@
 """Retention (UU 27/2022: keep personal data no longer than needed). A daily job removes what is no longer used:
 members who opted out or lapsed and have not changed for the retention period (with everything about them, as a
-deletion from the chat would), idle conversations of chats nobody is linked to, old delivery attempts, and import
-batches (they hold NIKs) once done or abandoned. Audit entries stay: they hold no personal data."""
+deletion from the chat would), idle conversations of chats nobody is linked to, old delivery attempts, import
+batches (they hold NIKs) once done or abandoned, published files once expired, and then the chats themselves (a
+WhatsApp address is a phone number) that wrote but never registered, with their conversation and consent records.
+Audit entries stay: they hold no personal data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, delete, exists, or_
+from sqlalchemy import Delete, delete, exists, func, or_
 from sqlmodel import Session, col, select
 
 from storage import members as store
-from storage.models import AuditEntry, Conversation, DeliveryAttempt, ImportBatch, Member, MemberAddress, Officer
+from storage.models import (
+    Address,
+    AuditEntry,
+    Conversation,
+    DeliveryAttempt,
+    ImportBatch,
+    MediaFile,
+    Member,
+    MemberAddress,
+    Officer,
+    Sponsor,
+    SponsorChat,
+)
 
+# Import batches hold the spreadsheet's NIKs (sealed) and exist only between the preview and the end of applying:
+# the admin answers a preview within minutes, and a done or cancelled batch is read by nobody. A day leaves room for
+# a preview sent in the evening and answered the next morning; nothing needs them longer.
 STAGED_FOR = timedelta(days=1)  # a preview nobody confirmed
-FINISHED_FOR = timedelta(days=30)  # a done or cancelled import (its rows are already gone once done)
+FINISHED_FOR = timedelta(days=1)  # a done or cancelled import (a cancelled one still holds its rows)
 
 
 @dataclass(slots=True)
@@ -24,6 +41,8 @@ class Purged:
     conversations: int = 0
     attempts: int = 0
     imports: int = 0
+    media: int = 0
+    addresses: int = 0
 
 
 def purge(*, session: Session, now: datetime, keep: timedelta) -> Purged:
@@ -47,7 +66,22 @@ def purge(*, session: Session, now: datetime, keep: timedelta) -> Purged:
     abandoned = (col(ImportBatch.status) == "staged") & (col(ImportBatch.created_at) < now - STAGED_FOR)
     finished = col(ImportBatch.status).in_(["done", "cancelled"]) & (col(ImportBatch.created_at) < now - FINISHED_FOR)
     done.imports = _deleted(session, delete(ImportBatch).where(or_(abandoned, finished)))
+    # A published file lives as long as its link (`expires_at`, set when published); publishing the next one swept
+    # the expired ones, so the last file of a quiet spell stayed until then.
+    done.media = _deleted(session, delete(MediaFile).where(col(MediaFile.expires_at) <= now))
+    done.addresses = _deleted(session, _unregistered(cutoff))
     return done
+
+
+def _unregistered(cutoff: datetime) -> Delete:
+    """Chats linked to no member, officer or office that have not written for the retention period (or never, since
+    created): their conversation, consent records and anything else of theirs go with them (ON DELETE CASCADE)."""
+    last_seen = func.coalesce(col(Address.last_inbound_at), col(Address.created_at))
+    member = exists().where(col(MemberAddress.address_id) == col(Address.id))
+    officer = exists().where(col(Officer.address_id) == col(Address.id))
+    sponsor = exists().where(col(Sponsor.address_id) == col(Address.id))
+    office = exists().where(col(SponsorChat.address_id) == col(Address.id))
+    return delete(Address).where(last_seen < cutoff, ~member, ~officer, ~sponsor, ~office)
 
 
 def _deleted(session: Session, statement: Delete) -> int:

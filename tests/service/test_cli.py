@@ -34,7 +34,7 @@ def test_demo_registers_a_farmer_on_a_fresh_database(isolated: Path, capsys: pyt
     assert "La Baco sudah tersimpan" in out
     assert "7312********9001" in out
     assert "Peserta: 41" in out
-    assert (isolated / "data" / "dev-secrets.json").exists()
+    assert (isolated / "keys" / "dev-secrets.json").exists()
     # Run twice: the demo rebuilds its database instead of tripping over the first run's members.
     assert main(["demo", "--members", "40", "--days", "3", "--database", str(isolated / "demo.db")]) == 0
     assert "Peserta: 41" in capsys.readouterr().out
