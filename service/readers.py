@@ -111,6 +111,10 @@ class ChatMembers:
         self._members = None
 
 
+# The roles a coordinator may add, re-invite, move or deactivate: officers only (no takeover of a peer or an admin).
+MANAGED_BY_COORDINATORS = frozenset({OfficerRole.OFFICER})
+
+
 class StaffRoles:
     """Who this chat is on the staff side (an admin named in the settings, or a bound officer, coordinator or admin),
     the area that role covers, and the staff it may manage."""
@@ -171,10 +175,12 @@ class StaffRoles:
         return [kecamatan] if inside(kecamatan, scope) else []
 
     def manageable(self) -> Sequence[StaffLine]:
+        """Everyone for an admin; for a coordinator the officers inside their area, never a coordinator or admin."""
         scope = self.scope()
         if scope == []:
             return []
-        return [_staff_line(one) for one in officers.staff(session=self._session, within=scope)]
+        roles = None if scope is None else MANAGED_BY_COORDINATORS
+        return [_staff_line(one) for one in officers.staff(session=self._session, within=scope, roles=roles)]
 
     def officer_codes(self) -> list[str]:
         """The kecamatan and desa codes of this chat's officer ([] for anyone else)."""

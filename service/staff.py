@@ -15,6 +15,7 @@ from bot.dialogs.core import AcceptInvitation, AddStaff, ChangeStaff, Refused, R
 from bot.texts import t
 from domain.regions import inside
 from domain.vocabulary import BILLED_PAYERS, PUBLIC_PAYERS, OfficerRole, Payer, SponsorKind
+from service.readers import MANAGED_BY_COORDINATORS
 from storage import controls, officers, sponsors
 from storage.models import Officer
 
@@ -46,7 +47,7 @@ def add(ctx: EffectContext, effect: AddStaff) -> Handled:
     """An admin adds anyone anywhere; a coordinator only officers inside their area."""
     scope, codes = ctx.readers.staff.scope(), effect.codes
     within = bool(codes) and all(inside(c, scope or []) for c in codes)
-    if not (scope is None or (effect.role == OfficerRole.OFFICER and within)):
+    if not (scope is None or (effect.role in MANAGED_BY_COORDINATORS and within)):
         return _admin_denied(effect)
     role = OfficerRole(effect.role)
     added = create_officer(ctx.session, name=effect.name, phone=None, codes=codes, role=role, now=ctx.now)
@@ -60,6 +61,8 @@ def change(ctx: EffectContext, effect: ChangeStaff) -> Handled:
         return _admin_denied(effect)
     row = ctx.session.get(Officer, officer_id)
     assert row is not None
+    if ctx.readers.staff.scope() is not None and row.role not in MANAGED_BY_COORDINATORS:  # checked again
+        return _admin_denied(effect)
     said = _change(ctx, row, effect)
     if said is None:
         return ("staff.denied", officer_id, action), []

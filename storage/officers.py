@@ -4,7 +4,7 @@ the transaction."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -170,9 +170,15 @@ class Staff(NamedTuple):
     codes: list[str]
 
 
-def staff(*, session: Session, within: Sequence[str] | None = None) -> list[Staff]:
-    """Active staff with their areas; `within`: only those working inside these kecamatan/desa codes."""
-    found = session.exec(select(Officer).where(col(Officer.active)).order_by(col(Officer.id))).all()
+def staff(
+    *, session: Session, within: Sequence[str] | None = None, roles: Collection[OfficerRole] | None = None
+) -> list[Staff]:
+    """Active staff with their areas; `within`: only those working inside these kecamatan/desa codes; `roles`: only
+    those of these roles (a coordinator manages officers, never another coordinator or an admin)."""
+    query = select(Officer).where(col(Officer.active))
+    if roles is not None:
+        query = query.where(col(Officer.role).in_([role.value for role in roles]))
+    found = session.exec(query.order_by(col(Officer.id))).all()
     areas: dict[int, list[str]] = {}
     for officer_id, code in session.exec(select(OfficerArea.officer_id, OfficerArea.code)):
         areas.setdefault(officer_id, []).append(code)
