@@ -75,15 +75,16 @@ def allowed(command: str, staff: StaffView | None) -> bool:
 
 
 def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
-    """Answer an admin command; False when `incoming` is not one (the caller answers it)."""
+    """Answer an admin command; False when `incoming` is not one, or is one this chat may not use — the caller then
+    answers it exactly as an unknown command (same text, same options), so no reply tells which commands exist; the
+    refusal is audited (`admin.refused`, the command's name only)."""
     command = incoming.command
     if command not in COMMANDS:
         return False
     staff = ctx.staff.here()
     if staff is None or not allowed(command, staff):
         out.effects.append(Refused(command))
-        out.say(Reply(t("command.unknown")))
-        return True
+        return False
     args = incoming.text.strip()
     match command:
         case "petugas":
