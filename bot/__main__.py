@@ -318,7 +318,8 @@ def _why(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     cipher = app.build_cipher(settings)
     today = app.local_today(settings)
-    found = why.timelines(engine, cipher, sulawesi_selatan(), app.build_policy(settings), query=args.who, today=today)
+    policy, now = app.build_policy(settings), app.utc_now()
+    found = why.timelines(engine, cipher, sulawesi_selatan(), policy, query=args.who, today=today, now=now)
     if not found:
         print(t("why.not_found"))
         return 1

@@ -258,11 +258,14 @@ class AdminViews:
         self._session, self._setup, self._today, self._staff = session, setup, today, staff
         self._standings: dict[date | None, Standing] = {}
 
-    def member_timelines(self, query: str) -> Sequence[str]:
+    def member_timelines(self, query: str) -> Sequence[tuple[int, str]]:
         found = self._find_members(query)
         setup = self._setup
         return [
-            "\n".join(timeline(self._session, setup.cipher, m, setup.policy, self._today, tariffs=setup.tariffs))
+            (
+                m.id or 0,
+                "\n".join(timeline(self._session, setup.cipher, m, setup.policy, self._today, tariffs=setup.tariffs)),
+            )
             for m in found[:5]
         ]
 

@@ -34,6 +34,7 @@ from bot.dialogs.core import (
     StaffView,
     StageBroadcast,
     StageImport,
+    ViewedMembers,
 )
 from bot.texts import long_date, rupiah, t
 from domain.answers import yes_or_no
@@ -444,7 +445,9 @@ def _lookup(query: str, ctx: Context, out: Outcome) -> None:
         out.say(Reply(t("admin.lookup_usage")))
         return
     found = ctx.admin.member_timelines(query)
-    out.say(Reply("\n\n".join(found) if found else t("admin.lookup_none")))
+    if found:  # personal data shown: audited (the member ids and the command, never what was typed)
+        out.effects.append(ViewedMembers(tuple(member_id for member_id, _ in found), why="peserta"))
+    out.say(Reply("\n\n".join(text for _, text in found) if found else t("admin.lookup_none")))
 
 
 def _payment(args: str, ctx: Context, out: Outcome) -> None:

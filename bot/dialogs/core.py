@@ -336,8 +336,8 @@ class AreaReader(Protocol):
 class AdminReader(Protocol):
     """What the admin commands read, each within this chat's staff area."""
 
-    def member_timelines(self, query: str) -> Sequence[str]:
-        """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's "why" timeline."""
+    def member_timelines(self, query: str) -> Sequence[tuple[int, str]]:
+        """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's id and "why" timeline."""
         ...
 
     def member_by_nik(self, nik: str) -> MemberView | None:
@@ -441,9 +441,11 @@ class UnbindSponsor:
 
 @dataclass(frozen=True, slots=True)
 class ViewedMembers:
-    """An officer saw these members' personal data: every such view is audited."""
+    """Staff saw these members' personal data: every such view is audited — who, which member ids, and why (the
+    command or list that showed them: `daftar`, `cari`, `eskalasi`, `digest`, `peserta`)."""
 
     member_ids: tuple[int, ...]
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
