@@ -87,7 +87,7 @@ class Conversations:
             if channel == Channel.WHATSAPP:
                 store.link_members_by_phone(session=session, address=address, now=now)
             state = self._load(session, address.id)
-            readers = Readers.of(session, self, address.id, self.today(now), who=f"{channel}:{external_id}")
+            readers = Readers.of(session, self, address.id, self.today(now), who=f"{channel}:{external_id}", now=now)
             new_state, outcome = dialog.step(state, incoming, self._context(readers, now))
             effects = EffectContext.of(session, self, readers, address_id=address.id, channel=channel, now=now)
             outcome.replies.extend(apply_all(effects, outcome.effects))

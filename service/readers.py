@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -64,8 +64,9 @@ class Setup(Protocol):
 class ChatMembers:
     """The members registered from this chat, the reminders sent to it, the sponsor and invitations it may accept."""
 
-    def __init__(self, session: Session, cipher: Cipher, address_id: int) -> None:
+    def __init__(self, session: Session, cipher: Cipher, address_id: int, *, invitations_since: datetime) -> None:
         self._session, self._cipher, self._address_id = session, cipher, address_id
+        self.invitations_since = invitations_since  # codes issued before this have expired
         self._members: list[MemberView] | None = None
 
     def nik_registered(self, nik: str, *, except_member: int | None) -> bool:
@@ -87,10 +88,12 @@ class ChatMembers:
         return [view for view in (_reminder_view(row) for row in rows) if view is not None]
 
     def invitation(self, code: str) -> str | None:
+        """Whom a working code invites; None for a code unknown, used, revoked or expired alike."""
+        since = self.invitations_since
         if code.startswith("of_"):
-            officer = officers.officer_by_code(session=self._session, code=code)
+            officer = officers.officer_by_code(session=self._session, code=code, issued_after=since)
             return officer.name if officer else None
-        sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
+        sponsor = sponsors.sponsor_by_code(session=self._session, code=code, issued_after=since)
         return sponsor.name if sponsor else None
 
     def is_sponsor(self) -> bool:
@@ -360,11 +363,14 @@ class Readers:
         who: str = "",
         lists: AreaLists | None = None,
         briefed: officers.Briefed | None = None,
+        now: datetime | None = None,
     ) -> Readers:
-        """`who` ("channel:external id") for the settings' admins; `lists` and `briefed` from a run of digests."""
+        """`who` ("channel:external id") for the settings' admins; `lists` and `briefed` from a run of digests; `now`
+        dates the invitations that still work (without it, the start of `today`)."""
         staff = StaffRoles(session, setup.config.admins, address_id, who=who, briefed=briefed)
+        since = (now or datetime.combine(today, time.min, tzinfo=UTC)) - timedelta(days=setup.config.invite_days)
         return cls(
-            chat=ChatMembers(session, setup.cipher, address_id),
+            chat=ChatMembers(session, setup.cipher, address_id, invitations_since=since),
             staff=staff,
             area=OfficerLists(session, setup, today, staff, lists=lists),
             admin=AdminViews(session, setup, today, staff),

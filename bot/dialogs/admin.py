@@ -355,7 +355,7 @@ def _staff_command(args: str, staff: StaffView, ctx: Context, out: Outcome) -> N
             _list_staff(ctx, out)
         case "tambah":
             _add_staff(rest, staff, ctx, out)
-        case "wilayah" | "peran" | "nonaktif" | "undangan":
+        case "wilayah" | "peran" | "nonaktif" | "undangan" | "cabut":
             _change_staff(verb.lower(), rest, staff, ctx, out)
         case _:
             out.say(Reply(t("admin.staff_usage")))
@@ -418,6 +418,8 @@ def _change_staff(verb: str, rest: str, staff: StaffView, ctx: Context, out: Out
         case "nonaktif":
             out.effects.append(ChangeStaff(officer_id, "deactivate"))
             out.say(Reply(t("admin.deactivated", name=known[officer_id].name)))
+        case "cabut":  # the pending code stops working; the reply comes with the effect
+            out.effects.append(ChangeStaff(officer_id, "revoke"))
         case _:  # undangan: the reply with the new code comes with the effect
             out.effects.append(ChangeStaff(officer_id, "invite"))
 

@@ -263,6 +263,7 @@ class DialogConfig:
     escalate_after_days: int = 7  # on a list this long without an outcome: the coordinator's digest
     admins: frozenset[str] = frozenset()  # "telegram:<chat id>", "whatsapp:+62…": admins named in the settings
     bot_username: str = ""  # for invitation links t.me/<bot>?start=<code>
+    invite_days: int = 14  # an invitation code works this many days after it was issued
 
 
 class ChatReader(Protocol):
