@@ -2,8 +2,9 @@
 from the lookups, writes leave as effects, which the caller checks against the same scope again.
 
 Roles: an admin runs everything everywhere; a coordinator is an admin limited to an area (and cannot grant roles or
-pause the service); officers and members get none of this. A command someone may not use is answered exactly like
-an unknown command (nothing revealed) and audited.
+pause the service) who manages the officers of that area only, never another coordinator or an admin; officers and
+members get none of this. A command someone may not use is answered exactly like an unknown command (nothing
+revealed) and audited.
 """
 
 from __future__ import annotations
