@@ -108,9 +108,8 @@ def accept_invitation(ctx: EffectContext, effect: AcceptInvitation) -> Handled:
     """Bind this chat to the officer (`of_…`) or sponsor the code was made for; an unknown code binds nothing."""
     since = ctx.readers.chat.invitations_since  # what the dialog was told, so both agree on an expired code
     if effect.code.startswith("of_"):
-        address_id = ctx.address_id
         officer = officers.bind_officer(
-            session=ctx.session, code=effect.code, address_id=address_id, issued_after=since
+            session=ctx.session, code=effect.code, address_id=ctx.address_id, issued_after=since
         )
         return (("officer.bind", officer.id or 0, "") if officer is not None else None), []
     sponsor = sponsors.sponsor_by_code(session=ctx.session, code=effect.code, issued_after=since)
@@ -204,10 +203,8 @@ def _invited(session: Session, code: str) -> Officer | Sponsor | None:
 
 def _record(session: Session, found: Officer | Sponsor, action: str, now: datetime) -> Invitation:
     """Audit a change of invitation made from the command line (the record's id, never the code)."""
-    kind = "officer" if isinstance(found, Officer) else "sponsor"
-    subject = f"{'staff' if kind == 'officer' else 'sponsor'}:{found.id}"
-    prefix = "staff" if kind == "officer" else "sponsor"
-    audit_log.audit(session=session, actor="cli", action=f"{prefix}.{action}", subject=subject, now=now)
+    kind, prefix = ("officer", "staff") if isinstance(found, Officer) else ("sponsor", "sponsor")
+    audit_log.audit(session=session, actor="cli", action=f"{prefix}.{action}", subject=f"{prefix}:{found.id}", now=now)
     session.add(found)
     return Invitation(kind, found.name, found.invite_code or "")
 

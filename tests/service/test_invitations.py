@@ -22,6 +22,7 @@ from service import staff
 from service.conversations import Conversations
 from storage.db import alembic_config, make_engine
 from storage.models import AuditEntry, Officer, SponsorChat
+from tests.service import test_cli
 from tests.service.test_conversation_db import Person
 
 ISSUED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -182,3 +183,8 @@ def test_codes_pending_at_the_upgrade_keep_working_for_invite_days(engine: Engin
     assert rows["Terhubung"] is None
     assert rows["Menunggu"] is not None
     assert rows["Menunggu"] > before  # from the upgrade on, not from when the code was made
+
+
+@pytest.mark.parametrize("argv", [["invitation"], ["invitation", "renew"], ["invitation", "revoke"]])
+def test_the_invitation_commands_help_is_indonesian(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    test_cli.test_the_help_is_indonesian(argv, capsys)
