@@ -116,7 +116,8 @@ def run(members: int, officers: int, url: str) -> None:
             address = Address(channel="console", external_id=f"officer-{number}", created_at=NOW)
             session.add(address)
             session.flush()
-            bind_officer(session=session, code=officer.invite_code or "", address_id=address.id or 0)
+            code, since = officer.invite_code or "", NOW - timedelta(days=1)
+            bind_officer(session=session, code=code, address_id=address.id or 0, issued_after=since)
         session.commit()
     conversations = Conversations(
         engine=engine,

@@ -1,4 +1,5 @@
-"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why, officer-add, payer add, import, export."""
+"""`sipakainge` command line: run, demo, chat, migrate, scan, dispatch, why, officer-add, payer add, invitation,
+import, export."""
 
 from __future__ import annotations
 
@@ -116,6 +117,13 @@ def _add_staff_and_data_commands(commands: argparse._SubParsersAction[_Parser]) 
     importing.add_argument("file", type=Path, help=t("cli.help.import_file"))
     importing.add_argument("--yes", action="store_true", help=t("cli.help.import_yes"))
     importing.add_argument("--errors", type=Path, default=None, metavar="FILE", help=t("cli.help.import_errors"))
+    invitation = commands.add_parser("invitation", help=t("invite.cli_help"))
+    invitation_commands = invitation.add_subparsers(dest="invitation_command", required=True)
+    for verb, said in (("renew", t("invite.cli_help_renew")), ("revoke", t("invite.cli_help_revoke"))):
+        one = invitation_commands.add_parser(verb, help=said)
+        one.add_argument("code", help=t("invite.cli_help_code"))
+        if verb == "renew":
+            one.add_argument("--bot", default=None, help=t("cli.help.bot"))
     exporting = commands.add_parser("export", help=t("cli.help.export"))
     exporting.add_argument("--kecamatan", default=None, help=t("cli.help.export_kecamatan"))
     exporting.add_argument("--output", type=Path, default=Path("peserta.xlsx"), help=t("cli.help.export_output"))
@@ -254,10 +262,29 @@ def _payer(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _invitation(code: str, settings: Settings, args: argparse.Namespace, *, whatsapp: str) -> None:
-    """How the invited person binds their chat: the Telegram link (or the code to send), and the WhatsApp words."""
+    """How the invited person binds their chat: the Telegram link to the configured bot (`--bot` names another; none
+    configured: the code to send), the WhatsApp words, and how long the code works."""
     link = staff.invitation_link(code, args.bot if args.bot is not None else settings.telegram_bot_username)
     print(t("cli.telegram_link", link=link) if link else t("cli.telegram_code", code=code))
     print(t(whatsapp, code=code))
+    print(t("invite.cli_valid", days=settings.invite_days))
+
+
+def _invitation_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`invitation renew CODE` (a fresh code in its place, printed as officer-add does) or `invitation revoke CODE`."""
+    engine, now = app.build_engine(settings), app.utc_now()
+    if args.invitation_command == "revoke":
+        found = staff.revoke_invitation(engine, code=args.code, now=now)
+    else:
+        found = staff.renew_invitation(engine, code=args.code, now=now)
+    if found is None:
+        print(t("invite.cli_unknown"))
+        return 1
+    print(t("invite.cli_renewed" if args.invitation_command == "renew" else "invite.cli_revoked", name=found.name))
+    if args.invitation_command == "renew":
+        whatsapp = "cli.whatsapp_once" if found.kind == "officer" else "cli.whatsapp_office"
+        _invitation(found.code, settings, args, whatsapp=whatsapp)
+    return 0
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -318,7 +345,8 @@ def _why(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     cipher = app.build_cipher(settings)
     today = app.local_today(settings)
-    found = why.timelines(engine, cipher, sulawesi_selatan(), app.build_policy(settings), query=args.who, today=today)
+    policy, now = app.build_policy(settings), app.utc_now()
+    found = why.timelines(engine, cipher, sulawesi_selatan(), policy, query=args.who, today=today, now=now)
     if not found:
         print(t("why.not_found"))
         return 1
@@ -338,6 +366,7 @@ _COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "rotate-keys": _rotate_keys,
     "import": _import,
     "export": _export,
+    "invitation": _invitation_command,
     "chat": _chat,
     "demo": _demo,
 }

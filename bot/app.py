@@ -136,6 +136,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         escalate_after_days=settings.escalate_after_days,
         admins=settings.admins,
         bot_username=settings.telegram_bot_username,
+        invite_days=settings.invite_days,
     )
     return Conversations(
         engine=engine,

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     digest_at: str = "07:00"
     statement_days_before: int = 7  # offices that pay from a budget get the month's statement this long before the 15th
     escalate_after_days: int = 7
+    invite_days: int = Field(default=14, ge=1)  # officers' and offices' invitation codes expire after this
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
     busy_hold_minutes: int = Field(default=BUSY_HOLD // timedelta(minutes=1), ge=0)  # after a mid-dialog message

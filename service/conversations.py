@@ -223,4 +223,4 @@ class _Batch:
     lists: AreaLists | None
     states: dict[int, State]
     remembered: dict[int, State] = field(default_factory=dict)
-    viewed: list[tuple[str, str, Sequence[int]]] = field(default_factory=list)
+    viewed: list[audit_log.Viewed] = field(default_factory=list)

@@ -3,7 +3,6 @@ audit of who saw whose data."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.dialogs.core import (
@@ -140,9 +139,9 @@ def viewed(ctx: EffectContext, effect: ViewedMembers) -> Handled:
     return None, []
 
 
-def viewed_entry(effect: ViewedMembers, channel: str, address_id: int) -> tuple[str, str, Sequence[int]]:
-    """Who saw which members, as `audit_viewed` records it."""
-    return f"{channel}:{address_id}", f"officer:{address_id}", effect.member_ids
+def viewed_entry(effect: ViewedMembers, channel: str, address_id: int) -> audit_log.Viewed:
+    """Who saw which members and why, as `audit_viewed` records it."""
+    return audit_log.Viewed(f"{channel}:{address_id}", f"officer:{address_id}", effect.member_ids, effect.why)
 
 
 def denied(member_id: int) -> Handled:

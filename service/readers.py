@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -64,8 +64,11 @@ class Setup(Protocol):
 class ChatMembers:
     """The members registered from this chat, the reminders sent to it, the sponsor and invitations it may accept."""
 
-    def __init__(self, session: Session, cipher: Cipher, address_id: int, now: datetime | None = None) -> None:
+    def __init__(
+        self, session: Session, cipher: Cipher, address_id: int, *, invitations_since: datetime, now: datetime | None
+    ) -> None:
         self._session, self._cipher, self._address_id = session, cipher, address_id
+        self.invitations_since = invitations_since  # codes issued before this have expired
         self._now = now or datetime.now(UTC)
         self._members: list[MemberView] | None = None
         self._address: Address | None = None
@@ -89,10 +92,12 @@ class ChatMembers:
         return [view for view in (_reminder_view(row) for row in rows) if view is not None]
 
     def invitation(self, code: str) -> str | None:
+        """Whom a working code invites; None for a code unknown, used, revoked or expired alike."""
+        since = self.invitations_since
         if code.startswith("of_"):
-            officer = officers.officer_by_code(session=self._session, code=code)
+            officer = officers.officer_by_code(session=self._session, code=code, issued_after=since)
             return officer.name if officer else None
-        sponsor = sponsors.sponsor_by_code(session=self._session, code=code)
+        sponsor = sponsors.sponsor_by_code(session=self._session, code=code, issued_after=since)
         return sponsor.name if sponsor else None
 
     def is_sponsor(self) -> bool:
@@ -138,6 +143,10 @@ class ChatMembers:
 
     def forget(self) -> None:
         self._members, self._address = None, None
+
+
+# The roles a coordinator may add, re-invite, move or deactivate: officers only (no takeover of a peer or an admin).
+MANAGED_BY_COORDINATORS = frozenset({OfficerRole.OFFICER})
 
 
 class StaffRoles:
@@ -200,10 +209,12 @@ class StaffRoles:
         return [kecamatan] if inside(kecamatan, scope) else []
 
     def manageable(self) -> Sequence[StaffLine]:
+        """Everyone for an admin; for a coordinator the officers inside their area, never a coordinator or admin."""
         scope = self.scope()
         if scope == []:
             return []
-        return [_staff_line(one) for one in officers.staff(session=self._session, within=scope)]
+        roles = None if scope is None else MANAGED_BY_COORDINATORS
+        return [_staff_line(one) for one in officers.staff(session=self._session, within=scope, roles=roles)]
 
     def officer_codes(self) -> list[str]:
         """The kecamatan and desa codes of this chat's officer ([] for anyone else)."""
@@ -281,11 +292,14 @@ class AdminViews:
         self._session, self._setup, self._today, self._staff = session, setup, today, staff
         self._standings: dict[date | None, Standing] = {}
 
-    def member_timelines(self, query: str) -> Sequence[str]:
+    def member_timelines(self, query: str) -> Sequence[tuple[int, str]]:
         found = self._find_members(query)
         setup = self._setup
         return [
-            "\n".join(timeline(self._session, setup.cipher, m, setup.policy, self._today, tariffs=setup.tariffs))
+            (
+                m.id or 0,
+                "\n".join(timeline(self._session, setup.cipher, m, setup.policy, self._today, tariffs=setup.tariffs)),
+            )
             for m in found[:5]
         ]
 
@@ -382,10 +396,12 @@ class Readers:
         briefed: officers.Briefed | None = None,
         now: datetime | None = None,
     ) -> Readers:
-        """`who` ("channel:external id") for the settings' admins; `lists` and `briefed` from a run of digests."""
+        """`who` ("channel:external id") for the settings' admins; `lists` and `briefed` from a run of digests; `now`
+        dates the invitations that still work (without it, the start of `today`)."""
         staff = StaffRoles(session, setup.config.admins, address_id, who=who, briefed=briefed)
+        since = (now or datetime.combine(today, time.min, tzinfo=UTC)) - timedelta(days=setup.config.invite_days)
         return cls(
-            chat=ChatMembers(session, setup.cipher, address_id, now),
+            chat=ChatMembers(session, setup.cipher, address_id, invitations_since=since, now=now),
             staff=staff,
             area=OfficerLists(session, setup, today, staff, lists=lists),
             admin=AdminViews(session, setup, today, staff),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -23,9 +23,12 @@ from domain.regions import RegionIndex
 from domain.rules import ContributionMonth, ordered_stages
 from domain.tariffs import Tariffs, default_tariffs, member_cost
 from domain.vocabulary import BILLED_PAYERS, BROADCAST_STAGE, Payer
+from storage import audit as audit_log
 from storage import why as store
 from storage.crypto import Cipher
 from storage.models import Member
+
+CLI_ACTOR = "cli"  # who the audit log says looked a member up from the command line
 
 
 def find_members(session: Session, cipher: Cipher, regions: RegionIndex, query: str, today: date) -> list[Member]:
@@ -180,8 +183,15 @@ def timelines(
     query: str,
     today: date,
     tariffs: Tariffs | None = None,
+    now: datetime | None = None,
 ) -> list[list[str]]:
-    """`sipakainge why`: the timeline of each member the query finds (none: empty)."""
+    """`sipakainge why`: the timeline of each member the query finds (none: empty); the view is audited (the member
+    ids, never the query)."""
     with Session(engine) as session:
         found = find_members(session, cipher, regions, query, today)
-        return [timeline(session, cipher, member, policy, today, tariffs=tariffs) for member in found]
+        shown = [timeline(session, cipher, member, policy, today, tariffs=tariffs) for member in found]
+        if found:
+            viewed = audit_log.Viewed(CLI_ACTOR, CLI_ACTOR, [member.id or 0 for member in found], "why")
+            audit_log.audit_viewed(session=session, views=[viewed], now=now or datetime.now(UTC))
+            session.commit()
+        return shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -19,19 +20,33 @@ def audit(*, session: Session, actor: str, action: str, now: datetime, subject: 
     session.add(AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500]))
 
 
-def audit_viewed(*, session: Session, views: Sequence[tuple[str, str, Sequence[int]]], now: datetime) -> None:
-    """Who saw which members, given as (actor, subject, member ids): one entry per slice of ids that fits the detail
-    column, all in one statement (a whole list sent as a file runs to hundreds; a batch of digests to thousands)."""
+class Viewed(NamedTuple):
+    """A view of members' personal data: who (the chat), the subject (the staff chat), which members (ids only), and
+    why (the command or list that showed them)."""
+
+    actor: str
+    subject: str
+    member_ids: Sequence[int]
+    why: str = ""
+
+
+_IDS_PER_ENTRY = 36  # 36 ids of up to 12 digits, their commas and a command's name ("eskalasi: ") fit 500 characters
+
+
+def audit_viewed(*, session: Session, views: Sequence[Viewed], now: datetime) -> None:
+    """Who saw which members and why: one entry per slice of ids that fits the detail column ("cari: 12,40"), all in
+    one statement (a whole list sent as a file runs to hundreds; a batch of digests to thousands)."""
     rows = [
         {
             "at": now,
-            "actor": actor,
+            "actor": view.actor,
             "action": "officer.view",
-            "subject": subject,
-            "detail": ",".join(map(str, member_ids[i : i + 40])),
+            "subject": view.subject,
+            "detail": (f"{view.why}: " if view.why else "")
+            + ",".join(map(str, view.member_ids[i : i + _IDS_PER_ENTRY])),
         }
-        for actor, subject, member_ids in views
-        for i in range(0, len(member_ids), 40)  # 40 ids of up to 12 digits and their commas fit 500 characters
+        for view in views
+        for i in range(0, len(view.member_ids), _IDS_PER_ENTRY)
     ]
     if rows:  # Core: the ORM bulk path cost ~1 ms a digest
         session.connection().execute(insert(AuditEntry), rows)

@@ -82,6 +82,7 @@ class Sponsor(SQLModel, table=True):
     payer: str | None = Field(default=None, max_length=24)
     area: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     invite_code: str = Field(max_length=64, unique=True)  # the deep-link payload that binds their chat
+    invite_issued_at: datetime | None = _utc_field(nullable=True)  # the code works INVITE_DAYS from then; None: revoked
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
     created_at: datetime = _utc_field()
 
@@ -293,6 +294,7 @@ class Officer(SQLModel, table=True):
     role: str = Field(default=OfficerRole.OFFICER, max_length=16, sa_column_kwargs={"server_default": "officer"})
     phone: str | None = Field(default=None, max_length=20)
     invite_code: str | None = Field(default=None, max_length=64, unique=True)  # cleared once used
+    invite_issued_at: datetime | None = _utc_field(nullable=True)  # the code works INVITE_DAYS from then; None: none
     address_id: int | None = Field(default=None, foreign_key="address.id", ondelete="SET NULL")
     active: bool = True
     created_at: datetime = _utc_field()

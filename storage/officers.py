@@ -4,7 +4,7 @@ the transaction."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -28,7 +28,7 @@ def create_officer(
 ) -> Officer:
     """An officer with an area and a fresh one-time invitation code (the deep link t.me/<bot>?start=<code>)."""
     code = f"of_{secrets.token_urlsafe(12)}"
-    officer = Officer(name=name, phone=phone, invite_code=code, created_at=now, role=role)
+    officer = Officer(name=name, phone=phone, invite_code=code, invite_issued_at=now, created_at=now, role=role)
     session.add(officer)
     session.flush()
     assert officer.id is not None
@@ -37,17 +37,26 @@ def create_officer(
     return officer
 
 
-def officer_by_code(*, session: Session, code: str) -> Officer | None:
-    return session.exec(select(Officer).where(Officer.invite_code == code, col(Officer.active))).first()
+def officer_by_code(*, session: Session, code: str, issued_after: datetime) -> Officer | None:
+    """The active officer a code invites, if it was issued after `issued_after` (older codes have expired)."""
+    query = select(Officer).where(
+        Officer.invite_code == code, col(Officer.active), col(Officer.invite_issued_at) > issued_after
+    )
+    return session.exec(query).first()
 
 
-def bind_officer(*, session: Session, code: str, address_id: int) -> Officer | None:
-    """Bind the officer's chat; the code works once."""
-    officer = officer_by_code(session=session, code=code)
+def bind_officer(*, session: Session, code: str, address_id: int, issued_after: datetime) -> Officer | None:
+    """Bind the officer's chat; the code works once, and only until it expires."""
+    officer = officer_by_code(session=session, code=code, issued_after=issued_after)
     if officer is not None:
-        officer.address_id, officer.invite_code = address_id, None
+        officer.address_id, officer.invite_code, officer.invite_issued_at = address_id, None, None
         session.add(officer)
     return officer
+
+
+def pending_invitation(*, session: Session, code: str) -> Officer | None:
+    """The active officer a code was issued to, expired or not (to revoke or renew it)."""
+    return session.exec(select(Officer).where(Officer.invite_code == code, col(Officer.active))).first()
 
 
 def officer_of_address(*, session: Session, address_id: int) -> Officer | None:
@@ -170,9 +179,15 @@ class Staff(NamedTuple):
     codes: list[str]
 
 
-def staff(*, session: Session, within: Sequence[str] | None = None) -> list[Staff]:
-    """Active staff with their areas; `within`: only those working inside these kecamatan/desa codes."""
-    found = session.exec(select(Officer).where(col(Officer.active)).order_by(col(Officer.id))).all()
+def staff(
+    *, session: Session, within: Sequence[str] | None = None, roles: Collection[OfficerRole] | None = None
+) -> list[Staff]:
+    """Active staff with their areas; `within`: only those working inside these kecamatan/desa codes; `roles`: only
+    those of these roles (a coordinator manages officers, never another coordinator or an admin)."""
+    query = select(Officer).where(col(Officer.active))
+    if roles is not None:
+        query = query.where(col(Officer.role).in_([role.value for role in roles]))
+    found = session.exec(query.order_by(col(Officer.id))).all()
     areas: dict[int, list[str]] = {}
     for officer_id, code in session.exec(select(OfficerArea.officer_id, OfficerArea.code)):
         areas.setdefault(officer_id, []).append(code)
@@ -188,14 +203,22 @@ def set_areas(*, session: Session, officer_id: int, codes: Sequence[str]) -> Non
         session.add(OfficerArea(officer_id=officer_id, code=code))
 
 
-def new_invitation(officer: Officer) -> str:
-    """A fresh one-time code; the chat it binds replaces the old one (a new phone)."""
-    officer.invite_code = f"of_{secrets.token_urlsafe(12)}"
+def new_invitation(officer: Officer, now: datetime) -> str:
+    """A fresh one-time code, valid from `now`; the chat it binds replaces the old one (a new phone)."""
+    officer.invite_code, officer.invite_issued_at = f"of_{secrets.token_urlsafe(12)}", now
     return officer.invite_code
 
 
+def revoke_invitation(officer: Officer) -> bool:
+    """The officer's pending code no longer works; False when there was none."""
+    pending = officer.invite_code is not None
+    officer.invite_code, officer.invite_issued_at = None, None
+    return pending
+
+
 def deactivate(officer: Officer) -> None:
-    officer.active, officer.address_id, officer.invite_code = False, None, None
+    officer.active, officer.address_id = False, None
+    revoke_invitation(officer)
 
 
 def set_role(officer: Officer, role: OfficerRole) -> None:

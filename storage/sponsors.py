@@ -34,6 +34,7 @@ def create_sponsor(
         payer=payer,
         area=",".join(codes),
         invite_code=f"sp_{secrets.token_urlsafe(12)}",
+        invite_issued_at=now,
         created_at=now,
     )
     session.add(sponsor)
@@ -41,8 +42,26 @@ def create_sponsor(
     return sponsor
 
 
-def sponsor_by_code(*, session: Session, code: str) -> Sponsor | None:
-    return session.exec(select(Sponsor).where(Sponsor.invite_code == code)).first()
+def sponsor_by_code(*, session: Session, code: str, issued_after: datetime | None) -> Sponsor | None:
+    """The sponsor a code invites, if it was issued after `issued_after` (older or revoked codes do not work; None:
+    any, to revoke or renew it)."""
+    query = select(Sponsor).where(Sponsor.invite_code == code)
+    if issued_after is not None:
+        query = query.where(col(Sponsor.invite_issued_at) > issued_after)
+    return session.exec(query).first()
+
+
+def new_invitation(sponsor: Sponsor, now: datetime) -> str:
+    """A fresh code in place of the old one (which stops working), valid from `now`; chats bound stay bound."""
+    sponsor.invite_code, sponsor.invite_issued_at = f"sp_{secrets.token_urlsafe(12)}", now
+    return sponsor.invite_code
+
+
+def revoke_invitation(sponsor: Sponsor) -> bool:
+    """The sponsor's code no longer binds a chat (chats already bound stay); False when it was revoked already."""
+    pending = sponsor.invite_issued_at is not None
+    sponsor.invite_issued_at = None
+    return pending
 
 
 def bind(*, session: Session, sponsor: Sponsor, address_id: int, now: datetime) -> None:

@@ -154,8 +154,8 @@ class FakeLookups:
     def manageable(self) -> Sequence[StaffLine]:
         return list(self.staff_lines) if self.role is not None else []
 
-    def member_timelines(self, query: str) -> Sequence[str]:
-        return self.timelines.get(query, [])
+    def member_timelines(self, query: str) -> Sequence[tuple[int, str]]:
+        return list(enumerate(self.timelines.get(query, []), start=1))
 
     def member_by_nik(self, nik: str) -> MemberView | None:
         return next((m for m in self.members if m.nik == nik), None)

@@ -2,8 +2,9 @@
 from the lookups, writes leave as effects, which the caller checks against the same scope again.
 
 Roles: an admin runs everything everywhere; a coordinator is an admin limited to an area (and cannot grant roles or
-pause the service); officers and members get none of this. A command someone may not use is answered exactly like
-an unknown command (nothing revealed) and audited.
+pause the service) who manages the officers of that area only, never another coordinator or an admin; officers and
+members get none of this. A command someone may not use is answered exactly like an unknown command (nothing
+revealed) and audited.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bot.dialogs.core import (
     StaffView,
     StageBroadcast,
     StageImport,
+    ViewedMembers,
 )
 from bot.texts import long_date, rupiah, t
 from domain.answers import yes_or_no
@@ -75,15 +77,16 @@ def allowed(command: str, staff: StaffView | None) -> bool:
 
 
 def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
-    """Answer an admin command; False when `incoming` is not one (the caller answers it)."""
+    """Answer an admin command; False when `incoming` is not one, or is one this chat may not use — the caller then
+    answers it exactly as an unknown command (same text, same options), so no reply tells which commands exist; the
+    refusal is audited (`admin.refused`, the command's name only)."""
     command = incoming.command
     if command not in COMMANDS:
         return False
     staff = ctx.staff.here()
     if staff is None or not allowed(command, staff):
         out.effects.append(Refused(command))
-        out.say(Reply(t("command.unknown")))
-        return True
+        return False
     args = incoming.text.strip()
     match command:
         case "petugas":
@@ -353,7 +356,7 @@ def _staff_command(args: str, staff: StaffView, ctx: Context, out: Outcome) -> N
             _list_staff(ctx, out)
         case "tambah":
             _add_staff(rest, staff, ctx, out)
-        case "wilayah" | "peran" | "nonaktif" | "undangan":
+        case "wilayah" | "peran" | "nonaktif" | "undangan" | "cabut":
             _change_staff(verb.lower(), rest, staff, ctx, out)
         case _:
             out.say(Reply(t("admin.staff_usage")))
@@ -416,6 +419,8 @@ def _change_staff(verb: str, rest: str, staff: StaffView, ctx: Context, out: Out
         case "nonaktif":
             out.effects.append(ChangeStaff(officer_id, "deactivate"))
             out.say(Reply(t("admin.deactivated", name=known[officer_id].name)))
+        case "cabut":  # the pending code stops working; the reply comes with the effect
+            out.effects.append(ChangeStaff(officer_id, "revoke"))
         case _:  # undangan: the reply with the new code comes with the effect
             out.effects.append(ChangeStaff(officer_id, "invite"))
 
@@ -443,7 +448,9 @@ def _lookup(query: str, ctx: Context, out: Outcome) -> None:
         out.say(Reply(t("admin.lookup_usage")))
         return
     found = ctx.admin.member_timelines(query)
-    out.say(Reply("\n\n".join(found) if found else t("admin.lookup_none")))
+    if found:  # personal data shown: audited (the member ids and the command, never what was typed)
+        out.effects.append(ViewedMembers(tuple(member_id for member_id, _ in found), why="peserta"))
+    out.say(Reply("\n\n".join(text for _, text in found) if found else t("admin.lookup_none")))
 
 
 def _payment(args: str, ctx: Context, out: Outcome) -> None:

@@ -264,6 +264,7 @@ class DialogConfig:
     escalate_after_days: int = 7  # on a list this long without an outcome: the coordinator's digest
     admins: frozenset[str] = frozenset()  # "telegram:<chat id>", "whatsapp:+62…": admins named in the settings
     bot_username: str = ""  # for invitation links t.me/<bot>?start=<code>
+    invite_days: int = 14  # an invitation code works this many days after it was issued
 
 
 class ChatReader(Protocol):
@@ -359,8 +360,8 @@ class AreaReader(Protocol):
 class AdminReader(Protocol):
     """What the admin commands read, each within this chat's staff area."""
 
-    def member_timelines(self, query: str) -> Sequence[str]:
-        """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's "why" timeline."""
+    def member_timelines(self, query: str) -> Sequence[tuple[int, str]]:
+        """Masked lookup by NIK, KPJ or name within this chat's staff area: each member's id and "why" timeline."""
         ...
 
     def member_by_nik(self, nik: str) -> MemberView | None:
@@ -490,9 +491,11 @@ class UnbindSponsor:
 
 @dataclass(frozen=True, slots=True)
 class ViewedMembers:
-    """An officer saw these members' personal data: every such view is audited."""
+    """Staff saw these members' personal data: every such view is audited — who, which member ids, and why (the
+    command or list that showed them: `daftar`, `cari`, `eskalasi`, `digest`, `peserta`)."""
 
     member_ids: tuple[int, ...]
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from bot.dialogs.core import (
     ProvePhone,
     RecordConsent,
     RecordPayment,
+    Refused,
     ReminderView,
     Reply,
     RequestHelp,
@@ -553,9 +554,10 @@ def _command(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> St
     staff_only = _STAFF_COMMANDS.get(command)
     if staff_only is not None and staff_only.may_use(ctx):  # an officer's /daftar is their list, not registration
         return staff_only.run(state, incoming, ctx, out)
-    if command in admin.COMMANDS:
-        admin.handle(incoming, ctx, out)
+    if admin.handle(incoming, ctx, out):
         return remember(state, out)  # a preview's "Kirim"/"Batal" may come back typed
+    if staff_only is not None and command not in _COMMANDS:
+        out.effects.append(Refused(command))  # a staff command from someone else: audited, answered as unknown
     return _COMMANDS.get(command, _unknown_command)(state, incoming, ctx, out)
 
 
@@ -772,6 +774,10 @@ _COMMANDS: dict[str, _Command] = {
     "mulai": _keyword("start"),
     "sudah_bayar": _keyword("paid"),
 }
+
+# Commands only staff may use (an officer's /daftar is a member's registration too): anyone else gets the answer to an
+# unknown command (tests/dialogs/test_refused_like_unknown.py).
+STAFF_ONLY_COMMANDS = frozenset(admin.COMMANDS) | (frozenset(_STAFF_COMMANDS) - frozenset(_COMMANDS))
 
 
 INVITATIONS = ("sp_", "of_")  # sponsor, officer

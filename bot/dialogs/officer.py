@@ -44,9 +44,12 @@ def escalated(ctx: Context) -> list[UnreachedView]:
     return [i for i in ctx.area.unreached_here() if i.listed_since and (ctx.today - i.listed_since).days >= days]
 
 
-def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, escalation: bool = False) -> None:
+def show_list(
+    page: int, ctx: Context, out: Outcome, *, attach: bool = False, escalation: bool = False, why: str = ""
+) -> None:
     """One page of the officer's list (or, for a coordinator, of the escalations), grouped by desa, most urgent first;
-    with `attach`, a list longer than a page also comes whole as a spreadsheet."""
+    with `attach`, a list longer than a page also comes whole as a spreadsheet. `why`: what showed it, for the audit
+    (default: the list's command)."""
     items = escalated(ctx) if escalation else ctx.area.unreached_here()
     kind, prefix = ("coordinator", "es") if escalation else ("officer", "dg")
     if not items:
@@ -78,7 +81,8 @@ def show_list(page: int, ctx: Context, out: Outcome, *, attach: bool = False, es
         for item in items:
             standing(item, ctx)  # kept in the item's memo: the spreadsheet's "Batas bayar" column
         whole = ListFile(tuple(items), ctx.today)  # the service makes the spreadsheet, after the commit
-    out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if whole else shown))))
+    why = why or ("eskalasi" if escalation else "daftar")
+    out.effects.append(ViewedMembers(tuple(item.member_id for item in (items if whole else shown)), why=why))
     out.say(Reply("\n".join(lines), tuple(choices), file_request=whole))
 
 
@@ -183,7 +187,7 @@ def digest(ctx: Context, out: Outcome, *, weekly_all_clear: bool) -> int:
     kind = "coordinator" if coordinator else "officer"
     items = escalated(ctx) if coordinator else ctx.area.unreached_here()
     if items:
-        show_list(0, ctx, out, attach=True, escalation=coordinator)
+        show_list(0, ctx, out, attach=True, escalation=coordinator, why="digest")
         name = ctx.area.officer_name() or ""
         first = out.replies[-1]
         template = Template(f"{kind}_digest", (name, str(len(items))))
@@ -202,7 +206,7 @@ def search(query: str, ctx: Context, out: Outcome) -> None:
     if not found:
         out.say(Reply(t("officer.search_none")))
         return
-    out.effects.append(ViewedMembers(tuple(m.id for m in found)))
+    out.effects.append(ViewedMembers(tuple(m.id for m in found), why="cari"))
     lines = [t("officer.search_header", count=len(found))]
     for member in found:
         state = ctx.policy.coverage(member.covered_until, ctx.today)

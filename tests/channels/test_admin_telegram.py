@@ -36,10 +36,15 @@ async def test_admin_runs_staff_and_pause_from_telegram(
     code = invitation.split("start=")[1].split()[0]
     telegram.text(OFFICER_USER, f"/start {code}")
     assert (await telegram.wait_for(OFFICER_USER, 1))[0] == t("invitation.officer", name="Andi Baso")
-    telegram.text(OFFICER_USER, "/jeda")  # an officer is not an admin
-    assert (await telegram.wait_for(OFFICER_USER, 2))[-1] == t("command.unknown")
+    telegram.text(OFFICER_USER, "/tidakada")
+    unknown = (await telegram.wait_for(OFFICER_USER, 2))[-1]
+    telegram.text(OFFICER_USER, "/jeda")  # an officer is not an admin: answered as a command that does not exist
+    assert (await telegram.wait_for(OFFICER_USER, 3))[-1] == unknown
+    telegram.text(STRANGER, "/tidakada")
+    unknown = (await telegram.wait_for(STRANGER, 1))[-1]
     telegram.text(STRANGER, "/audit")
-    assert (await telegram.wait_for(STRANGER, 1))[-1] == t("command.unknown")
+    assert (await telegram.wait_for(STRANGER, 2))[-1] == unknown
+    assert unknown.startswith(t("command.unknown"))
     telegram.text(ADMIN_USER, "/jeda")
     assert (await telegram.wait_for(ADMIN_USER, 2))[-1] == t("admin.paused")
     telegram.text(ADMIN_USER, "/petugas")

@@ -259,7 +259,7 @@ def test_cari_for_an_officer(chat: Chat, typed_on: str) -> None:
     chat.lookups.officer = "Andi"
     typed(chat, typed_on, "CARI baco")
     assert "La Baco" in chat.last.text
-    assert ViewedMembers((1,)) in chat.effects
+    assert ViewedMembers((1,), why="cari") in chat.effects
 
 
 def test_staff_words_are_ordinary_text_for_members(chat: Chat) -> None:

@@ -84,7 +84,7 @@ def test_a_search_typed_under_the_officers_list_searches(chat: Chat) -> None:
     chat.send("/daftar")
     assert "La Baco" in chat.labels  # the list's options name him
     chat.send("CARI la baco")
-    assert ViewedMembers((1,)) in chat.effects  # the search's results, audited
+    assert ViewedMembers((1,), why="cari") in chat.effects  # the search's results, audited
     assert t("officer.what_happened", name="La Baco") not in chat.last.text
 
 

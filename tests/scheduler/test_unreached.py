@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
@@ -197,8 +197,9 @@ def test_officers_cover_desa_and_kecamatan_and_bind_once(engine: Engine) -> None
         address = Address(channel="telegram", external_id="officer-1", created_at=now)
         session.add(address)
         session.flush()
-        assert bind_officer(session=session, code=code, address_id=address.id or 0) is not None
-        assert bind_officer(session=session, code=code, address_id=address.id or 0) is None  # one time only
+        since = now - timedelta(days=14)  # the code is fresh
+        assert bind_officer(session=session, code=code, address_id=address.id or 0, issued_after=since) is not None
+        assert bind_officer(session=session, code=code, address_id=address.id or 0, issued_after=since) is None
         bound = officer_of_address(session=session, address_id=address.id or 0)
         assert bound is not None
         assert bound.name == "Penyuluh Donri"

@@ -86,7 +86,7 @@ def test_the_list_and_each_outcome(conversations: Conversations, cipher: Cipher)
     assert new_address.channel == "whatsapp"
     assert outcomes == ["paid", "wrong_number"]
     assert len(views) == 1
-    assert views[0].detail == f"{ids['blocked']},{ids['no_channel']}"
+    assert views[0].detail == f"daftar: {ids['blocked']},{ids['no_channel']}"  # why, and the member ids
     assert desk.say("/daftar")[0].text == t("officer.list_empty")  # both dealt with: off the list
 
 

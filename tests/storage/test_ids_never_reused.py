@@ -70,7 +70,7 @@ def test_the_rebuild_keeps_rows_links_and_indexes_and_counts_past_audited_ids(tm
     database = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{database}")
     config = alembic_config(engine)
-    command.upgrade(config, "0016")  # a database from before 0019, with rows and links
+    command.upgrade(config, "0018")  # a database from before 0019, with rows and links
     with Session(engine) as session:
         sponsor = Sponsor(name="Kantor Uji", invite_code="uji", created_at=NOW)
         session.add(sponsor)
@@ -117,7 +117,7 @@ def test_the_rebuild_keeps_rows_links_and_indexes_and_counts_past_audited_ids(tm
         with pytest.raises(IntegrityError):
             session.commit()
     counts = {table: _count(database, table) for table in counts}
-    command.downgrade(config, "0016")
+    command.downgrade(config, "0018")
     assert {table: _count(database, table) for table in counts} == counts
     engine.dispose()
 
