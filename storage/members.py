@@ -380,20 +380,6 @@ def settle_waiting(*, session: Session, member: Member, confirmed: bool, now: da
     session.add(member)
 
 
-def has_waiting(*, session: Session, member_ids: Sequence[int]) -> set[int]:
-    """Which of these members have chats waiting for an officer's word."""
-    found: set[int] = set()
-    for start in range(0, len(member_ids), 5000):
-        found |= set(
-            session.exec(
-                select(MemberAddress.member_id).where(
-                    col(MemberAddress.member_id).in_(member_ids[start : start + 5000]), ~SEES
-                )
-            ).all()
-        )
-    return found
-
-
 def branch_contradicts(
     *, session: Session, agrees: Mapping[int, bool], phones: Mapping[int, str | None], now: datetime
 ) -> None:

@@ -60,6 +60,13 @@ def asked_help(conversations: Conversations) -> None:
         session.commit()
 
 
+def outcome(desk: Person, name: str) -> list[Reply]:
+    """The officer opens the (only) member of the list just shown and records an outcome."""
+    item = next(c for c in desk.replies[-1].choices if c.value.startswith("of:"))
+    desk.say(Incoming.choice(item.value))
+    return desk.say(Incoming.choice(next(c for c in desk.replies[-1].choices if c.value.endswith(f":{name}"))))
+
+
 def reminder_numbers(conversations: Conversations) -> list[str]:
     """Where the member's next reminder would go, first choice first."""
     with Session(conversations.engine) as session:
@@ -100,10 +107,7 @@ def test_a_number_corrected_by_the_officer_ends_the_old_numbers_access(conversat
     asked_help(conversations)  # on the officer's list
     desk = officer_desk(conversations, "7001", now=old.now)
     desk.say("/daftar")
-    item = next(c for c in desk.replies[-1].choices if c.value.startswith("of:"))
-    desk.say(Incoming.choice(item.value))
-    wrong = next(c for c in desk.replies[-1].choices if c.value.endswith(":wrong_number"))
-    desk.say(Incoming.choice(wrong.value))
+    outcome(desk, "wrong_number")
     desk.say("0812 0000 5678")
     assert member(conversations).phone == NEW
     assert reminder_numbers(conversations) == [NEW]  # the next reminder goes to the new number
@@ -199,10 +203,7 @@ def test_a_contradicted_telegram_registration_goes_to_the_officer(conversations:
     desk = officer_desk(conversations, "7002", now=squatter.now)
     listing = text_of(desk.say("/daftar"))
     assert t("officer.reason.registration_mismatch") in listing
-    item = next(c for c in desk.replies[-1].choices if c.value.startswith("of:"))
-    desk.say(Incoming.choice(item.value))
-    refuse = next(c for c in desk.replies[-1].choices if c.value.endswith(":chats_wrong"))
-    desk.say(Incoming.choice(refuse.value))
+    outcome(desk, "chats_wrong")
     with Session(conversations.engine) as session:
         assert session.exec(select(MemberAddress).where(col(MemberAddress.suspended_at).is_not(None))).all() == []
     assert "Hasna" not in text_of(squatter.say("/status"))
@@ -257,10 +258,7 @@ def test_an_unproven_claim_goes_to_the_officer_and_reveals_nothing(
         assert session.exec(select(Member)).one().registration_mismatch_at is not None
     desk = officer_desk(conversations, "7003", now=relative.now)
     desk.say("/daftar")
-    item = next(c for c in desk.replies[-1].choices if c.value.startswith("of:"))
-    desk.say(Incoming.choice(item.value))
-    confirm = next(c for c in desk.replies[-1].choices if c.value.endswith(":chats_ok"))
-    desk.say(Incoming.choice(confirm.value))
+    outcome(desk, "chats_ok")
     assert "Hasna" in text_of(relative.say("status"))  # the officer's word proves the chat
 
 
