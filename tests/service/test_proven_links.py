@@ -64,7 +64,8 @@ def outcome(desk: Person, name: str) -> list[Reply]:
     """The officer opens the (only) member of the list just shown and records an outcome."""
     item = next(c for c in desk.replies[-1].choices if c.value.startswith("of:"))
     desk.say(Incoming.choice(item.value))
-    return desk.say(Incoming.choice(next(c for c in desk.replies[-1].choices if c.value.endswith(f":{name}"))))
+    chosen = next(c for c in desk.replies[-1].choices if c.value.endswith(f":{name}"))
+    return desk.say(Incoming.choice(chosen.value))
 
 
 def reminder_numbers(conversations: Conversations) -> list[str]:
