@@ -97,3 +97,23 @@ def is_command_word(text: str) -> bool:
     """The whole message is a command word ("Batal", "status!"): never a name."""
     found = command_word(text)
     return found is not None and not found[1]
+
+
+# How many months someone paid for, as they say it: "2", "2 bulan", "dua bulan", "2 bln", "sebulan", "setahun".
+MAX_PAID_MONTHS = 12  # one report covers at most a year ahead
+_NUMBER_WORDS = {"satu": 1, "se": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7,
+                 "delapan": 8, "sembilan": 9, "sepuluh": 10, "sebelas": 11, "dua belas": 12}  # fmt: skip
+_MONTHS_SAID = re.compile(r"^(.+?)\s*(?:bulan|bln|bl)?(?:\s+(?:saja|sekaligus))?$")
+
+
+def months_said(text: str) -> int | None:
+    """A number of months from 1 to `MAX_PAID_MONTHS` ("dua bulan" → 2, "setahun" → 12), or None."""
+    cleaned = " ".join(_WORD.findall(text.casefold().replace("sebulan", "se bulan")))
+    if cleaned in {"setahun", "satu tahun", "1 tahun"}:
+        return MAX_PAID_MONTHS
+    found = _MONTHS_SAID.match(cleaned)
+    if found is None:
+        return None
+    said = found.group(1)
+    months = int(said) if said.isdecimal() else _NUMBER_WORDS.get(said)
+    return months if months is not None and 1 <= months <= MAX_PAID_MONTHS else None

@@ -53,7 +53,7 @@ from bot.dialogs.fields import (
 )
 from bot.dialogs.state import Draft, EditField, Flow, SetAside, State, Step
 from bot.texts import duration, long_date, month_span, month_year, named, pay_by, programs, rupiah, short_date, t
-from domain.answers import command_word, yes_or_no
+from domain.answers import MAX_PAID_MONTHS, command_word, months_said, yes_or_no
 from domain.identity import Nik, format_phone, mask_nik, parse_nik, parse_phone
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import BILLED_PAYERS, BpjsStatus, Payer
@@ -187,6 +187,15 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
         # A typed number or word answers the options last shown outside the conversation (WhatsApp has no buttons);
         # a command word ("CARI la baco" under an officer's list naming La Baco) only when it is exactly an option.
         options = [Choice(*option) for option in offered]
+        months = _months_options(options)
+        if months is not None and command_word(incoming.text) is None:
+            # "How many months?": a typed count is read as a count ("2 bulan" is two, never the "12 bulan" option),
+            # any from 1 to 12; anything else asks again rather than falling through to the menu.
+            count = months_said(incoming.text)
+            if count is None:
+                out.say(Reply(t("invalid.months"), tuple(options)))
+                return remember(state, out)
+            return _out_of_band(f"{months}:{count}", state, ctx, out)
         chosen = None
         if command_word(incoming.text) is None or _exactly_an_option(incoming.text, options):
             chosen = typed_choice(incoming.text, options)
@@ -207,6 +216,15 @@ def _route(state: State, incoming: Incoming, ctx: Context, out: Outcome) -> Stat
     if problem is not None:
         return _ask(state, ctx, out, problem)
     return _answer(state, incoming, ctx, out)
+
+
+_MONTHS_VALUE = re.compile(r"^(rem:\d{1,12}:paid|pay:\d{1,12}:\d{6}|oc:\d{1,12}:paid):\d{1,2}$")
+
+
+def _months_options(options: Sequence[Choice]) -> str | None:
+    """The value all these options share but their number of months, when they ask how many months were paid."""
+    found = {match.group(1) if match else None for match in (_MONTHS_VALUE.match(c.value) for c in options)}
+    return next(iter(found)) if len(found) == 1 and None not in found else None
 
 
 def _exactly_an_option(text: str, options: Sequence[Choice]) -> bool:
@@ -431,7 +449,7 @@ def answer_reminder(value: str, ctx: Context, out: Outcome) -> None:
         keyword("stop", ctx, out)
     elif months is None:
         out.say(_ask_months(reminder))
-    elif int(months) in PERIODS:
+    elif 1 <= int(months) <= MAX_PAID_MONTHS:
         _paid(reminder.member_id, named(reminder.member_name, reminder.member_sex), reminder.cycle, int(months), out)
     else:
         out.say(Reply(t("invalid.stale_choice")))
@@ -497,7 +515,7 @@ def answer_payment(value: str, ctx: Context, out: Outcome) -> None:
         return
     cycle, months = int(match.group(2)), int(match.group(3))
     expected = ContributionMonth.of(member.covered_until).plus(1) if member.covered_until else None
-    if expected is None or cycle != expected.year * 100 + expected.month or months not in PERIODS:
+    if expected is None or cycle != expected.year * 100 + expected.month or not 1 <= months <= MAX_PAID_MONTHS:
         out.say(Reply(t("invalid.stale_choice")))  # asked before another payment moved the month on
         return
     _paid(member.id, named(member.full_name, member.sex), cycle, months, out)

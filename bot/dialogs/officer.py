@@ -25,6 +25,7 @@ from bot.dialogs.fields import PERIODS
 from bot.dialogs.state import Flow, State, Step
 from bot.texts import long_date, pay_by, rupiah, t
 from bot.texts.words import unreached_reason
+from domain.answers import MAX_PAID_MONTHS
 from domain.identity import format_phone, mask_nik, parse_phone
 from domain.rules import ContributionMonth, Standing
 from domain.vocabulary import CHAT_OUTCOMES, FollowUpOutcome
@@ -151,7 +152,7 @@ def answer(value: str, state: State, ctx: Context, out: Outcome) -> State:
         out.say(Reply(t("officer.new_number", name=item.name)))
         return state.at(Step.OFFICER_NEW_NUMBER, flow=Flow.OFFICER, member_id=item.member_id)
     offered = outcome in set(FollowUpOutcome) and (item.waiting or outcome not in CHAT_OUTCOMES)
-    if not offered or (months is not None and int(months) not in PERIODS):
+    if not offered or (months is not None and not 1 <= int(months) <= MAX_PAID_MONTHS):
         out.say(Reply(t("invalid.stale_choice")))
         return state
     out.effects.append(RecordFollowUp(item.member_id, outcome, int(months) if months else None))
