@@ -165,13 +165,22 @@ def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+CHAT_NUMBER = "+6281200000000"  # `chat --channel whatsapp` without --as: clearly a fake number
+
+
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
     engine = app.build_engine(settings)
     conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
     whatsapp = args.channel == "whatsapp"  # else the terminal speaks as Telegram does
     translate = incoming_from_text if whatsapp else Incoming.from_text
     channel = Channel.WHATSAPP if whatsapp else Channel.TELEGRAM
-    chat_loop(conversations, address=args.address, clock=app.utc_now, translate=translate, channel=channel)
+    address = args.address
+    if whatsapp:  # a WhatsApp chat is a number: --as names it (a fake one by default)
+        address = parse_phone(CHAT_NUMBER if address == "terminal" else address)
+        if not address.startswith("+"):
+            print(t("cli.chat_number"), file=sys.stderr)
+            return 2
+    chat_loop(conversations, address=address, clock=app.utc_now, translate=translate, channel=channel)
     return 0
 
 

@@ -24,11 +24,13 @@ def chat_loop(
     translate: Callable[[str], Incoming] = Incoming.from_text,
     channel: str = Channel.TELEGRAM,
 ) -> None:
-    """Talk to the bot in a terminal until end of input (Ctrl-D) or `/keluar`, worded as `channel` words it (the
-    dialogs keep the terminal's caller's channel)."""
+    """Talk to the bot in a terminal until end of input (Ctrl-D) or `/keluar`, worded as `channel` words it. As
+    WhatsApp the terminal is a WhatsApp chat from the number `address` (the number proves links to members with it,
+    "nomor ini" gives it); otherwise it is the terminal, the operator's own chat."""
+    chat_channel = Channel.WHATSAPP if channel == Channel.WHATSAPP else Channel.CONSOLE
     with speaking(channel):
         write(t("console.intro") + "\n")
-        for reply in conversations.handle(Channel.CONSOLE, address, Incoming.from_text("/start"), clock()):
+        for reply in conversations.handle(chat_channel, address, Incoming.from_text("/start"), clock()):
             write(render_plain(reply) + "\n")
         while True:
             try:
@@ -37,7 +39,7 @@ def chat_loop(
                 return
             if line.strip().lower() in {"/keluar", "/exit"}:
                 return
-            for reply in conversations.handle(Channel.CONSOLE, address, translate(line), clock()):
+            for reply in conversations.handle(chat_channel, address, translate(line), clock()):
                 write(render_plain(reply) + "\n")
 
 

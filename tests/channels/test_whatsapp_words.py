@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from telegram.ext import Application
 from twilio.request_validator import RequestValidator
 
 from bot import texts
+from bot.__main__ import main
 from bot.channels.console import chat_loop
 from bot.channels.whatsapp import MediaHost, WhatsAppWebhook, incoming_from_text
 from bot.dialogs.core import Incoming, Reply
@@ -219,7 +221,7 @@ def test_the_terminal_speaks_as_the_channel_it_imitates(conversations: Conversat
         written: list[str] = []
         chat_loop(
             conversations,
-            address=f"tty-{channel}",
+            address="+6281200000000" if channel == Channel.WHATSAPP else "tty-telegram",
             clock=lambda: TYPED_AT,
             read=lambda _: next(lines),
             write=written.append,
@@ -237,3 +239,29 @@ def test_the_terminal_speaks_as_the_channel_it_imitates(conversations: Conversat
     assert catalog(Channel.WHATSAPP)["help.member"] in whatsapp
     assert telegram.startswith(catalog(Channel.TELEGRAM)["console.intro"])
     assert catalog(Channel.TELEGRAM)["help.member"] in telegram
+
+
+def test_the_terminal_as_whatsapp_is_a_whatsapp_number(conversations: Conversations) -> None:
+    """`sipakainge chat --channel whatsapp`: "nomor ini" gives the chat's number, which proves the registration."""
+    typed = iter(
+        [*(("nomor ini" if step == "phone" else answer) for step, answer in HAPPY_PATH), "1", "2", "status", "/keluar"]
+    )
+    written: list[str] = []
+    chat_loop(
+        conversations,
+        address="+6281200009101",
+        clock=lambda: TYPED_AT,
+        read=lambda _: next(typed),
+        write=written.append,
+        translate=incoming_from_text,
+        channel=Channel.WHATSAPP,
+    )
+    transcript = "\n".join(written)
+    assert "Nomor HP: +62 812-0000-9101" in transcript
+    assert "Nama: La Baco" in written[-1]  # STATUS shows them at once: the number is the member's
+
+
+def test_the_whatsapp_terminal_wants_a_number(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert main(["chat", "--channel", "whatsapp", "--as", "bukan-nomor"]) == 2
