@@ -299,6 +299,9 @@ def _invitation_command(settings: Settings, args: argparse.Namespace) -> int:
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     """The same checks, preview and slices as /impor in chat, from a terminal."""
     path: Path = args.file
+    if not path.is_file():
+        print(t("cli.import_no_file", path=str(path)), file=sys.stderr)
+        return 2
     engine = app.build_engine(settings)
     conversations = app.build_conversations(settings, engine, app.build_cipher(settings))
     now = app.utc_now()

@@ -256,3 +256,10 @@ def test_bad_settings_are_one_line_not_a_traceback(
     assert said.startswith("Pengaturan belum dapat dipakai:")
     assert "NIK_ENCRYPTION_KEYS" in said
     assert "Traceback" not in said
+
+
+def test_a_missing_import_file_is_one_line(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(isolated / "tidak-ada.xlsx")]) == 2
+    error = capsys.readouterr().err
+    assert error.strip() == t("cli.import_no_file", path=str(isolated / "tidak-ada.xlsx"))
+    assert "Traceback" not in error
