@@ -48,6 +48,8 @@ def _env(db_url: str, telegram: FakeTelegram, tmp_path: Path, twilio: FakeTwilio
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "INBOX_LEASE_SECONDS": "3",
+        "DATA_HOLDER": CONFIG.data_holder,  # the processes speak as the dialog driver's CONFIG does
+        "CONSENT_VERSION": CONFIG.consent_version,
         "TWILIO_ACCOUNT_SID": "",
         "TWILIO_AUTH_TOKEN": "",
         "TWILIO_WHATSAPP_FROM": "",
@@ -184,7 +186,12 @@ async def test_one_chats_updates_across_three_processes_are_answered_in_order_an
         finally:
             exits = _stop(runs)
     assert exits == [0, 0, 0]
-    assert telegram.texts(chat) == expected  # in the order sent, each once (the repeated /start not answered again)
+    sent = telegram.texts(chat)
+    assert len(sent) == len(expected)  # each once: the repeated /start was not answered again
+    # In the order sent. The last answer (saved) says more on Telegram (how to prove the chat is theirs) than the
+    # channel-free dialog driver knows.
+    assert sent[:-1] == expected[:-1]
+    assert "tersimpan" in sent[-1]
     with Session(engine) as session:
         [member] = session.exec(select(Member).where(col(Member.full_name) == dict(HAPPY_PATH)["name"])).all()
     assert member.nik_hash  # the conversation's state followed the messages in order, to the saved registration
