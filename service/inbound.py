@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,12 @@ def fetch_media(engine: Engine, *, token: str, now: datetime) -> MediaFile | Non
 class Stored:
     entry_id: int
     claimed: bool  # leased to the caller, who may answer it at once
+
+
+def claim_token(holder: str) -> str:
+    """A lease's own name: the holder (a process) and a nonce, so that two claims of one process never pass for one
+    (a step whose lease ran out cannot commit, even when its own process took the row again)."""
+    return f"{holder[:31]}:{secrets.token_hex(4)}"
 
 
 def chat_key(cipher: Cipher, channel: str, external_id: str) -> str:
@@ -210,14 +217,14 @@ class InboxWorker:
 
     async def run_one(self) -> bool:
         """Process one row if one is free; False when none is."""
-        channels = tuple(self.handlers)
+        channels, token = tuple(self.handlers), claim_token(self.token)
         now = datetime.now(UTC)
         got = await asyncio.to_thread(
-            claim, self.engine, self.cipher, channels=channels, token=self.token, lease=self.lease, now=now
+            claim, self.engine, self.cipher, channels=channels, token=token, lease=self.lease, now=now
         )
         if got is None:
             return False
-        step = Step(got.entry_id, self.token, self.lease)
+        step = Step(got.entry_id, token, self.lease)
         try:
             await self.handlers[got.channel](got.payload, step)
         except inbox.LeaseLost:
@@ -228,8 +235,8 @@ class InboxWorker:
         if step.done or got.attempts >= MAX_ATTEMPTS:
             if not step.done:
                 log.error("inbox: message %s given up after %s attempts", got.entry_id, got.attempts)
-            await asyncio.to_thread(finish, self.engine, entry_id=got.entry_id, token=self.token)
+            await asyncio.to_thread(finish, self.engine, entry_id=got.entry_id, token=token)
         else:
             retry_at = datetime.now(UTC) + RETRY_AFTER
-            await asyncio.to_thread(release, self.engine, entry_id=got.entry_id, token=self.token, retry_at=retry_at)
+            await asyncio.to_thread(release, self.engine, entry_id=got.entry_id, token=token, retry_at=retry_at)
         return True

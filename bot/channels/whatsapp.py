@@ -190,7 +190,7 @@ class WhatsAppWebhook:
         number, incoming = translated
         if not self.limit.allow(number):
             return Response(status_code=429)
-        now = self.clock()
+        now, token = self.clock(), inbound.claim_token(self.token)
         stored = await asyncio.to_thread(
             inbound.receive,
             self.engine,
@@ -201,7 +201,7 @@ class WhatsAppWebhook:
             sequence=0,  # Twilio's order is the order of arrival: the row's id
             payload=json.dumps(form),
             now=now,
-            claim=self.token,
+            claim=token,
             lease=self.lease,
         )
         if stored is None:
@@ -209,19 +209,19 @@ class WhatsAppWebhook:
         if not stored.claimed:
             self.wake()
             return twiml([])  # an earlier message of this chat is still being answered: a worker takes this one
-        step = Step(stored.entry_id, self.token, self.lease)
+        step = Step(stored.entry_id, token, self.lease)
         replies = await asyncio.to_thread(
             self.conversations.handle, Channel.WHATSAPP, number, incoming, now, within=step
         )
         if not step.done:  # the step failed (the polite "try again" is answered): the worker tries it again
             retry_at = self.clock() + inbound.RETRY_AFTER
             await asyncio.to_thread(
-                inbound.release, self.engine, entry_id=stored.entry_id, token=self.token, retry_at=retry_at
+                inbound.release, self.engine, entry_id=stored.entry_id, token=token, retry_at=retry_at
             )
             return twiml(replies)
         media = self.media
         urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
-        await asyncio.to_thread(inbound.finish, self.engine, entry_id=stored.entry_id, token=self.token)
+        await asyncio.to_thread(inbound.finish, self.engine, entry_id=stored.entry_id, token=token)
         return twiml(replies, urls)
 
     async def process(self, payload: str, step: Step) -> None:
