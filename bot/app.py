@@ -332,7 +332,8 @@ def _channels(
         closers.append(whatsapp.close)
         handlers[Channel.WHATSAPP] = hook.process
         hooks.append(hook)
-    worker = InboxWorker(conversations.engine, conversations.cipher, handlers, token, lease)
+    tasks = 4 if conversations.engine.dialect.name == "postgresql" else 1  # SQLite has one writer anyway
+    worker = InboxWorker(conversations.engine, conversations.cipher, handlers, token, lease, tasks=tasks)
     for hook in hooks:
         hook.wake = worker.wake
     if telegram_inbox is not None:
