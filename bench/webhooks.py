@@ -19,7 +19,7 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,11 +32,12 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bench.reminders import fresh_database
-from bot.channels.telegram import TelegramChannel, build_application, webhook_routes
+from bot.channels.telegram import TelegramChannel, TelegramInbox, build_application, webhook_routes
 from bot.channels.whatsapp import SenderLimit, WhatsAppWebhook
 from bot.dialogs.core import DialogConfig
 from domain.regions import sulawesi_selatan
 from service.conversations import Conversations
+from service.inbound import InboxWorker
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from tests.dialog_driver import HAPPY_PATH
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port, text_update
@@ -70,12 +71,20 @@ async def _serve(url: str, port: int, bot_api_port: int, ready: multiprocessing.
     whatsapp = WhatsAppWebhook(
         conversations, RequestValidator(AUTH), PUBLIC, lambda: datetime.now(UTC), SenderLimit(count=10**6)
     )
-    app = Starlette(routes=webhook_routes(application, SECRET) + whatsapp.routes())
+    # As `sipakainge run` does: every message stored in the inbox before it is acknowledged, answered by its worker.
+    inbox = TelegramInbox(application, channel, "bench", timedelta(seconds=30))
+    worker = InboxWorker(
+        engine, cipher, {"telegram": inbox.process, "whatsapp": whatsapp.process}, "bench", timedelta(seconds=30)
+    )
+    inbox.wake = whatsapp.wake = worker.wake
+    app = Starlette(routes=webhook_routes(application, SECRET, inbox=inbox) + whatsapp.routes())
     async with Served(bot_api, bot_api_port), application:
         await application.start()
+        running = asyncio.create_task(worker.run())
         async with Served(app, port):
             ready.set()
             await asyncio.Event().wait()  # until the parent terminates us
+        await worker.stop(running)
 
 
 async def drive(port: int, bot_api_port: int, chats: int, messages: int) -> None:

@@ -25,7 +25,14 @@ from starlette.routing import BaseRoute, Route
 from telegram.ext import Application
 from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
+from bot.channels.telegram import (
+    ALLOWED_UPDATES,
+    TelegramChannel,
+    TelegramInbox,
+    TelegramSender,
+    build_application,
+    webhook_routes,
+)
 from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.dialogs.core import DialogConfig, Reply
 from bot.settings import Settings, looks_placeholder
@@ -35,6 +42,7 @@ from domain.redact import RedactingFilter
 from domain.regions import sulawesi_selatan, timezone_for
 from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
+from domain.vocabulary import Channel
 from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
@@ -46,6 +54,7 @@ from service import statements
 from service.conversations import Conversations
 from service.daily import mark_lapses, purge_old, scan_once, snapshot
 from service.directory import BroadcastTexts, OfficerDirectory
+from service.inbound import Handler, InboxWorker
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
 
@@ -267,18 +276,7 @@ async def serve(settings: Settings) -> None:
     senders: dict[str, Sender[Reply]] = {}
     routes: list[BaseRoute] = [Route("/healthz", _health)]
     closers: list[Callable[[], Awaitable[None]]] = []
-    application = None
-    if telegram:
-        application = build_application(
-            token=settings.telegram_bot_token,
-            base_url=settings.telegram_api_base_url,
-            channel=TelegramChannel(conversations, utc_now),
-            webhook=bool(settings.telegram_webhook_url),
-        )
-    if settings.twilio_enabled:
-        whatsapp = _whatsapp(settings, conversations, routes)
-        senders[whatsapp.channel] = whatsapp
-        closers.append(whatsapp.close)
+    application, telegram_inbox, worker = _channels(settings, conversations, senders, routes, closers)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -288,12 +286,15 @@ async def serve(settings: Settings) -> None:
             stack.push_async_callback(close)
         if application is not None:
             await stack.enter_async_context(application)
-            await _start_telegram(settings, application, senders, routes)
+            await _start_telegram(settings, application, senders, routes, telegram_inbox)
+        inbox = asyncio.create_task(worker.run()) if worker.handlers else None
         scheduler = start_jobs(
             settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
         )
         await _serve_until(stop, settings, routes)
         scheduler.shutdown(wait=False)
+        if inbox is not None:
+            await worker.stop(inbox)
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
@@ -301,7 +302,48 @@ async def serve(settings: Settings) -> None:
     engine.dispose()
 
 
-def _whatsapp(settings: Settings, conversations: Conversations, routes: list[BaseRoute]) -> WhatsAppSender:
+def _channels(
+    settings: Settings,
+    conversations: Conversations,
+    senders: dict[str, Sender[Reply]],
+    routes: list[BaseRoute],
+    closers: list[Callable[[], Awaitable[None]]],
+) -> tuple[Application | None, TelegramInbox | None, InboxWorker]:  # type: ignore[type-arg]
+    """The Telegram application (when configured), WhatsApp's webhook and sender, and the inbox worker: webhook
+    messages are stored in the inbox before they are acknowledged, and each process's worker answers them."""
+    token, lease = f"{socket.gethostname()}:{os.getpid()}"[:40], timedelta(seconds=settings.inbox_lease_seconds)
+    handlers: dict[str, Handler] = {}
+    hooks: list[WhatsAppWebhook] = []
+    application, telegram_inbox = None, None
+    if not looks_placeholder(settings.telegram_bot_token):
+        channel = TelegramChannel(conversations, utc_now)
+        application = build_application(
+            token=settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            channel=channel,
+            webhook=bool(settings.telegram_webhook_url),
+        )
+        if settings.telegram_webhook_url:
+            telegram_inbox = TelegramInbox(application, channel, token, lease)
+            handlers[Channel.TELEGRAM] = telegram_inbox.process
+    if settings.twilio_enabled:
+        whatsapp, hook = _whatsapp(settings, conversations, routes, token, lease)
+        senders[whatsapp.channel] = whatsapp
+        closers.append(whatsapp.close)
+        handlers[Channel.WHATSAPP] = hook.process
+        hooks.append(hook)
+    tasks = 4 if conversations.engine.dialect.name == "postgresql" else 1  # SQLite has one writer anyway
+    worker = InboxWorker(conversations.engine, conversations.cipher, handlers, token, lease, tasks=tasks)
+    for hook in hooks:
+        hook.wake = worker.wake
+    if telegram_inbox is not None:
+        telegram_inbox.wake = worker.wake
+    return application, telegram_inbox, worker
+
+
+def _whatsapp(
+    settings: Settings, conversations: Conversations, routes: list[BaseRoute], token: str, lease: timedelta
+) -> tuple[WhatsAppSender, WhatsAppWebhook]:
     """Twilio's webhook and the files it fetches (their routes added to `routes`), and the WhatsApp sender."""
     host = MediaHost(conversations.engine, settings.twilio_public_url, utc_now)
     hook = WhatsAppWebhook(
@@ -311,11 +353,13 @@ def _whatsapp(settings: Settings, conversations: Conversations, routes: list[Bas
         utc_now,
         SenderLimit(count=settings.whatsapp_sender_limit_per_minute, seconds=60.0),
         media=host,
+        token=token,
+        lease=lease,
     )
     routes += hook.routes()
     client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
     routes += host.routes()
-    return WhatsAppSender(
+    hook.sender = WhatsAppSender(
         client,
         from_number=settings.twilio_whatsapp_from,
         templates=settings.templates,
@@ -324,6 +368,7 @@ def _whatsapp(settings: Settings, conversations: Conversations, routes: list[Bas
         per_second=settings.whatsapp_per_second,
         media=host,
     )
+    return hook.sender, hook
 
 
 async def _start_telegram(
@@ -331,8 +376,10 @@ async def _start_telegram(
     application: Application,  # type: ignore[type-arg]
     senders: dict[str, Sender[Reply]],
     routes: list[BaseRoute],
+    inbox: TelegramInbox | None,
 ) -> None:
-    """Start the Telegram application (entered already), its sender, and its webhook route or long polling."""
+    """Start the Telegram application (entered already), its sender, and its webhook route (storing each update in
+    the inbox) or long polling (PTB's own update queue)."""
     await application.start()
     sender = TelegramSender(application.bot, per_second=settings.telegram_per_second)
     senders[sender.channel] = sender
@@ -342,7 +389,7 @@ async def _start_telegram(
             secret_token=settings.telegram_webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
-        routes += webhook_routes(application, settings.telegram_webhook_secret)
+        routes += webhook_routes(application, settings.telegram_webhook_secret, inbox=inbox)
     else:
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)

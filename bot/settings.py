@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=14, ge=1)  # officers' and offices' invitation codes expire after this
     retention_days: int = 730  # members who opted out or lapsed, idle chats, delivery records: removed after this
     dispatch_every_seconds: float = 5.0
+    # A webhook message claimed by a process that died is taken by another after this (issue 16; the inbox).
+    inbox_lease_seconds: float = Field(default=30.0, gt=0)
     busy_hold_minutes: int = Field(default=BUSY_HOLD // timedelta(minutes=1), ge=0)  # after a mid-dialog message
     telegram_per_second: float = 29.0
     payment_channels: str = (  # documented places only: the sources are cited in .env.example

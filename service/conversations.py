@@ -41,6 +41,8 @@ __all__ = ["AreaLists", "Conversations"]
 
 log = logging.getLogger(__name__)
 
+Within = Callable[[Session], None]  # runs in a step's transaction just before its commit
+
 
 @dataclass(frozen=True, slots=True)
 class Conversations:
@@ -52,23 +54,29 @@ class Conversations:
     tariffs: Tariffs = field(default_factory=default_tariffs)
     policy: ReminderPolicy = field(default_factory=lambda: ReminderPolicy(stages=parse_stages(DEFAULT_STAGES)))
 
-    def handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
-        """Answer one message from one address. Database trouble becomes a polite 'try again', never silence."""
+    def handle(
+        self, channel: str, external_id: str, incoming: Incoming, now: datetime, *, within: Within | None = None
+    ) -> list[Reply]:
+        """Answer one message from one address. Database trouble becomes a polite 'try again', never silence.
+        `within` runs in the step's transaction just before its commit (the inbox marks its row processed there);
+        it does not run when the step fails."""
         # The terminal speaks as the channel it imitates (the caller's `speaking`); the others as themselves.
         with speaking(current_channel() if channel == Channel.CONSOLE else channel):
-            return self._answer(channel, external_id, incoming, now)
+            return self._answer(channel, external_id, incoming, now, within)
 
-    def _answer(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
+    def _answer(
+        self, channel: str, external_id: str, incoming: Incoming, now: datetime, within: Within | None = None
+    ) -> list[Reply]:
         try:
             # A sheet is read before the chat is locked, files are made after the commit.
             chat, today = (channel, external_id), self.today(now)
             upload = read_upload(self.engine, self.config, self.regions, incoming, chat=chat, today=today)
-            return render(self._handle(channel, external_id, upload, now), self.regions)
+            return render(self._handle(channel, external_id, upload, now, within), self.regions)
         except IntegrityError as error:
             if "nik_hash" in str(error.orig):  # the constraint's name, on SQLite and PostgreSQL alike
                 # Two chats finished registering the same NIK at the same moment: the loser is asked for it again.
                 log.info("duplicate NIK at save on %s", channel)
-                return self._back_to_nik(channel, external_id, now)
+                return self._back_to_nik(channel, external_id, now, within)
             log.exception("integrity error while handling a %s message", channel)  # a bug: say so, never a wrong "NIK"
             return [Reply(t("error.temporary"))]
         except OperationalError:
@@ -82,7 +90,9 @@ class Conversations:
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
 
-    def _handle(self, channel: str, external_id: str, incoming: Incoming, now: datetime) -> list[Reply]:
+    def _handle(
+        self, channel: str, external_id: str, incoming: Incoming, now: datetime, within: Within | None = None
+    ) -> list[Reply]:
         with Session(self.engine) as session:
             address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
             assert address.id is not None
@@ -102,6 +112,8 @@ class Conversations:
                 self._save(session, address.id, new_state, now)
             if new_state.resting and not state.resting:
                 outbox.release_busy(session=session, address_id=address.id, now=now)
+            if within is not None:
+                within(session)
             session.commit()
         return outcome.replies
 
@@ -199,7 +211,7 @@ class Conversations:
             batch.remembered[address_id] = dialog.remember(state, outcome)
         return outcome.replies
 
-    def _back_to_nik(self, channel: str, external_id: str, now: datetime) -> list[Reply]:
+    def _back_to_nik(self, channel: str, external_id: str, now: datetime, within: Within | None = None) -> list[Reply]:
         with Session(self.engine) as session:
             address = store.get_or_create_address(session=session, channel=channel, external_id=external_id, now=now)
             assert address.id is not None
@@ -210,6 +222,8 @@ class Conversations:
             readers = Readers.of(session, self, address.id, self.today(now))
             reply = dialog.question(state, self._context(readers, now))
             self._save(session, address.id, state, now)
+            if within is not None:
+                within(session)
             session.commit()
         return [Reply(f"{t('invalid.nik_taken')}\n\n{reply.text}", reply.choices)]
 

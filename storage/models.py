@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -282,6 +282,25 @@ class InboundMessage(SQLModel, table=True):
 
     sid: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _utc_field(index=True)
+
+
+class InboxEntry(SQLModel, table=True):
+    """An update or message acknowledged to its channel and not yet answered (issue 16): stored before the
+    acknowledgement, processed in order per chat by whichever process is free, deleted once its answer is sent."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_chat_order", "chat", "sequence", "id"), NEVER_REUSED)
+
+    id: int | None = Field(default=None, primary_key=True)  # Twilio's order: the order of arrival
+    channel: str = Field(max_length=16)
+    chat: str = Field(max_length=64)  # a keyed hash of the channel's address: the chat's order, no number in clear
+    sequence: int = Field(default=0, sa_type=BigInteger)  # Telegram's update_id; 0 for Twilio (ordered by id)
+    payload: str  # the update or form as received, sealed like conversation state
+    received_at: datetime = _utc_field()
+    attempts: int = Field(default=0)
+    lease_until: datetime | None = _utc_field(nullable=True)  # claimed (or being answered) until then
+    token: str | None = Field(default=None, max_length=40)  # who holds the lease
+    processed_at: datetime | None = _utc_field(nullable=True)  # the dialog step is committed; its answer not yet sent
 
 
 class Officer(SQLModel, table=True):

@@ -9,7 +9,7 @@ import json
 import logging
 import warnings
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +37,7 @@ from bot.texts import t
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
 from domain.vocabulary import Channel
 from files.member_sheet import MAX_BYTES
+from service import inbound
 from service.conversations import Conversations
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,16 @@ class TelegramChannel:
         self.clock = clock
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answer one update from a private chat."""
+        """Answer one update from a private chat (long polling: PTB's update queue)."""
+        await self.answer(update, context.bot)
+
+    async def answer(self, update: Update, bot: Bot, step: inbound.Step | None = None) -> None:
+        """Answer one update from a private chat. With an inbox `step`, the dialog step commits together with the
+        inbox row, and nothing is sent unless it did (the row is tried again)."""
         translated = translate(update)
         if translated is None:
+            if step is not None:
+                step.done = True  # nothing to do: the row is finished
             return
         chat_id, incoming = translated
         if update.callback_query is not None:
@@ -107,9 +115,13 @@ class TelegramChannel:
         if update.message is not None and update.message.document is not None:
             incoming = await self._document(chat_id, update.message.document)
         # The database work is synchronous; keep it off the event loop so other chats are not held up.
-        replies = await asyncio.to_thread(self.conversations.handle, Channel.TELEGRAM, chat_id, incoming, self.clock())
+        replies = await asyncio.to_thread(
+            self.conversations.handle, Channel.TELEGRAM, chat_id, incoming, self.clock(), within=step
+        )
+        if step is not None and not step.done:
+            return
         for reply in replies:
-            await send_reply(context.bot, int(chat_id), reply)
+            await send_reply(bot, int(chat_id), reply)
 
     async def _document(self, chat_id: str, document: Document) -> Incoming:
         """A file sent to the bot, downloaded only when it could be a member spreadsheet and this chat may import
@@ -241,8 +253,52 @@ def parse_update(body: bytes, bot: Bot) -> Update | None:
         return None
 
 
-def webhook_routes(application: Application, secret: str, path: str = "/telegram") -> list[Route]:  # type: ignore[type-arg]
-    """The route for Telegram's webhook: the secret header is checked before anything is read."""
+class TelegramInbox:
+    """Webhook mode: each update is stored in the inbox before Telegram gets its 200 (then it is never sent again),
+    and answered by an inbox worker of whichever process is free, in update_id order per chat."""
+
+    def __init__(self, application: Application, channel: TelegramChannel, token: str, lease: timedelta) -> None:  # type: ignore[type-arg]
+        self.application, self.channel, self.token, self.lease = application, channel, token, lease
+        self.wake: Callable[[], None] = lambda: None  # the worker of this process, set when it starts
+
+    async def receive(self, body: bytes, update: Update) -> None:
+        """Store the update (committed when this returns); ignored updates (groups, edits…) are not stored."""
+        translated = translate(update)
+        if translated is None:
+            return
+        conversations = self.channel.conversations
+        stored = await asyncio.to_thread(
+            inbound.receive,
+            conversations.engine,
+            conversations.cipher,
+            channel=Channel.TELEGRAM,
+            external_id=translated[0],
+            key=f"tg:{update.update_id}",
+            sequence=update.update_id,
+            payload=body.decode(),
+            now=self.channel.clock(),
+        )
+        if stored is not None:
+            self.wake()
+
+    async def process(self, payload: str, step: inbound.Step) -> None:
+        """The inbox worker's handler for a stored update."""
+        update = parse_update(payload.encode(), self.application.bot)
+        if update is None:
+            step.done = True
+            return
+        await self.channel.answer(update, self.application.bot, step)
+
+
+def webhook_routes(
+    application: Application,  # type: ignore[type-arg]
+    secret: str,
+    path: str = "/telegram",
+    inbox: TelegramInbox | None = None,
+) -> list[Route]:
+    """The route for Telegram's webhook: the secret header is checked before anything is read. With an `inbox`,
+    the update is stored before it is acknowledged (a storage failure answers 503: Telegram sends it again);
+    without one, it goes to PTB's in-memory update queue (lost in a crash)."""
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -256,7 +312,14 @@ def webhook_routes(application: Application, secret: str, path: str = "/telegram
             # From Telegram (the secret matched): answered, or Telegram would send it again and again.
             log.warning("ignored a malformed Telegram update")
             return Response()
-        await application.update_queue.put(update)
+        if inbox is None:
+            await application.update_queue.put(update)
+            return Response()
+        try:
+            await inbox.receive(body, update)
+        except Exception:
+            log.exception("could not store a Telegram update; Telegram will send it again")
+            return Response(status_code=503)
         return Response()
 
     return [Route(path, receive, methods=["POST"])]

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from domain.identity import parse_phone
 from domain.vocabulary import Channel
 from service import inbound
 from service.conversations import Conversations
+from service.inbound import Step
 from storage.models import MediaFile
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,11 @@ class WhatsAppWebhook:
     clock: Callable[[], datetime]
     limit: SenderLimit = field(default_factory=SenderLimit)
     media: MediaHost | None = None  # where Twilio fetches the files the answers carry (officer's list, export…)
+    # The inbox: a message waiting behind an earlier one of its chat is answered later by a worker, through `sender`.
+    sender: WhatsAppSender | None = None
+    token: str = field(default_factory=lambda: f"whatsapp:{uuid.uuid4().hex}")  # this process's inbox leases
+    lease: timedelta = timedelta(seconds=30)
+    wake: Callable[[], None] = lambda: None  # the worker of this process, set when it starts
 
     @property
     def engine(self) -> Engine:
@@ -167,7 +174,9 @@ class WhatsAppWebhook:
         return form
 
     async def inbound(self, request: Request) -> Response:
-        """A WhatsApp message: verified, de-duplicated, answered by the dialogs in TwiML."""
+        """A WhatsApp message: verified, stored in the inbox (de-duplicated by MessageSid) before anything else, then
+        answered by the dialogs in TwiML when it is first in its chat; else empty TwiML, and a worker answers it
+        after the chat's earlier messages, through the sender."""
         form = await self._verified_form(request)
         if isinstance(form, Response):
             return form
@@ -181,13 +190,64 @@ class WhatsAppWebhook:
         number, incoming = translated
         if not self.limit.allow(number):
             return Response(status_code=429)
-        now = self.clock()
-        if not await asyncio.to_thread(inbound.first_sight, self.engine, sid=sid, now=now):
+        now, token = self.clock(), inbound.claim_token(self.token)
+        stored = await asyncio.to_thread(
+            inbound.receive,
+            self.engine,
+            self.conversations.cipher,
+            channel=Channel.WHATSAPP,
+            external_id=number,
+            key=sid,
+            sequence=0,  # Twilio's order is the order of arrival: the row's id
+            payload=json.dumps(form),
+            now=now,
+            claim=token,
+            lease=self.lease,
+        )
+        if stored is None:
             return twiml([])  # Twilio retried (or someone replayed it): already answered once
-        replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
+        if not stored.claimed:
+            self.wake()
+            return twiml([])  # an earlier message of this chat is still being answered: a worker takes this one
+        step = Step(stored.entry_id, token, self.lease)
+        replies = await asyncio.to_thread(
+            self.conversations.handle, Channel.WHATSAPP, number, incoming, now, within=step
+        )
+        if not step.done:  # the step failed (the polite "try again" is answered): the worker tries it again
+            retry_at = self.clock() + inbound.RETRY_AFTER
+            await asyncio.to_thread(
+                inbound.release, self.engine, entry_id=stored.entry_id, token=token, retry_at=retry_at
+            )
+            return twiml(replies)
         media = self.media
         urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
+        await asyncio.to_thread(inbound.finish, self.engine, entry_id=stored.entry_id, token=token)
         return twiml(replies, urls)
+
+    async def process(self, payload: str, step: Step) -> None:
+        """The inbox worker's handler: a message stored behind an earlier one of its chat, answered through the
+        sender (its answer cannot go in a TwiML response any more)."""
+        translated = translate(json.loads(payload))
+        if translated is None:
+            step.done = True
+            return
+        number, incoming = translated
+        now = self.clock()
+        replies = await asyncio.to_thread(
+            self.conversations.handle, Channel.WHATSAPP, number, incoming, now, within=step
+        )
+        if not step.done:
+            return
+        if self.sender is None:
+            log.warning("no WhatsApp sender: %s replies not sent", len(replies))
+            return
+        target = Target(
+            address_id=0, channel=Channel.WHATSAPP, external_id=number, busy_until=None, last_inbound_at=now
+        )
+        for reply in replies:
+            result = await self.sender.send(target, reply)
+            if not isinstance(result, Sent):
+                log.warning("reply to a WhatsApp chat not delivered (%s)", type(result).__name__)
 
     async def status(self, request: Request) -> Response:
         """A delivery report for a message we sent."""
