@@ -37,7 +37,7 @@ from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stage
 from domain.tariffs import default_tariffs
 from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
-from scheduler.dispatch import Dispatcher
+from scheduler.dispatch import Dispatcher, DispatchStats
 from scheduler.imports import run_imports
 from scheduler.jobs import add_daily, build_scheduler
 from scheduler.messages import ReminderRenderer
@@ -215,6 +215,8 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
 
     async def on_dispatch() -> None:
         await dispatcher.run_once(utc_now())
+        if dispatcher.stopping:
+            return
         await run_imports(conversations, dispatcher.senders, utc_now)  # confirmed member imports, if any
 
     async def on_lapses() -> None:
@@ -289,16 +291,30 @@ async def serve(settings: Settings) -> None:
         if application is not None:
             await stack.enter_async_context(application)
             await _start_telegram(settings, application, senders, routes)
-        scheduler = start_jobs(
-            settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
-        )
+        dispatcher = build_dispatcher(settings, engine, conversations.cipher, senders)
+        scheduler = start_jobs(settings, conversations, dispatcher)
         await _serve_until(stop, settings, routes)
+        # Claim nothing more; sends on the wire finish (bounded) and are recorded, unsent claims go back to pending.
+        dispatcher.stop()
+        await dispatcher.stopped()
         scheduler.shutdown(wait=False)
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
     engine.dispose()
+
+
+async def drain_until_stopped(dispatcher: Dispatcher[Reply]) -> DispatchStats:
+    """`dispatch --once`: drain what is due; SIGINT/SIGTERM stop it gracefully as they stop `run`."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, dispatcher.stop)
+    try:
+        return await dispatcher.drain(utc_now())
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def _whatsapp(settings: Settings, conversations: Conversations, routes: list[BaseRoute]) -> WhatsAppSender:

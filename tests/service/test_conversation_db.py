@@ -233,7 +233,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0019"
+    assert version == "0020"
 
 
 def test_many_chats_at_once_from_several_threads(conversations: Conversations) -> None:
