@@ -54,7 +54,7 @@ def run(url: str, reminders: int, writer: type[dispatch._Writer]) -> tuple[float
         record(self, outcome)
 
     dispatch._Writer, original = writer, dispatch._Writer  # type: ignore[misc]
-    dispatch.Dispatcher._record = counted  # type: ignore[method-assign]
+    dispatch.Dispatcher._record = counted  # type: ignore[method-assign,assignment]
     try:
         dispatcher = Dispatcher(
             engine=engine, senders={"telegram": Answering()}, render=render, policy=POLICY, worker="b"
