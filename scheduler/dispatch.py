@@ -181,9 +181,12 @@ class _Writer:
                 merged[2].update(unreachable)
             try:
                 await self._patiently(merged)
-            except Exception as error:
+            except (Exception, asyncio.CancelledError) as error:
+                failure = error if isinstance(error, Exception) else RuntimeError("the dispatch pass ended")
                 for _, done in taken:
-                    done.set_exception(error)
+                    done.set_exception(failure)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
                 continue
             for _, done in taken:
                 done.set_result(None)
@@ -201,10 +204,15 @@ class _Writer:
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
+        """The pass is over (or failed): no sender may wait for a commit that will not come."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for _, done in self._queue:
+            if not done.done():
+                done.set_exception(RuntimeError("the dispatch pass ended before this result was committed"))
+        self._queue = []
 
 
 async def _unless(event: asyncio.Event, work: Awaitable[T]) -> tuple[bool, T | None]:
