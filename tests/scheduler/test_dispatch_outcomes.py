@@ -163,3 +163,29 @@ def test_telegram_no_answer_is_uncertain_only_once_the_request_may_have_left() -
     ]
     assert all(isinstance(_unanswered(e, "x"), RetryLater) for e in never_left)
     assert all(isinstance(_unanswered(e, "x"), Uncertain) for e in may_have_arrived)
+
+
+async def test_whatsapp_no_answer_is_uncertain_only_once_the_request_may_have_left() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from typing import Any
+
+    import aiohttp
+
+    from bot.channels.whatsapp import WhatsAppSender
+    from bot.dialogs.core import Reply
+
+    now = datetime(2026, 12, 8, 1, 30, tzinfo=UTC)
+
+    def sender_raising(error: BaseException) -> WhatsAppSender:
+        async def create_async(**_: Any) -> None:
+            raise error
+
+        client: Any = SimpleNamespace(messages=SimpleNamespace(create_async=create_async))
+        return WhatsAppSender(client, from_number="+6281200000001", templates={}, status_callback="", clock=lambda: now)
+
+    chat = Target(1, "whatsapp", "+6281200000002", None, last_inbound_at=now)  # inside the 24 hours: free text
+    refused = aiohttp.ClientConnectorError(SimpleNamespace(ssl=None, host="h", port=443), OSError("refused"))  # type: ignore[arg-type]
+    assert isinstance(await sender_raising(refused).send(chat, Reply("x")), RetryLater)
+    for lost in (TimeoutError(), aiohttp.ServerDisconnectedError()):
+        assert isinstance(await sender_raising(lost).send(chat, Reply("x")), Uncertain)
