@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.telegram import TelegramSender
 from bot.dialogs.core import Reply
 from scheduler.dispatch import Dispatcher, DispatchStats
-from storage.models import Reminder
+from storage.models import Address, DeliveryAttempt, Reminder
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.outbox_fixtures import bulk_members
 from tests.scheduler.test_dispatch import POLICY
@@ -102,6 +102,19 @@ async def _until(
         await asyncio.sleep(0.05)
 
 
+def _uncertain(engine: Engine) -> Counter[int]:
+    """Uncertain sends by chat: a busy machine can make the stand-in answer after the client's 5 s read timeout, and
+    each such send goes once more (at most one duplicate each, the guarantee of point 2)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Address.external_id)
+            .join(Reminder, col(Reminder.address_id) == col(Address.id))
+            .join(DeliveryAttempt, col(DeliveryAttempt.reminder_id) == col(Reminder.id))
+            .where(col(DeliveryAttempt.outcome) == "uncertain")
+        ).all()
+    return Counter(int(chat) for chat in rows)
+
+
 def _status(engine: Engine) -> Counter[str]:
     with Session(engine) as session:
         return Counter(session.exec(select(Reminder.status)).all())
@@ -142,13 +155,18 @@ async def test_kill_9_mid_dispatch_repeats_at_most_the_sends_in_flight(
     assert 0 < sum(at_kill.values()) < REMINDERS  # killed mid-dispatch
     assert sum(at_kill.values()) - recorded <= IN_FLIGHT  # what reached Telegram but is not recorded: in flight only
     await _finish(db_url, telegram, tmp_path, chats)
-    arrived = _arrived(telegram)
-    twice = [c for c in chats if arrived[c] > 1]
-    print(f"kill -9: sent {sum(arrived.values())}, lost 0, duplicated {len(twice)}")  # the report's figures
+    arrived, uncertain = _arrived(telegram), _uncertain(engine)
+    # Repeats of the kill: messages out at the kill that went again, beyond what an uncertain send explains.
+    repeated = [c for c in chats if arrived[c] > 1 + uncertain[c]]
+    print(  # the report's figures
+        f"kill -9: sent {sum(arrived.values())}, lost {sum(not arrived[c] for c in chats)}, duplicated "
+        f"{sum(arrived[c] - 1 for c in chats if arrived[c] > 1)} ({len(repeated)} by the kill, "
+        f"{sum(uncertain.values())} uncertain sends)"
+    )
     assert all(arrived[c] >= 1 for c in chats)  # none lost
-    assert all(arrived[c] <= 2 for c in chats)
-    assert set(twice) <= {c for c in chats if at_kill[c]}  # only messages already out at the kill went again
-    assert len(twice) <= IN_FLIGHT
+    assert all(arrived[c] <= 2 + uncertain[c] for c in chats)
+    assert set(repeated) <= {c for c in chats if at_kill[c]}  # only messages already out at the kill went again
+    assert len(repeated) <= IN_FLIGHT
     assert _status(engine) == {"sent": REMINDERS}
 
 
@@ -166,13 +184,21 @@ async def test_sigterm_mid_dispatch_exits_0_and_repeats_nothing(
     assert exit_code == 0
     at_stop = _arrived(telegram)
     assert 0 < sum(at_stop.values()) < REMINDERS  # stopped mid-dispatch
-    statuses = _status(engine)
-    # Everything sent is recorded sent, nothing stays claimed: the rest is pending again, for the restart at once.
-    assert statuses == {"sent": sum(at_stop.values()), "pending": REMINDERS - sum(at_stop.values())}
+    statuses, out = _status(engine), sum(at_stop.values())
+    # Nothing stays claimed: the rest is pending again, for the restart at once. Everything that reached Telegram is
+    # recorded sent, but for a send whose answer did not come back in time (uncertain: pending, to go once more).
+    assert set(statuses) <= {"sent", "pending"}
+    assert statuses["sent"] + statuses["pending"] == REMINDERS
+    assert 0 <= out - statuses["sent"] <= sum(_uncertain(engine).values())
     await _finish(db_url, telegram, tmp_path, chats)
-    arrived = _arrived(telegram)
-    print(f"SIGTERM: sent {sum(arrived.values())}, lost 0, duplicated {sum(n > 1 for n in arrived.values())}")
-    assert [arrived[c] for c in chats] == [1] * REMINDERS  # each exactly once
+    arrived, uncertain = _arrived(telegram), _uncertain(engine)
+    print(
+        f"SIGTERM: sent {sum(arrived.values())}, lost {sum(not arrived[c] for c in chats)}, duplicated "
+        f"{sum(arrived[c] - 1 for c in chats if arrived[c] > 1)} ({sum(uncertain.values())} uncertain sends)"
+    )
+    assert all(arrived[c] >= 1 for c in chats)  # none lost
+    # The stop repeats nothing: a chat got more than one message only for an uncertain send, one more for each.
+    assert all(arrived[c] <= 1 + uncertain[c] for c in chats)
     assert _status(engine) == {"sent": REMINDERS}
 
 
