@@ -232,6 +232,7 @@ async def test_bot_api_hung_30_seconds_loses_nothing(
                 break
             now += timedelta(minutes=3)
             total.add(await dispatcher.drain(now))
+            print(f"tick {now:%H:%M}: {len(_arrived(telegram))} chats reached, {total}", flush=True)
     arrived = _arrived(telegram)
     duplicated = sum(n - 1 for n in arrived.values() if n > 1)
     print(f"hung 30 s: sent {sum(arrived.values())}, lost 0, duplicated {duplicated}, uncertain {total.uncertain}")
