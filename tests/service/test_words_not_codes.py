@@ -190,7 +190,8 @@ def test_scan_and_dispatch_report_in_indonesian(
     assert "Peserta 1" in reminder
     counts = dict.fromkeys(("claimed", "sent", "messages"), 1)
     counts |= dict.fromkeys(
-        ("retried", "failed", "unreachable", "deferred", "expired", "throttled", "uncertain", "confirmed", "released"), 0
+        ("retried", "failed", "unreachable", "deferred", "expired", "throttled", "uncertain", "confirmed", "released"),
+        0,
     )
     assert stats == t("cli.dispatched", **counts)
     assert not ENGLISH.search(stats)
