@@ -219,13 +219,16 @@ async def _drain(settings: Settings, *, printing: bool) -> int:
             raise SystemExit(t("cli.print_development_only"))
         # Each reminder on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
         console = ConsoleSender(write=lambda text: print(f"\n{text}", flush=True))
-        stats = await app.build_dispatcher(settings, engine, cipher, {console.channel: console}).drain(app.utc_now())
+        stats = await app.drain_until_stopped(
+            app.build_dispatcher(settings, engine, cipher, {console.channel: console})
+        )
     else:
         if looks_placeholder(settings.telegram_bot_token):
             raise SystemExit(t("cli.no_token"))
         async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
             sender = TelegramSender(bot, per_second=settings.telegram_per_second)
-            stats = await app.build_dispatcher(settings, engine, cipher, {sender.channel: sender}).drain(app.utc_now())
+            dispatcher = app.build_dispatcher(settings, engine, cipher, {sender.channel: sender})
+            stats = await app.drain_until_stopped(dispatcher)
     counts = {name: getattr(stats, name) for name in stats.__slots__}
     print(("\n" if printing else "") + t("cli.dispatched", **counts), flush=True)
     return 0

@@ -45,7 +45,7 @@ from domain.tariffs import default_tariffs
 from domain.vocabulary import Channel
 from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
-from scheduler.dispatch import Dispatcher
+from scheduler.dispatch import Dispatcher, DispatchStats
 from scheduler.imports import run_imports
 from scheduler.jobs import add_daily, build_scheduler
 from scheduler.messages import ReminderRenderer
@@ -224,6 +224,8 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
 
     async def on_dispatch() -> None:
         await dispatcher.run_once(utc_now())
+        if dispatcher.stopping:
+            return
         await run_imports(conversations, dispatcher.senders, utc_now)  # confirmed member imports, if any
 
     async def on_lapses() -> None:
@@ -288,10 +290,12 @@ async def serve(settings: Settings) -> None:
             await stack.enter_async_context(application)
             await _start_telegram(settings, application, senders, routes, telegram_inbox)
         inbox = asyncio.create_task(worker.run()) if worker.handlers else None
-        scheduler = start_jobs(
-            settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
-        )
+        dispatcher = build_dispatcher(settings, engine, conversations.cipher, senders)
+        scheduler = start_jobs(settings, conversations, dispatcher)
         await _serve_until(stop, settings, routes)
+        # Claim nothing more; sends on the wire finish (bounded) and are recorded, unsent claims go back to pending.
+        dispatcher.stop()
+        await dispatcher.stopped()
         scheduler.shutdown(wait=False)
         if inbox is not None:
             await worker.stop(inbox)
@@ -300,6 +304,18 @@ async def serve(settings: Settings) -> None:
                 await application.updater.stop()
             await application.stop()
     engine.dispose()
+
+
+async def drain_until_stopped(dispatcher: Dispatcher[Reply]) -> DispatchStats:
+    """`dispatch --once`: drain what is due; SIGINT/SIGTERM stop it gracefully as they stop `run`."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, dispatcher.stop)
+    try:
+        return await dispatcher.drain(utc_now())
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def _channels(

@@ -25,7 +25,14 @@ class Target:
 @dataclass(frozen=True, slots=True)
 class Sent:
     provider_id: str | None = None
-    uncertain: bool = False  # timed out: it may have arrived, so it is not sent again
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertain:
+    """The request may have reached the channel, but no answer came back (read timed out, connection lost after
+    sending): it is sent once more after a back-off unless something shows it arrived."""
+
+    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +51,11 @@ class Failed:
     error: str  # the channel refused this message for good
 
 
-SendResult = Sent | RetryLater | Unreachable | Failed
+SendResult = Sent | Uncertain | RetryLater | Unreachable | Failed
+
+# How long an uncertain send waits before it goes again: long enough for a hung channel to come back, or for a
+# delivery report or a reply to show that it arrived.
+UNCERTAIN_BACKOFF = timedelta(minutes=2)
 
 
 class Sender(Protocol[M_contra]):

@@ -1,5 +1,5 @@
-"""The dispatcher's two transactions a pass: claim the due rows (with their members and where to reach them), then
-record what became of them. Between the two, nothing is held open: the sends happen outside any transaction."""
+"""The dispatcher's transactions: claim the due rows (with their members and where to reach them), then record what
+became of them as each result is known. No transaction is held open across a send."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def record(
     notes: Sequence[ReminderUpdate],
     unreachable: Collection[int],
 ) -> None:
-    """Each reminder's new state, the notes sent about them, and the chats found unreachable: one transaction."""
+    """Reminders' new states, the notes sent about them, and the chats found unreachable: one transaction (the
+    results known so far, committed before the dispatcher lets more sends go)."""
     with Session(engine) as session:
         outbox.record_updates(session=session, updates=updates, notes=notes)
         outbox.mark_unreachable(session=session, address_ids=unreachable)

@@ -223,6 +223,9 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = _utc_field()
     sent_at: datetime | None = _utc_field(nullable=True)
     delivered_at: datetime | None = _utc_field(nullable=True)
+    # When a send's outcome was unknown (timed out, connection lost): it is sent again once unless the chat has
+    # written since (migration 0020).
+    uncertain_at: datetime | None = _utc_field(nullable=True)
 
 
 class DeliveryAttempt(SQLModel, table=True):

@@ -129,6 +129,7 @@ class ReminderUpdate:
     address_id: int | None = None
     provider_message_id: str | None = None
     reason: str = ""
+    uncertain_at: datetime | None = None  # the newest send whose outcome was unknown (kept until it is resolved)
 
 
 def record_updates(
@@ -163,6 +164,7 @@ def record_updates(
                 "reason": o.reason[:120],
                 "claimed_by": None,
                 "sent_at": o.at if o.status is ReminderStatus.SENT else None,
+                "uncertain_at": o.uncertain_at,
             }
             for o in updates
         ],

@@ -50,6 +50,8 @@ class FakeTelegram:
     called: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_path -> content, for getFile and downloads
+    hang_until: float = 0.0  # monotonic time until which sendMessage gets no answer (hung, connections kept open)
+    hung: int = 0  # sendMessage calls received while hung
     downloaded: list[str] = field(default_factory=list)  # the file paths the bot fetched, in order
 
     @property
@@ -191,6 +193,8 @@ class FakeTelegram:
         if token != TOKEN:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
         params = await _params(request)
+        if method == "sendMessage" and time.monotonic() < self.hang_until:
+            return await self._hang(params)
         if method == "getUpdates":
             return JSONResponse({"ok": True, "result": await self._get_updates(params)})
         if method in {"sendMessage", "sendDocument"}:
@@ -218,6 +222,19 @@ class FakeTelegram:
             return _error(429, "Too Many Requests: retry after 1", retry_after=1)
         self.accepted_at.append(now)
         return None
+
+    async def _hang(self, params: dict[str, Any]) -> JSONResponse:
+        """No answer until the hang is over. Every other message reached Telegram before it stopped answering (it
+        arrives; its answer comes late, if the client still waits); the others never did (a late 502)."""
+        self.hung += 1
+        arrived = self.hung % 2 == 1
+        if arrived:
+            self.calls.append(Call("sendMessage", params))
+            self.called.set()
+        await asyncio.sleep(max(0.0, self.hang_until - time.monotonic()))
+        if arrived:
+            return JSONResponse({"ok": True, "result": self._result("sendMessage", params)})
+        return _error(502, "Bad Gateway")
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,7 +35,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.channels.body import read_body
 from bot.dialogs.core import Attachment, Choice, Incoming, Reply
 from bot.texts import t
-from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Uncertain, Unreachable
 from domain.vocabulary import Channel
 from files.member_sheet import MAX_BYTES
 from service import inbound
@@ -185,13 +186,21 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> SendResult:
         if "chat not found" in error.message.lower():
             return Unreachable("chat not found")
         return Failed(f"bad request: {error.message}")
-    except TimedOut:
-        return Sent(uncertain=True)  # it may have arrived: sending again could duplicate it
+    except TimedOut as error:
+        return _unanswered(error, f"timed out: {error.message}")
     except NetworkError as error:
-        return RetryLater(f"network: {error.message}")
+        return _unanswered(error, f"network: {error.message}")
     if reply.attachment is not None:
         await _attach(bot, chat_id, reply.attachment)
     return Sent(provider_id=str(sent.message_id))
+
+
+def _unanswered(error: TelegramError, text: str) -> SendResult:
+    """No answer from the Bot API. Waiting for a pooled connection or failing to connect means the request never
+    left: simply retried. Anything later (read or write timed out, connection lost) may have reached Telegram."""
+    if isinstance(error.__cause__, httpx.PoolTimeout | httpx.ConnectTimeout | httpx.ConnectError):
+        return RetryLater(text)
+    return Uncertain(text)
 
 
 async def _attach(bot: Bot, chat_id: int, attachment: Attachment) -> None:

@@ -29,7 +29,7 @@ from bot.channels.body import read_body
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Reply
 from bot.texts import speaking
-from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
+from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Uncertain, Unreachable
 from domain.identity import parse_phone
 from domain.vocabulary import Channel
 from service import inbound
@@ -334,8 +334,10 @@ class WhatsAppSender:
             )
         except TwilioRestException as error:
             return self._failure(error, free_text=free_text)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except aiohttp.ClientConnectorError as error:  # never connected: nothing left
             return RetryLater(f"network: {error}")
+        except (aiohttp.ClientError, TimeoutError) as error:  # may have reached Twilio, the answer did not come back
+            return Uncertain(f"network: {type(error).__name__} {error}")
         return Sent(provider_id=created.sid)
 
     @staticmethod

@@ -189,7 +189,10 @@ def test_scan_and_dispatch_report_in_indonesian(
     assert out.startswith("\n[telegram s1]\n")  # the reminder starts on a line of its own
     assert "Peserta 1" in reminder
     counts = dict.fromkeys(("claimed", "sent", "messages"), 1)
-    counts |= dict.fromkeys(("retried", "failed", "unreachable", "deferred", "expired", "throttled"), 0)
+    counts |= dict.fromkeys(
+        ("retried", "failed", "unreachable", "deferred", "expired", "throttled", "uncertain", "confirmed", "released"),
+        0,
+    )
     assert stats == t("cli.dispatched", **counts)
     assert not ENGLISH.search(stats)
 

@@ -4,7 +4,7 @@ Webhook updates were acknowledged and then queued in memory: a crash lost them (
 (sealed like conversation state) until its answer is sent.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-01 21:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import storage.models
 
 revision: str = '0021'
-down_revision: str | None = '0019'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
