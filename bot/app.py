@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import shutil
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,12 +22,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from telegram import Bot
 from telegram.ext import Application
 from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, build_application, webhook_routes
+from bot.channels.telegram import (
+    ALLOWED_UPDATES,
+    TelegramChannel,
+    TelegramSender,
+    build_application,
+    file_base_url,
+    webhook_routes,
+)
 from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
 from bot.dialogs.core import DialogConfig, Reply
 from bot.settings import Settings, looks_placeholder
@@ -35,6 +45,7 @@ from domain.redact import RedactingFilter
 from domain.regions import sulawesi_selatan, timezone_for
 from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
+from domain.vocabulary import Channel, ReminderStatus
 from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher
@@ -42,12 +53,16 @@ from scheduler.imports import run_imports
 from scheduler.jobs import add_daily, build_scheduler
 from scheduler.messages import ReminderRenderer
 from scheduler.statements import send_statements
-from service import statements
+from service import dispatch as dispatching
+from service import health, statements
 from service.conversations import Conversations
 from service.daily import mark_lapses, purge_old, scan_once, snapshot
 from service.directory import BroadcastTexts, OfficerDirectory
+from service.dispatch import Claimed
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
+from storage.models import Reminder
+from storage.outbox import ReminderUpdate
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +204,45 @@ def build_dispatcher(
     return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker, busy_for=busy_for)
 
 
+@dataclass
+class Preview(Dispatcher[Reply]):
+    """A dispatcher whose passes record nothing: its senders print, the rows it claims stay claimed (so the next pass
+    claims others) until `release` puts each back exactly as it was, pending. `dispatch --once --print`."""
+
+    seen: list[Reminder] = field(default_factory=list)
+
+    def _claim(self, now: datetime) -> Claimed:
+        claimed = super()._claim(now)
+        self.seen.extend(claimed.reminders)
+        return claimed
+
+    def _record(self, work: object) -> None:
+        return None
+
+    def release(self, now: datetime) -> None:
+        unchanged = [
+            ReminderUpdate(
+                reminder_id=r.id or 0,
+                status=ReminderStatus.PENDING,
+                at=now,
+                send_after=r.send_after,
+                attempts=r.attempts,
+                address_id=r.address_id,
+                provider_message_id=r.provider_message_id,
+                reason=r.reason,
+            )
+            for r in self.seen
+        ]
+        dispatching.record(self.engine, updates=unchanged, notes=(), unreachable=())
+        self.seen.clear()
+
+
+def build_preview(settings: Settings, engine: Engine, cipher: Cipher, senders: Mapping[str, Sender[Reply]]) -> Preview:
+    built = build_dispatcher(settings, engine, cipher, senders)
+    names = [f.name for f in dataclasses.fields(Dispatcher) if f.init and f.name != "limiters"]
+    return Preview(**{name: getattr(built, name) for name in names})
+
+
 def statement_setup(settings: Settings, conversations: Conversations) -> statements.Setup:
     """What the offices' monthly statements are made with."""
     return statements.Setup(
@@ -258,47 +312,80 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
 
 async def serve(settings: Settings) -> None:
     """Run the bot until SIGINT/SIGTERM: Telegram (long polling, or its webhook), WhatsApp through Twilio's webhook,
-    and the reminder jobs, all on one event loop; one Starlette app serves every webhook."""
-    telegram = not looks_placeholder(settings.telegram_bot_token)
-    if not telegram and not settings.twilio_enabled:
+    and the reminder jobs, all on one event loop; one Starlette app serves every webhook.
+
+    The signal handlers come first: a SIGTERM during start-up (migrations can take seconds) stops the bot as cleanly
+    as one while it serves, exit status 0 (tests/channels/test_app_run.py)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if not telegram_configured(settings) and not settings.twilio_enabled:
         raise SystemExit("TELEGRAM_BOT_TOKEN is not set. Try `sipakainge demo` or `sipakainge chat` without one.")
     engine = build_engine(settings)
     conversations = build_conversations(settings, engine, build_cipher(settings))
-    senders: dict[str, Sender[Reply]] = {}
-    routes: list[BaseRoute] = [Route("/healthz", _health)]
-    closers: list[Callable[[], Awaitable[None]]] = []
+    routes: list[BaseRoute] = [Route("/healthz", health_route(engine))]
     application = None
-    if telegram:
+    if telegram_configured(settings):
         application = build_application(
             token=settings.telegram_bot_token,
             base_url=settings.telegram_api_base_url,
             channel=TelegramChannel(conversations, utc_now),
             webhook=bool(settings.telegram_webhook_url),
+            file_url=settings.telegram_file_base_url,
         )
-    if settings.twilio_enabled:
-        whatsapp = _whatsapp(settings, conversations, routes)
-        senders[whatsapp.channel] = whatsapp
-        closers.append(whatsapp.close)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
-        for close in closers:
-            stack.push_async_callback(close)
-        if application is not None:
-            await stack.enter_async_context(application)
-            await _start_telegram(settings, application, senders, routes)
-        scheduler = start_jobs(
-            settings, conversations, build_dispatcher(settings, engine, conversations.cipher, senders)
-        )
-        await _serve_until(stop, settings, routes)
-        scheduler.shutdown(wait=False)
+        senders = await open_senders(settings, conversations, stack, routes=routes, application=application)
+        await asyncio.sleep(0)  # a signal received while starting is seen now
+        if not stop.is_set():  # else stopped during start-up: no jobs, no server to start
+            dispatcher = build_dispatcher(settings, engine, conversations.cipher, senders)
+            scheduler = start_jobs(settings, conversations, dispatcher)
+            await _serve_until(stop, settings, routes)
+            scheduler.shutdown(wait=False)
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
     engine.dispose()
+
+
+def telegram_configured(settings: Settings) -> bool:
+    return not looks_placeholder(settings.telegram_bot_token)
+
+
+async def open_senders(
+    settings: Settings,
+    conversations: Conversations,
+    stack: contextlib.AsyncExitStack,
+    *,
+    routes: list[BaseRoute] | None = None,
+    application: Application | None = None,  # type: ignore[type-arg]
+) -> dict[str, Sender[Reply]]:
+    """A sender for every channel this deployment configures, closed with `stack`: `run` and `dispatch --once` send
+    through the same ones (tests/service/test_dispatch_command.py). `run` passes its webhook `routes` and the
+    Telegram `application` it receives updates with; `dispatch --once` neither (a plain Bot, no routes served)."""
+    senders: dict[str, Sender[Reply]] = {}
+    served: list[BaseRoute] = [] if routes is None else routes
+    if settings.twilio_enabled:
+        whatsapp = _whatsapp(settings, conversations, served)
+        senders[whatsapp.channel] = whatsapp
+        stack.push_async_callback(whatsapp.close)
+    if application is not None:
+        await stack.enter_async_context(application)
+        await _start_telegram(settings, application, senders, served)
+    elif telegram_configured(settings):
+        file_url = file_base_url(settings.telegram_api_base_url, settings.telegram_file_base_url)
+        bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, base_file_url=file_url)
+        await stack.enter_async_context(bot)
+        telegram = TelegramSender(bot, per_second=settings.telegram_per_second)
+        senders[telegram.channel] = telegram
+    return senders
+
+
+def configured_channels(settings: Settings) -> frozenset[str]:
+    """The channels this deployment can send on: an address on any other reaches no one."""
+    channels = {Channel.TELEGRAM} if telegram_configured(settings) else set()
+    return frozenset(channels | ({Channel.WHATSAPP} if settings.twilio_enabled else set()))
 
 
 def _whatsapp(settings: Settings, conversations: Conversations, routes: list[BaseRoute]) -> WhatsAppSender:
@@ -370,5 +457,20 @@ async def _serve_until(stop: asyncio.Event, settings: Settings, routes: list[Bas
     await server_task
 
 
-async def _health(_: Request) -> Response:
-    return PlainTextResponse("ok")
+def health_route(engine: Engine) -> Callable[[Request], Awaitable[Response]]:
+    """/healthz: the database read (a SELECT) and written (an UPDATE rolled back), as JSON; 503 when a part is down,
+    naming it (tests/channels/test_degraded.py). A database that does not answer within HEALTH_TIMEOUT is down."""
+
+    async def healthz(_: Request) -> Response:
+        try:
+            parts = await asyncio.wait_for(asyncio.to_thread(health.check, engine), HEALTH_TIMEOUT)
+        except TimeoutError:
+            parts = {"database": "down", "write": "down", "error": "no answer"}
+        healthy = all(parts.get(part) == "ok" for part in ("database", "write"))
+        body = {"status": "ok" if healthy else "down", **parts}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    return healthz
+
+
+HEALTH_TIMEOUT = 5.0

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,7 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.body import read_body
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Reply
-from bot.texts import speaking
+from bot.texts import speaking, t
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Unreachable
 from domain.identity import parse_phone
 from domain.vocabulary import Channel
@@ -182,11 +183,18 @@ class WhatsAppWebhook:
         if not self.limit.allow(number):
             return Response(status_code=429)
         now = self.clock()
-        if not await asyncio.to_thread(inbound.first_sight, self.engine, sid=sid, now=now):
-            return twiml([])  # Twilio retried (or someone replayed it): already answered once
-        replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
-        media = self.media
-        urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
+        try:
+            if not await asyncio.to_thread(inbound.first_sight, self.engine, sid=sid, now=now):
+                return twiml([])  # Twilio retried (or someone replayed it): already answered once
+            replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
+            media = self.media
+            urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
+        except OperationalError as error:
+            # The database cannot be written (or reached): nothing of the message is kept, and the answer says so
+            # ("belum diproses… coba lagi"): the person, told, sends it again. A 5xx instead would leave them with
+            # silence, Twilio does not retry an incoming message's webhook (tests/channels/test_degraded.py).
+            log.warning("database unavailable for a WhatsApp message (%s)", type(error.orig).__name__)
+            return twiml([Reply(t("error.temporary"))])
         return twiml(replies, urls)
 
     async def status(self, request: Request) -> Response:
@@ -198,7 +206,11 @@ class WhatsAppWebhook:
         if not _is_sid(sid) or state not in STATUSES or (error and not _digits(error, 10)):
             log.warning("ignored a signed Twilio status callback without a valid message id, status or error code")
             return Response()
-        await asyncio.to_thread(self._record_status, sid, state, error)
+        try:
+            await asyncio.to_thread(self._record_status, sid, state, error)
+        except OperationalError:  # not stored, so not acknowledged: Twilio sends a status callback again after a 5xx
+            log.warning("database unavailable: a delivery report left for Twilio to send again")
+            return Response(status_code=503)
         return Response(status_code=204)
 
     def _record_status(self, sid: str, state: str, error: str) -> None:
