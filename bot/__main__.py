@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
@@ -206,21 +207,33 @@ async def _drain(settings: Settings, *, printing: bool) -> int:
     """Send what is due through every configured channel, as `run` does; with `printing`, print each message with
     its channel and address instead, and leave every reminder as it was (tests/service/test_dispatch_command.py)."""
     engine = app.build_engine(settings)
-    cipher = app.build_cipher(settings)
-    if printing:
-        # Each message on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
-        write: Callable[[str], None] = lambda text: print(f"\n{text}", flush=True)  # noqa: E731
-        # No channel configured (development): every channel, to see what would go where.
-        channels = app.configured_channels(settings) or frozenset(Channel)
-        consoles: dict[str, Sender[Reply]] = {c: ConsoleSender(channel=c, write=write) for c in sorted(channels)}
-        preview = app.build_preview(settings, engine, cipher, consoles)
+    try:
+        return await (_preview(settings, engine) if printing else _send_due(settings, engine))
+    finally:
+        engine.dispose()
+
+
+async def _preview(settings: Settings, engine: Engine) -> int:
+    # Each message on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
+    def write(text: str) -> None:
+        print(f"\n{text}", flush=True)
+
+    # No channel configured (development): every channel, to see what would go where.
+    channels = app.configured_channels(settings) or frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
+    consoles: dict[str, Sender[Reply]] = {c: ConsoleSender(channel=c, write=write) for c in sorted(channels)}
+    preview = app.build_preview(settings, engine, app.build_cipher(settings), consoles)
+    try:
         stats = await preview.drain(app.utc_now())
+    finally:  # whatever happened, every reminder it claimed goes back as it was
         await asyncio.to_thread(preview.release, app.utc_now())
-        print("\n" + t("cli.previewed", claimed=stats.claimed, messages=stats.messages), flush=True)
-        return 0
+    print("\n" + t("cli.previewed", claimed=stats.claimed, messages=stats.messages), flush=True)
+    return 0
+
+
+async def _send_due(settings: Settings, engine: Engine) -> int:
+    cipher = app.build_cipher(settings)
     async with contextlib.AsyncExitStack() as stack:
-        conversations = app.build_conversations(settings, engine, cipher)
-        senders = await app.open_senders(settings, conversations, stack)
+        senders = await app.open_senders(settings, app.build_conversations(settings, engine, cipher), stack)
         if not senders:
             raise SystemExit(t("cli.no_token"))
         stats = await app.build_dispatcher(settings, engine, cipher, senders).drain(app.utc_now())
