@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlmodel import Session
 
 from bot.dialogs import dialog
@@ -71,7 +71,7 @@ class Conversations:
                 return self._back_to_nik(channel, external_id, now)
             log.exception("integrity error while handling a %s message", channel)  # a bug: say so, never a wrong "NIK"
             return [Reply(t("error.temporary"))]
-        except OperationalError:
+        except (OperationalError, InternalError):  # InternalError: PostgreSQL read-only (tests/channels/test_degraded)
             log.exception("database unavailable while handling a %s message", channel)
             return [Reply(t("error.temporary"))]
 

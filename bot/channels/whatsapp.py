@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -189,7 +189,7 @@ class WhatsAppWebhook:
             replies = await asyncio.to_thread(self.conversations.handle, Channel.WHATSAPP, number, incoming, now)
             media = self.media
             urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
-        except OperationalError as error:
+        except (OperationalError, InternalError) as error:  # InternalError: PostgreSQL read-only
             # The database cannot be written (or reached): nothing of the message is kept, and the answer says so
             # ("belum diproses… coba lagi"): the person, told, sends it again. A 5xx instead would leave them with
             # silence, Twilio does not retry an incoming message's webhook (tests/channels/test_degraded.py).
@@ -208,7 +208,10 @@ class WhatsAppWebhook:
             return Response()
         try:
             await asyncio.to_thread(self._record_status, sid, state, error)
-        except OperationalError:  # not stored, so not acknowledged: Twilio sends a status callback again after a 5xx
+        except (
+            OperationalError,
+            InternalError,
+        ):  # not stored, so not acknowledged: Twilio sends a status callback again after a 5xx
             log.warning("database unavailable: a delivery report left for Twilio to send again")
             return Response(status_code=503)
         return Response(status_code=204)
