@@ -152,6 +152,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         admins=settings.admins,
         bot_username=settings.telegram_bot_username,
         invite_days=settings.invite_days,
+        channels=configured_channels(settings) or None,  # none configured (demo, terminal): every channel
     )
     return Conversations(
         engine=engine,

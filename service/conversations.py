@@ -149,7 +149,15 @@ class Conversations:
     def area_lists(self, session: Session, codes: Sequence[str] | None, today: date) -> AreaLists:
         """The unreached members of the area (None: everywhere), as the officers' lists show them. Everywhere is
         the daily run, which puts newcomers on the listing clock today (`keep_listing_clock` writes it down)."""
-        return area_lists(session, codes, today, policy=self.policy, tariffs=self.tariffs, cipher=self.cipher)
+        return area_lists(
+            session,
+            codes,
+            today,
+            policy=self.policy,
+            tariffs=self.tariffs,
+            cipher=self.cipher,
+            channels=self.config.channels,
+        )
 
     def keep_listing_clock(self, lists: AreaLists, today: date) -> None:
         """Write down who is on today's lists, in one process, in a transaction of its own that the digests need not

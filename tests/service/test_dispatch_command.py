@@ -15,6 +15,7 @@ from bot import app
 from bot.__main__ import main
 from bot.settings import Settings
 from domain.vocabulary import Channel, ReminderStatus
+from storage.crypto import Cipher
 from storage.models import Address, DeliveryAttempt, MemberAddress, Reminder
 from storage.scan import scan
 from tests.fake_telegram import TOKEN, FakeTelegram, Served, fake_app, free_port
@@ -113,3 +114,15 @@ async def test_print_shows_every_message_and_records_nothing(
     assert twilio.messages == []
     with Session(deployment) as session:
         assert session.exec(select(DeliveryAttempt)).all() == []
+
+
+def test_the_configured_channels_reach_the_counts(
+    deployment: Engine, monkeypatch: pytest.MonkeyPatch, cipher: Cipher
+) -> None:
+    """What /statistik, the broadcast preview and the officers' lists count as reachable: the channels configured."""
+    telegram, twilio = FakeTelegram(port=free_port()), FakeTwilio(port=free_port())
+    _channels(monkeypatch, telegram, twilio)
+    both = app.build_conversations(Settings(), deployment, cipher).config.channels
+    assert both == {Channel.TELEGRAM, Channel.WHATSAPP}
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "")
+    assert app.build_conversations(Settings(), deployment, cipher).config.channels == {Channel.TELEGRAM}
