@@ -4,6 +4,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, insert, update
@@ -50,7 +51,7 @@ def test_an_unconfigured_channel_is_not_reachable(engine: Engine, cipher: Cipher
         both = {Channel.TELEGRAM, Channel.WHATSAPP}
         assert stats.unreachable_counts(session=session, codes=None, channels=both) == {}
 
-        def active_chats(channels: set[str] | None) -> int:
+        def active_chats(channels: Collection[str] | None) -> int:
             found = unreached.facts(
                 session=session,
                 codes=None,
