@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import InternalError, OperationalError
 
 from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         print(t("cli.bad_settings", problems=problems), file=sys.stderr)
         return 2
     app.configure_logging(settings, quiet=args.command == "demo")
-    return _COMMANDS[args.command](settings, args)
+    try:
+        return _COMMANDS[args.command](settings, args)
+    except (OperationalError, InternalError) as error:  # the database unreachable or read-only: one line, status 3
+        print(t("cli.database_down", error=type(error.orig).__name__), file=sys.stderr)
+        return 3
 
 
 class _Formatter(argparse.HelpFormatter):

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bot import app
+from bot.__main__ import main
 from bot.channels.whatsapp import SenderLimit, WhatsAppWebhook
 from bot.dialogs.core import DialogConfig
 from bot.texts import t
@@ -136,3 +137,20 @@ async def test_healthz_names_the_read_only_database_on_postgresql(pg_url: str) -
         engine.dispose()
     assert answer.status_code == 503
     assert (answer.json()["database"], answer.json()["write"]) == ("ok", "down")
+
+
+@pytest.mark.parametrize("command", [["scan"], ["dispatch", "--once", "--print"], ["migrate"]])
+def test_commands_say_the_database_is_down_in_one_line(
+    command: list[str],
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: a traceback. Now one line naming the error's kind, and exit status 3."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", _broken_url("unreachable", db_url))
+    assert main(command) == 3
+    said = capsys.readouterr().err
+    assert said.strip().startswith("Basis data tidak dapat dipakai saat ini (")
+    assert "Traceback" not in said
