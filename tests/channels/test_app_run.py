@@ -29,7 +29,7 @@ async def test_run_serves_telegram_and_whatsapp_until_sigterm(tmp_path: Path) ->
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 await _until_healthy(client, process)
                 telegram.text(4242, "/start")
-                assert "Apakah Bapak/Ibu setuju?" in (await telegram.wait_for(4242, 1))[0]
+                assert "Apakah Bapak/Ibu setuju?" in (await telegram.wait_for(4242, 1, seconds=60))[0]
 
                 params = {"MessageSid": "SMrun0001", "From": "whatsapp:+6281200004321", "To": FROM, "Body": "halo"}
                 signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + "/twilio/whatsapp", params)
