@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -12,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from telegram import Bot
+from sqlalchemy import Engine
+from sqlalchemy.exc import InternalError, OperationalError
 
 from bot import app
 from bot.channels.console import ConsoleSender, chat_loop
-from bot.channels.telegram import TelegramSender
 from bot.channels.whatsapp import incoming_from_text
 from bot.demo import SimulatedPhones, run_demo
 from bot.dialogs.core import Incoming, Reply
-from bot.settings import Settings, looks_placeholder
+from bot.settings import Settings
 from bot.texts import long_date, t
+from domain.delivery import Sender
 from domain.identity import parse_phone
 from domain.regions import inside, sulawesi_selatan
 from domain.vocabulary import BILLED_PAYERS, Channel, OfficerRole, Payer
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         print(t("cli.bad_settings", problems=problems), file=sys.stderr)
         return 2
     app.configure_logging(settings, quiet=args.command == "demo")
-    return _COMMANDS[args.command](settings, args)
+    try:
+        return _COMMANDS[args.command](settings, args)
+    except (OperationalError, InternalError) as error:  # the database unreachable or read-only: one line, status 3
+        print(t("cli.database_down", error=type(error.orig).__name__), file=sys.stderr)
+        return 3
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -212,25 +218,41 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _drain(settings: Settings, *, printing: bool) -> int:
+    """Send what is due through every configured channel, as `run` does; with `printing`, print each message with
+    its channel and address instead, and leave every reminder as it was (tests/service/test_dispatch_command.py)."""
     engine = app.build_engine(settings)
+    try:
+        return await (_preview(settings, engine) if printing else _send_due(settings, engine))
+    finally:
+        engine.dispose()
+
+
+async def _preview(settings: Settings, engine: Engine) -> int:
+    # Each message on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
+    def write(text: str) -> None:
+        print(f"\n{text}", flush=True)
+
+    # No channel configured (development): every channel, to see what would go where.
+    channels = app.configured_channels(settings) or frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
+    consoles: dict[str, Sender[Reply]] = {c: ConsoleSender(channel=c, write=write) for c in sorted(channels)}
+    preview = app.build_preview(settings, engine, app.build_cipher(settings), consoles)
+    try:
+        stats = await preview.drain(app.utc_now())
+    finally:  # whatever happened, every reminder it claimed goes back as it was
+        await asyncio.to_thread(preview.release, app.utc_now())
+    print("\n" + t("cli.previewed", claimed=stats.claimed, messages=stats.messages), flush=True)
+    return 0
+
+
+async def _send_due(settings: Settings, engine: Engine) -> int:
     cipher = app.build_cipher(settings)
-    if printing:
-        if settings.environment != "development":
-            raise SystemExit(t("cli.print_development_only"))
-        # Each reminder on its own lines, flushed at once: the dispatcher's log lines (stderr) never run into it.
-        console = ConsoleSender(write=lambda text: print(f"\n{text}", flush=True))
-        stats = await app.drain_until_stopped(
-            app.build_dispatcher(settings, engine, cipher, {console.channel: console})
-        )
-    else:
-        if looks_placeholder(settings.telegram_bot_token):
+    async with contextlib.AsyncExitStack() as stack:
+        senders, *_ = await app.open_senders(settings, app.build_conversations(settings, engine, cipher), stack)
+        if not senders:
             raise SystemExit(t("cli.no_token"))
-        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
-            sender = TelegramSender(bot, per_second=settings.telegram_per_second)
-            dispatcher = app.build_dispatcher(settings, engine, cipher, {sender.channel: sender})
-            stats = await app.drain_until_stopped(dispatcher)
+        stats = await app.drain_until_stopped(app.build_dispatcher(settings, engine, cipher, senders))
     counts = {name: getattr(stats, name) for name in stats.__slots__}
-    print(("\n" if printing else "") + t("cli.dispatched", **counts), flush=True)
+    print(t("cli.dispatched", **counts), flush=True)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import shutil
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,8 +22,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from telegram import Bot
 from telegram.ext import Application
 from twilio.request_validator import RequestValidator
 
@@ -31,6 +34,7 @@ from bot.channels.telegram import (
     TelegramInbox,
     TelegramSender,
     build_application,
+    file_base_url,
     webhook_routes,
 )
 from bot.channels.whatsapp import MediaHost, SenderLimit, WhatsAppSender, WhatsAppWebhook, twilio_client
@@ -42,7 +46,7 @@ from domain.redact import RedactingFilter
 from domain.regions import sulawesi_selatan, timezone_for
 from domain.rules import holiday_quiet_periods, parse_quiet_periods, parse_stages
 from domain.tariffs import default_tariffs
-from domain.vocabulary import Channel
+from domain.vocabulary import Channel, ReminderStatus
 from domain.workdays import WorkCalendar
 from scheduler.digest import send_digests
 from scheduler.dispatch import Dispatcher, DispatchStats
@@ -50,13 +54,17 @@ from scheduler.imports import run_imports
 from scheduler.jobs import add_daily, build_scheduler
 from scheduler.messages import ReminderRenderer
 from scheduler.statements import send_statements
-from service import statements
+from service import dispatch as dispatching
+from service import health, statements
 from service.conversations import Conversations
 from service.daily import mark_lapses, purge_old, scan_once, snapshot
 from service.directory import BroadcastTexts, OfficerDirectory
+from service.dispatch import Claimed
 from service.inbound import Handler, InboxWorker
 from storage.crypto import Cipher, new_encryption_key, new_lookup_key
 from storage.db import make_engine, migrate
+from storage.models import Reminder
+from storage.outbox import ReminderUpdate
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +154,7 @@ def build_conversations(settings: Settings, engine: Engine, cipher: Cipher) -> C
         admins=settings.admins,
         bot_username=settings.telegram_bot_username,
         invite_days=settings.invite_days,
+        channels=configured_channels(settings) or None,  # none configured (demo, terminal): every channel
     )
     return Conversations(
         engine=engine,
@@ -196,6 +205,45 @@ def build_dispatcher(
     worker = f"{socket.gethostname()}:{os.getpid()}"
     busy_for = timedelta(minutes=settings.busy_hold_minutes)
     return Dispatcher(engine=engine, senders=senders, render=renderer, policy=policy, worker=worker, busy_for=busy_for)
+
+
+@dataclass
+class Preview(Dispatcher[Reply]):
+    """A dispatcher whose passes record nothing: its senders print, the rows it claims stay claimed (so the next pass
+    claims others) until `release` puts each back exactly as it was, pending. `dispatch --once --print`."""
+
+    seen: list[Reminder] = field(default_factory=list)
+
+    def _claim(self, now: datetime) -> Claimed:
+        claimed = super()._claim(now)
+        self.seen.extend(claimed.reminders)
+        return claimed
+
+    def _record(self, work: object) -> None:
+        return None
+
+    def release(self, now: datetime) -> None:
+        unchanged = [
+            ReminderUpdate(
+                reminder_id=r.id or 0,
+                status=ReminderStatus.PENDING,
+                at=now,
+                send_after=r.send_after,
+                attempts=r.attempts,
+                address_id=r.address_id,
+                provider_message_id=r.provider_message_id,
+                reason=r.reason,
+            )
+            for r in self.seen
+        ]
+        dispatching.record(self.engine, updates=unchanged, notes=(), unreachable=())
+        self.seen.clear()
+
+
+def build_preview(settings: Settings, engine: Engine, cipher: Cipher, senders: Mapping[str, Sender[Reply]]) -> Preview:
+    built = build_dispatcher(settings, engine, cipher, senders)
+    names = [f.name for f in dataclasses.fields(Dispatcher) if f.init and f.name != "limiters"]
+    return Preview(**{name: getattr(built, name) for name in names})
 
 
 def statement_setup(settings: Settings, conversations: Conversations) -> statements.Setup:
@@ -269,36 +317,33 @@ def start_jobs(settings: Settings, conversations: Conversations, dispatcher: Dis
 
 async def serve(settings: Settings) -> None:
     """Run the bot until SIGINT/SIGTERM: Telegram (long polling, or its webhook), WhatsApp through Twilio's webhook,
-    and the reminder jobs, all on one event loop; one Starlette app serves every webhook."""
-    telegram = not looks_placeholder(settings.telegram_bot_token)
-    if not telegram and not settings.twilio_enabled:
-        raise SystemExit("TELEGRAM_BOT_TOKEN is not set. Try `sipakainge demo` or `sipakainge chat` without one.")
-    engine = build_engine(settings)
-    conversations = build_conversations(settings, engine, build_cipher(settings))
-    senders: dict[str, Sender[Reply]] = {}
-    routes: list[BaseRoute] = [Route("/healthz", _health)]
-    closers: list[Callable[[], Awaitable[None]]] = []
-    application, telegram_inbox, worker = _channels(settings, conversations, senders, routes, closers)
+    and the reminder jobs, all on one event loop; one Starlette app serves every webhook.
+
+    The signal handlers come first: a SIGTERM during start-up (migrations can take seconds) stops the bot as cleanly
+    as one while it serves, exit status 0 (tests/channels/test_app_run.py)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if not telegram_configured(settings) and not settings.twilio_enabled:
+        raise SystemExit("TELEGRAM_BOT_TOKEN is not set. Try `sipakainge demo` or `sipakainge chat` without one.")
+    engine = build_engine(settings)
+    conversations = build_conversations(settings, engine, build_cipher(settings))
+    routes: list[BaseRoute] = [Route("/healthz", health_route(engine))]
     async with contextlib.AsyncExitStack() as stack:
-        for close in closers:
-            stack.push_async_callback(close)
-        if application is not None:
-            await stack.enter_async_context(application)
-            await _start_telegram(settings, application, senders, routes, telegram_inbox)
-        inbox = asyncio.create_task(worker.run()) if worker.handlers else None
-        dispatcher = build_dispatcher(settings, engine, conversations.cipher, senders)
-        scheduler = start_jobs(settings, conversations, dispatcher)
-        await _serve_until(stop, settings, routes)
-        # Claim nothing more; sends on the wire finish (bounded) and are recorded, unsent claims go back to pending.
-        dispatcher.stop()
-        await dispatcher.stopped()
-        scheduler.shutdown(wait=False)
-        if inbox is not None:
-            await worker.stop(inbox)
+        senders, application, _, worker = await open_senders(settings, conversations, stack, routes=routes)
+        await asyncio.sleep(0)  # a signal received while starting is seen now
+        if not stop.is_set():  # else stopped during start-up: no jobs, no server to start
+            inbox = asyncio.create_task(worker.run()) if worker.handlers else None
+            dispatcher = build_dispatcher(settings, engine, conversations.cipher, senders)
+            scheduler = start_jobs(settings, conversations, dispatcher)
+            await _serve_until(stop, settings, routes)
+            # Claim nothing more; sends on the wire finish (bounded) and are recorded, unsent claims go back.
+            dispatcher.stop()
+            await dispatcher.stopped()
+            scheduler.shutdown(wait=False)
+            if inbox is not None:
+                await worker.stop(inbox)
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
@@ -318,43 +363,67 @@ async def drain_until_stopped(dispatcher: Dispatcher[Reply]) -> DispatchStats:
             loop.remove_signal_handler(sig)
 
 
-def _channels(
+def telegram_configured(settings: Settings) -> bool:
+    return not looks_placeholder(settings.telegram_bot_token)
+
+
+async def open_senders(
     settings: Settings,
     conversations: Conversations,
-    senders: dict[str, Sender[Reply]],
-    routes: list[BaseRoute],
-    closers: list[Callable[[], Awaitable[None]]],
-) -> tuple[Application | None, TelegramInbox | None, InboxWorker]:  # type: ignore[type-arg]
-    """The Telegram application (when configured), WhatsApp's webhook and sender, and the inbox worker: webhook
-    messages are stored in the inbox before they are acknowledged, and each process's worker answers them."""
+    stack: contextlib.AsyncExitStack,
+    *,
+    routes: list[BaseRoute] | None = None,
+) -> tuple[dict[str, Sender[Reply]], Application | None, TelegramInbox | None, InboxWorker]:  # type: ignore[type-arg]
+    """A sender for every channel this deployment configures, closed with `stack`: `run` and `dispatch --once` send
+    through the same ones (tests/service/test_dispatch_command.py). `run` passes its webhook `routes`: then the
+    Telegram application receives updates and the inbox worker answers what the webhooks stored before they
+    acknowledged it; `dispatch --once` passes none (a plain Bot, no routes served, the worker never started)."""
+    senders: dict[str, Sender[Reply]] = {}
+    serving = routes is not None
+    served: list[BaseRoute] = [] if routes is None else routes
     token, lease = f"{socket.gethostname()}:{os.getpid()}"[:40], timedelta(seconds=settings.inbox_lease_seconds)
     handlers: dict[str, Handler] = {}
     hooks: list[WhatsAppWebhook] = []
     application, telegram_inbox = None, None
-    if not looks_placeholder(settings.telegram_bot_token):
+    if settings.twilio_enabled:
+        whatsapp, hook = _whatsapp(settings, conversations, served, token, lease)
+        senders[whatsapp.channel] = whatsapp
+        stack.push_async_callback(whatsapp.close)
+        handlers[Channel.WHATSAPP] = hook.process
+        hooks.append(hook)
+    if serving and telegram_configured(settings):
         channel = TelegramChannel(conversations, utc_now)
         application = build_application(
             token=settings.telegram_bot_token,
             base_url=settings.telegram_api_base_url,
             channel=channel,
             webhook=bool(settings.telegram_webhook_url),
+            file_url=settings.telegram_file_base_url,
         )
         if settings.telegram_webhook_url:
             telegram_inbox = TelegramInbox(application, channel, token, lease)
             handlers[Channel.TELEGRAM] = telegram_inbox.process
-    if settings.twilio_enabled:
-        whatsapp, hook = _whatsapp(settings, conversations, routes, token, lease)
-        senders[whatsapp.channel] = whatsapp
-        closers.append(whatsapp.close)
-        handlers[Channel.WHATSAPP] = hook.process
-        hooks.append(hook)
+        await stack.enter_async_context(application)
+        await _start_telegram(settings, application, senders, served, telegram_inbox)
+    elif telegram_configured(settings):
+        file_url = file_base_url(settings.telegram_api_base_url, settings.telegram_file_base_url)
+        bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, base_file_url=file_url)
+        await stack.enter_async_context(bot)
+        telegram = TelegramSender(bot, per_second=settings.telegram_per_second)
+        senders[telegram.channel] = telegram
     tasks = 4 if conversations.engine.dialect.name == "postgresql" else 1  # SQLite has one writer anyway
     worker = InboxWorker(conversations.engine, conversations.cipher, handlers, token, lease, tasks=tasks)
     for hook in hooks:
         hook.wake = worker.wake
     if telegram_inbox is not None:
         telegram_inbox.wake = worker.wake
-    return application, telegram_inbox, worker
+    return senders, application, telegram_inbox, worker
+
+
+def configured_channels(settings: Settings) -> frozenset[str]:
+    """The channels this deployment can send on: an address on any other reaches no one."""
+    channels = {Channel.TELEGRAM} if telegram_configured(settings) else set()
+    return frozenset(channels | ({Channel.WHATSAPP} if settings.twilio_enabled else set()))
 
 
 def _whatsapp(
@@ -433,5 +502,20 @@ async def _serve_until(stop: asyncio.Event, settings: Settings, routes: list[Bas
     await server_task
 
 
-async def _health(_: Request) -> Response:
-    return PlainTextResponse("ok")
+def health_route(engine: Engine) -> Callable[[Request], Awaitable[Response]]:
+    """/healthz: the database read (a SELECT) and written (an UPDATE rolled back), as JSON; 503 when a part is down,
+    naming it (tests/channels/test_degraded.py). A database that does not answer within HEALTH_TIMEOUT is down."""
+
+    async def healthz(_: Request) -> Response:
+        try:
+            parts = await asyncio.wait_for(asyncio.to_thread(health.check, engine), HEALTH_TIMEOUT)
+        except TimeoutError:
+            parts = {"database": "down", "write": "down", "error": "no answer"}
+        healthy = all(parts.get(part) == "ok" for part in ("database", "write"))
+        body = {"status": "ok" if healthy else "down", **parts}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    return healthz
+
+
+HEALTH_TIMEOUT = 5.0

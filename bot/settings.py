@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     admin_telegram_ids: str = ""
     admin_whatsapp_numbers: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_file_base_url: str = ""  # empty: the API URL's trailing /bot made /file/bot (bot/channels/telegram.py)
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
     twilio_account_sid: str = ""

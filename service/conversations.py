@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlmodel import Session
 
 from bot.dialogs import dialog
@@ -79,7 +79,7 @@ class Conversations:
                 return self._back_to_nik(channel, external_id, now, within)
             log.exception("integrity error while handling a %s message", channel)  # a bug: say so, never a wrong "NIK"
             return [Reply(t("error.temporary"))]
-        except OperationalError:
+        except (OperationalError, InternalError):  # InternalError: PostgreSQL read-only (tests/channels/test_degraded)
             log.exception("database unavailable while handling a %s message", channel)
             return [Reply(t("error.temporary"))]
 
@@ -161,7 +161,15 @@ class Conversations:
     def area_lists(self, session: Session, codes: Sequence[str] | None, today: date) -> AreaLists:
         """The unreached members of the area (None: everywhere), as the officers' lists show them. Everywhere is
         the daily run, which puts newcomers on the listing clock today (`keep_listing_clock` writes it down)."""
-        return area_lists(session, codes, today, policy=self.policy, tariffs=self.tariffs, cipher=self.cipher)
+        return area_lists(
+            session,
+            codes,
+            today,
+            policy=self.policy,
+            tariffs=self.tariffs,
+            cipher=self.cipher,
+            channels=self.config.channels,
+        )
 
     def keep_listing_clock(self, lists: AreaLists, today: date) -> None:
         """Write down who is on today's lists, in one process, in a transaction of its own that the digests need not

@@ -256,7 +256,13 @@ class OfficerLists:
             return []
         setup = self._setup
         lists = self._lists or area_lists(
-            self._session, codes, self._today, policy=setup.policy, tariffs=setup.tariffs, cipher=setup.cipher
+            self._session,
+            codes,
+            self._today,
+            policy=setup.policy,
+            tariffs=setup.tariffs,
+            cipher=setup.cipher,
+            channels=setup.config.channels,
         )
         return lists.for_codes(codes)
 
@@ -335,13 +341,15 @@ class AdminViews:
         if area == []:
             return [], []
         today, policy = self._today, self._setup.policy
-        areas = stats.compute(session=self._session, today=today, policy=policy, codes=area)
+        channels = self._setup.config.channels
+        areas = stats.compute(session=self._session, today=today, policy=policy, codes=area, channels=channels)
         weekly = stats.trend(session=self._session, today=today, kecamatan=[a.kecamatan for a in areas])
         return areas, weekly
 
     def broadcast_audience(self, segment: str) -> tuple[int, int]:
         found = self.broadcast_members(segment)
-        return len(found), broadcasts.reachable_chats(session=self._session, member_ids=found)
+        channels = self._setup.config.channels
+        return len(found), broadcasts.reachable_chats(session=self._session, member_ids=found, channels=channels)
 
     def broadcast_members(self, segment: str) -> list[int]:
         """The members of a segment (`kecamatan=…;status=…;occupation=…`) inside this chat's staff area."""

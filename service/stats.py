@@ -6,7 +6,7 @@ classified once with the same rules the reminders use, instead of a million rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from sqlmodel import Session
@@ -17,8 +17,16 @@ from domain.stats import COUNTS, DUE_SOON, AreaStats, classify
 from storage import stats as queries
 
 
-def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Sequence[str] | None) -> list[AreaStats]:
-    """Today's numbers per kecamatan of the area (None: everywhere), by kecamatan code."""
+def compute(
+    *,
+    session: Session,
+    today: date,
+    policy: ReminderPolicy,
+    codes: Sequence[str] | None,
+    channels: Collection[str] | None = None,
+) -> list[AreaStats]:
+    """Today's numbers per kecamatan of the area (None: everywhere), by kecamatan code; unreachable: no working chat
+    on `channels`, the ones the deployment sends on (None: every one)."""
     found: dict[str, AreaStats] = {}
     standing: dict[date | None, tuple[Standing, int, date | None, date | None]] = {}
     for kecamatan, covered_until, opted_out, count in queries.member_groups(session=session, codes=codes):
@@ -34,7 +42,7 @@ def compute(*, session: Session, today: date, policy: ReminderPolicy, codes: Seq
         stats.arrears_2 += count if state == Standing.ARREARS and unpaid == 2 else 0
         this_month = lapsed_on is not None and (lapsed_on.year, lapsed_on.month) == (today.year, today.month)
         stats.lapsed_month += count if state == Standing.LAPSED and this_month else 0
-    for kecamatan, count in queries.unreachable_counts(session=session, codes=codes).items():
+    for kecamatan, count in queries.unreachable_counts(session=session, codes=codes, channels=channels).items():
         found.setdefault(kecamatan, AreaStats(kecamatan)).unreachable = count
     return [found[code] for code in sorted(found)]
 

@@ -3,7 +3,7 @@ and `AreaLists`: those lists decided once for a run of digests and handed out pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import chain
@@ -23,7 +23,13 @@ from storage.crypto import Cipher
 
 
 def unreached(
-    *, session: Session, codes: list[str] | None, today: date, policy: ReminderPolicy, tariffs: Tariffs
+    *,
+    session: Session,
+    codes: list[str] | None,
+    today: date,
+    policy: ReminderPolicy,
+    tariffs: Tariffs,
+    channels: Collection[str] | None = None,
 ) -> list[Unreached]:
     """The area's (None: everyone's) unreached members, most urgent first (fewest days before lapse), then by desa
     and name."""
@@ -37,6 +43,7 @@ def unreached(
         covered_to=latest.plus(-1).last_day,
         first_cycle=cycle_key(earliest),
         since=datetime.combine(earliest.plus(-1).first_day, time(0), tzinfo=UTC),
+        channels=channels,
     )
     cycles: dict[date | None, Cycle] = {}  # a few distinct months for a province: decided once each
     costs: dict[tuple[str, str, int, bool, ContributionMonth, int], int] = {}
@@ -120,11 +127,14 @@ def area_lists(
     policy: ReminderPolicy,
     tariffs: Tariffs,
     cipher: Cipher,
+    channels: Collection[str] | None = None,
 ) -> AreaLists:
     """The unreached members of the area (None: everywhere), as the officers' lists show them. Everywhere is the
     daily run, which puts newcomers on the listing clock today."""
     codes_wanted = None if codes is None else list(codes)
-    listed = unreached(session=session, codes=codes_wanted, today=today, policy=policy, tariffs=tariffs)
+    listed = unreached(
+        session=session, codes=codes_wanted, today=today, policy=policy, tariffs=tariffs, channels=channels
+    )
     return AreaLists.of(listed, cipher, new_since=today if codes is None else None)
 
 

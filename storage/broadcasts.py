@@ -4,7 +4,7 @@ reminder. Members who opted out are never in a segment (and the dispatcher check
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -44,8 +44,9 @@ def members(*, session: Session, segment: Segment) -> list[int]:
     return [i for i in session.exec(select(col(Member.id)).where(*where).order_by(col(Member.id))).all() if i]
 
 
-def reachable_chats(*, session: Session, member_ids: Sequence[int]) -> int:
-    """How many working chats those members have (a family phone counts once): what the preview promises."""
+def reachable_chats(*, session: Session, member_ids: Sequence[int], channels: Collection[str] | None = None) -> int:
+    """How many working chats those members have (a family phone counts once) on `channels` (None: every channel):
+    what the preview promises."""
     found: set[int] = set()
     for start in range(0, len(member_ids), _CHUNK):
         found.update(
@@ -56,6 +57,7 @@ def reachable_chats(*, session: Session, member_ids: Sequence[int]) -> int:
                     col(MemberAddress.member_id).in_(member_ids[start : start + _CHUNK]),
                     col(Address.status) == AddressStatus.ACTIVE,
                     SEES,
+                    true() if channels is None else col(Address.channel).in_(list(channels)),
                 )
             ).scalars()
         )

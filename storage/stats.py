@@ -3,7 +3,7 @@ groups into numbers are in scheduler/stats.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import and_, exists, func, not_, true
@@ -28,13 +28,17 @@ def member_groups(*, session: Session, codes: Sequence[str] | None) -> list[tupl
     return [(kecamatan, covered_until, opted_out, count) for kecamatan, covered_until, opted_out, count in rows]
 
 
-def unreachable_counts(*, session: Session, codes: Sequence[str] | None) -> dict[str, int]:
-    """Members without a working chat, per kecamatan."""
+def unreachable_counts(
+    *, session: Session, codes: Sequence[str] | None, channels: Collection[str] | None = None
+) -> dict[str, int]:
+    """Members without a working chat, per kecamatan: a chat on a channel not in `channels` (None: every channel),
+    one this deployment does not send on, does not count as working."""
     working = exists().where(
         col(MemberAddress.member_id) == col(Member.id),
         col(Address.id) == col(MemberAddress.address_id),
         col(Address.status) == AddressStatus.ACTIVE,
         SEES,
+        true() if channels is None else col(Address.channel).in_(list(channels)),
     )
     where = true() if codes is None else in_area(codes)
     rows = session.execute(

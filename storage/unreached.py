@@ -52,6 +52,7 @@ def facts(
     covered_to: date,
     first_cycle: int,
     since: datetime,
+    channels: Collection[str] | None = None,
 ) -> Facts:
     """Members of the area (None: everywhere) with an open cycle, who asked for help, who wait to be enrolled, whose
     last paid month is unknown, or whose own payment report the branch's data contradicts — with their channels
@@ -71,7 +72,10 @@ def facts(
     postgresql = session.get_bind().dialect.name == "postgresql"
     attempt, joined = _newest_attempts(first_cycle, postgresql=postgresql)
     handled = exists().where(col(FollowUp.member_id) == col(Member.id), col(FollowUp.at) >= since)
-    status = col(Address.status)
+    # A chat on a channel this deployment does not send on (not in `channels`; None: every one) is not working.
+    status: Any = col(Address.status)  # the column, or (below) a CASE over it
+    if channels is not None:
+        status = case((col(Address.channel).in_(list(channels)), status), else_=literal(AddressStatus.UNREACHABLE))
     chats = [  # NULL status: no chat at all (the outer join's empty row), counted in neither
         func.sum(case((status == AddressStatus.ACTIVE, 1), else_=0)),
         func.sum(case((status != AddressStatus.ACTIVE, 1), else_=0)),

@@ -235,10 +235,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
 
 
-def build_application(*, token: str, base_url: str, channel: TelegramChannel, webhook: bool) -> Application:  # type: ignore[type-arg]
+def file_base_url(api_base_url: str, configured: str = "") -> str:
+    """Where the Bot API serves files: TELEGRAM_FILE_BASE_URL when set, else the API URL with its trailing "/bot"
+    made "/file/bot" (Telegram's layout, and telegram-bot-api's). Only the end of the URL is touched: a host whose
+    name starts with "bot" stays as it is (tests/channels/test_file_url.py)."""
+    if configured:
+        return configured
+    trimmed = api_base_url.rstrip("/")
+    return trimmed.removesuffix("/bot") + "/file/bot" if trimmed.endswith("/bot") else trimmed + "/file/bot"
+
+
+def build_application(
+    *, token: str, base_url: str, channel: TelegramChannel, webhook: bool, file_url: str = ""
+) -> Application:  # type: ignore[type-arg]
     """The PTB application: one handler for every update, one error handler."""
     builder = ApplicationBuilder().token(token).base_url(base_url)
-    builder = builder.base_file_url(base_url.replace("/bot", "/file/bot", 1))
+    builder = builder.base_file_url(file_base_url(base_url, file_url))
     if webhook:
         builder = builder.updater(None)
     application = builder.build()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from sqlalchemy import Engine
+from sqlalchemy.exc import InternalError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,7 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.body import read_body
 from bot.channels.plain import render_plain
 from bot.dialogs.core import Attachment, Incoming, Reply
-from bot.texts import speaking
+from bot.texts import speaking, t
 from domain.delivery import Failed, RetryLater, SendResult, Sent, Target, Uncertain, Unreachable
 from domain.identity import parse_phone
 from domain.vocabulary import Channel
@@ -191,37 +192,44 @@ class WhatsAppWebhook:
         if not self.limit.allow(number):
             return Response(status_code=429)
         now, token = self.clock(), inbound.claim_token(self.token)
-        stored = await asyncio.to_thread(
-            inbound.receive,
-            self.engine,
-            self.conversations.cipher,
-            channel=Channel.WHATSAPP,
-            external_id=number,
-            key=sid,
-            sequence=0,  # Twilio's order is the order of arrival: the row's id
-            payload=json.dumps(form),
-            now=now,
-            claim=token,
-            lease=self.lease,
-        )
-        if stored is None:
-            return twiml([])  # Twilio retried (or someone replayed it): already answered once
-        if not stored.claimed:
-            self.wake()
-            return twiml([])  # an earlier message of this chat is still being answered: a worker takes this one
-        step = Step(stored.entry_id, token, self.lease)
-        replies = await asyncio.to_thread(
-            self.conversations.handle, Channel.WHATSAPP, number, incoming, now, within=step
-        )
-        if not step.done:  # the step failed (the polite "try again" is answered): the worker tries it again
-            retry_at = self.clock() + inbound.RETRY_AFTER
-            await asyncio.to_thread(
-                inbound.release, self.engine, entry_id=stored.entry_id, token=token, retry_at=retry_at
+        try:
+            stored = await asyncio.to_thread(
+                inbound.receive,
+                self.engine,
+                self.conversations.cipher,
+                channel=Channel.WHATSAPP,
+                external_id=number,
+                key=sid,
+                sequence=0,  # Twilio's order is the order of arrival: the row's id
+                payload=json.dumps(form),
+                now=now,
+                claim=token,
+                lease=self.lease,
             )
-            return twiml(replies)
-        media = self.media
-        urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
-        await asyncio.to_thread(inbound.finish, self.engine, entry_id=stored.entry_id, token=token)
+            if stored is None:
+                return twiml([])  # Twilio retried (or someone replayed it): already answered once
+            if not stored.claimed:
+                self.wake()
+                return twiml([])  # an earlier message of this chat is still being answered: a worker takes this one
+            step = Step(stored.entry_id, token, self.lease)
+            replies = await asyncio.to_thread(
+                self.conversations.handle, Channel.WHATSAPP, number, incoming, now, within=step
+            )
+            if not step.done:  # the step failed (the polite "try again" is answered): the worker tries it again
+                retry_at = self.clock() + inbound.RETRY_AFTER
+                await asyncio.to_thread(
+                    inbound.release, self.engine, entry_id=stored.entry_id, token=token, retry_at=retry_at
+                )
+                return twiml(replies)
+            media = self.media
+            urls = [await media.publish(r.attachment) if media and r.attachment else None for r in replies]
+            await asyncio.to_thread(inbound.finish, self.engine, entry_id=stored.entry_id, token=token)
+        except (OperationalError, InternalError) as error:  # InternalError: PostgreSQL read-only
+            # The database cannot be written (or reached): nothing of the message is kept, and the answer says so
+            # ("belum diproses… coba lagi"): the person, told, sends it again. A 5xx instead would leave them with
+            # silence, Twilio does not retry an incoming message's webhook (tests/channels/test_degraded.py).
+            log.warning("database unavailable for a WhatsApp message (%s)", type(error.orig).__name__)
+            return twiml([Reply(t("error.temporary"))])
         return twiml(replies, urls)
 
     async def process(self, payload: str, step: Step) -> None:
@@ -258,7 +266,14 @@ class WhatsAppWebhook:
         if not _is_sid(sid) or state not in STATUSES or (error and not _digits(error, 10)):
             log.warning("ignored a signed Twilio status callback without a valid message id, status or error code")
             return Response()
-        await asyncio.to_thread(self._record_status, sid, state, error)
+        try:
+            await asyncio.to_thread(self._record_status, sid, state, error)
+        except (
+            OperationalError,
+            InternalError,
+        ):  # not stored, so not acknowledged: Twilio sends a status callback again after a 5xx
+            log.warning("database unavailable: a delivery report left for Twilio to send again")
+            return Response(status_code=503)
         return Response(status_code=204)
 
     def _record_status(self, sid: str, state: str, error: str) -> None:

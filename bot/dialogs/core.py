@@ -265,6 +265,8 @@ class DialogConfig:
     admins: frozenset[str] = frozenset()  # "telegram:<chat id>", "whatsapp:+62…": admins named in the settings
     bot_username: str = ""  # for invitation links t.me/<bot>?start=<code>
     invite_days: int = 14  # an invitation code works this many days after it was issued
+    # The channels this deployment sends on; an address on another reaches no one (None: every channel).
+    channels: frozenset[str] | None = None
 
 
 class ChatReader(Protocol):
