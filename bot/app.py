@@ -354,12 +354,17 @@ async def serve(settings: Settings) -> None:
 async def drain_until_stopped(dispatcher: Dispatcher[Reply]) -> DispatchStats:
     """`dispatch --once`: drain what is due; SIGINT/SIGTERM stop it gracefully as they stop `run`."""
     loop = asyncio.get_running_loop()
+    handled = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, dispatcher.stop)
+        try:
+            loop.add_signal_handler(sig, dispatcher.stop)
+            handled.append(sig)
+        except (ValueError, RuntimeError):  # not the main thread (a caller running it in one): no signals to take
+            break
     try:
         return await dispatcher.drain(utc_now())
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in handled:
             loop.remove_signal_handler(sig)
 
 
