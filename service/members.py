@@ -15,6 +15,7 @@ from bot.dialogs.core import (
     RequestHelp,
     SaveMember,
     SetOptOut,
+    SettleChats,
     UpdateMember,
     ViewedMembers,
 )
@@ -74,6 +75,15 @@ def prove_phone(ctx: EffectContext, effect: ProvePhone) -> Handled:
         return None, []
     store.prove_by_contact(session=ctx.session, address=address, phone=effect.phone)
     return ("chat.proved_contact", ctx.address_id, ""), []
+
+
+def settle_chats(ctx: EffectContext, effect: SettleChats) -> Handled:
+    """Only an admin (the dialog offers it to no one else; checked again here)."""
+    member = ctx.session.get(Member, effect.member_id)
+    if not ctx.readers.staff.is_admin() or member is None:
+        return ("admin.denied", effect.member_id, "sambung"), []
+    store.settle_waiting(session=ctx.session, member=member, confirmed=effect.confirmed, now=ctx.now)
+    return ("member.chats_confirmed" if effect.confirmed else "member.chats_refused", effect.member_id, ""), []
 
 
 def nik_typed(ctx: EffectContext, effect: NikTyped) -> Handled:

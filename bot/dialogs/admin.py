@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.dialogs.core import (
     AddStaff,
@@ -31,6 +31,7 @@ from bot.dialogs.core import (
     Refused,
     Reply,
     SetPaused,
+    SettleChats,
     StaffLine,
     StaffView,
     StageBroadcast,
@@ -54,6 +55,7 @@ COMMANDS: dict[str, frozenset[str]] = {
     "petugas": frozenset({ADMIN, COORDINATOR}),
     "peserta": frozenset({ADMIN, COORDINATOR}),
     "bayar": frozenset({ADMIN, COORDINATOR}),
+    "sambung": frozenset({ADMIN}),
     "jeda": frozenset({ADMIN}),
     "lanjut": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
@@ -88,13 +90,13 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
         out.effects.append(Refused(command))
         return False
     args = incoming.text.strip()
+    by_args = _BY_ARGS.get(command)
+    if by_args is not None:
+        by_args(args, ctx, out)
+        return True
     match command:
         case "petugas":
             _staff_command(args, staff, ctx, out)
-        case "peserta":
-            _lookup(args, ctx, out)
-        case "bayar":
-            _payment(args, ctx, out)
         case "jeda" | "lanjut":
             pause = command == "jeda"
             out.effects.append(SetPaused(pause))
@@ -104,12 +106,6 @@ def handle(incoming: Incoming, ctx: Context, out: Outcome) -> bool:
             out.say(Reply("\n".join([t("admin.audit_header"), *lines]) if lines else t("admin.audit_empty")))
         case "impor":
             out.say(Reply(t("admin.import_send_file", mb=MAX_BYTES // 2**20)))
-        case "ekspor":
-            _export(args, ctx, out)
-        case "statistik":
-            _statistics(args, ctx, out)
-        case "siaran":
-            _broadcast(args, ctx, out)
     return True
 
 
@@ -468,7 +464,37 @@ def _payment(args: str, ctx: Context, out: Outcome) -> None:
     out.say(Reply(t("admin.paid", name=member.full_name, nik=mask_nik(member.nik), months=months)))
 
 
+def _settle_chats(args: str, ctx: Context, out: Outcome) -> None:
+    """An admin's word on the chats waiting for a member (a claimed NIK, a registration the branch contradicted, a
+    number nobody proved): "benar" proves them, "bukan" ends them — as an officer's outcome does."""
+    parts = args.split()
+    nik = parse_nik(parts[0], regions=ctx.regions, today=ctx.today) if parts else None
+    word = parts[1].casefold() if len(parts) == 2 else ""
+    said = {"benar": True, "bukan": False}.get(word, yes_or_no(word) if word else None)
+    if not isinstance(nik, Nik) or said is None:
+        out.say(Reply(t("admin.settle_usage")))
+        return
+    member = ctx.admin.member_by_nik(nik.value)
+    if member is None:
+        out.say(Reply(t("admin.lookup_none")))
+        return
+    out.effects.append(SettleChats(member.id, confirmed=said))
+    key = "admin.settled_ok" if said else "admin.settled_wrong"
+    out.say(Reply(t(key, name=member.full_name, nik=mask_nik(member.nik))))
+
+
 def _servable(code: str, ctx: Context) -> bool:
     """A kecamatan or desa code of the service area."""
     region = ctx.regions.get(code)
     return region is not None and region.level in (3, 4) and inside(code, ctx.config.service_area)
+
+
+# The commands that read only their arguments and the context.
+_BY_ARGS: dict[str, Callable[[str, Context, Outcome], None]] = {
+    "peserta": _lookup,
+    "bayar": _payment,
+    "sambung": _settle_chats,
+    "ekspor": _export,
+    "statistik": _statistics,
+    "siaran": _broadcast,
+}

@@ -427,6 +427,14 @@ class ProvePhone:
 
 
 @dataclass(frozen=True, slots=True)
+class SettleChats:
+    """An admin's word on the chats waiting for this member: theirs (proven by staff) or not (ended)."""
+
+    member_id: int
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NikTyped:
     """A NIK typed at the NIK question: counted, so that guessing which NIKs are registered is slow."""
 
@@ -588,6 +596,7 @@ class Exported:
 Effect = (
     SaveMember
     | ProvePhone
+    | SettleChats
     | NikTyped
     | ClaimNik
     | AskOfficerAboutNik

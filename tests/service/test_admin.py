@@ -24,6 +24,7 @@ EVERY_COMMAND = {
     "petugas": "tambah Andi; 73.12.06",
     "peserta": "Peserta 1",
     "bayar": "7312060101809001 1",
+    "sambung": "7312060101809001 benar",
     "jeda": "",
     "lanjut": "",
     "audit": "",

@@ -5,6 +5,7 @@ the officer, the real owner can claim their NIK, and guessing NIKs is slowed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -316,3 +317,25 @@ def test_links_made_before_proofs_are_kept_by_the_migration(engine: Engine) -> N
         links = session.exec(select(MemberAddress).order_by(col(MemberAddress.address_id))).all()
         assert [(link.proof, link.proof_phone) for link in links] == [("legacy", None), ("number", OWN)]
         assert len(store.members_of_address(session=session, address_id=1)) == 1  # still sees, still reminded
+
+
+def test_an_admin_settles_the_waiting_chats_by_nik(conversations: Conversations, cipher: Cipher) -> None:
+    """The admin's word, as the officer's: /sambung NIK benar proves the waiting chat, bukan ends it."""
+    service = dataclasses.replace(
+        conversations, config=dataclasses.replace(conversations.config, admins=frozenset({"telegram:900"}))
+    )
+    import_rows(service, cipher, branch_row())
+    relative = whatsapp(service, "+6281200007777")
+    for answer in ("daftar", "setuju", "Hasna", NIK, "1"):  # "1": ask the officer
+        relative.say(answer)
+    assert "Hasna" not in text_of(relative.say("status"))
+    admin = Person(service, "900")
+    assert admin.say("/sambung 7312061506809001 mungkin")[-1].text == t("admin.settle_usage")
+    admin.say("/sambung 7312061506809001 benar")
+    assert admin.replies[-1].text.startswith("Tercatat: chat yang menunggu milik Hasna Binti Lato")
+    assert "Hasna" in text_of(relative.say("status"))
+    stranger = Person(service, "901")  # anyone else: answered as an unknown command, nothing changes
+    assert stranger.say("/sambung 7312061506809001 bukan")[-1].text == stranger.say("/tidakada")[-1].text
+    assert "Hasna" in text_of(relative.say("status"))
+    with Session(service.engine) as session:
+        assert session.exec(select(Member)).one().registration_mismatch_at is None
