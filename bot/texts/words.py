@@ -33,6 +33,9 @@ REMINDER_REASONS = (
     "paid",
     "deleted",
     "moved_or_died",
+    "uncertain",  # the channel did not answer: sent once more after a back-off
+    "resent",  # the one re-send of an uncertain send
+    "arrived",  # arrived:reply — unanswered, but the chat wrote since: it arrived
 )
 
 

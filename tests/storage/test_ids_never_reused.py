@@ -95,7 +95,7 @@ def test_the_rebuild_keeps_rows_links_and_indexes_and_counts_past_audited_ids(tm
         kept_id, sponsor_id = kept.id or 0, sponsor.id
     before = _schema(engine)
     counts = {table: _count(database, table) for table in ("member", "memberaddress", "payment", "consentrecord")}
-    command.upgrade(config, "head")
+    command.upgrade(config, "0019")  # the rebuild alone: later revisions add their own tables
     assert _schema(engine) == before  # columns, defaults, indexes, unique constraints, foreign keys as they were
     assert {table: _count(database, table) for table in counts} == counts
     with sqlite3.connect(database) as raw:
