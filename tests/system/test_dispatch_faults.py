@@ -6,10 +6,8 @@ its chat; a kill repeats at most the sends in flight, a SIGTERM none; a hang rep
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +29,7 @@ from storage.models import Address, DeliveryAttempt, Reminder
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.outbox_fixtures import bulk_members
 from tests.scheduler.test_dispatch import POLICY
+from tests.system.processes import due_now, run_env, start
 from tests.system.test_scale_out import CIPHER
 
 REMINDERS = 2_000
@@ -41,22 +40,7 @@ def _due(engine: Engine, count: int, now: datetime) -> list[int]:
     """`count` members paid far ahead (a process's own scan adds nothing), each with one reminder due now."""
     with Session(engine) as session:
         ids = bulk_members(session, CIPHER, count, covered_until=date(2030, 12, 31), encrypt=False)
-        rows = [
-            {
-                "member_id": member_id,
-                "cycle": 202611,
-                "stage": "H0",
-                "stage_rank": 3,
-                "status": "pending",
-                "send_after": now - timedelta(minutes=1),
-                "expires_at": now + timedelta(hours=1),
-                "zone": "Asia/Makassar",
-                "attempts": 0,
-                "reason": "",
-                "created_at": now,
-            }
-            for member_id in ids
-        ]
+        rows = due_now(ids, now)
         session.execute(insert(Reminder), rows)
         session.commit()
     return [10_000_000 + i for i in range(count)]
@@ -64,27 +48,17 @@ def _due(engine: Engine, count: int, now: datetime) -> list[int]:
 
 def _run(db_url: str, telegram: FakeTelegram, tmp_path: Path) -> subprocess.Popen[bytes]:
     """A real `sipakainge run`, long-polling the stand-in, dispatching every half second at 200 messages a second."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "ENVIRONMENT": "development",
-        "LOG_LEVEL": "WARNING",
-        "NIK_ENCRYPTION_KEYS": "a" * 43 + "=",
-        "NIK_LOOKUP_KEY": "k" * 32,
-        "DEV_SECRETS_FILE": str(tmp_path / "s"),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "TELEGRAM_WEBHOOK_URL": "",
-        "TELEGRAM_PER_SECOND": "200",
-        "SEND_WINDOW": "00:00-23:59",
-        "QUIET_PERIODS": "",
-        "DISPATCH_EVERY_SECONDS": "0.5",
-        "TWILIO_ACCOUNT_SID": "",
-        "TWILIO_AUTH_TOKEN": "",
-        "TWILIO_WHATSAPP_FROM": "",
-    }
-    command = [str(Path(sys.executable).with_name("sipakainge")), "run"]
-    return subprocess.Popen(command, cwd=tmp_path, env=env)  # noqa: S603
+    env = run_env(
+        db_url,
+        telegram.base_url,
+        tmp_path,
+        TELEGRAM_WEBHOOK_URL="",
+        TELEGRAM_PER_SECOND="200",
+        SEND_WINDOW="00:00-23:59",
+        QUIET_PERIODS="",
+        DISPATCH_EVERY_SECONDS="0.5",
+    )
+    return start(env, tmp_path)
 
 
 def _arrived(telegram: FakeTelegram) -> Counter[int]:

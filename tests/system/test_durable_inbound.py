@@ -6,10 +6,8 @@ MessageSid is processed once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +23,9 @@ from sqlmodel import Session, col, select
 from domain.regions import sulawesi_selatan
 from storage.models import InboxEntry, Member
 from tests.dialog_driver import HAPPY_PATH, Chat
-from tests.fake_telegram import TOKEN, FakeTelegram, Served, free_port, text_update
+from tests.fake_telegram import FakeTelegram, Served, free_port, text_update
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
+from tests.system.processes import run_env, start
 from tests.system.test_scale_out import CONFIG, _serving
 
 SECRET = "rahasia"
@@ -35,25 +34,16 @@ UPDATES = 150  # as in the issue: 150 acknowledged, then kill -9
 
 
 def _env(db_url: str, telegram: FakeTelegram, tmp_path: Path, twilio: FakeTwilio | None = None) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "ENVIRONMENT": "development",
-        "LOG_LEVEL": "WARNING",
-        "NIK_ENCRYPTION_KEYS": "a" * 43 + "=",
-        "NIK_LOOKUP_KEY": "k" * 32,
-        "DEV_SECRETS_FILE": str(tmp_path / "s"),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram",
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "INBOX_LEASE_SECONDS": "3",
-        "DATA_HOLDER": CONFIG.data_holder,  # the processes speak as the dialog driver's CONFIG does
-        "CONSENT_VERSION": CONFIG.consent_version,
-        "TWILIO_ACCOUNT_SID": "",
-        "TWILIO_AUTH_TOKEN": "",
-        "TWILIO_WHATSAPP_FROM": "",
-    }
+    env = run_env(
+        db_url,
+        telegram.base_url,
+        tmp_path,
+        TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        INBOX_LEASE_SECONDS="3",
+        DATA_HOLDER=CONFIG.data_holder,  # the processes speak as the dialog driver's CONFIG does
+        CONSENT_VERSION=CONFIG.consent_version,
+    )
     if twilio is not None:
         env |= {
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -66,8 +56,7 @@ def _env(db_url: str, telegram: FakeTelegram, tmp_path: Path, twilio: FakeTwilio
 
 
 def _start(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
-    command = [str(Path(sys.executable).with_name("sipakainge")), "run"]
-    return subprocess.Popen(command, cwd=cwd, env=env | {"LISTEN_PORT": str(port)})  # noqa: S603
+    return start(env | {"LISTEN_PORT": str(port)}, cwd)
 
 
 async def _until_serving(client: httpx.AsyncClient, run: subprocess.Popen[bytes], port: int) -> None:

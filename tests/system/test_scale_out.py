@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import signal
-import subprocess
-import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,11 +30,12 @@ from storage.db import make_engine
 from storage.models import Member, Reminder, ScanRun
 from tests.channels.test_whatsapp import PUBLIC_URL, Phone
 from tests.dialog_driver import HAPPY_PATH, Chat
-from tests.fake_telegram import TOKEN, FakeTelegram, free_port, text_update
+from tests.fake_telegram import FakeTelegram, free_port, text_update
 from tests.fake_telegram import Served as ServedApp
 from tests.fake_twilio import AUTH_TOKEN
 from tests.outbox_fixtures import bulk_members
 from tests.scheduler.test_dispatch import MORNING, POLICY, ZONES, render, statuses
+from tests.system.processes import due_now, run_env, start
 from tests.system.test_faults import Journal
 
 MEMBERS = 10_000
@@ -171,46 +169,21 @@ async def test_three_sipakainge_run_processes_share_dispatch_and_updates(
     with Session(engine) as session:
         # Paid far ahead: the processes' own scan (they run one on start) adds nothing; the rows below are due now.
         ids = bulk_members(session, CIPHER, 300, covered_until=date(2030, 12, 31), encrypt=False)
-        due = [
-            {
-                "member_id": member_id,
-                "cycle": 202611,
-                "stage": "H0",
-                "stage_rank": 3,
-                "status": "pending",
-                "send_after": now - timedelta(minutes=1),
-                "expires_at": now + timedelta(hours=1),
-                "zone": "Asia/Makassar",
-                "attempts": 0,
-                "reason": "",
-                "created_at": now,
-            }
-            for member_id in ids
-        ]
+        due = due_now(ids, now)
         session.execute(insert(Reminder), due)
         session.commit()
     ports = [free_port() for _ in range(PROCESSES)]
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "ENVIRONMENT": "development",
-        "LOG_LEVEL": "WARNING",
-        "NIK_ENCRYPTION_KEYS": "a" * 43 + "=",
-        "NIK_LOOKUP_KEY": "k" * 32,
-        "DEV_SECRETS_FILE": str(tmp_path / "s"),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram",
-        "TELEGRAM_WEBHOOK_SECRET": "rahasia",
-        "SEND_WINDOW": "00:00-23:59",
-        "QUIET_PERIODS": "",
-        "DISPATCH_EVERY_SECONDS": "0.5",
-        "TWILIO_ACCOUNT_SID": "",
-        "TWILIO_AUTH_TOKEN": "",
-        "TWILIO_WHATSAPP_FROM": "",
-    }
-    command = [str(Path(sys.executable).with_name("sipakainge")), "run"]
-    runs = [subprocess.Popen(command, cwd=tmp_path, env=env | {"LISTEN_PORT": str(port)}) for port in ports]  # noqa: ASYNC220, S603
+    env = run_env(
+        db_url,
+        telegram.base_url,
+        tmp_path,
+        TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
+        TELEGRAM_WEBHOOK_SECRET="rahasia",
+        SEND_WINDOW="00:00-23:59",
+        QUIET_PERIODS="",
+        DISPATCH_EVERY_SECONDS="0.5",
+    )
+    runs = [start(env | {"LISTEN_PORT": str(port)}, tmp_path) for port in ports]
     try:
         async with httpx.AsyncClient() as client:
             for run, port in zip(runs, ports, strict=True):  # each process up and serving its webhook
